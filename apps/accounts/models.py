@@ -1,0 +1,232 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import cached_property
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, Group
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from apps.core.models import UUIDModel
+
+
+class OrganizationKind(models.TextChoices):
+    INTERNAL = "internal", "Internal"
+    CUSTOMER = "customer", "Customer"
+    SUPPLIER = "supplier", "Supplier"
+
+
+class PaymentTerms(models.TextChoices):
+    PREPAID = "prepaid", "Prepaid"
+    NET15 = "net15", "Net 15 days"
+    NET30 = "net30", "Net 30 days"
+    NET45 = "net45", "Net 45 days"
+    NET60 = "net60", "Net 60 days"
+
+    @classmethod
+    def days(cls, value: str) -> int:
+        return 0 if value == cls.PREPAID else int(value.removeprefix("net"))
+
+
+class Organization(UUIDModel):
+    name = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=16, choices=OrganizationKind.choices, db_index=True)
+    code = models.CharField(max_length=20, unique=True, help_text="Short reference, e.g. ACME.")
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    website = models.URLField(blank=True)
+    tax_id = models.CharField("tax ID", max_length=40, blank=True)
+    currency = models.CharField(max_length=3, default="USD")
+    payment_terms = models.CharField(
+        max_length=16, choices=PaymentTerms.choices, default=PaymentTerms.NET30
+    )
+    credit_limit = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="Customers only: open orders and invoices beyond this need finance approval.",
+    )
+    is_active = models.BooleanField(default=True)
+    # Guardian grants object access to this group; every member of an external
+    # organization is in it, so one grant covers all its contacts.
+    group = models.OneToOneField(
+        Group, null=True, blank=True, on_delete=models.SET_NULL, related_name="organization"
+    )
+    internal_notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(credit_limit__isnull=True) | models.Q(kind="customer"),
+                name="credit_limit_customers_only",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_external(self) -> bool:
+        return self.kind != OrganizationKind.INTERNAL
+
+    @property
+    def payment_days(self) -> int:
+        return PaymentTerms.days(self.payment_terms)
+
+
+class AddressKind(models.TextChoices):
+    BILLING = "billing", "Billing"
+    SHIPPING = "shipping", "Shipping"
+
+
+class Address(UUIDModel):
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="addresses"
+    )
+    kind = models.CharField(max_length=16, choices=AddressKind.choices)
+    label = models.CharField(max_length=100, blank=True, help_text="e.g. Main plant, Dock 4")
+    line1 = models.CharField("address line 1", max_length=200)
+    line2 = models.CharField("address line 2", max_length=200, blank=True)
+    city = models.CharField(max_length=100)
+    region = models.CharField("state / region", max_length=100, blank=True)
+    postal_code = models.CharField(max_length=20)
+    country = models.CharField(max_length=2, default="US", help_text="ISO 3166 country code")
+    is_default = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["kind", "-is_default", "label"]
+        verbose_name_plural = "addresses"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "kind"],
+                condition=models.Q(is_default=True),
+                name="one_default_address_per_kind",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return ", ".join(
+            p for p in [self.label, self.line1, self.line2, self.city, self.postal_code] if p
+        )
+
+    @property
+    def lines(self) -> list[str]:
+        city = " ".join(p for p in [self.city, self.region, self.postal_code] if p)
+        return [p for p in [self.line1, self.line2, city, self.country] if p]
+
+
+class User(AbstractUser):
+    class Meta:
+        ordering = ["username"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"), condition=~models.Q(email=""), name="user_email_unique_ci"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    @cached_property
+    def organization(self) -> Organization | None:
+        membership = getattr(self, "membership", None) if self.pk else None
+        return membership.organization if membership else None
+
+    @property
+    def is_external(self) -> bool:
+        # Fail closed: a login without an internal membership is treated as
+        # external (sees nothing), except a superuser created from the shell.
+        if self.is_superuser:
+            return False
+        org = self.organization
+        return org is None or org.is_external
+
+    @property
+    def is_customer_contact(self) -> bool:
+        org = self.organization
+        return org is not None and org.kind == OrganizationKind.CUSTOMER
+
+    @property
+    def is_supplier_contact(self) -> bool:
+        org = self.organization
+        return org is not None and org.kind == OrganizationKind.SUPPLIER
+
+    @cached_property
+    def role_names(self) -> frozenset[str]:
+        return frozenset(g.name for g in self.groups.all()) if self.pk else frozenset()
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.role_names.intersection(roles))
+
+
+class Membership(models.Model):
+    """A person's place in an organization. One organization per login."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="memberships"
+    )
+    job_title = models.CharField(max_length=100, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    is_primary_contact = models.BooleanField(default=False)
+    joined_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["organization", "user__username"]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.organization}"
+
+
+class Invitation(UUIDModel):
+    """A signed, expiring, single-use link for a customer or supplier contact."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField()
+    first_name = models.CharField(max_length=150)
+    last_name = models.CharField(max_length=150, blank=True)
+    job_title = models.CharField(max_length=100, blank=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="invitations_sent"
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Invitation for {self.email} to {self.organization}"
+
+    @property
+    def expires_at(self):
+        return self.created_at + timezone.timedelta(days=settings.INVITATION_MAX_AGE_DAYS)
+
+    @property
+    def is_expired(self) -> bool:
+        return timezone.now() >= self.expires_at
+
+    @property
+    def status(self) -> str:
+        if self.accepted_at:
+            return "accepted"
+        if self.revoked_at:
+            return "revoked"
+        if self.is_expired:
+            return "expired"
+        return "pending"

@@ -1,0 +1,102 @@
+"""The roles of DESIGN §3 and the model permissions each one holds.
+
+Roles are Django groups. Each app that adds models extends ROLE_PERMISSIONS and
+calls `sync_role_permissions` from a data migration, so a fresh database and an
+upgraded one end with the same grants.
+"""
+
+from __future__ import annotations
+
+from django.db.models import TextChoices
+
+
+class Role(TextChoices):
+    SALES_REP = "sales_rep", "Sales rep"
+    SALES_MANAGER = "sales_manager", "Sales manager"
+    ENGINEER = "engineer", "Engineer"
+    PLANNER = "planner", "Planner"
+    QUALITY = "quality", "Quality"
+    BUYER = "buyer", "Buyer"
+    WAREHOUSE = "warehouse", "Warehouse"
+    FINANCE = "finance", "Finance"
+    OPS_ADMIN = "ops_admin", "Operations admin"
+    CUSTOMER_CONTACT = "customer_contact", "Customer contact"
+    SUPPLIER_CONTACT = "supplier_contact", "Supplier contact"
+
+
+INTERNAL_ROLES = frozenset(
+    {
+        Role.SALES_REP,
+        Role.SALES_MANAGER,
+        Role.ENGINEER,
+        Role.PLANNER,
+        Role.QUALITY,
+        Role.BUYER,
+        Role.WAREHOUSE,
+        Role.FINANCE,
+        Role.OPS_ADMIN,
+    }
+)
+EXTERNAL_ROLES = frozenset({Role.CUSTOMER_CONTACT, Role.SUPPLIER_CONTACT})
+SALES_ROLES = frozenset({Role.SALES_REP, Role.SALES_MANAGER})
+
+_READ_DIRECTORY = [
+    "accounts.view_organization",
+    "accounts.view_address",
+    "accounts.view_membership",
+]
+_MANAGE_CUSTOMERS = [
+    "accounts.add_organization",
+    "accounts.change_organization",
+    "accounts.add_address",
+    "accounts.change_address",
+    "accounts.add_invitation",
+    "accounts.view_invitation",
+]
+_READ_TIMELINE = ["core.view_activity"]
+
+# Model-level permissions. External contacts hold none: what they see comes from
+# object permissions granted to their organization's group.
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.SALES_REP: [*_READ_DIRECTORY, *_MANAGE_CUSTOMERS, *_READ_TIMELINE],
+    Role.SALES_MANAGER: [*_READ_DIRECTORY, *_MANAGE_CUSTOMERS, *_READ_TIMELINE],
+    Role.ENGINEER: [*_READ_DIRECTORY, *_READ_TIMELINE],
+    Role.PLANNER: [*_READ_DIRECTORY, *_READ_TIMELINE],
+    Role.QUALITY: [*_READ_DIRECTORY, *_READ_TIMELINE],
+    Role.BUYER: [*_READ_DIRECTORY, *_MANAGE_CUSTOMERS, *_READ_TIMELINE],
+    Role.WAREHOUSE: [*_READ_DIRECTORY, *_READ_TIMELINE],
+    Role.FINANCE: [*_READ_DIRECTORY, "accounts.change_organization", *_READ_TIMELINE],
+    Role.OPS_ADMIN: ["*"],
+    Role.CUSTOMER_CONTACT: [],
+    Role.SUPPLIER_CONTACT: [],
+}
+
+
+def sync_role_permissions(apps=None) -> None:
+    """Create the role groups and give each exactly its listed permissions.
+
+    Works with the historical app registry inside migrations and the live one
+    elsewhere. Permissions are created first, since Django only makes them
+    after migrate has finished.
+    """
+    from django.apps import apps as global_apps
+    from django.contrib.auth.management import create_permissions
+
+    registry = apps or global_apps
+    for app_config in global_apps.get_app_configs():
+        create_permissions(app_config, verbosity=0, apps=registry)
+
+    Group = registry.get_model("auth", "Group")
+    Permission = registry.get_model("auth", "Permission")
+    for role, codes in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        if codes == ["*"]:
+            perms = Permission.objects.all()
+        else:
+            wanted = {tuple(code.split(".", 1)) for code in codes}
+            perms = [
+                p
+                for p in Permission.objects.select_related("content_type")
+                if (p.content_type.app_label, p.codename) in wanted
+            ]
+        group.permissions.set(perms)

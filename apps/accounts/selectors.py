@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from django.db.models import Count, Q, QuerySet
+
+from apps.accounts.models import Invitation, Membership, Organization, OrganizationKind, User
+from apps.core.permissions import get_visible_or_404, is_internal
+
+
+def organizations_visible_to(user: User) -> QuerySet[Organization]:
+    """Internal staff with the view permission see every organization; a contact sees its own."""
+    qs = Organization.objects.all()
+    if not (user.is_authenticated and user.is_active):
+        return qs.none()
+    if is_internal(user):
+        return qs if user.has_perm("accounts.view_organization") else qs.none()
+    org = user.organization
+    return qs.filter(pk=org.pk) if org is not None else qs.none()
+
+
+def organization_get_for_user(user: User, pk) -> Organization:
+    return get_visible_or_404(user, organizations_visible_to(user), pk=pk)
+
+
+def organizations_of_kind(user: User, kind: str) -> QuerySet[Organization]:
+    return (
+        organizations_visible_to(user)
+        .filter(kind=kind)
+        .annotate(
+            contact_count=Count("memberships", distinct=True),
+            pending_invitations=Count(
+                "invitations",
+                filter=Q(
+                    invitations__accepted_at__isnull=True, invitations__revoked_at__isnull=True
+                ),
+                distinct=True,
+            ),
+        )
+    )
+
+
+def customers_visible_to(user: User) -> QuerySet[Organization]:
+    return organizations_of_kind(user, OrganizationKind.CUSTOMER)
+
+
+def suppliers_visible_to(user: User) -> QuerySet[Organization]:
+    return organizations_of_kind(user, OrganizationKind.SUPPLIER)
+
+
+def contacts_of(organization: Organization) -> QuerySet[Membership]:
+    return organization.memberships.select_related("user").filter(user__is_active=True)
+
+
+def invitations_of(user: User, organization: Organization) -> QuerySet[Invitation]:
+    if not (is_internal(user) and user.has_perm("accounts.view_invitation")):
+        return Invitation.objects.none()
+    return organization.invitations.select_related("invited_by")

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.views.decorators.debug import sensitive_post_parameters
+
+from apps.accounts import services
+from apps.accounts.forms import InvitationAcceptForm, LoginForm, QueuedPasswordResetForm
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "accounts/password_reset.html"
+    form_class = QueuedPasswordResetForm
+    success_url = reverse_lazy("accounts:password-reset-done")
+
+
+@sensitive_post_parameters("password1", "password2")
+def invitation_accept(request, token: str):
+    try:
+        invitation = services.invitation_from_token(token)
+    except services.InvitationError as exc:
+        return render(
+            request,
+            "accounts/invitation_invalid.html",
+            {"reason": exc.reason, "message": exc.message},
+            status=410 if exc.reason in {"expired", "used", "revoked"} else 404,
+        )
+    form = InvitationAcceptForm(request.POST or None, invitation=invitation)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.invitation_accept(
+                token=token,
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password1"],
+            )
+        except services.InvitationError as exc:
+            return render(
+                request,
+                "accounts/invitation_invalid.html",
+                {"reason": exc.reason, "message": exc.message},
+                status=410,
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, f"Welcome to Tandem, {user.first_name}.")
+            return redirect("core:dashboard")
+    return render(
+        request, "accounts/invitation_accept.html", {"form": form, "invitation": invitation}
+    )

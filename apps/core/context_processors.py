@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils.functional import SimpleLazyObject
+
+from apps.core.navigation import nav_for
+from apps.core.selectors import unread_notification_count
+
+
+def shell(request) -> dict:
+    user = request.user
+    # Lazy so htmx partials that never render the navbar cost no queries.
+    return {
+        "nav_items": SimpleLazyObject(lambda: nav_for(user, request.path)),
+        "unread_count": SimpleLazyObject(lambda: unread_notification_count(user=user)),
+        "demo_mode": settings.DEMO_MODE,
+    }

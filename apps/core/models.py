@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils import timezone
+
+
+class UUIDModel(models.Model):
+    """Base for domain objects: UUIDs in URLs and APIs, people see human numbers."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Audience(models.TextChoices):
+    """Who besides internal staff may read an activity entry."""
+
+    INTERNAL = "internal", "Internal only"
+    CUSTOMER = "customer", "Customer-visible"
+    SUPPLIER = "supplier", "Supplier-visible"
+
+
+class ActivityKind(models.TextChoices):
+    TRANSITION = "transition", "State change"
+    COMMENT = "comment", "Comment"
+    FILE = "file", "File"
+    EMAIL = "email", "E-mail sent"
+    EVENT = "event", "Event"
+
+
+class ImmutableQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("Activity entries are immutable.")
+
+    def delete(self):
+        raise TypeError("Activity entries are immutable.")
+
+
+class Activity(models.Model):
+    """One thing that happened to an object: the timeline shared by every department."""
+
+    id = models.BigAutoField(primary_key=True)
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    # Char so one table serves UUID and integer primary keys alike.
+    object_id = models.CharField(max_length=64)
+    target = GenericForeignKey("content_type", "object_id")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=16, choices=ActivityKind.choices)
+    verb = models.CharField(max_length=64)
+    from_state = models.CharField(max_length=32, blank=True)
+    to_state = models.CharField(max_length=32, blank=True)
+    text = models.TextField(blank=True)
+    audience = models.CharField(max_length=16, choices=Audience.choices, default=Audience.INTERNAL)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = ImmutableQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["content_type", "object_id", "-created_at"])]
+        verbose_name_plural = "activities"
+
+    def __str__(self) -> str:
+        return f"{self.verb} on {self.content_type.model} {self.object_id}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError("Activity entries are immutable.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Activity entries are immutable.")
+
+
+class Notification(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=500, blank=True)
+    activity = models.ForeignKey(Activity, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["recipient", "created_at"],
+                name="notification_unread_idx",
+                condition=models.Q(read_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_unread(self) -> bool:
+        return self.read_at is None

@@ -1,0 +1,66 @@
+"""Role-aware navigation. Each entry names the roles that see it.
+
+Apps add their entries here as their pages land; url names are strings so
+`core` stays free of imports from the apps above it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+
+from apps.accounts.roles import INTERNAL_ROLES, SALES_ROLES, Role
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    icon: str
+    roles: frozenset[str]
+
+
+NAV_ITEMS: list[NavItem] = [
+    NavItem("Dashboard", "core:dashboard", "speedometer2", INTERNAL_ROLES),
+    NavItem(
+        "Customers",
+        "sales:customer-list",
+        "buildings",
+        SALES_ROLES | {Role.FINANCE, Role.OPS_ADMIN},
+    ),
+    NavItem(
+        "Suppliers", "suppliers:supplier-list", "truck", frozenset({Role.BUYER, Role.OPS_ADMIN})
+    ),
+    NavItem("My portal", "customers:dashboard", "house", frozenset({Role.CUSTOMER_CONTACT})),
+    NavItem(
+        "Organization", "customers:organization", "building", frozenset({Role.CUSTOMER_CONTACT})
+    ),
+    NavItem("My portal", "suppliers:portal-dashboard", "house", frozenset({Role.SUPPLIER_CONTACT})),
+    NavItem(
+        "Organization",
+        "suppliers:portal-organization",
+        "building",
+        frozenset({Role.SUPPLIER_CONTACT}),
+    ),
+    NavItem("Admin", "admin:index", "gear", frozenset({Role.OPS_ADMIN})),
+]
+
+
+def nav_for(user, current_path: str) -> list[dict]:
+    if not user.is_authenticated:
+        return []
+    roles = user.role_names
+    items = []
+    for item in NAV_ITEMS:
+        if not roles & item.roles and not (user.is_superuser and item.roles & INTERNAL_ROLES):
+            continue
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:
+            continue
+        if any(existing["url"] == url for existing in items):
+            continue
+        active = current_path == url if url == "/" else current_path.startswith(url)
+        items.append({"label": item.label, "url": url, "icon": item.icon, "active": active})
+    return items
