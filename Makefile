@@ -53,6 +53,7 @@ test: install-test
 	$(VENV)/bin/ruff check .
 	eval "$$(scripts/test-services.sh start)" && \
 	$(TEST_ENV) $(PY) manage.py check --deploy --fail-level WARNING && \
+	$(TEST_ENV) $(PY) manage.py collectstatic --noinput -v 0 && \
 	$(TEST_ENV) $(VENV)/bin/pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 services-stop:
