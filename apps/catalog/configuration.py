@@ -1,0 +1,143 @@
+"""Validating a product configuration against its option groups and rules.
+
+A configuration is a mapping of option-group code to the chosen option code
+(or a list of codes for groups that allow several). Every problem is reported
+against the group it concerns, so forms and the API can show it next to the
+right field.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from apps.catalog.models import ConfigurationRule, Option, Product, RuleKind
+
+
+class ConfigurationError(Exception):
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+        self.errors = errors
+
+
+@dataclass
+class Configuration:
+    product: Product
+    quantity: int
+    options: list[Option] = field(default_factory=list)
+
+    @property
+    def selections(self) -> dict[str, str | list[str]]:
+        out: dict[str, str | list[str]] = {}
+        for option in self.options:
+            group = option.group
+            if group.allow_multiple:
+                out.setdefault(group.code, [])
+                out[group.code].append(option.code)  # type: ignore[union-attr]
+            else:
+                out[group.code] = option.code
+        return out
+
+    @property
+    def unit_list_price(self) -> Decimal:
+        return self.product.base_price + sum((o.price_delta for o in self.options), Decimal("0"))
+
+    @property
+    def unit_cost(self) -> Decimal:
+        return self.product.base_cost + sum((o.cost_delta for o in self.options), Decimal("0"))
+
+    @property
+    def needs_engineering(self) -> bool:
+        return any(o.requires_engineering for o in self.options)
+
+    @property
+    def description(self) -> str:
+        return ", ".join(f"{o.group.name}: {o.name}" for o in self.options)
+
+
+def _as_codes(value) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
+    return [str(value)]
+
+
+def configuration_validate(
+    *, product: Product, selections: dict | None, quantity: int
+) -> Configuration:
+    """Return the validated configuration or raise ConfigurationError with per-field errors."""
+    errors: dict[str, list[str]] = defaultdict(list)
+    selections = selections or {}
+    if not isinstance(selections, dict):
+        raise ConfigurationError({"configuration": ["Send an object of group → option codes."]})
+
+    groups = {g.code: g for g in product.option_groups.prefetch_related("options")}
+    for code in selections:
+        if code not in groups:
+            errors[code].append(f"{product.name} has no option group “{code}”.")
+
+    chosen: list[Option] = []
+    for code, group in groups.items():
+        codes = _as_codes(selections.get(code))
+        options = {o.code: o for o in group.options.all() if o.is_active}
+        if not codes:
+            defaults = [o for o in options.values() if o.is_default]
+            if group.is_required and not defaults:
+                errors[code].append(f"Choose a {group.name.lower()}.")
+            chosen.extend(defaults[:1] if not group.allow_multiple else defaults)
+            continue
+        if len(codes) > 1 and not group.allow_multiple:
+            errors[code].append(f"Choose only one {group.name.lower()}.")
+            continue
+        for option_code in codes:
+            if option_code not in options:
+                errors[code].append(f"“{option_code}” is not an available {group.name.lower()}.")
+            else:
+                chosen.append(options[option_code])
+
+    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
+        errors["quantity"].append("Quantity must be a whole number of at least 1.")
+    else:
+        if quantity < product.min_quantity:
+            errors["quantity"].append(f"The minimum quantity is {product.min_quantity}.")
+        if product.max_quantity and quantity > product.max_quantity:
+            errors["quantity"].append(f"The maximum quantity is {product.max_quantity}.")
+
+    if not errors:
+        _check_rules(product, chosen, quantity, errors)
+    if errors:
+        raise ConfigurationError(dict(errors))
+    return Configuration(product=product, quantity=quantity, options=chosen)
+
+
+def _check_rules(product, chosen: list[Option], quantity: int, errors) -> None:
+    chosen_ids = {o.pk for o in chosen}
+    rules = ConfigurationRule.objects.filter(product=product).select_related(
+        "option__group", "other__group"
+    )
+    for rule in rules:
+        applies = rule.option_id is None or rule.option_id in chosen_ids
+        if not applies:
+            continue
+        if rule.kind == RuleKind.REQUIRES and rule.other_id not in chosen_ids:
+            errors[rule.option.group.code].append(
+                rule.message or f"{rule.option.name} requires {rule.other.name}."
+            )
+        elif rule.kind == RuleKind.EXCLUDES and rule.other_id in chosen_ids:
+            errors[rule.option.group.code].append(
+                rule.message or f"{rule.option.name} cannot be combined with {rule.other.name}."
+            )
+        elif rule.kind == RuleKind.QUANTITY:
+            low, high = rule.min_quantity, rule.max_quantity
+            if (low is not None and quantity < low) or (high is not None and quantity > high):
+                bounds = (
+                    f"between {low} and {high}"
+                    if low is not None and high is not None
+                    else f"at least {low}"
+                    if low is not None
+                    else f"at most {high}"
+                )
+                what = rule.option.name if rule.option else product.name
+                errors["quantity"].append(rule.message or f"{what} is available {bounds} units.")

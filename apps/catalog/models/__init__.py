@@ -1,0 +1,41 @@
+from apps.catalog.models.ledgers import CapacityReservation, StockEntry, StockEntryKind
+from apps.catalog.models.parts import (
+    BOMLine,
+    Part,
+    PartKind,
+    RoutingOperation,
+    SupplierPart,
+    SupplierPriceBreak,
+    WorkCenter,
+    WorkCenterClosure,
+)
+from apps.catalog.models.products import (
+    ConfigurationRule,
+    FulfillmentMode,
+    Option,
+    OptionGroup,
+    Product,
+    ProductPriceBreak,
+    RuleKind,
+)
+
+__all__ = [
+    "BOMLine",
+    "CapacityReservation",
+    "ConfigurationRule",
+    "FulfillmentMode",
+    "Option",
+    "OptionGroup",
+    "Part",
+    "PartKind",
+    "Product",
+    "ProductPriceBreak",
+    "RoutingOperation",
+    "RuleKind",
+    "StockEntry",
+    "StockEntryKind",
+    "SupplierPart",
+    "SupplierPriceBreak",
+    "WorkCenter",
+    "WorkCenterClosure",
+]

@@ -1,0 +1,70 @@
+"""The two ledgers the promise-date engine reads.
+
+Purchasing writes expected receipts (and on-hand receipts) to the stock ledger;
+manufacturing writes capacity reservations. `orders` reads both through
+`apps.catalog.selectors`, so it never imports the apps that write them.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from apps.catalog.models.parts import QTY, Part, WorkCenter
+
+
+class StockEntryKind(models.TextChoices):
+    ON_HAND = "on_hand", "On hand"
+    RESERVED = "reserved", "Reserved"
+    EXPECTED = "expected", "Expected receipt"
+
+
+class StockEntry(models.Model):
+    """Signed quantity movement in one of three buckets.
+
+    On hand and reserved are running sums; an expected receipt is dated (the
+    purchase order's promised date) and is reversed with a negative entry when
+    it is received or cancelled.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    part = models.ForeignKey(Part, on_delete=models.PROTECT, related_name="stock_entries")
+    kind = models.CharField(max_length=16, choices=StockEntryKind.choices)
+    quantity = models.DecimalField(**QTY)
+    date = models.DateField(default=timezone.localdate, help_text="Expected date for receipts.")
+    reference = models.CharField(max_length=60, blank=True, help_text="e.g. PO-000210, SO-000045")
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "stock entries"
+        indexes = [models.Index(fields=["part", "kind", "date"])]
+
+    def __str__(self) -> str:
+        return f"{self.part.number} {self.kind} {self.quantity:+} {self.reference}"
+
+
+class CapacityReservation(models.Model):
+    """Hours of a work center booked on a day by planned work (a work order operation)."""
+
+    id = models.BigAutoField(primary_key=True)
+    work_center = models.ForeignKey(
+        WorkCenter, on_delete=models.CASCADE, related_name="reservations"
+    )
+    date = models.DateField()
+    hours = models.DecimalField(max_digits=7, decimal_places=2)
+    reference = models.CharField(max_length=60, help_text="e.g. WO-000012/20")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["work_center", "date"]
+        indexes = [models.Index(fields=["work_center", "date"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(hours__gt=0), name="reservation_hours_positive"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.work_center.code} {self.date}: {self.hours} h ({self.reference})"

@@ -1,0 +1,168 @@
+"""Reads of the catalog and of its two ledgers (stock, capacity).
+
+Catalog data (products, parts, routings) is not secret between internal roles;
+what customers and suppliers may see of it is decided by the apps that show it.
+The ledger readers here are what the promise-date engine uses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db.models import Prefetch, QuerySet, Sum
+
+from apps.accounts.models import User
+from apps.catalog.models import (
+    BOMLine,
+    CapacityReservation,
+    Option,
+    OptionGroup,
+    Part,
+    Product,
+    RoutingOperation,
+    StockEntry,
+    StockEntryKind,
+    SupplierPart,
+    WorkCenter,
+    WorkCenterClosure,
+)
+from apps.core.permissions import is_internal
+
+ZERO = Decimal("0")
+
+
+def products_visible_to(user: User) -> QuerySet[Product]:
+    """Active products are public to every signed-in user; inactive ones to internal staff."""
+    qs = Product.objects.all()
+    if not (user.is_authenticated and user.is_active):
+        return qs.none()
+    if not is_internal(user):
+        return qs.filter(is_active=True)
+    return qs
+
+
+def product_with_options(qs: QuerySet[Product]) -> QuerySet[Product]:
+    return qs.prefetch_related(
+        Prefetch(
+            "option_groups",
+            queryset=OptionGroup.objects.prefetch_related(
+                Prefetch("options", queryset=Option.objects.filter(is_active=True))
+            ),
+        )
+    )
+
+
+def bom_children(*, product_ids=(), option_ids=(), part_ids=()) -> dict[tuple[str, object], list]:
+    """BOM lines keyed by ("product"|"option"|"part", parent id)."""
+    out: dict[tuple[str, object], list[BOMLine]] = defaultdict(list)
+    from django.db.models import Q
+
+    cond = Q(pk__in=[])
+    if product_ids:
+        cond |= Q(product_id__in=list(product_ids))
+    if option_ids:
+        cond |= Q(option_id__in=list(option_ids))
+    if part_ids:
+        cond |= Q(parent_part_id__in=list(part_ids))
+    for line in BOMLine.objects.filter(cond).select_related("component"):
+        if line.product_id:
+            out[("product", line.product_id)].append(line)
+        elif line.option_id:
+            out[("option", line.option_id)].append(line)
+        else:
+            out[("part", line.parent_part_id)].append(line)
+    return out
+
+
+def routing_for(*, product_ids=(), part_ids=()) -> dict[tuple[str, object], list[RoutingOperation]]:
+    out: dict[tuple[str, object], list[RoutingOperation]] = defaultdict(list)
+    from django.db.models import Q
+
+    ops = RoutingOperation.objects.filter(
+        Q(product_id__in=list(product_ids)) | Q(part_id__in=list(part_ids))
+    ).select_related("work_center")
+    for op in ops:
+        key = ("product", op.product_id) if op.product_id else ("part", op.part_id)
+        out[key].append(op)
+    return out
+
+
+def stock_position(part_ids) -> dict[object, dict[str, Decimal]]:
+    """On hand and reserved per part (running sums of the ledger)."""
+    out: dict[object, dict[str, Decimal]] = defaultdict(lambda: {"on_hand": ZERO, "reserved": ZERO})
+    rows = (
+        StockEntry.objects.filter(
+            part_id__in=list(part_ids), kind__in=[StockEntryKind.ON_HAND, StockEntryKind.RESERVED]
+        )
+        .values("part_id", "kind")
+        .annotate(total=Sum("quantity"))
+    )
+    for row in rows:
+        out[row["part_id"]][row["kind"]] = row["total"] or ZERO
+    return out
+
+
+def expected_receipts(
+    part_ids, *, from_date: dt.date
+) -> dict[object, list[tuple[dt.date, Decimal]]]:
+    """Net expected receipts per part and date, oldest first (late receipts count from today)."""
+    out: dict[object, list[tuple[dt.date, Decimal]]] = defaultdict(list)
+    rows = (
+        StockEntry.objects.filter(part_id__in=list(part_ids), kind=StockEntryKind.EXPECTED)
+        .values("part_id", "date")
+        .annotate(total=Sum("quantity"))
+        .order_by("part_id", "date")
+    )
+    for row in rows:
+        if row["total"] and row["total"] > 0:
+            out[row["part_id"]].append((max(row["date"], from_date), row["total"]))
+    return out
+
+
+def supplier_options(part_ids, *, on: dt.date) -> dict[object, list[SupplierPart]]:
+    """Current supplier parts per part, preferred first, then shortest lead time."""
+    out: dict[object, list[SupplierPart]] = defaultdict(list)
+    qs = (
+        SupplierPart.objects.filter(part_id__in=list(part_ids))
+        .select_related("supplier")
+        .prefetch_related("price_breaks")
+        .order_by("part_id", "-is_preferred", "lead_time_days")
+    )
+    for sp in qs:
+        if sp.is_current(on):
+            out[sp.part_id].append(sp)
+    return out
+
+
+def capacity_load(work_center_ids, *, start: dt.date, end: dt.date) -> dict[tuple, Decimal]:
+    """Hours already reserved per (work center, day)."""
+    rows = (
+        CapacityReservation.objects.filter(
+            work_center_id__in=list(work_center_ids), date__gte=start, date__lte=end
+        )
+        .values("work_center_id", "date")
+        .annotate(total=Sum("hours"))
+    )
+    return {(r["work_center_id"], r["date"]): r["total"] or ZERO for r in rows}
+
+
+def closures(work_center_ids, *, start: dt.date, end: dt.date) -> set[tuple]:
+    """(work center id or None for the whole plant, date) of every non-working day."""
+    from django.db.models import Q
+
+    rows = WorkCenterClosure.objects.filter(
+        Q(work_center_id__in=list(work_center_ids)) | Q(work_center__isnull=True),
+        date__gte=start,
+        date__lte=end,
+    ).values_list("work_center_id", "date")
+    return set(rows)
+
+
+def work_centers(ids) -> dict[object, WorkCenter]:
+    return {wc.pk: wc for wc in WorkCenter.objects.filter(pk__in=list(ids))}
+
+
+def parts_by_id(ids) -> dict[object, Part]:
+    return {p.pk: p for p in Part.objects.filter(pk__in=list(ids))}
