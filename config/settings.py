@@ -192,7 +192,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "tandem"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    "expire-quotes": {"task": "apps.orders.tasks.expire_quotes", "schedule": 60 * 60},
+}
 
 # Guardian: no anonymous user row, object permissions through groups per organization.
 ANONYMOUS_USER_NAME = None
@@ -249,6 +251,16 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
 }
+
+# Pricing policy: discounts beyond a role's limit, or a margin below the floor,
+# require the pricing review (sales manager).
+TANDEM_DISCOUNT_LIMITS = {
+    "sales_rep": env.float("DISCOUNT_LIMIT_SALES_REP", default=10.0),
+    "sales_manager": env.float("DISCOUNT_LIMIT_SALES_MANAGER", default=25.0),
+}
+TANDEM_MARGIN_FLOOR_PERCENT = env.float("MARGIN_FLOOR_PERCENT", default=20.0)
+TANDEM_REVIEW_DAYS = env.int("REVIEW_DAYS", default=3)
+TANDEM_QUOTE_VALIDITY_DAYS = env.int("QUOTE_VALIDITY_DAYS", default=30)
 
 LOGGING = {
     "version": 1,

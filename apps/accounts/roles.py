@@ -100,3 +100,29 @@ def sync_role_permissions(apps=None) -> None:
                 if (p.content_type.app_label, p.codename) in wanted
             ]
         group.permissions.set(perms)
+
+
+# Orders (the shared quote/order model): every internal role reads it; who may
+# act is decided per transition (apps/orders/models/rules.py).
+_ORDERS_READ = [
+    f"orders.view_{model}"
+    for model in (
+        "quote",
+        "quoteline",
+        "quoterevision",
+        "quotereview",
+        "salesorder",
+        "orderline",
+        "orderlinecomponent",
+        "orderlinedatechange",
+        "changerequest",
+    )
+]
+for _role in INTERNAL_ROLES - {Role.OPS_ADMIN}:
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS[_role], *_ORDERS_READ]
+for _role in SALES_ROLES:
+    ROLE_PERMISSIONS[_role] += [
+        "orders.add_quote",
+        "orders.change_quote",
+        "orders.add_changerequest",
+    ]

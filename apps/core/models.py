@@ -110,3 +110,37 @@ class Notification(models.Model):
     @property
     def is_unread(self) -> bool:
         return self.read_at is None
+
+
+class NumberSequence(models.Model):
+    """Gap-tolerant counters for human numbers (Q-000123, SO-000045, PO-000210)."""
+
+    name = models.CharField(max_length=20, primary_key=True)
+    last_value = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.last_value}"
+
+
+def next_number(name: str, prefix: str, width: int = 6) -> str:
+    """Next number of a sequence; locks the counter row until the caller's transaction ends."""
+    from django.db import transaction
+
+    with transaction.atomic():
+        seq, _ = NumberSequence.objects.select_for_update().get_or_create(name=name)
+        seq.last_value += 1
+        seq.save(update_fields=["last_value"])
+    return f"{prefix}-{seq.last_value:0{width}d}"
+
+
+class VersionedModel(models.Model):
+    """Optimistic locking for ordinary edits.
+
+    Every write bumps `version`; a writer that read an older version loses with
+    a conflict instead of silently overwriting (see apps.core.concurrency).
+    """
+
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        abstract = True

@@ -1,0 +1,390 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django_fsm import GET_STATE, ConcurrentTransitionMixin, FSMField, transition
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from apps.accounts.models import Organization
+from apps.catalog.models import FulfillmentMode, Part, Product
+from apps.core.models import UUIDModel, VersionedModel
+from apps.core.transitions import condition
+from apps.orders.models import rules
+from apps.orders.models.quote import MONEY, PERCENT, Quote, QuoteLine
+
+QTY = {"max_digits": 12, "decimal_places": 3}
+
+
+class OrderState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    CONFIRMED = "confirmed", "Confirmed"
+    IN_DESIGN = "in_design", "In design"
+    PLANNED = "planned", "Planned"
+    IN_PRODUCTION = "in_production", "In production"
+    READY_TO_SHIP = "ready_to_ship", "Ready to ship"
+    PARTIALLY_SHIPPED = "partially_shipped", "Partially shipped"
+    SHIPPED = "shipped", "Shipped"
+    DELIVERED = "delivered", "Delivered"
+    CLOSED = "closed", "Closed"
+    ON_HOLD = "on_hold", "On hold"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+ORDER_ACTIVE_STATES = frozenset(
+    {
+        OrderState.PENDING,
+        OrderState.CONFIRMED,
+        OrderState.IN_DESIGN,
+        OrderState.PLANNED,
+        OrderState.IN_PRODUCTION,
+        OrderState.READY_TO_SHIP,
+        OrderState.PARTIALLY_SHIPPED,
+        OrderState.SHIPPED,
+        OrderState.DELIVERED,
+    }
+)
+ORDER_CANCELLABLE_STATES = frozenset(
+    {OrderState.PENDING, OrderState.CONFIRMED, OrderState.IN_DESIGN, OrderState.PLANNED}
+)
+ORDER_CLOSED_STATES = frozenset({OrderState.CLOSED, OrderState.CANCELLED})
+# Open orders count against the customer's credit limit.
+ORDER_OPEN_STATES = frozenset(ORDER_ACTIVE_STATES | {OrderState.ON_HOLD})
+
+
+class SalesOrder(ConcurrentTransitionMixin, VersionedModel, UUIDModel):
+    number = models.CharField(max_length=20, unique=True, editable=False)
+    quote = models.OneToOneField(Quote, on_delete=models.PROTECT, related_name="sales_order")
+    quote_revision = models.PositiveIntegerField(editable=False)
+    customer = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="orders")
+    contact = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="orders_as_contact",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders_owned"
+    )
+    currency = models.CharField(max_length=3, editable=False)
+    customer_po = models.CharField("customer PO", max_length=60, blank=True)
+    # Frozen at conversion: later edits of the organization's addresses do not move an order.
+    shipping_address = models.TextField(blank=True)
+    billing_address = models.TextField(blank=True)
+    terms = models.TextField(blank=True)
+    payment_terms = models.CharField(max_length=16, editable=False)
+    # Completed during `pending` (the staging step between quote and order).
+    delivery_contact_name = models.CharField(max_length=150, blank=True)
+    delivery_contact_phone = models.CharField(max_length=40, blank=True)
+    delivery_window = models.CharField(
+        max_length=100, blank=True, help_text="e.g. weekdays 7:00–15:00"
+    )
+    site_requirements = models.TextField(blank=True)
+    installation_needed = models.BooleanField(default=False)
+    internal_notes = models.TextField(blank=True)
+    total = models.DecimalField(**MONEY, editable=False)
+    order_revision = models.PositiveIntegerField(default=1, editable=False)
+    design_approved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    invoiced_amount = models.DecimalField(**MONEY, default=Decimal("0"), editable=False)
+    paid_amount = models.DecimalField(**MONEY, default=Decimal("0"), editable=False)
+    onboarding_done_at = models.DateTimeField(null=True, blank=True, editable=False)
+    credit_override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    state = FSMField(
+        default=OrderState.PENDING, choices=OrderState.choices, protected=True, db_index=True
+    )
+    held_state = models.CharField(max_length=20, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["customer", "state"])]
+        permissions = [("transition_salesorder", "Can move sales orders through their workflow")]
+
+    def __str__(self) -> str:
+        return self.number
+
+    # -- conditions ---------------------------------------------------------
+
+    def missing_for_confirmation(self) -> list[str]:
+        missing = []
+        if not self.shipping_address.strip():
+            missing.append("shipping address")
+        if not self.billing_address.strip():
+            missing.append("billing address")
+        if not self.customer_po.strip():
+            missing.append("customer PO reference")
+        if not self.delivery_contact_name.strip():
+            missing.append("delivery contact")
+        return missing
+
+    @condition(
+        "order data is incomplete (shipping and billing address, customer PO, delivery contact)"
+    )
+    def is_data_complete(self) -> bool:
+        return not self.missing_for_confirmation()
+
+    def open_exposure(self) -> Decimal:
+        """This order plus the customer's other open, unpaid orders."""
+        others = (
+            SalesOrder.objects.filter(customer_id=self.customer_id, state__in=ORDER_OPEN_STATES)
+            .exclude(pk=self.pk)
+            .aggregate(t=models.Sum(models.F("total") - models.F("paid_amount")))["t"]
+        )
+        return self.total + (others or Decimal("0"))
+
+    @condition(
+        "the customer's open orders would exceed its credit limit (finance can approve an override)"
+    )
+    def passes_credit_check(self) -> bool:
+        limit = self.customer.credit_limit
+        if limit is None or self.credit_override_by_id:
+            return True
+        return self.open_exposure() <= limit
+
+    @condition("the order has no design-to-order lines")
+    def has_design_lines(self) -> bool:
+        return self.lines.filter(fulfillment_mode=FulfillmentMode.DTO).exists()
+
+    @condition("design-to-order lines must go through design first")
+    def has_no_design_lines(self) -> bool:
+        return not self.has_design_lines()
+
+    @condition("the design has not been approved by the customer")
+    def is_design_approved(self) -> bool:
+        return self.design_approved_at is not None
+
+    @condition("the order is not fully invoiced, paid and onboarded")
+    def is_settled(self) -> bool:
+        return (
+            self.invoiced_amount >= self.total
+            and self.paid_amount >= self.total
+            and self.onboarding_done_at is not None
+        )
+
+    # -- transitions ----------------------------------------------------------
+
+    @transition(
+        field=state,
+        source=OrderState.PENDING,
+        target=OrderState.CONFIRMED,
+        conditions=[is_data_complete, passes_credit_check],
+        permission=rules.can_confirm_order,
+    )
+    def confirm(self):
+        pass
+
+    @transition(
+        field=state,
+        source=OrderState.CONFIRMED,
+        target=OrderState.IN_DESIGN,
+        conditions=[has_design_lines],
+        permission=rules.can_engineer,
+    )
+    def start_design(self):
+        pass
+
+    @transition(
+        field=state,
+        source=OrderState.CONFIRMED,
+        target=OrderState.PLANNED,
+        conditions=[has_no_design_lines],
+        permission=rules.can_plan,
+    )
+    def plan(self):
+        pass
+
+    @transition(
+        field=state,
+        source=OrderState.IN_DESIGN,
+        target=OrderState.PLANNED,
+        conditions=[is_design_approved],
+        permission=rules.can_plan,
+    )
+    def plan_after_design(self):
+        pass
+
+    @transition(
+        field=state,
+        source=OrderState.PLANNED,
+        target=OrderState.IN_PRODUCTION,
+        permission=rules.can_produce,
+    )
+    def start_production(self):
+        pass
+
+    @transition(
+        field=state,
+        source=OrderState.IN_PRODUCTION,
+        target=OrderState.READY_TO_SHIP,
+        permission=rules.can_produce,
+    )
+    def mark_ready_to_ship(self):
+        pass
+
+    @transition(
+        field=state,
+        source=[OrderState.READY_TO_SHIP, OrderState.PARTIALLY_SHIPPED],
+        target=OrderState.PARTIALLY_SHIPPED,
+        permission=rules.can_ship,
+    )
+    def ship_partially(self):
+        pass
+
+    @transition(
+        field=state,
+        source=[OrderState.READY_TO_SHIP, OrderState.PARTIALLY_SHIPPED],
+        target=OrderState.SHIPPED,
+        permission=rules.can_ship,
+    )
+    def ship(self):
+        pass
+
+    @transition(
+        field=state,
+        source=OrderState.SHIPPED,
+        target=OrderState.DELIVERED,
+        permission=rules.can_ship,
+    )
+    def deliver(self):
+        pass
+
+    @transition(
+        field=state,
+        source=OrderState.DELIVERED,
+        target=OrderState.CLOSED,
+        conditions=[is_settled],
+        permission=rules.can_close,
+    )
+    def close(self):
+        pass
+
+    @transition(
+        field=state,
+        source=list(ORDER_ACTIVE_STATES),
+        target=OrderState.ON_HOLD,
+        permission=rules.can_hold,
+    )
+    def hold(self):
+        self.held_state = self.state
+
+    @transition(
+        field=state,
+        source=OrderState.ON_HOLD,
+        target=GET_STATE(lambda self: self.held_state, states=list(ORDER_ACTIVE_STATES)),
+        permission=rules.can_hold,
+    )
+    def release(self):
+        self.held_state = ""
+
+    @transition(
+        field=state,
+        source=list(ORDER_CANCELLABLE_STATES),
+        target=OrderState.CANCELLED,
+        permission=rules.can_cancel_order,
+    )
+    def cancel(self):
+        pass
+
+
+class OrderLine(UUIDModel):
+    order = models.ForeignKey(SalesOrder, on_delete=models.CASCADE, related_name="lines")
+    quote_line = models.OneToOneField(
+        QuoteLine, null=True, on_delete=models.SET_NULL, related_name="order_line"
+    )
+    position = models.PositiveIntegerField()
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    # Frozen copies: a later catalog change must not alter what was sold.
+    product_sku = models.CharField(max_length=40)
+    product_name = models.CharField(max_length=200)
+    fulfillment_mode = models.CharField(max_length=3, choices=FulfillmentMode.choices)
+    configuration = models.JSONField(default=dict)
+    configuration_text = models.TextField(blank=True)
+    quantity = models.PositiveIntegerField()
+    unit_list_price = models.DecimalField(**MONEY)
+    discount_percent = models.DecimalField(**PERCENT)
+    unit_price = models.DecimalField(**MONEY)
+    unit_cost = models.DecimalField(**MONEY)
+    line_total = models.DecimalField(**MONEY)
+    scope_statement = models.TextField(blank=True)
+    custom_spec = models.TextField(blank=True)
+    # The three dates: what the customer asked, what we first promised, what we now expect.
+    requested_date = models.DateField(null=True, blank=True)
+    first_promised_date = models.DateField()
+    forecast_date = models.DateField()
+    critical_path = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["order", "position"]
+
+    def __str__(self) -> str:
+        return f"{self.order.number}/{self.position} {self.product_sku} × {self.quantity}"
+
+    @property
+    def slip_days(self) -> int:
+        return (self.forecast_date - self.first_promised_date).days
+
+
+class OrderLineComponent(models.Model):
+    """The configured BOM exploded at conversion: what this line needs, level by level."""
+
+    id = models.BigAutoField(primary_key=True)
+    line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="components")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
+    level = models.PositiveSmallIntegerField()
+    part = models.ForeignKey(Part, on_delete=models.PROTECT, related_name="+")
+    part_number = models.CharField(max_length=40)
+    part_name = models.CharField(max_length=200)
+    part_kind = models.CharField(max_length=16)
+    uom = models.CharField(max_length=10)
+    quantity_per = models.DecimalField(**QTY)
+    quantity = models.DecimalField(**QTY)
+    unit_cost = models.DecimalField(**MONEY)
+    from_option = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["line", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.line} ← {self.quantity} × {self.part_number}"
+
+
+class OrderLineDateChange(models.Model):
+    """A move of an order line's forecast date, with why."""
+
+    id = models.BigAutoField(primary_key=True)
+    line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="date_changes")
+    old_date = models.DateField()
+    new_date = models.DateField()
+    reason = models.TextField()
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["line", "created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.line}: {self.old_date} → {self.new_date}"
+
+    @property
+    def slip_days(self) -> int:
+        return (self.new_date - self.old_date).days
+
+
+class SalesOrderUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(SalesOrder, on_delete=models.CASCADE)
+
+
+class SalesOrderGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(SalesOrder, on_delete=models.CASCADE)

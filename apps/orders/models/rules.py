@@ -1,0 +1,126 @@
+"""Who may fire which transition. django-fsm calls these as permission(instance, user).
+
+The Celery beat task acts as SYSTEM; no person can fire system-only transitions.
+"""
+
+from __future__ import annotations
+
+from apps.accounts.roles import SALES_ROLES, Role
+
+
+class _System:
+    is_authenticated = True
+    is_active = True
+    is_external = False
+    is_superuser = False
+    pk = None
+
+    def __repr__(self) -> str:
+        return "SYSTEM"
+
+
+SYSTEM = _System()
+
+REVIEW_ROLES = {
+    "engineering": Role.ENGINEER,
+    "manufacturing": Role.PLANNER,
+    "purchasing": Role.BUYER,
+    "pricing": Role.SALES_MANAGER,
+}
+
+
+def _internal_with(user, *roles) -> bool:
+    if user is None or user is SYSTEM or not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_external:
+        return False
+    return user.is_superuser or user.has_role(*roles)
+
+
+def is_system(instance, user) -> bool:
+    return user is SYSTEM
+
+
+def can_sell(instance, user) -> bool:
+    return _internal_with(user, *SALES_ROLES)
+
+
+def can_decide_for_customer(instance, user) -> bool:
+    """The customer accepts or declines; sales may record the customer's answer."""
+    if _internal_with(user, *SALES_ROLES):
+        return True
+    return bool(
+        user is not None
+        and user is not SYSTEM
+        and user.is_authenticated
+        and user.is_active
+        and user.is_customer_contact
+        and user.organization.pk == instance.customer_id
+    )
+
+
+def can_review(review, user) -> bool:
+    return _internal_with(user, REVIEW_ROLES[review.department])
+
+
+def can_confirm_order(order, user) -> bool:
+    return _internal_with(user, Role.SALES_MANAGER, Role.FINANCE)
+
+
+def can_engineer(order, user) -> bool:
+    return _internal_with(user, Role.ENGINEER)
+
+
+def can_plan(order, user) -> bool:
+    return _internal_with(user, Role.PLANNER)
+
+
+def can_produce(order, user) -> bool:
+    return _internal_with(user, Role.PLANNER, Role.QUALITY)
+
+
+def can_ship(order, user) -> bool:
+    return _internal_with(user, Role.WAREHOUSE)
+
+
+def can_close(order, user) -> bool:
+    return _internal_with(user, Role.FINANCE)
+
+
+def can_hold(order, user) -> bool:
+    return _internal_with(user, Role.SALES_MANAGER, Role.FINANCE, Role.PLANNER)
+
+
+def can_cancel_order(order, user) -> bool:
+    return _internal_with(user, Role.SALES_MANAGER)
+
+
+def can_assess_change(cr, user) -> bool:
+    return _internal_with(user, Role.ENGINEER, Role.PLANNER, *SALES_ROLES)
+
+
+def can_propose_change(cr, user) -> bool:
+    return _internal_with(user, *SALES_ROLES)
+
+
+def can_decide_change(cr, user) -> bool:
+    """A customer's own request is decided by the customer; any request by a sales manager."""
+    if _internal_with(user, Role.SALES_MANAGER):
+        return True
+    return bool(
+        user is not None
+        and user is not SYSTEM
+        and user.is_authenticated
+        and user.is_active
+        and user.is_customer_contact
+        and user.organization.pk == cr.customer_id
+    )
+
+
+def can_apply_change(cr, user) -> bool:
+    return _internal_with(user, Role.PLANNER, *SALES_ROLES)
+
+
+def can_sell_or_system(instance, user) -> bool:
+    """Approval happens by itself when the last review is approved (SYSTEM), or by sales."""
+    return user is SYSTEM or can_sell(instance, user)

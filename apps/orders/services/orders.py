@@ -1,0 +1,323 @@
+"""Converting an accepted quote into a sales order, and every write on orders."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.dispatch import Signal
+
+from apps.accounts.roles import Role
+from apps.catalog.selectors import bom_children, parts_by_id
+from apps.core.concurrency import StaleObjectError, save_versioned
+from apps.core.models import Audience, next_number
+from apps.core.permissions import grant_org_access
+from apps.core.services import activity_record, notify
+from apps.core.transitions import TransitionNotAllowed, run_transition
+from apps.orders.models import (
+    OrderLine,
+    OrderLineComponent,
+    OrderLineDateChange,
+    OrderState,
+    Quote,
+    SalesOrder,
+)
+from apps.orders.models.rules import can_sell
+from apps.orders.services.quotes import _options_for, quote_recalculate
+
+# Role apps listen to these instead of `orders` importing them.
+order_cancelled = Signal()  # sender=SalesOrder, order, actor
+order_state_changed = Signal()  # sender=SalesOrder, order, transition, actor
+
+CUSTOMER_VISIBLE_TRANSITIONS = {
+    "confirm",
+    "start_design",
+    "plan",
+    "plan_after_design",
+    "start_production",
+    "mark_ready_to_ship",
+    "ship_partially",
+    "ship",
+    "deliver",
+    "close",
+    "cancel",
+}
+PENDING_FIELDS = (
+    "customer_po",
+    "shipping_address",
+    "billing_address",
+    "delivery_contact_name",
+    "delivery_contact_phone",
+    "delivery_window",
+    "site_requirements",
+    "installation_needed",
+    "internal_notes",
+    "terms",
+    "contact",
+)
+
+
+def _explode(line: OrderLine, option_ids: dict, bom: dict, parts: dict) -> list:
+    """Flatten the configured BOM of one line into component requirements, level by level."""
+    rows: list[OrderLineComponent] = []
+
+    def walk(children, multiplier: Decimal, parent, level: int, from_option: str) -> None:
+        if level > 12:
+            raise ValidationError(f"The BOM of {line.product_name} is nested too deep.")
+        for bl in children:
+            part = parts.get(bl.component_id) or bl.component
+            row = OrderLineComponent(
+                line=line,
+                parent=parent,
+                level=level,
+                part=part,
+                part_number=part.number,
+                part_name=part.name,
+                part_kind=part.kind,
+                uom=part.uom,
+                quantity_per=bl.quantity,
+                quantity=bl.quantity * multiplier,
+                unit_cost=part.unit_cost,
+                from_option=from_option,
+            )
+            row.save()
+            rows.append(row)
+            walk(
+                bom.get(("part", part.pk), []),
+                bl.quantity * multiplier,
+                row,
+                level + 1,
+                from_option,
+            )
+
+    qty = Decimal(line.quantity)
+    walk(bom.get(("product", line.product_id), []), qty, None, 1, "")
+    for option in option_ids.get(line.quote_line_id, []):
+        walk(bom.get(("option", option.pk), []), qty, None, 1, f"{option.group.code}={option.code}")
+    return rows
+
+
+def _full_bom(product_ids, option_ids) -> tuple[dict, dict]:
+    bom = bom_children(product_ids=product_ids, option_ids=option_ids)
+    seen: set = set()
+    frontier = {bl.component_id for lines in bom.values() for bl in lines}
+    while frontier:
+        seen |= frontier
+        sub = bom_children(part_ids=frontier)
+        bom.update(sub)
+        frontier = {bl.component_id for lines in sub.values() for bl in lines} - seen
+    return bom, parts_by_id(seen)
+
+
+@transaction.atomic
+def quote_convert(
+    *,
+    quote: Quote,
+    actor,
+    customer_po: str = "",
+    comment: str = "",
+    expected_version: int | None = None,
+) -> SalesOrder:
+    """accepted → converted: freeze the quote into a pending sales order."""
+    quote = quote_recalculate(quote=Quote.objects.select_for_update().get(pk=quote.pk))
+    created: dict[str, SalesOrder] = {}
+
+    def build(locked: Quote) -> None:
+        lines = list(locked.lines.select_related("product").order_by("position"))
+        order = SalesOrder.objects.create(
+            number=next_number("order", "SO"),
+            quote=locked,
+            quote_revision=locked.revision,
+            customer=locked.customer,
+            contact=locked.contact,
+            owner=locked.owner,
+            currency=locked.currency,
+            customer_po=customer_po.strip() or locked.customer_reference,
+            shipping_address="\n".join(locked.shipping_address.lines)
+            if locked.shipping_address
+            else "",
+            billing_address="\n".join(locked.billing_address.lines)
+            if locked.billing_address
+            else "",
+            terms=locked.terms,
+            payment_terms=locked.customer.payment_terms,
+            total=sum((line.line_total for line in lines), Decimal("0")),
+        )
+        options = _options_for(lines)
+        order_lines = []
+        for ql in lines:
+            promised = ql.feasible_date
+            if locked.promised_date and promised and locked.promised_date > promised:
+                promised = locked.promised_date
+            order_lines.append(
+                OrderLine(
+                    order=order,
+                    quote_line=ql,
+                    position=ql.position,
+                    product=ql.product,
+                    product_sku=ql.product.sku,
+                    product_name=ql.product.name,
+                    fulfillment_mode=ql.product.fulfillment_mode,
+                    configuration=ql.configuration,
+                    configuration_text=ql.configuration_text,
+                    quantity=ql.quantity,
+                    unit_list_price=ql.unit_list_price,
+                    discount_percent=ql.discount_percent,
+                    unit_price=ql.unit_price,
+                    unit_cost=ql.unit_cost,
+                    line_total=ql.line_total,
+                    scope_statement=ql.scope_statement,
+                    custom_spec=ql.custom_spec,
+                    requested_date=ql.requested_date or locked.requested_date,
+                    first_promised_date=promised,
+                    forecast_date=promised,
+                    critical_path=ql.critical_path,
+                )
+            )
+        OrderLine.objects.bulk_create(order_lines)
+        bom, parts = _full_bom(
+            {ql.product_id for ql in lines}, {o.pk for opts in options.values() for o in opts}
+        )
+        for ol in order_lines:
+            _explode(ol, options, bom, parts)
+        grant_org_access(order, locked.customer)
+        created["order"] = order
+
+    run_transition(
+        obj=quote,
+        name="convert",
+        actor=actor,
+        comment=comment,
+        expected_version=expected_version,
+        audience=Audience.CUSTOMER,
+        before=build,
+    )
+    order = created["order"]
+    activity_record(
+        target=order,
+        actor=actor,
+        verb="created",
+        audience=Audience.CUSTOMER,
+        text=f"Order {order.number} created from {quote.number} rev {quote.revision}",
+    )
+    return order
+
+
+@transaction.atomic
+def order_update(
+    *, order: SalesOrder, actor, expected_version: int | None, **fields: Any
+) -> SalesOrder:
+    if not can_sell(order, actor) and not actor.has_role(Role.FINANCE):
+        raise PermissionDenied("Only sales and finance may edit order data.")
+    locked = SalesOrder.objects.select_for_update().get(pk=order.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise StaleObjectError(locked, expected_version)
+    if locked.state != OrderState.PENDING:
+        raise TransitionNotAllowed(
+            f"{locked.number} is {locked.get_state_display().lower()}; order data is frozen "
+            "after confirmation (use a change request)."
+        )
+    unknown = set(fields) - set(PENDING_FIELDS)
+    if unknown:
+        raise ValidationError({k: ["This field cannot be changed."] for k in unknown})
+    contact = fields.get("contact")
+    if contact is not None and (
+        contact.organization is None or contact.organization.pk != locked.customer_id
+    ):
+        raise ValidationError({"contact": ["The contact must belong to the customer."]})
+    for key, value in fields.items():
+        setattr(locked, key, value)
+    save_versioned(locked, expected_version=locked.version, update_fields=list(fields))
+    activity_record(
+        target=locked,
+        actor=actor,
+        verb="updated",
+        text="Updated " + ", ".join(sorted(f.replace("_", " ") for f in fields)),
+    )
+    return locked
+
+
+@transaction.atomic
+def order_transition(
+    *, order: SalesOrder, name: str, actor, comment: str = "", expected_version: int | None = None
+) -> SalesOrder:
+    audience = Audience.CUSTOMER if name in CUSTOMER_VISIBLE_TRANSITIONS else Audience.INTERNAL
+    order = run_transition(
+        obj=order,
+        name=name,
+        actor=actor,
+        comment=comment,
+        expected_version=expected_version,
+        audience=audience,
+    )
+    transaction.on_commit(
+        lambda: order_state_changed.send(
+            sender=SalesOrder, order=order, transition=name, actor=actor
+        )
+    )
+    if name == "cancel":
+        transaction.on_commit(
+            lambda: order_cancelled.send(sender=SalesOrder, order=order, actor=actor)
+        )
+    if order.owner_id != getattr(actor, "pk", None):
+        notify(
+            recipients=[order.owner],
+            title=f"{order.number}: {name.replace('_', ' ')}",
+            body=comment,
+            url=f"/api/v1/orders/{order.pk}/",
+        )
+    return order
+
+
+@transaction.atomic
+def order_override_credit(*, order: SalesOrder, actor, comment: str) -> SalesOrder:
+    if not (actor.has_role(Role.FINANCE) and not actor.is_external):
+        raise PermissionDenied("Only finance may approve a credit override.")
+    if not comment.strip():
+        raise ValidationError({"comment": ["Say why the credit limit may be exceeded."]})
+    locked = SalesOrder.objects.select_for_update().get(pk=order.pk)
+    locked.credit_override_by = actor
+    save_versioned(locked, expected_version=locked.version, update_fields=["credit_override_by"])
+    activity_record(target=locked, actor=actor, verb="credit_override", text=comment)
+    return locked
+
+
+@transaction.atomic
+def order_line_reforecast(*, line: OrderLine, actor, new_date: dt.date, reason: str) -> OrderLine:
+    """Move a line's forecast date, keeping the slip and its reason."""
+    if not reason.strip():
+        raise ValidationError({"reason": ["Say why the date moves."]})
+    locked = OrderLine.objects.select_for_update().select_related("order").get(pk=line.pk)
+    if locked.order.state in (OrderState.CLOSED, OrderState.CANCELLED, OrderState.DELIVERED):
+        raise TransitionNotAllowed(f"{locked.order.number} is {locked.order.state}.")
+    if new_date == locked.forecast_date:
+        return locked
+    OrderLineDateChange.objects.create(
+        line=locked,
+        old_date=locked.forecast_date,
+        new_date=new_date,
+        reason=reason,
+        changed_by=actor if getattr(actor, "pk", None) else None,
+    )
+    old = locked.forecast_date
+    locked.forecast_date = new_date
+    locked.save(update_fields=["forecast_date", "updated_at"])
+    who = actor if getattr(actor, "pk", None) else None
+    moved = (
+        f"Line {locked.position} ({locked.product_name}): forecast {old:%b %d} → {new_date:%b %d}"
+    )
+    # The reason may name suppliers or internal problems: staff only.
+    activity_record(
+        target=locked.order, actor=who, verb="forecast_moved", text=f"{moved}. {reason}"
+    )
+    activity_record(
+        target=locked.order,
+        actor=who,
+        verb="forecast_moved",
+        audience=Audience.CUSTOMER,
+        text=f"{moved}.",
+    )
+    return locked

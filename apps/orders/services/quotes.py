@@ -1,0 +1,667 @@
+"""Every write a user can make to a quote, its lines and its reviews."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from apps.accounts.models import Address, Organization, OrganizationKind
+from apps.catalog.configuration import ConfigurationError, configuration_validate
+from apps.catalog.models import FulfillmentMode, Product
+from apps.core.concurrency import StaleObjectError, save_versioned
+from apps.core.errors import FieldErrors
+from apps.core.models import ActivityKind, Audience, next_number
+from apps.core.permissions import grant_org_access
+from apps.core.services import activity_record, email_send_after_commit, notify
+from apps.core.transitions import TransitionNotAllowed, run_transition
+from apps.orders.models import (
+    QUOTE_EDITABLE_STATES,
+    Department,
+    Quote,
+    QuoteLine,
+    QuoteReview,
+    QuoteRevision,
+    QuoteState,
+    ReviewState,
+)
+from apps.orders.models.rules import REVIEW_ROLES, SYSTEM, can_sell
+from apps.orders.pricing import PricingError, discount_limit, margin_floor, price_line
+from apps.orders.promise import LineRequest, PromiseEngine
+
+QUOTE_FIELDS = (
+    "title",
+    "contact",
+    "currency",
+    "valid_until",
+    "requested_date",
+    "promised_date",
+    "shipping_address",
+    "billing_address",
+    "terms",
+    "customer_reference",
+    "internal_notes",
+)
+
+
+def _require_seller(actor) -> None:
+    if not can_sell(None, actor):
+        raise PermissionDenied("Only sales may change quotes.")
+
+
+def _require_editable(quote: Quote) -> None:
+    if quote.state not in QUOTE_EDITABLE_STATES:
+        raise TransitionNotAllowed(
+            f"{quote.number} is {quote.get_state_display().lower()}; revise it to edit.",
+        )
+
+
+def _check_quote_fields(customer: Organization, fields: dict[str, Any]) -> None:
+    errors: dict[str, list[str]] = {}
+    for key in ("shipping_address", "billing_address"):
+        address = fields.get(key)
+        if address is not None and address.organization_id != customer.pk:
+            errors[key] = ["This address belongs to another organization."]
+    contact = fields.get("contact")
+    if contact is not None and (
+        contact.organization is None or contact.organization.pk != customer.pk
+    ):
+        errors["contact"] = ["The contact must belong to the customer."]
+    valid_until = fields.get("valid_until")
+    if valid_until is not None and valid_until < timezone.localdate():
+        errors["valid_until"] = ["The validity date cannot be in the past."]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _touch(quote: Quote, expected_version: int | None, fields: list[str]) -> None:
+    save_versioned(quote, expected_version=expected_version, update_fields=fields)
+
+
+def _lock(quote: Quote, expected_version: int | None) -> Quote:
+    locked = Quote.objects.select_for_update().get(pk=quote.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise StaleObjectError(locked, expected_version)
+    return locked
+
+
+# -- quote -----------------------------------------------------------------
+
+
+@transaction.atomic
+def quote_create(
+    *, actor, customer: Organization, valid_until: dt.date | None = None, **fields: Any
+) -> Quote:
+    _require_seller(actor)
+    if customer.kind != OrganizationKind.CUSTOMER:
+        raise ValidationError({"customer": ["Quotes are made for customer organizations."]})
+    unknown = set(fields) - set(QUOTE_FIELDS)
+    if unknown:
+        raise ValidationError({k: ["Unknown field."] for k in unknown})
+    valid_until = valid_until or timezone.localdate() + dt.timedelta(
+        days=settings.TANDEM_QUOTE_VALIDITY_DAYS
+    )
+    fields.setdefault("currency", customer.currency)
+    fields.setdefault(
+        "shipping_address",
+        Address.objects.filter(organization=customer, kind="shipping", is_default=True).first(),
+    )
+    fields.setdefault(
+        "billing_address",
+        Address.objects.filter(organization=customer, kind="billing", is_default=True).first(),
+    )
+    _check_quote_fields(customer, {**fields, "valid_until": valid_until})
+    quote = Quote.objects.create(
+        number=next_number("quote", "Q"),
+        customer=customer,
+        owner=actor,
+        valid_until=valid_until,
+        **fields,
+    )
+    activity_record(
+        target=quote,
+        actor=actor,
+        verb="created",
+        text=f"Quote {quote.number} created for {customer.name}",
+    )
+    return quote
+
+
+@transaction.atomic
+def quote_update(*, quote: Quote, actor, expected_version: int | None, **fields: Any) -> Quote:
+    _require_seller(actor)
+    quote = _lock(quote, expected_version)
+    _require_editable(quote)
+    unknown = set(fields) - set(QUOTE_FIELDS)
+    if unknown:
+        raise ValidationError({k: ["This field cannot be changed."] for k in unknown})
+    _check_quote_fields(quote.customer, fields)
+    for key, value in fields.items():
+        setattr(quote, key, value)
+    _touch(quote, quote.version, list(fields))
+    if {"requested_date"} & set(fields):
+        quote_recalculate(quote=quote)
+    return quote
+
+
+# -- lines -----------------------------------------------------------------
+
+
+def _build_line(line: QuoteLine, *, configuration, quantity, discount_percent) -> None:
+    try:
+        config = configuration_validate(
+            product=line.product, selections=configuration, quantity=quantity
+        )
+    except ConfigurationError as exc:
+        errors: dict[str, Any] = {}
+        quantity_errors = exc.errors.pop("quantity", None)
+        if exc.errors:
+            errors["configuration"] = exc.errors
+        if quantity_errors:
+            errors["quantity"] = quantity_errors
+        raise FieldErrors(errors) from None
+    try:
+        price = price_line(
+            configuration=config, quantity=quantity, discount_percent=Decimal(discount_percent)
+        )
+    except PricingError as exc:
+        raise ValidationError(exc.errors) from None
+    line.configuration = config.selections
+    line.configuration_text = config.description
+    line.quantity = quantity
+    line.discount_percent = price.discount_percent
+    line.unit_list_price = price.unit_list_price
+    line.unit_price = price.unit_price
+    line.unit_cost = price.unit_cost
+    line.line_total = price.line_total
+    line.margin_percent = price.margin_percent
+    line.needs_engineering = config.needs_engineering
+
+
+@transaction.atomic
+def quote_line_add(
+    *,
+    quote: Quote,
+    actor,
+    product: Product,
+    quantity: int,
+    configuration: dict | None = None,
+    discount_percent: Decimal | int | str = 0,
+    requested_date: dt.date | None = None,
+    scope_statement: str = "",
+    custom_spec: str = "",
+    expected_version: int | None = None,
+) -> QuoteLine:
+    _require_seller(actor)
+    quote = _lock(quote, expected_version)
+    _require_editable(quote)
+    if not product.is_active:
+        raise ValidationError({"product": ["This product is no longer sold."]})
+    last = quote.lines.order_by("-position").values_list("position", flat=True).first() or 0
+    line = QuoteLine(
+        quote=quote,
+        product=product,
+        position=last + 10,
+        requested_date=requested_date,
+        scope_statement=scope_statement,
+        custom_spec=custom_spec,
+    )
+    _build_line(
+        line, configuration=configuration, quantity=quantity, discount_percent=discount_percent
+    )
+    line.save()
+    _touch(quote, quote.version, [])
+    quote_recalculate(quote=quote)
+    activity_record(
+        target=quote, actor=actor, verb="line_added", text=f"Added {quantity} × {product.name}"
+    )
+    line.refresh_from_db()
+    return line
+
+
+@transaction.atomic
+def quote_line_update(
+    *, line: QuoteLine, actor, expected_version: int | None = None, **fields: Any
+) -> QuoteLine:
+    _require_seller(actor)
+    quote = _lock(line.quote, expected_version)
+    _require_editable(quote)
+    line = QuoteLine.objects.select_related("product").get(pk=line.pk)
+    allowed = {
+        "quantity",
+        "configuration",
+        "discount_percent",
+        "requested_date",
+        "scope_statement",
+        "custom_spec",
+    }
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValidationError({k: ["This field cannot be changed."] for k in unknown})
+    for key in ("requested_date", "scope_statement", "custom_spec"):
+        if key in fields:
+            setattr(line, key, fields[key])
+    _build_line(
+        line,
+        configuration=fields.get("configuration", line.configuration),
+        quantity=fields.get("quantity", line.quantity),
+        discount_percent=fields.get("discount_percent", line.discount_percent),
+    )
+    line.save()
+    _touch(quote, quote.version, [])
+    quote_recalculate(quote=quote)
+    activity_record(
+        target=quote,
+        actor=actor,
+        verb="line_changed",
+        text=f"Changed line {line.position}: {line.product.name}",
+    )
+    line.refresh_from_db()
+    return line
+
+
+@transaction.atomic
+def quote_line_delete(*, line: QuoteLine, actor, expected_version: int | None = None) -> None:
+    _require_seller(actor)
+    quote = _lock(line.quote, expected_version)
+    _require_editable(quote)
+    text = f"Removed line {line.position}: {line.product.name}"
+    line.delete()
+    _touch(quote, quote.version, [])
+    quote_recalculate(quote=quote)
+    activity_record(target=quote, actor=actor, verb="line_removed", text=text)
+
+
+def quote_recalculate(*, quote: Quote, today: dt.date | None = None) -> Quote:
+    """Re-run the promise engine on every line and store dates and explanations."""
+    lines = list(quote.lines.select_related("product").prefetch_related("product__price_breaks"))
+    selections = _options_for(lines)
+    requests = [
+        LineRequest(
+            key=str(line.pk),
+            product=line.product,
+            quantity=line.quantity,
+            options=selections[line.pk],
+            requested_date=line.requested_date or quote.requested_date,
+        )
+        for line in lines
+    ]
+    result = PromiseEngine(today=today or timezone.localdate()).promise(requests)
+    for line, promise in zip(lines, result.lines, strict=True):
+        line.feasible_date = promise.feasible_date
+        line.critical_path = promise.critical_path
+        line.promise_explanation = promise.explanation
+        line.parts_without_price = bool(promise.parts_without_supplier_price)
+        line.has_subcontract = bool(promise.subcontracted_parts)
+    QuoteLine.objects.bulk_update(
+        lines,
+        [
+            "feasible_date",
+            "critical_path",
+            "promise_explanation",
+            "parts_without_price",
+            "has_subcontract",
+        ],
+    )
+    Quote.objects.filter(pk=quote.pk).update(
+        feasible_date=result.feasible_date, critical_path=result.critical_path
+    )
+    quote.feasible_date, quote.critical_path = result.feasible_date, result.critical_path
+    return quote
+
+
+def _options_for(lines: list[QuoteLine]) -> dict:
+    from apps.catalog.models import Option
+
+    wanted = {
+        (line.product_id, group, code)
+        for line in lines
+        for group, codes in line.configuration.items()
+        for code in (codes if isinstance(codes, list) else [codes])
+    }
+    product_ids = {line.product_id for line in lines}
+    options = Option.objects.filter(group__product_id__in=product_ids).select_related("group")
+    by_key = {(o.group.product_id, o.group.code, o.code): o for o in options}
+    out: dict = {}
+    for line in lines:
+        out[line.pk] = [
+            by_key[(line.product_id, g, c)]
+            for g, codes in line.configuration.items()
+            for c in (codes if isinstance(codes, list) else [codes])
+            if (line.product_id, g, c) in by_key
+        ]
+    del wanted
+    return out
+
+
+# -- reviews ---------------------------------------------------------------
+
+
+def _pct(value: Decimal) -> str:
+    return f"{value.normalize():f}"
+
+
+def required_reviews(quote: Quote) -> dict[str, list[str]]:
+    """Department → reasons, derived from the lines as DESIGN §4 says."""
+    reasons: dict[str, list[str]] = {}
+
+    def need(dept: str, why: str) -> None:
+        reasons.setdefault(dept, [])
+        if why not in reasons[dept]:
+            reasons[dept].append(why)
+
+    limit = discount_limit(quote.owner)
+    floor = margin_floor()
+    for line in quote.lines.select_related("product"):
+        label = f"line {line.position} ({line.product.name})"
+        mode = line.product.fulfillment_mode
+        if mode == FulfillmentMode.DTO:
+            need(Department.ENGINEERING, f"{label} is design-to-order")
+        if line.custom_spec.strip() or line.needs_engineering:
+            need(Department.ENGINEERING, f"{label} has a custom specification")
+        if mode in (FulfillmentMode.MTO, FulfillmentMode.DTO):
+            need(
+                Department.MANUFACTURING,
+                f"{label} is {line.product.get_fulfillment_mode_display().lower()}",
+            )
+        requested = line.requested_date or quote.requested_date
+        if requested and line.feasible_date and requested < line.feasible_date:
+            need(
+                Department.MANUFACTURING,
+                f"{label}: requested {requested:%b %d} is before "
+                f"the feasible {line.feasible_date:%b %d}",
+            )
+        if line.parts_without_price:
+            need(Department.PURCHASING, f"{label} uses parts without a current supplier price")
+        if line.has_subcontract:
+            need(Department.PURCHASING, f"{label} includes subcontracted work")
+        if line.discount_percent > limit:
+            need(
+                Department.PRICING,
+                f"{label}: discount {_pct(line.discount_percent)} % "
+                f"exceeds the {_pct(limit)} % limit",
+            )
+        if line.margin_percent < floor:
+            need(
+                Department.PRICING,
+                f"{label}: margin {_pct(line.margin_percent)} % is below the {_pct(floor)} % floor",
+            )
+    if quote.promised_date and quote.feasible_date and quote.promised_date < quote.feasible_date:
+        need(
+            Department.MANUFACTURING,
+            f"promised {quote.promised_date:%b %d} is before "
+            f"the feasible {quote.feasible_date:%b %d}",
+        )
+    return reasons
+
+
+def _add_working_days(start: dt.date, days: int) -> dt.date:
+    day = start
+    while days > 0:
+        day += dt.timedelta(days=1)
+        if day.isoweekday() <= 5:
+            days -= 1
+    return day
+
+
+def _reviewers(department: str):
+    User = get_user_model()
+    return User.objects.filter(groups__name=REVIEW_ROLES[department], is_active=True)
+
+
+@transaction.atomic
+def quote_submit(
+    *, quote: Quote, actor, comment: str = "", expected_version: int | None = None
+) -> Quote:
+    quote = quote_recalculate(quote=_lock(quote, expected_version))
+    needed = required_reviews(quote)
+    due = _add_working_days(timezone.localdate(), settings.TANDEM_REVIEW_DAYS)
+
+    def create_reviews(locked: Quote) -> None:
+        for dept, why in needed.items():
+            QuoteReview.objects.create(
+                quote=locked,
+                department=dept,
+                revision=locked.revision,
+                reasons="\n".join(why),
+                due_date=due,
+            )
+
+    quote = run_transition(
+        obj=quote, name="submit", actor=actor, comment=comment, before=create_reviews
+    )
+    for dept in needed:
+        notify(
+            recipients=_reviewers(dept),
+            title=f"{Department(dept).label} review requested for {quote.number}",
+            body=f"{quote.customer.name}: due {due:%b %d}",
+            url=f"/api/v1/quotes/{quote.pk}/",
+        )
+    if not needed:
+        quote = run_transition(
+            obj=quote, name="approve", actor=SYSTEM, comment="No review required."
+        )
+    return quote
+
+
+@transaction.atomic
+def quote_review_decide(
+    *,
+    review: QuoteReview,
+    actor,
+    decision: str,
+    comment: str = "",
+    expected_version: int | None = None,
+) -> QuoteReview:
+    if decision not in {"approve", "reject", "request_changes"}:
+        raise ValidationError({"decision": ["Choose approve, reject or request_changes."]})
+    if decision != "approve" and not comment.strip():
+        raise ValidationError({"comment": ["Say why, so sales knows what to change."]})
+
+    def stamp(locked: QuoteReview) -> None:
+        locked.decided_by = actor
+        locked.decided_at = timezone.now()
+        locked.comment = comment
+
+    review = run_transition(
+        obj=review,
+        name=decision,
+        actor=actor,
+        comment=comment,
+        expected_version=expected_version,
+        before=stamp,
+    )
+    quote = review.quote
+    activity_record(
+        target=quote,
+        actor=actor,
+        verb=f"review_{review.state}",
+        kind=ActivityKind.EVENT,
+        text=f"{review.get_department_display()} review {review.get_state_display().lower()}"
+        + (f": {comment}" if comment else ""),
+    )
+    if review.state == ReviewState.APPROVED:
+        fresh = Quote.objects.get(pk=quote.pk)
+        if fresh.state == QuoteState.IN_REVIEW and fresh.all_required_reviews_approved():
+            run_transition(
+                obj=fresh, name="approve", actor=SYSTEM, comment="All required reviews approved."
+            )
+    notify(
+        recipients=[quote.owner],
+        title=f"{quote.number}: {review.get_department_display()} review "
+        f"{review.get_state_display().lower()}",
+        body=comment,
+        url=f"/api/v1/quotes/{quote.pk}/",
+    )
+    return review
+
+
+# -- the rest of the workflow ----------------------------------------------
+
+
+def _customer_recipients(quote: Quote) -> list[str]:
+    if quote.contact and quote.contact.email:
+        return [quote.contact.email]
+    return [m.user.email for m in quote.customer.memberships.select_related("user") if m.user.email]
+
+
+@transaction.atomic
+def quote_send(
+    *, quote: Quote, actor, comment: str = "", expected_version: int | None = None
+) -> Quote:
+    def stamp(locked: Quote) -> None:
+        locked.sent_at = timezone.now()
+
+    quote = run_transition(
+        obj=quote,
+        name="send",
+        actor=actor,
+        comment=comment,
+        expected_version=expected_version,
+        audience=Audience.CUSTOMER,
+        before=stamp,
+    )
+    grant_org_access(quote, quote.customer)
+    email_send_after_commit(
+        to=_customer_recipients(quote),
+        template_prefix="orders/email/quote_sent",
+        context={"quote": quote, "site_url": settings.SITE_URL},
+        target=quote,
+        audience=Audience.CUSTOMER,
+    )
+    return quote
+
+
+def _decide(quote: Quote, name: str, actor, comment: str, expected_version) -> Quote:
+    def stamp(locked: Quote) -> None:
+        locked.decided_at = timezone.now()
+
+    quote = run_transition(
+        obj=quote,
+        name=name,
+        actor=actor,
+        comment=comment,
+        expected_version=expected_version,
+        audience=Audience.CUSTOMER,
+        before=stamp,
+    )
+    notify(
+        recipients=[quote.owner],
+        title=f"{quote.number} was {quote.state} by the customer"
+        if actor is not None and getattr(actor, "is_external", False)
+        else f"{quote.number} marked {quote.state}",
+        body=comment,
+        url=f"/api/v1/quotes/{quote.pk}/",
+    )
+    return quote
+
+
+@transaction.atomic
+def quote_accept(
+    *, quote: Quote, actor, comment: str = "", expected_version: int | None = None
+) -> Quote:
+    return _decide(quote, "accept", actor, comment, expected_version)
+
+
+@transaction.atomic
+def quote_decline(
+    *, quote: Quote, actor, comment: str = "", expected_version: int | None = None
+) -> Quote:
+    return _decide(quote, "decline", actor, comment, expected_version)
+
+
+def quote_expire(*, quote: Quote) -> Quote:
+    return run_transition(
+        obj=quote,
+        name="expire",
+        actor=SYSTEM,
+        audience=Audience.CUSTOMER,
+        comment=f"Valid until {quote.valid_until:%b %d, %Y}.",
+    )
+
+
+def quote_snapshot(quote: Quote) -> dict:
+    lines = quote.lines.select_related("product").order_by("position")
+    return {
+        "number": quote.number,
+        "revision": quote.revision,
+        "state": quote.state,
+        "customer": str(quote.customer_id),
+        "currency": quote.currency,
+        "valid_until": quote.valid_until.isoformat(),
+        "requested_date": quote.requested_date.isoformat() if quote.requested_date else None,
+        "feasible_date": quote.feasible_date.isoformat() if quote.feasible_date else None,
+        "terms": quote.terms,
+        "lines": [
+            {
+                "id": str(line.pk),
+                "position": line.position,
+                "product": line.product.sku,
+                "configuration": line.configuration,
+                "configuration_text": line.configuration_text,
+                "quantity": line.quantity,
+                "unit_list_price": str(line.unit_list_price),
+                "discount_percent": str(line.discount_percent),
+                "unit_price": str(line.unit_price),
+                "unit_cost": str(line.unit_cost),
+                "line_total": str(line.line_total),
+                "feasible_date": line.feasible_date.isoformat() if line.feasible_date else None,
+                "scope_statement": line.scope_statement,
+            }
+            for line in lines
+        ],
+    }
+
+
+@transaction.atomic
+def quote_revise(
+    *, quote: Quote, actor, comment: str = "", expected_version: int | None = None
+) -> Quote:
+    def snapshot(locked: Quote) -> None:
+        QuoteRevision.objects.create(
+            quote=locked,
+            number=locked.revision,
+            state=locked.state,
+            snapshot=quote_snapshot(locked),
+            reason=comment,
+            created_by=actor,
+        )
+
+    return run_transition(
+        obj=quote,
+        name="revise",
+        actor=actor,
+        comment=comment,
+        expected_version=expected_version,
+        before=snapshot,
+    )
+
+
+@transaction.atomic
+def quote_cancel(
+    *, quote: Quote, actor, comment: str = "", expected_version: int | None = None
+) -> Quote:
+    was_sent = quote.state == QuoteState.SENT
+    return run_transition(
+        obj=quote,
+        name="cancel",
+        actor=actor,
+        comment=comment,
+        expected_version=expected_version,
+        audience=Audience.CUSTOMER if was_sent else Audience.INTERNAL,
+    )
+
+
+@transaction.atomic
+def quote_approve(
+    *, quote: Quote, actor, comment: str = "", expected_version: int | None = None
+) -> Quote:
+    return run_transition(
+        obj=quote, name="approve", actor=actor, comment=comment, expected_version=expected_version
+    )

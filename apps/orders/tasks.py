@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.utils import timezone
+
+from apps.core.transitions import TransitionError
+from apps.orders.models import Quote, QuoteState
+
+log = logging.getLogger(__name__)
+
+
+@shared_task
+def expire_quotes() -> int:
+    """Beat task: sent quotes whose validity date has passed become expired."""
+    from apps.orders.services.quotes import quote_expire
+
+    expired = 0
+    due = Quote.objects.filter(state=QuoteState.SENT, valid_until__lt=timezone.localdate())
+    for quote in due.iterator():
+        try:
+            quote_expire(quote=quote)
+        except TransitionError as exc:  # accepted or revised meanwhile: nothing to do
+            log.info("Not expiring %s: %s", quote.number, exc)
+        else:
+            expired += 1
+    return expired
