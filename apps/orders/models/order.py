@@ -278,10 +278,12 @@ class SalesOrder(ConcurrentTransitionMixin, VersionedModel, UUIDModel):
     @transition(
         field=state,
         source=OrderState.ON_HOLD,
-        target=GET_STATE(lambda self: self.held_state, states=list(ORDER_ACTIVE_STATES)),
+        target=GET_STATE(lambda self: self._release_to, states=list(ORDER_ACTIVE_STATES)),
         permission=rules.can_hold,
     )
     def release(self):
+        # django-fsm computes the target after this body runs: keep it aside.
+        self._release_to = self.held_state
         self.held_state = ""
 
     @transition(

@@ -212,6 +212,9 @@ def order_update(
 ) -> SalesOrder:
     if not can_sell(order, actor) and not actor.has_role(Role.FINANCE):
         raise PermissionDenied("Only sales and finance may edit order data.")
+    unknown = set(fields) - set(PENDING_FIELDS)
+    if unknown:
+        raise ValidationError({k: ["This field cannot be changed."] for k in unknown})
     locked = SalesOrder.objects.select_for_update().get(pk=order.pk)
     if expected_version is not None and locked.version != expected_version:
         raise StaleObjectError(locked, expected_version)
@@ -220,9 +223,6 @@ def order_update(
             f"{locked.number} is {locked.get_state_display().lower()}; order data is frozen "
             "after confirmation (use a change request)."
         )
-    unknown = set(fields) - set(PENDING_FIELDS)
-    if unknown:
-        raise ValidationError({k: ["This field cannot be changed."] for k in unknown})
     contact = fields.get("contact")
     if contact is not None and (
         contact.organization is None or contact.organization.pk != locked.customer_id
