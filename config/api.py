@@ -5,9 +5,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from apps.accounts.api import OrganizationViewSet, TokenView, me
+from apps.orders.api.views import ChangeRequestViewSet, OrderViewSet, QuoteViewSet
 
 router = DefaultRouter()
 router.register("organizations", OrganizationViewSet, basename="organization")
+router.register("quotes", QuoteViewSet, basename="quote")
+router.register("orders", OrderViewSet, basename="order")
+router.register("change-requests", ChangeRequestViewSet, basename="change-request")
 
 urlpatterns = [
     path("v1/auth/token/", TokenView.as_view(), name="api-token"),

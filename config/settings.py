@@ -250,6 +250,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "QuoteStateEnum": "apps.orders.models.QuoteState",
+        "ReviewStateEnum": "apps.orders.models.ReviewState",
+        "OrderStateEnum": "apps.orders.models.OrderState",
+        "ChangeStateEnum": "apps.orders.models.ChangeState",
+    },
 }
 
 # Pricing policy: discounts beyond a role's limit, or a margin below the floor,

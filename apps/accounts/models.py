@@ -135,8 +135,13 @@ class User(AbstractUser):
 
     @cached_property
     def organization(self) -> Organization | None:
-        membership = getattr(self, "membership", None) if self.pk else None
-        return membership.organization if membership else None
+        if not self.pk:
+            return None
+        cached = self._state.fields_cache.get("membership")
+        if cached is not None:
+            return cached.organization
+        # One query for membership and organization together: this runs on every request.
+        return Organization.objects.filter(memberships__user_id=self.pk).first()
 
     @property
     def is_external(self) -> bool:

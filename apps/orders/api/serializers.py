@@ -1,0 +1,528 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from apps.accounts.models import Address, Organization, User
+from apps.catalog.models import Product
+from apps.core.permissions import is_internal
+from apps.core.transitions import available_transitions
+from apps.orders.models import (
+    ChangeRequest,
+    OrderLine,
+    OrderLineComponent,
+    OrderLineDateChange,
+    Quote,
+    QuoteLine,
+    QuoteReview,
+    SalesOrder,
+)
+
+
+class TransitionsField(serializers.SerializerMethodField):
+    """The transitions the caller may fire now (state, permission and conditions)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(method_name="get_available_transitions", **kwargs)
+
+
+class StatefulSerializer(serializers.ModelSerializer):
+    available_transitions = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_available_transitions(self, obj) -> list[str]:
+        return available_transitions(obj, self.context["request"].user)
+
+
+# -- quotes ------------------------------------------------------------------
+
+QUOTE_LINE_PUBLIC = [
+    "id",
+    "position",
+    "product",
+    "product_sku",
+    "product_name",
+    "configuration",
+    "configuration_text",
+    "quantity",
+    "unit_list_price",
+    "discount_percent",
+    "unit_price",
+    "line_total",
+    "requested_date",
+    "feasible_date",
+    "scope_statement",
+    "custom_spec",
+]
+QUOTE_LINE_INTERNAL = [
+    *QUOTE_LINE_PUBLIC,
+    "unit_cost",
+    "margin_percent",
+    "critical_path",
+    "promise_explanation",
+]
+
+
+class QuoteLineSerializer(serializers.ModelSerializer):
+    product_sku = serializers.CharField(source="product.sku", read_only=True)
+    product_name = serializers.CharField(source="product.name", read_only=True)
+
+    class Meta:
+        model = QuoteLine
+        fields = QUOTE_LINE_INTERNAL
+        read_only_fields = fields
+
+
+class QuoteLineCustomerSerializer(QuoteLineSerializer):
+    class Meta(QuoteLineSerializer.Meta):
+        fields = QUOTE_LINE_PUBLIC
+        read_only_fields = fields
+
+
+class QuoteLineWriteSerializer(serializers.Serializer):
+    product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all(), required=False)
+    configuration = serializers.DictField(required=False)
+    quantity = serializers.IntegerField(min_value=1, required=False)
+    discount_percent = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        max_value=Decimal("99.99"),
+        required=False,
+    )
+    requested_date = serializers.DateField(required=False, allow_null=True)
+    scope_statement = serializers.CharField(required=False, allow_blank=True)
+    custom_spec = serializers.CharField(required=False, allow_blank=True)
+    version = serializers.IntegerField(
+        required=False, min_value=1, help_text="The quote version you last read."
+    )
+
+    def validate(self, attrs):
+        if self.context.get("creating"):
+            missing = [f for f in ("product", "quantity") if f not in attrs]
+            if missing:
+                raise serializers.ValidationError({f: ["This field is required."] for f in missing})
+        elif "product" in attrs:
+            raise serializers.ValidationError(
+                {"product": ["The product of a line cannot change; add a new line."]}
+            )
+        return attrs
+
+
+class QuoteReviewSerializer(StatefulSerializer):
+    decided_by = serializers.StringRelatedField()
+
+    class Meta:
+        model = QuoteReview
+        fields = [
+            "id",
+            "department",
+            "revision",
+            "reasons",
+            "due_date",
+            "state",
+            "decided_by",
+            "decided_at",
+            "comment",
+            "version",
+            "available_transitions",
+        ]
+        read_only_fields = fields
+
+
+QUOTE_PUBLIC = [
+    "id",
+    "number",
+    "customer",
+    "customer_name",
+    "contact",
+    "title",
+    "currency",
+    "valid_until",
+    "requested_date",
+    "feasible_date",
+    "promised_date",
+    "shipping_address",
+    "billing_address",
+    "terms",
+    "customer_reference",
+    "revision",
+    "state",
+    "version",
+    "total",
+    "sent_at",
+    "created_at",
+    "updated_at",
+]
+
+
+class QuoteListSerializer(serializers.ModelSerializer):
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    owner_name = serializers.CharField(source="owner.get_full_name", read_only=True)
+    total = serializers.DecimalField(
+        max_digits=14, decimal_places=2, read_only=True, source="total_amount"
+    )
+    line_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Quote
+        fields = [
+            "id",
+            "number",
+            "customer",
+            "customer_name",
+            "owner_name",
+            "title",
+            "state",
+            "currency",
+            "total",
+            "line_count",
+            "valid_until",
+            "feasible_date",
+            "revision",
+            "version",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class QuoteCustomerListSerializer(QuoteListSerializer):
+    class Meta(QuoteListSerializer.Meta):
+        fields = [f for f in QuoteListSerializer.Meta.fields if f != "owner_name"]
+        read_only_fields = fields
+
+
+class QuoteSerializer(StatefulSerializer):
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    owner = serializers.StringRelatedField()
+    total = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+    lines = QuoteLineSerializer(many=True, read_only=True)
+    reviews = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Quote
+        fields = [
+            *QUOTE_PUBLIC,
+            "owner",
+            "critical_path",
+            "internal_notes",
+            "lines",
+            "reviews",
+            "available_transitions",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(QuoteReviewSerializer(many=True))
+    def get_reviews(self, quote) -> list:
+        reviews = [r for r in quote.reviews.all() if r.revision == quote.revision]
+        return QuoteReviewSerializer(reviews, many=True, context=self.context).data
+
+
+class QuoteCustomerSerializer(StatefulSerializer):
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    total = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+    lines = QuoteLineCustomerSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Quote
+        fields = [*QUOTE_PUBLIC, "lines", "available_transitions"]
+        read_only_fields = fields
+
+
+class QuoteWriteSerializer(serializers.Serializer):
+    customer = serializers.PrimaryKeyRelatedField(
+        queryset=Organization.objects.filter(kind="customer"), required=False
+    )
+    contact = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(), required=False, allow_null=True
+    )
+    title = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    currency = serializers.RegexField(r"^[A-Z]{3}$", required=False)
+    valid_until = serializers.DateField(required=False)
+    requested_date = serializers.DateField(required=False, allow_null=True)
+    promised_date = serializers.DateField(required=False, allow_null=True)
+    shipping_address = serializers.PrimaryKeyRelatedField(
+        queryset=Address.objects.all(), required=False, allow_null=True
+    )
+    billing_address = serializers.PrimaryKeyRelatedField(
+        queryset=Address.objects.all(), required=False, allow_null=True
+    )
+    terms = serializers.CharField(required=False, allow_blank=True)
+    customer_reference = serializers.CharField(required=False, allow_blank=True, max_length=60)
+    internal_notes = serializers.CharField(required=False, allow_blank=True)
+    version = serializers.IntegerField(required=False, min_value=1)
+
+    def validate(self, attrs):
+        if self.context.get("creating") and "customer" not in attrs:
+            raise serializers.ValidationError({"customer": ["This field is required."]})
+        if not self.context.get("creating") and "customer" in attrs:
+            raise serializers.ValidationError(
+                {"customer": ["The customer of a quote cannot change."]}
+            )
+        return attrs
+
+
+def quote_serializer_for(user, *, many_list: bool = False):
+    if is_internal(user):
+        return QuoteListSerializer if many_list else QuoteSerializer
+    return QuoteCustomerListSerializer if many_list else QuoteCustomerSerializer
+
+
+# -- orders ------------------------------------------------------------------
+
+
+class DateChangeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrderLineDateChange
+        fields = ["old_date", "new_date", "reason", "created_at"]
+        read_only_fields = fields
+
+
+class DateChangeCustomerSerializer(DateChangeSerializer):
+    class Meta(DateChangeSerializer.Meta):
+        fields = ["old_date", "new_date", "created_at"]
+        read_only_fields = fields
+
+
+class ComponentSerializer(serializers.ModelSerializer):
+    parent = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = OrderLineComponent
+        fields = [
+            "id",
+            "parent",
+            "level",
+            "part_number",
+            "part_name",
+            "part_kind",
+            "uom",
+            "quantity_per",
+            "quantity",
+            "unit_cost",
+            "from_option",
+        ]
+        read_only_fields = fields
+
+
+ORDER_LINE_PUBLIC = [
+    "id",
+    "position",
+    "product_sku",
+    "product_name",
+    "fulfillment_mode",
+    "configuration",
+    "configuration_text",
+    "quantity",
+    "unit_price",
+    "line_total",
+    "scope_statement",
+    "custom_spec",
+    "requested_date",
+    "first_promised_date",
+    "forecast_date",
+    "slip_days",
+]
+
+
+class OrderLineSerializer(serializers.ModelSerializer):
+    date_changes = DateChangeSerializer(many=True, read_only=True)
+    components = ComponentSerializer(many=True, read_only=True)
+    slip_days = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = OrderLine
+        fields = [
+            *ORDER_LINE_PUBLIC,
+            "unit_list_price",
+            "discount_percent",
+            "unit_cost",
+            "critical_path",
+            "date_changes",
+            "components",
+        ]
+        read_only_fields = fields
+
+
+class OrderLineCustomerSerializer(serializers.ModelSerializer):
+    date_changes = DateChangeCustomerSerializer(many=True, read_only=True)
+    slip_days = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = OrderLine
+        fields = [*ORDER_LINE_PUBLIC, "date_changes"]
+        read_only_fields = fields
+
+
+ORDER_PUBLIC = [
+    "id",
+    "number",
+    "quote",
+    "quote_number",
+    "quote_revision",
+    "customer",
+    "customer_name",
+    "contact",
+    "currency",
+    "customer_po",
+    "shipping_address",
+    "billing_address",
+    "terms",
+    "payment_terms",
+    "delivery_contact_name",
+    "delivery_contact_phone",
+    "delivery_window",
+    "site_requirements",
+    "installation_needed",
+    "total",
+    "order_revision",
+    "state",
+    "version",
+    "created_at",
+    "updated_at",
+]
+
+
+class OrderListSerializer(serializers.ModelSerializer):
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    quote_number = serializers.CharField(source="quote.number", read_only=True)
+    line_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = SalesOrder
+        fields = [
+            "id",
+            "number",
+            "quote_number",
+            "customer",
+            "customer_name",
+            "customer_po",
+            "state",
+            "currency",
+            "total",
+            "line_count",
+            "version",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class OrderSerializer(StatefulSerializer):
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    quote_number = serializers.CharField(source="quote.number", read_only=True)
+    owner = serializers.StringRelatedField()
+    lines = OrderLineSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = SalesOrder
+        fields = [
+            *ORDER_PUBLIC,
+            "owner",
+            "internal_notes",
+            "held_state",
+            "invoiced_amount",
+            "paid_amount",
+            "lines",
+            "available_transitions",
+        ]
+        read_only_fields = fields
+
+
+class OrderCustomerSerializer(StatefulSerializer):
+    customer_name = serializers.CharField(source="customer.name", read_only=True)
+    quote_number = serializers.CharField(source="quote.number", read_only=True)
+    lines = OrderLineCustomerSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = SalesOrder
+        fields = [*ORDER_PUBLIC, "lines", "available_transitions"]
+        read_only_fields = fields
+
+
+class OrderWriteSerializer(serializers.Serializer):
+    customer_po = serializers.CharField(required=False, allow_blank=True, max_length=60)
+    shipping_address = serializers.CharField(required=False, allow_blank=True)
+    billing_address = serializers.CharField(required=False, allow_blank=True)
+    delivery_contact_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
+    delivery_contact_phone = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    delivery_window = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    site_requirements = serializers.CharField(required=False, allow_blank=True)
+    installation_needed = serializers.BooleanField(required=False)
+    internal_notes = serializers.CharField(required=False, allow_blank=True)
+    terms = serializers.CharField(required=False, allow_blank=True)
+    version = serializers.IntegerField(required=False, min_value=1)
+
+
+# -- change requests ---------------------------------------------------------
+
+CR_PUBLIC = [
+    "id",
+    "number",
+    "quote",
+    "order",
+    "target_number",
+    "customer",
+    "origin",
+    "requested_by",
+    "title",
+    "description",
+    "price_delta",
+    "date_delta_days",
+    "proposed_changes",
+    "state",
+    "version",
+    "decided_at",
+    "applied_at",
+    "created_at",
+]
+
+
+class ChangeRequestSerializer(StatefulSerializer):
+    requested_by = serializers.StringRelatedField()
+    target_number = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ChangeRequest
+        fields = [
+            *CR_PUBLIC,
+            "engineering_assessment",
+            "manufacturing_assessment",
+            "cost_delta",
+            "available_transitions",
+        ]
+        read_only_fields = fields
+
+    def get_target_number(self, cr) -> str:
+        return cr.target.number
+
+
+class ChangeRequestCustomerSerializer(ChangeRequestSerializer):
+    class Meta(ChangeRequestSerializer.Meta):
+        fields = [*CR_PUBLIC, "available_transitions"]
+        read_only_fields = fields
+
+
+class ChangeRequestCreateSerializer(serializers.Serializer):
+    quote = serializers.UUIDField(required=False)
+    order = serializers.UUIDField(required=False)
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField()
+
+    def validate(self, attrs):
+        if ("quote" in attrs) == ("order" in attrs):
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Give exactly one of quote or order."]}
+            )
+        return attrs
+
+
+class ChangeRequestAssessSerializer(serializers.Serializer):
+    engineering_assessment = serializers.CharField(required=False, allow_blank=True)
+    manufacturing_assessment = serializers.CharField(required=False, allow_blank=True)
+    cost_delta = serializers.DecimalField(max_digits=14, decimal_places=2, required=False)
+    price_delta = serializers.DecimalField(max_digits=14, decimal_places=2, required=False)
+    date_delta_days = serializers.IntegerField(required=False, min_value=-365, max_value=365)
+    proposed_changes = serializers.ListField(child=serializers.DictField(), required=False)
+    version = serializers.IntegerField(required=False, min_value=1)

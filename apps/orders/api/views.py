@@ -1,0 +1,367 @@
+from __future__ import annotations
+
+import django_filters
+from django.db import transaction
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+
+from apps.accounts.models import Organization
+from apps.core.api_transitions import (
+    ConflictSerializer,
+    ServiceErrorsMixin,
+    TransitionInputSerializer,
+    TransitionViewSetMixin,
+)
+from apps.core.permissions import is_internal
+from apps.orders import selectors
+from apps.orders.api import serializers as s
+from apps.orders.models import (
+    ChangeRequest,
+    ChangeState,
+    OrderState,
+    Quote,
+    QuoteState,
+    SalesOrder,
+)
+from apps.orders.services import changes as change_services
+from apps.orders.services import orders as order_services
+from apps.orders.services import quotes as quote_services
+
+QUOTE_TRANSITIONS = {
+    "submit": quote_services.quote_submit,
+    "approve": quote_services.quote_approve,
+    "send": quote_services.quote_send,
+    "accept": quote_services.quote_accept,
+    "decline": quote_services.quote_decline,
+    "revise": quote_services.quote_revise,
+    "cancel": quote_services.quote_cancel,
+    "convert": order_services.quote_convert,
+}
+
+
+def quote_transition(*, obj, name, actor, comment, expected_version):
+    service = QUOTE_TRANSITIONS.get(name)
+    if service is None:
+        # expire is the scheduler's; unknown names get the generic 404 / 409 answer.
+        from apps.core.transitions import run_transition
+
+        return run_transition(
+            obj=obj, name=name, actor=actor, comment=comment, expected_version=expected_version
+        )
+    return service(quote=obj, actor=actor, comment=comment, expected_version=expected_version)
+
+
+def order_transition(*, obj, name, actor, comment, expected_version):
+    return order_services.order_transition(
+        order=obj, name=name, actor=actor, comment=comment, expected_version=expected_version
+    )
+
+
+def change_transition(*, obj, name, actor, comment, expected_version):
+    return change_services.change_request_transition(
+        change_request=obj,
+        name=name,
+        actor=actor,
+        comment=comment,
+        expected_version=expected_version,
+    )
+
+
+class QuoteFilter(django_filters.FilterSet):
+    state = django_filters.MultipleChoiceFilter(choices=QuoteState.choices)
+    customer = django_filters.ModelChoiceFilter(queryset=Organization.objects.all())
+    q = django_filters.CharFilter(method="search", label="Number or title contains")
+    created_after = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte")
+    created_before = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte")
+
+    class Meta:
+        model = Quote
+        fields = ["state", "customer", "owner"]
+
+    def search(self, qs, name, value):
+        from django.db.models import Q
+
+        return qs.filter(Q(number__icontains=value) | Q(title__icontains=value))
+
+
+def _conflict_docs(serializer):
+    return extend_schema(
+        request=TransitionInputSerializer,
+        responses={
+            200: serializer,
+            400: OpenApiResponse(description="Bad input"),
+            403: OpenApiResponse(description="Not allowed for you"),
+            404: OpenApiResponse(description="Not found"),
+            409: ConflictSerializer,
+        },
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(responses=s.QuoteListSerializer(many=True)),
+    retrieve=extend_schema(responses=s.QuoteSerializer),
+    create=extend_schema(request=s.QuoteWriteSerializer, responses={201: s.QuoteSerializer}),
+    partial_update=extend_schema(request=s.QuoteWriteSerializer, responses=s.QuoteSerializer),
+    transitions=_conflict_docs(s.QuoteSerializer),
+)
+class QuoteViewSet(
+    TransitionViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Quotes: sales create and edit drafts; customers read theirs from `sent` on."""
+
+    filterset_class = QuoteFilter
+    ordering_fields = ["number", "created_at", "valid_until", "feasible_date", "total_amount"]
+    ordering = ["-created_at"]
+    transition_service = staticmethod(quote_transition)
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        user = self.request.user
+        if self.action == "list":
+            return selectors.quote_list(user)
+        return selectors.quote_detail_qs(user)
+
+    def get_serializer_class(self):
+        return s.quote_serializer_for(self.request.user, many_list=self.action == "list")
+
+    def _detail(self, quote, code=status.HTTP_200_OK):
+        fresh = selectors.quote_detail_qs(self.request.user).get(pk=quote.pk)
+        serializer = s.quote_serializer_for(self.request.user)(
+            fresh, context={"request": self.request}
+        )
+        return Response(serializer.data, status=code)
+
+    def create(self, request):
+        data = s.QuoteWriteSerializer(data=request.data, context={"creating": True})
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        fields.pop("version", None)
+        quote = quote_services.quote_create(actor=request.user, **fields)
+        return self._detail(quote, status.HTTP_201_CREATED)
+
+    def partial_update(self, request, pk=None):
+        quote = self.get_object()
+        data = s.QuoteWriteSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        version = fields.pop("version", None)
+        quote = quote_services.quote_update(
+            quote=quote, actor=request.user, expected_version=version, **fields
+        )
+        return self._detail(quote)
+
+    # -- lines (editable while draft) ------------------------------------
+
+    @extend_schema(request=s.QuoteLineWriteSerializer, responses={201: s.QuoteSerializer})
+    @action(detail=True, methods=["post"], url_path="lines")
+    def add_line(self, request, pk=None):
+        quote = self.get_object()
+        data = s.QuoteLineWriteSerializer(data=request.data, context={"creating": True})
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        version = fields.pop("version", None)
+        quote_services.quote_line_add(
+            quote=quote, actor=request.user, expected_version=version, **fields
+        )
+        return self._detail(quote, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        methods=["PATCH"], request=s.QuoteLineWriteSerializer, responses=s.QuoteSerializer
+    )
+    @extend_schema(methods=["DELETE"], request=None, responses=s.QuoteSerializer)
+    @action(detail=True, methods=["patch", "delete"], url_path=r"lines/(?P<line_id>[0-9a-f-]{36})")
+    def line(self, request, pk=None, line_id=None):
+        quote = self.get_object()
+        line = quote.lines.filter(pk=line_id).first()
+        if line is None:
+            raise NotFound("No such line on this quote.")
+        if request.method == "DELETE":
+            version = request.query_params.get("version")
+            quote_services.quote_line_delete(
+                line=line,
+                actor=request.user,
+                expected_version=int(version) if version and version.isdigit() else None,
+            )
+            return self._detail(quote)
+        data = s.QuoteLineWriteSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        version = fields.pop("version", None)
+        quote_services.quote_line_update(
+            line=line, actor=request.user, expected_version=version, **fields
+        )
+        return self._detail(quote)
+
+    @extend_schema(
+        request=TransitionInputSerializer,
+        responses={200: s.QuoteSerializer, 409: ConflictSerializer},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"reviews/(?P<review_id>[0-9a-f-]{36})/transitions/(?P<name>[a-z_]+)",
+    )
+    def review_transition(self, request, pk=None, review_id=None, name=None):
+        quote = self.get_object()
+        if not is_internal(request.user):
+            raise NotFound()
+        review = get_object_or_404(quote.reviews.all(), pk=review_id)
+        data = TransitionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        quote_services.quote_review_decide(
+            review=review,
+            actor=request.user,
+            decision=name,
+            comment=data.validated_data["comment"],
+            expected_version=data.validated_data.get("version"),
+        )
+        return self._detail(quote)
+
+
+class OrderFilter(django_filters.FilterSet):
+    state = django_filters.MultipleChoiceFilter(choices=OrderState.choices)
+    customer = django_filters.ModelChoiceFilter(queryset=Organization.objects.all())
+    q = django_filters.CharFilter(method="search", label="Number or customer PO contains")
+
+    class Meta:
+        model = SalesOrder
+        fields = ["state", "customer", "owner"]
+
+    def search(self, qs, name, value):
+        from django.db.models import Q
+
+        return qs.filter(Q(number__icontains=value) | Q(customer_po__icontains=value))
+
+
+@extend_schema_view(
+    list=extend_schema(responses=s.OrderListSerializer(many=True)),
+    retrieve=extend_schema(responses=s.OrderSerializer),
+    partial_update=extend_schema(request=s.OrderWriteSerializer, responses=s.OrderSerializer),
+    transitions=_conflict_docs(s.OrderSerializer),
+)
+class OrderViewSet(
+    TransitionViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Sales orders, created only by converting an accepted quote."""
+
+    filterset_class = OrderFilter
+    ordering_fields = ["number", "created_at", "total"]
+    ordering = ["-created_at"]
+    transition_service = staticmethod(order_transition)
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        user = self.request.user
+        if self.action == "list":
+            return selectors.order_list(user)
+        return selectors.order_detail_qs(user)
+
+    def get_serializer_class(self):
+        if self.action == "list":
+            return s.OrderListSerializer
+        return s.OrderSerializer if is_internal(self.request.user) else s.OrderCustomerSerializer
+
+    def partial_update(self, request, pk=None):
+        order = self.get_object()
+        data = s.OrderWriteSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        version = fields.pop("version", None)
+        order_services.order_update(
+            order=order, actor=request.user, expected_version=version, **fields
+        )
+        fresh = self.get_queryset().get(pk=order.pk)
+        return Response(self.get_serializer(fresh).data)
+
+
+class ChangeRequestFilter(django_filters.FilterSet):
+    state = django_filters.MultipleChoiceFilter(choices=ChangeState.choices)
+
+    class Meta:
+        model = ChangeRequest
+        fields = ["state", "order", "quote", "origin"]
+
+
+@extend_schema_view(
+    list=extend_schema(responses=s.ChangeRequestSerializer(many=True)),
+    retrieve=extend_schema(responses=s.ChangeRequestSerializer),
+    create=extend_schema(
+        request=s.ChangeRequestCreateSerializer, responses={201: s.ChangeRequestSerializer}
+    ),
+    partial_update=extend_schema(
+        request=s.ChangeRequestAssessSerializer, responses=s.ChangeRequestSerializer
+    ),
+    transitions=_conflict_docs(s.ChangeRequestSerializer),
+)
+class ChangeRequestViewSet(
+    TransitionViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Change requests on a quote or an order, from the customer or from staff."""
+
+    filterset_class = ChangeRequestFilter
+    ordering_fields = ["number", "created_at"]
+    ordering = ["-created_at"]
+    transition_service = staticmethod(change_transition)
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return selectors.change_requests_visible_to(self.request.user)
+
+    def get_serializer_class(self):
+        if is_internal(self.request.user):
+            return s.ChangeRequestSerializer
+        return s.ChangeRequestCustomerSerializer
+
+    def create(self, request):
+        data = s.ChangeRequestCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        user = request.user
+        # The target must be visible to the caller: anything else is simply not found.
+        quote = order = None
+        if "quote" in v:
+            quote = selectors.quotes_visible_to(user).filter(pk=v["quote"]).first()
+            if quote is None:
+                raise NotFound("No such quote.")
+        else:
+            order = selectors.orders_visible_to(user).filter(pk=v["order"]).first()
+            if order is None:
+                raise NotFound("No such order.")
+        with transaction.atomic():
+            cr = change_services.change_request_create(
+                actor=user,
+                quote=quote,
+                order=order,
+                title=v["title"],
+                description=v["description"],
+            )
+        fresh = self.get_queryset().get(pk=cr.pk)
+        return Response(self.get_serializer(fresh).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, pk=None):
+        cr = self.get_object()
+        data = s.ChangeRequestAssessSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        version = fields.pop("version", None)
+        change_services.change_request_assess(
+            change_request=cr, actor=request.user, expected_version=version, **fields
+        )
+        fresh = self.get_queryset().get(pk=cr.pk)
+        return Response(self.get_serializer(fresh).data)
+
+
+__all__ = ["ChangeRequestViewSet", "OrderViewSet", "QuoteViewSet", "ServiceErrorsMixin"]

@@ -1,0 +1,421 @@
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from apps.core.permissions import grant_org_access
+from apps.orders.models import Quote, QuoteLine, QuoteState, SalesOrder
+from apps.orders.services import quotes as q
+from apps.orders.services.orders import order_update
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def token_api():
+    """A client authenticating like a real integration: the user is loaded per request."""
+    from rest_framework.authtoken.models import Token
+
+    def _client(user):
+        client = APIClient()
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return _client
+
+
+@pytest.fixture
+def api():
+    def _client(user):
+        client = APIClient()
+        client.force_authenticate(user)
+        return client
+
+    return _client
+
+
+def url(*parts) -> str:
+    return "/api/v1/" + "/".join(str(p) for p in parts) + "/"
+
+
+# -- visibility --------------------------------------------------------------
+
+
+def test_lists_and_filters_return_only_visible_rows(
+    api, make_quote, sent_quote, sales_rep, acme_contact, borealis_contact, borealis
+):
+    draft = make_quote()
+    other = make_quote(customer=borealis)
+    staff = api(sales_rep).get(url("quotes")).json()
+    assert {r["number"] for r in staff["results"]} == {
+        draft.number,
+        sent_quote.number,
+        other.number,
+    }
+
+    mine = api(acme_contact).get(url("quotes")).json()
+    assert [r["number"] for r in mine["results"]] == [sent_quote.number]
+    # Filtering never widens what a contact sees.
+    for query in ("?state=draft", f"?customer={borealis.pk}", "?q=Q-"):
+        numbers = [
+            r["number"] for r in api(acme_contact).get(url("quotes") + query).json()["results"]
+        ]
+        assert draft.number not in numbers and other.number not in numbers
+    assert api(borealis_contact).get(url("quotes")).json()["count"] == 0
+
+
+def test_contacts_get_404_for_drafts_and_other_customers(
+    api, make_quote, sent_quote, acme_contact, borealis_contact
+):
+    draft = make_quote()
+    assert api(acme_contact).get(url("quotes", draft.pk)).status_code == 404
+    assert api(borealis_contact).get(url("quotes", sent_quote.pk)).status_code == 404
+    assert api(acme_contact).get(url("quotes", "not-a-uuid")).status_code == 404
+
+
+def test_customer_view_hides_costs_margins_notes_and_reviews(
+    api, sent_quote, acme_contact, sales_rep
+):
+    body = api(acme_contact).get(url("quotes", sent_quote.pk)).json()
+    line = body["lines"][0]
+    for key in ("unit_cost", "margin_percent", "critical_path", "promise_explanation"):
+        assert key not in line
+    for key in ("internal_notes", "reviews", "critical_path", "owner"):
+        assert key not in body
+    staff = api(sales_rep).get(url("quotes", sent_quote.pk)).json()
+    assert "unit_cost" in staff["lines"][0] and "reviews" in staff
+
+
+def test_ordering_keys_come_from_an_allow_list(api, make_quote, sales_rep):
+    make_quote()
+    ok = api(sales_rep).get(url("quotes") + "?ordering=-number")
+    assert ok.status_code == 200
+    ignored = api(sales_rep).get(url("quotes") + "?ordering=internal_notes")
+    assert ignored.status_code == 200  # unknown keys are dropped, never passed to the database
+
+
+# -- writing -----------------------------------------------------------------
+
+
+def test_sales_create_a_quote_and_add_a_configured_line(
+    api, sales_rep, acme, acme_addresses, catalog
+):
+    client = api(sales_rep)
+    res = client.post(url("quotes"), {"customer": str(acme.pk), "title": "Skids"}, format="json")
+    assert res.status_code == 201, res.json()
+    quote = res.json()
+    assert quote["state"] == "draft" and quote["available_transitions"] == ["cancel"]
+    res = client.post(
+        url("quotes", quote["id"], "lines"),
+        {
+            "product": str(catalog["skid"].pk),
+            "quantity": 2,
+            "configuration": {"drive": "vfd"},
+            "version": quote["version"],
+        },
+        format="json",
+    )
+    assert res.status_code == 201, res.json()
+    body = res.json()
+    assert body["lines"][0]["unit_list_price"] == "22500.00"
+    assert body["total"] == "45000.00"
+    assert "submit" in body["available_transitions"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "errors"),
+    [
+        ({"quantity": 1, "configuration": {"drive": "turbo"}}, {"configuration": ["drive"]}),
+        ({"quantity": 1, "configuration": {"paint": "red"}}, {"configuration": ["paint"]}),
+        ({"quantity": 0}, {"quantity": None}),
+        ({"quantity": 1, "discount_percent": "-5"}, {"discount_percent": None}),
+        ({"configuration": {}}, {"quantity": None}),
+    ],
+)
+def test_bad_lines_answer_400_with_field_errors(
+    api, make_quote, sales_rep, catalog, payload, errors
+):
+    quote = make_quote(lines=())
+    res = api(sales_rep).post(
+        url("quotes", quote.pk, "lines"),
+        {"product": str(catalog["skid"].pk), **payload},
+        format="json",
+    )
+    assert res.status_code == 400
+    body = res.json()
+    for field, inner in errors.items():
+        assert field in body
+        if inner:
+            assert set(inner) <= set(body[field])
+    assert not quote.lines.exists()
+
+
+def test_bad_quote_input_answers_400(api, sales_rep, delta):
+    res = api(sales_rep).post(url("quotes"), {"customer": str(delta.pk)}, format="json")
+    assert res.status_code == 400 and "customer" in res.json()
+    res = api(sales_rep).post(url("quotes"), {"title": "no customer"}, format="json")
+    assert res.status_code == 400 and "customer" in res.json()
+
+
+def test_customer_and_other_roles_cannot_create_quotes(api, acme_contact, planner, acme):
+    for user in (acme_contact, planner):
+        res = api(user).post(url("quotes"), {"customer": str(acme.pk)}, format="json")
+        assert res.status_code == 403
+
+
+def test_stale_edit_answers_409(api, make_quote, sales_rep):
+    quote = make_quote()
+    client = api(sales_rep)
+    first = client.patch(
+        url("quotes", quote.pk), {"title": "A", "version": quote.version}, format="json"
+    )
+    assert first.status_code == 200
+    second = client.patch(
+        url("quotes", quote.pk), {"title": "B", "version": quote.version}, format="json"
+    )
+    assert second.status_code == 409
+    assert second.json()["version"] == quote.version + 1
+    assert Quote.objects.get(pk=quote.pk).title == "A"
+
+
+def test_line_edit_and_delete(api, make_quote, sales_rep):
+    quote = make_quote()
+    line = quote.lines.get()
+    client = api(sales_rep)
+    res = client.patch(url("quotes", quote.pk, "lines", line.pk), {"quantity": 3}, format="json")
+    assert res.status_code == 200 and res.json()["lines"][0]["quantity"] == 3
+    res = client.patch(
+        url("quotes", quote.pk, "lines", line.pk), {"product": str(line.product_id)}, format="json"
+    )
+    assert res.status_code == 400
+    res = client.delete(url("quotes", quote.pk, "lines", line.pk))
+    assert res.status_code == 200 and res.json()["lines"] == []
+
+
+# -- transitions -------------------------------------------------------------
+
+
+def test_transition_answers(api, make_quote, sales_rep, planner, acme_contact, borealis_contact):
+    quote = make_quote()
+    client = api(sales_rep)
+    res = client.post(url("quotes", quote.pk, "transitions", "send"), {}, format="json")
+    assert res.status_code == 409
+    assert res.json()["allowed_transitions"] == ["cancel", "submit"]
+    assert api(planner).post(url("quotes", quote.pk, "transitions", "submit")).status_code == 403
+    assert client.post(url("quotes", quote.pk, "transitions", "fly")).status_code == 404
+    res = client.post(
+        url("quotes", quote.pk, "transitions", "submit"),
+        {"comment": "Ready", "version": quote.version},
+        format="json",
+    )
+    assert res.status_code == 200 and res.json()["state"] == "approved"
+    res = client.post(
+        url("quotes", quote.pk, "transitions", "send"), {"version": quote.version}, format="json"
+    )
+    assert res.status_code == 409  # stale version
+    assert client.post(url("quotes", quote.pk, "transitions", "send")).json()["state"] == "sent"
+    assert (
+        api(borealis_contact).post(url("quotes", quote.pk, "transitions", "accept")).status_code
+        == 404
+    )
+    res = api(acme_contact).post(url("quotes", quote.pk, "transitions", "accept"))
+    assert res.status_code == 200 and res.json()["state"] == "accepted"
+    res = client.post(url("quotes", quote.pk, "transitions", "convert"))
+    assert res.status_code == 200 and res.json()["state"] == "converted"
+    assert SalesOrder.objects.filter(quote=quote).exists()
+
+
+def test_expire_is_not_for_people(api, sent_quote, sales_manager):
+    Quote.objects.filter(pk=sent_quote.pk).update(
+        valid_until=timezone.localdate() - dt.timedelta(days=1)
+    )
+    res = api(sales_manager).post(url("quotes", sent_quote.pk, "transitions", "expire"))
+    assert res.status_code == 403
+
+
+def test_review_transition_through_the_api(
+    api, make_quote, sales_rep, engineer, planner, acme_contact
+):
+    quote = q.quote_submit(quote=make_quote(lines=[("dosing", 1, {}, 0)]), actor=sales_rep)
+    eng = quote.reviews.get(department="engineering")
+    path = url("quotes", quote.pk, "reviews", eng.pk, "transitions", "approve")
+    assert api(planner).post(path).status_code == 403
+    assert api(acme_contact).post(path).status_code == 404
+    res = api(engineer).post(path, {"comment": "ok"}, format="json")
+    assert res.status_code == 200
+    assert {r["department"]: r["state"] for r in res.json()["reviews"]}["engineering"] == (
+        "approved"
+    )
+    res = api(planner).post(
+        url("quotes", quote.pk, "reviews", eng.pk, "transitions", "reject"),
+        {"comment": "x"},
+        format="json",
+    )
+    assert res.status_code == 409
+
+
+# -- orders and change requests ----------------------------------------------
+
+
+def test_orders_for_customers(api, order, acme_contact, borealis_contact, sales_rep):
+    assert [r["number"] for r in api(acme_contact).get(url("orders")).json()["results"]] == [
+        order.number
+    ]
+    assert api(borealis_contact).get(url("orders", order.pk)).status_code == 404
+    body = api(acme_contact).get(url("orders", order.pk)).json()
+    line = body["lines"][0]
+    assert {"requested_date", "first_promised_date", "forecast_date"} <= set(line)
+    assert "unit_cost" not in line and "components" not in line
+    assert "internal_notes" not in body
+    assert "components" in api(sales_rep).get(url("orders", order.pk)).json()["lines"][0]
+
+
+def test_order_edit_and_transitions(api, order, sales_rep, sales_manager, acme_contact):
+    res = api(sales_manager).post(url("orders", order.pk, "transitions", "confirm"))
+    assert res.status_code == 409 and "incomplete" in res.json()["detail"]
+    assert (
+        api(acme_contact)
+        .patch(url("orders", order.pk), {"customer_po": "X"}, format="json")
+        .status_code
+        == 403
+    )
+    res = api(sales_rep).patch(
+        url("orders", order.pk),
+        {"delivery_contact_name": "Dock", "version": order.version},
+        format="json",
+    )
+    assert res.status_code == 200
+    res = api(sales_manager).post(url("orders", order.pk, "transitions", "confirm"))
+    assert res.status_code == 200 and res.json()["state"] == "confirmed"
+    assert api(acme_contact).post(url("orders", order.pk, "transitions", "cancel")).status_code == (
+        403
+    )
+
+
+def test_change_requests_through_the_api(api, order, acme_contact, borealis_contact, engineer):
+    res = api(borealis_contact).post(
+        url("change-requests"),
+        {"order": str(order.pk), "title": "t", "description": "d"},
+        format="json",
+    )
+    assert res.status_code == 404
+    res = api(acme_contact).post(
+        url("change-requests"),
+        {"order": str(order.pk), "title": "More", "description": "One more"},
+        format="json",
+    )
+    assert res.status_code == 201, res.json()
+    cr = res.json()
+    assert "cost_delta" not in cr and "engineering_assessment" not in cr
+    assert api(borealis_contact).get(url("change-requests", cr["id"])).status_code == 404
+    res = api(engineer).post(url("change-requests", cr["id"], "transitions", "start_assessment"))
+    assert res.status_code == 200 and res.json()["state"] == "assessing"
+    res = api(engineer).patch(
+        url("change-requests", cr["id"]),
+        {"engineering_assessment": "Fine", "cost_delta": "120.00"},
+        format="json",
+    )
+    assert res.status_code == 200 and res.json()["cost_delta"] == "120.00"
+    res = api(acme_contact).post(
+        url("change-requests"), {"title": "t", "description": "d"}, format="json"
+    )
+    assert res.status_code == 400
+
+
+# -- query counts ------------------------------------------------------------
+
+
+def _bulk_quotes(n, *, customer, owner, product, sent=False):
+    today = timezone.localdate()
+    quotes = Quote.objects.bulk_create(
+        Quote(
+            number=f"Q-9{customer.code[:2]}{i:05d}",
+            customer=customer,
+            owner=owner,
+            valid_until=today + dt.timedelta(days=30),
+        )
+        for i in range(n)
+    )
+    if sent:
+        Quote.objects.filter(pk__in=[x.pk for x in quotes]).update(state=QuoteState.SENT)
+        for quote in quotes:
+            grant_org_access(quote, customer)
+    QuoteLine.objects.bulk_create(
+        QuoteLine(
+            quote=quote,
+            product=product,
+            quantity=1,
+            unit_list_price=Decimal("10"),
+            unit_price=Decimal("10"),
+            unit_cost=Decimal("5"),
+            line_total=Decimal("10"),
+            margin_percent=Decimal("50"),
+        )
+        for quote in quotes
+    )
+    return quotes
+
+
+@pytest.mark.parametrize("n", [10, 200])
+def test_quote_list_uses_a_constant_number_of_queries(
+    token_api, sales_rep, acme, catalog, n, django_assert_num_queries
+):
+    _bulk_quotes(n, customer=acme, owner=sales_rep, product=catalog["skid"])
+    client = token_api(sales_rep)
+    # token + user, organization, model perms (user's and groups'), count, page.
+    with django_assert_num_queries(6):
+        res = client.get(url("quotes") + "?page_size=100")
+    assert res.status_code == 200 and len(res.json()["results"]) == min(n, 100)
+
+
+@pytest.mark.parametrize("n", [10, 200])
+def test_customer_quote_list_uses_a_constant_number_of_queries(
+    token_api, sales_rep, acme, acme_contact, catalog, n, django_assert_num_queries
+):
+    _bulk_quotes(n, customer=acme, owner=sales_rep, product=catalog["skid"], sent=True)
+    client = token_api(acme_contact)
+    # token + user, organization, count, page: the guardian grants are a subquery.
+    with django_assert_num_queries(4):
+        res = client.get(url("quotes") + "?page_size=100")
+    assert res.json()["count"] == n
+
+
+@pytest.mark.parametrize("n", [10, 200])
+def test_order_list_uses_a_constant_number_of_queries(
+    token_api, sales_rep, acme, acme_contact, catalog, n, django_assert_num_queries
+):
+    quotes = _bulk_quotes(n, customer=acme, owner=sales_rep, product=catalog["skid"])
+    orders = SalesOrder.objects.bulk_create(
+        SalesOrder(
+            number=f"SO-9{i:05d}",
+            quote=quote,
+            quote_revision=0,
+            customer=acme,
+            owner=sales_rep,
+            currency="USD",
+            payment_terms="net30",
+            total=Decimal("10"),
+        )
+        for i, quote in enumerate(quotes)
+    )
+    for order in orders:
+        grant_org_access(order, acme)
+    staff, contact = token_api(sales_rep), token_api(acme_contact)
+    with django_assert_num_queries(6):
+        res = staff.get(url("orders") + "?page_size=100")
+    assert res.json()["count"] == n
+    with django_assert_num_queries(4):
+        res = contact.get(url("orders") + "?page_size=100")
+    assert res.json()["count"] == n
+
+
+def test_order_update_helper_is_versioned(order, sales_rep):
+    updated = order_update(
+        order=order, actor=sales_rep, expected_version=order.version, delivery_window="7-15"
+    )
+    assert updated.version == order.version + 1
