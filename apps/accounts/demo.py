@@ -46,7 +46,7 @@ ORGANIZATIONS = [
         "Borealis Brewing",
         OrganizationKind.CUSTOMER,
         "net30",
-        Decimal("150000"),
+        Decimal("400000"),
         "ops@borealis-brewing.example",
         ("5 Malthouse Lane", "Duluth", "MN", "55802", "US"),
     ),

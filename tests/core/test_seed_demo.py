@@ -5,7 +5,9 @@ from django.core.management import call_command
 
 from apps.accounts.demo import DEMO_PASSWORD, USERS
 from apps.accounts.models import Membership, Organization, OrganizationKind, User
+from apps.catalog.models import FulfillmentMode, Product, StockEntry
 from apps.core.models import Activity
+from apps.orders.models import OrderState, Quote, QuoteState, SalesOrder
 
 pytestmark = pytest.mark.django_db
 
@@ -14,9 +16,15 @@ def _snapshot() -> dict:
     return {
         "orgs": sorted(Organization.objects.values_list("code", "kind", "name")),
         "users": sorted(User.objects.values_list("username", "password", "email")),
-        "memberships": sorted(Membership.objects.values_list("user__username", "organization__code")),
+        "memberships": sorted(
+            Membership.objects.values_list("user__username", "organization__code")
+        ),
         "groups": sorted(User.objects.values_list("username", "groups__name")),
         "activities": Activity.objects.count(),
+        "quotes": sorted(Quote.objects.values_list("number", "state", "version")),
+        "orders": sorted(SalesOrder.objects.values_list("number", "state", "version")),
+        "products": Product.objects.count(),
+        "stock": StockEntry.objects.count(),
     }
 
 
@@ -51,3 +59,14 @@ def test_outside_demo_mode_demo_logins_get_no_usable_password(settings):
     settings.DEMO_MODE = False
     call_command("seed_demo", verbosity=0)
     assert not User.objects.get(username="sam.sales").has_usable_password()
+
+
+def test_seed_demo_has_the_three_products_and_every_quote_and_order_state(settings):
+    settings.DEMO_MODE = True
+    call_command("seed_demo", verbosity=0)
+    modes = set(Product.objects.values_list("fulfillment_mode", flat=True))
+    assert modes == {FulfillmentMode.ATO, FulfillmentMode.MTO, FulfillmentMode.DTO}
+    for product in Product.objects.all():
+        assert product.option_groups.exists() and product.operations.exists(), product
+    assert set(Quote.objects.values_list("state", flat=True)) == set(QuoteState.values)
+    assert set(SalesOrder.objects.values_list("state", flat=True)) == set(OrderState.values)

@@ -1,0 +1,278 @@
+"""Quotes, orders and change requests in every state for the demo. Idempotent.
+
+Every object is made through the same services people use, so the timelines,
+reviews, grants and e-mails are real. Each demo quote carries a customer
+reference "DEMO-…" and is only created when that reference does not exist yet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+
+from apps.orders.models import Quote, SalesOrder
+from apps.orders.services import changes as cr
+from apps.orders.services import orders as so
+from apps.orders.services import quotes as q
+
+ORDER_PATHS = {
+    "pending": [],
+    "confirmed": ["confirm"],
+    "planned": ["confirm", "plan"],
+    "in_production": ["confirm", "plan", "start_production"],
+    "ready_to_ship": ["confirm", "plan", "start_production", "mark_ready_to_ship"],
+    "partially_shipped": [
+        "confirm",
+        "plan",
+        "start_production",
+        "mark_ready_to_ship",
+        "ship_partially",
+    ],
+    "shipped": ["confirm", "plan", "start_production", "mark_ready_to_ship", "ship"],
+    "delivered": ["confirm", "plan", "start_production", "mark_ready_to_ship", "ship", "deliver"],
+    "closed": [
+        "confirm",
+        "plan",
+        "start_production",
+        "mark_ready_to_ship",
+        "ship",
+        "deliver",
+        "close",
+    ],
+    "on_hold": ["confirm", "plan", "hold"],
+    "cancelled": ["confirm", "cancel"],
+}
+ACTOR_FOR = {
+    "confirm": "maria.manager",
+    "plan": "pat.planner",
+    "start_production": "pat.planner",
+    "mark_ready_to_ship": "quinn.quality",
+    "ship_partially": "wes.warehouse",
+    "ship": "wes.warehouse",
+    "deliver": "wes.warehouse",
+    "close": "fiona.finance",
+    "hold": "fiona.finance",
+    "cancel": "maria.manager",
+    "start_design": "erin.engineer",
+    "plan_after_design": "pat.planner",
+}
+
+
+def _quote(users, orgs, products, ref, customer, lines, **fields):
+    existing = Quote.objects.filter(customer_reference=ref).first()
+    if existing:
+        return existing, False
+    sam = users["sam.sales"]
+    contact = users[f"{customer.lower()}.buyer"]
+    quote = q.quote_create(
+        actor=sam, customer=orgs[customer], contact=contact, customer_reference=ref, **fields
+    )
+    for key, qty, config, discount, extra in lines:
+        q.quote_line_add(
+            quote=quote,
+            actor=sam,
+            product=products[key],
+            quantity=qty,
+            configuration=config,
+            discount_percent=discount,
+            **extra,
+        )
+    return Quote.objects.get(pk=quote.pk), True
+
+
+def _approve_reviews(quote, users):
+    by_dept = {
+        "engineering": "erin.engineer",
+        "manufacturing": "pat.planner",
+        "purchasing": "bob.buyer",
+        "pricing": "maria.manager",
+    }
+    for review in quote.reviews.filter(revision=quote.revision, state="requested"):
+        q.quote_review_decide(
+            review=review,
+            actor=users[by_dept[review.department]],
+            decision="approve",
+            comment="Looks good.",
+        )
+    return Quote.objects.get(pk=quote.pk)
+
+
+def _sent(quote, users):
+    sam = users["sam.sales"]
+    quote = q.quote_submit(quote=quote, actor=sam, comment="Ready for review")
+    quote = _approve_reviews(quote, users)
+    return q.quote_send(quote=quote, actor=sam, comment="Sent to the customer")
+
+
+SKID_LINE = (
+    "skid",
+    2,
+    {"motor": "7_5kw", "drive": "vfd"},
+    5,
+    {
+        "scope_statement": "Includes start-up assistance (1 day). Excludes piping "
+        "beyond the skid flanges."
+    },
+)
+
+
+def seed(users: dict, orgs: dict, products: dict) -> dict:
+    sam = users["sam.sales"]
+    made = {}
+    title = {"title": "Demo"}
+
+    quote, new = _quote(
+        users,
+        orgs,
+        products,
+        "DEMO-DRAFT",
+        "BOREALIS",
+        [("cabinet", 1, {"plc": "advanced", "hmi": "12in"}, 0, {})],
+        title="Brewhouse pump controls",
+    )
+    made["draft"] = quote
+    quote, new = _quote(
+        users,
+        orgs,
+        products,
+        "DEMO-REVIEW",
+        "COBALT",
+        [
+            (
+                "dosing",
+                1,
+                {"chemical": "custom"},
+                0,
+                {"custom_spec": "Ferric chloride, 316L wetted parts, ATEX zone 2"},
+            ),
+            ("skid", 3, {"seal": "double"}, 14, {}),
+        ],
+        title="Tailings water treatment",
+        requested_date=timezone.localdate() + dt.timedelta(days=30),
+    )
+    if new:
+        quote = q.quote_submit(quote=quote, actor=sam, comment="Needs all four reviews")
+        eng = quote.reviews.filter(department="engineering").first()
+        if eng:
+            q.quote_review_decide(
+                review=eng,
+                actor=users["erin.engineer"],
+                decision="approve",
+                comment="Feasible with a 316L dosing head.",
+            )
+    made["in_review"] = quote
+    quote, new = _quote(
+        users, orgs, products, "DEMO-APPROVED", "ACME", [SKID_LINE], title="Booster station B"
+    )
+    if new:
+        quote = _approve_reviews(q.quote_submit(quote=quote, actor=sam), users)
+    made["approved"] = quote
+
+    for state, customer in (
+        ("sent", "ACME"),
+        ("accepted", "BOREALIS"),
+        ("declined", "COBALT"),
+        ("expired", "BOREALIS"),
+        ("cancelled", "ACME"),
+    ):
+        quote, new = _quote(
+            users, orgs, products, f"DEMO-{state.upper()}", customer, [SKID_LINE], **title
+        )
+        if new:
+            quote = _sent(quote, users)
+            contact = users[f"{customer.lower()}.buyer"]
+            if state == "accepted":
+                quote = q.quote_accept(quote=quote, actor=contact, comment="Go ahead.")
+            elif state == "declined":
+                quote = q.quote_decline(quote=quote, actor=contact, comment="Budget moved.")
+            elif state == "expired":
+                Quote.objects.filter(pk=quote.pk).update(
+                    valid_until=timezone.localdate() - dt.timedelta(days=1)
+                )
+                quote = q.quote_expire(quote=Quote.objects.get(pk=quote.pk))
+            elif state == "cancelled":
+                quote = q.quote_cancel(quote=quote, actor=sam, comment="Duplicate request.")
+        made[state] = quote
+
+    orders = {}
+    for state, path in ORDER_PATHS.items():
+        customer = ("ACME", "BOREALIS", "COBALT")[len(orders) % 3]
+        lines = [SKID_LINE] if state != "in_design" else []
+        quote, new = _quote(
+            users,
+            orgs,
+            products,
+            f"DEMO-SO-{state.upper()}",
+            customer,
+            lines,
+            title=f"Order demo: {state.replace('_', ' ')}",
+        )
+        if new:
+            quote = q.quote_accept(
+                quote=_sent(quote, users), actor=users[f"{customer.lower()}.buyer"]
+            )
+            order = so.quote_convert(
+                quote=quote, actor=sam, customer_po=f"{customer}-PO-{len(orders) + 100}"
+            )
+            order = so.order_update(
+                order=order,
+                actor=sam,
+                expected_version=order.version,
+                delivery_contact_name="Receiving dock",
+                delivery_window="Weekdays 7:00-15:00",
+            )
+            for name in path:
+                if name == "close":
+                    # Invoicing and payments arrive with fulfillment; settle the demo order.
+                    SalesOrder.objects.filter(pk=order.pk).update(
+                        invoiced_amount=order.total,
+                        paid_amount=order.total,
+                        onboarding_done_at=timezone.now(),
+                    )
+                order = so.order_transition(
+                    order=SalesOrder.objects.get(pk=order.pk),
+                    name=name,
+                    actor=users[ACTOR_FOR[name]],
+                )
+            orders[state] = order
+        else:
+            orders[state] = SalesOrder.objects.filter(quote=quote).first()
+    made["converted"] = orders["pending"].quote if orders.get("pending") else None
+
+    quote, new = _quote(
+        users,
+        orgs,
+        products,
+        "DEMO-SO-IN_DESIGN",
+        "COBALT",
+        [("dosing", 1, {"chemical": "fluoride"}, 0, {})],
+        title="Order demo: in design",
+    )
+    if new:
+        quote = q.quote_accept(quote=_sent(quote, users), actor=users["cobalt.buyer"])
+        order = so.quote_convert(quote=quote, actor=sam, customer_po="COBALT-PO-77")
+        order = so.order_update(
+            order=order,
+            actor=sam,
+            expected_version=order.version,
+            delivery_contact_name="Site manager",
+        )
+        for name in ("confirm", "start_design"):
+            order = so.order_transition(order=order, name=name, actor=users[ACTOR_FOR[name]])
+        orders["in_design"] = order
+
+    planned = orders.get("planned")
+    if planned is not None and not planned.change_requests.exists():
+        change = cr.change_request_create(
+            actor=users["acme.buyer"]
+            if planned.customer.code == "ACME"
+            else users[f"{planned.customer.code.lower()}.buyer"],
+            order=planned,
+            title="Add a spare seal kit",
+            description="Please ship one spare mechanical seal kit with the skids.",
+        )
+        cr.change_request_transition(
+            change_request=change, name="start_assessment", actor=users["erin.engineer"]
+        )
+    return {"quotes": made, "orders": orders}
