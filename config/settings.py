@@ -194,6 +194,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "expire-quotes": {"task": "apps.orders.tasks.expire_quotes", "schedule": 60 * 60},
+    "remind-overdue-reviews": {
+        "task": "apps.orders.tasks.remind_overdue_reviews",
+        "schedule": 60 * 60,
+    },
 }
 
 # Guardian: no anonymous user row, object permissions through groups per organization.

@@ -26,3 +26,11 @@ def expire_quotes() -> int:
         else:
             expired += 1
     return expired
+
+
+@shared_task
+def remind_overdue_reviews() -> int:
+    """Beat task: remind the reviewing group of reviews past their due date, once a day."""
+    from apps.orders.services.quotes import quote_reviews_remind_overdue
+
+    return quote_reviews_remind_overdue()

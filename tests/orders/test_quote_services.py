@@ -394,3 +394,44 @@ def test_no_current_supplier_price_when_expired(catalog, make_quote):
     StockEntry.objects.filter(part=catalog["motor"]).delete()
     quote = make_quote()
     assert "purchasing" in svc.required_reviews(quote)
+
+
+def test_overdue_reviews_remind_their_group_once_a_day(make_quote, sales_rep, engineer, planner):
+    from apps.orders.models import QuoteReview
+    from apps.orders.tasks import remind_overdue_reviews
+
+    quote = svc.quote_submit(quote=make_quote(lines=[("dosing", 1, {}, 0)]), actor=sales_rep)
+    assert remind_overdue_reviews() == 0  # not due yet
+    QuoteReview.objects.filter(quote=quote).update(due_date=in_days(-2))
+    assert remind_overdue_reviews() == 2
+    assert engineer.notifications.filter(title__startswith="Overdue: Engineering").count() == 1
+    assert planner.notifications.filter(title__startswith="Overdue: Manufacturing").count() == 1
+    assert remind_overdue_reviews() == 0  # already reminded today
+
+
+def test_review_reject_is_recorded(make_quote, sales_rep, engineer):
+    quote = svc.quote_submit(quote=make_quote(lines=[("dosing", 1, {}, 0)]), actor=sales_rep)
+    review = svc.quote_review_decide(
+        review=quote.reviews.get(department="engineering"),
+        actor=engineer,
+        decision="reject",
+        comment="Cannot meet ATEX zone 1",
+    )
+    assert (review.state, review.decided_by, review.comment) == (
+        ReviewState.REJECTED,
+        engineer,
+        "Cannot meet ATEX zone 1",
+    )
+    assert sales_rep.notifications.filter(title__contains="review rejected").exists()
+    with pytest.raises(ValidationError):
+        svc.quote_review_decide(review=review, actor=engineer, decision="maybe")
+
+
+def test_grants_use_the_direct_foreign_key_tables(sent_quote, order):
+    from guardian.models import GroupObjectPermission
+
+    from apps.orders.models import QuoteGroupObjectPermission, SalesOrderGroupObjectPermission
+
+    assert QuoteGroupObjectPermission.objects.filter(content_object=sent_quote).exists()
+    assert SalesOrderGroupObjectPermission.objects.filter(content_object=order).exists()
+    assert not GroupObjectPermission.objects.filter(content_type__app_label="orders").exists()

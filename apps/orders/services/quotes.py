@@ -665,3 +665,29 @@ def quote_approve(
     return run_transition(
         obj=quote, name="approve", actor=actor, comment=comment, expected_version=expected_version
     )
+
+
+def quote_reviews_remind_overdue(*, now: dt.datetime | None = None) -> int:
+    """Notify each reviewer group of its overdue reviews; at most one reminder a day each."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    overdue = QuoteReview.objects.filter(
+        state=ReviewState.REQUESTED, due_date__lt=today, quote__state=QuoteState.IN_REVIEW
+    ).select_related("quote", "quote__customer")
+    reminded = 0
+    for review in overdue:
+        if review.reminded_at and timezone.localdate(review.reminded_at) == today:
+            continue
+        if review.revision != review.quote.revision:
+            continue
+        late = (today - review.due_date).days
+        notify(
+            recipients=_reviewers(review.department),
+            title=f"Overdue: {review.get_department_display()} review of {review.quote.number}",
+            body=f"{review.quote.customer.name}: due {review.due_date:%b %d}, {late} day"
+            f"{'s' if late != 1 else ''} late",
+            url=f"/api/v1/quotes/{review.quote_id}/",
+        )
+        QuoteReview.objects.filter(pk=review.pk).update(reminded_at=now)
+        reminded += 1
+    return reminded
