@@ -419,3 +419,13 @@ def test_order_update_helper_is_versioned(order, sales_rep):
         order=order, actor=sales_rep, expected_version=order.version, delivery_window="7-15"
     )
     assert updated.version == order.version + 1
+
+
+def test_revisions_are_listed_for_staff_only(api, sent_quote, sales_rep, acme_contact):
+    q.quote_revise(quote=sent_quote, actor=sales_rep, comment="New motor")
+    res = api(sales_rep).get(url("quotes", sent_quote.pk, "revisions"))
+    assert res.status_code == 200
+    assert [(r["number"], r["state"], r["reason"]) for r in res.json()] == [
+        (0, "sent", "New motor")
+    ]
+    assert api(acme_contact).get(url("quotes", sent_quote.pk, "revisions")).status_code == 404

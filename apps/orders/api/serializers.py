@@ -17,6 +17,7 @@ from apps.orders.models import (
     Quote,
     QuoteLine,
     QuoteReview,
+    QuoteRevision,
     SalesOrder,
 )
 
@@ -109,6 +110,15 @@ class QuoteLineWriteSerializer(serializers.Serializer):
                 {"product": ["The product of a line cannot change; add a new line."]}
             )
         return attrs
+
+
+class QuoteRevisionSerializer(serializers.ModelSerializer):
+    created_by = serializers.StringRelatedField()
+
+    class Meta:
+        model = QuoteRevision
+        fields = ["number", "state", "reason", "created_by", "created_at", "snapshot"]
+        read_only_fields = fields
 
 
 class QuoteReviewSerializer(StatefulSerializer):

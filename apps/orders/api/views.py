@@ -199,6 +199,18 @@ class QuoteViewSet(
         )
         return self._detail(quote)
 
+    @extend_schema(responses=s.QuoteRevisionSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def revisions(self, request, pk=None):
+        """Immutable snapshots of earlier revisions (staff only: they hold costs)."""
+        quote = self.get_object()
+        if not is_internal(request.user):
+            raise NotFound()
+        data = s.QuoteRevisionSerializer(
+            quote.revisions.select_related("created_by"), many=True
+        ).data
+        return Response(data)
+
     @extend_schema(
         request=TransitionInputSerializer,
         responses={200: s.QuoteSerializer, 409: ConflictSerializer},
