@@ -3,13 +3,29 @@
 Each app registers panel providers from its AppConfig.ready(); a provider takes
 the user and returns a Panel or None (nothing to show for this role). Providers
 run their own permission-filtered selectors.
+
+Apps also register how to link a timeline target (`register_target_url`), so
+"Recent activity" can link to an object without `core` importing the apps
+above it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
+from django.apps import apps
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Model, prefetch_related_objects
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from apps.accounts.roles import INTERNAL_ROLES, Role
+from apps.core.models import Activity
+from apps.core.permissions import is_internal
 from apps.core.selectors import notifications_for
 
 
@@ -19,6 +35,8 @@ class PanelRow:
     url: str = ""
     detail: str = ""
     state: str = ""
+    when: datetime | None = None
+    value: str = ""  # a figure shown at the right, e.g. a count
 
 
 @dataclass
@@ -30,11 +48,14 @@ class Panel:
     rows: list[PanelRow] = field(default_factory=list)
     empty_text: str = "Nothing waiting for you."
     more_url: str = ""
+    more_label: str = "See all"
     order: int = 100
 
 
 PanelProvider = Callable[..., "Panel | None"]
+TargetUrl = Callable[[Model], "str | None"]
 _PROVIDERS: list[PanelProvider] = []
+_TARGET_URLS: dict[str, list[TargetUrl]] = {}
 
 
 def register_panel(provider: PanelProvider) -> PanelProvider:
@@ -43,17 +64,38 @@ def register_panel(provider: PanelProvider) -> PanelProvider:
     return provider
 
 
+def register_target_url(model_label: str, resolver: TargetUrl) -> None:
+    """`resolver(obj)` returns the page of `obj` or None when it is not its app's."""
+    resolvers = _TARGET_URLS.setdefault(model_label.lower(), [])
+    if resolver not in resolvers:
+        resolvers.append(resolver)
+
+
+def target_url(obj: Model | None) -> str:
+    if obj is None:
+        return ""
+    for resolver in _TARGET_URLS.get(obj._meta.label_lower, []):
+        url = resolver(obj)
+        if url:
+            return url
+    get_url = getattr(obj, "get_absolute_url", None)
+    return get_url() if callable(get_url) else ""
+
+
 def dashboard_panels(user) -> list[Panel]:
     panels = [p for p in (provider(user) for provider in _PROVIDERS) if p is not None]
     return sorted(panels, key=lambda p: (p.order, p.title))
+
+
+def role_labels(user) -> list[str]:
+    labels = {r.value: r.label for r in Role}
+    return sorted(labels[name] for name in user.role_names if name in labels)
 
 
 @register_panel
 def unread_notifications_panel(user) -> Panel:
     qs = notifications_for(user=user).filter(read_at__isnull=True)
     items = list(qs[:5])
-    from django.urls import reverse
-
     return Panel(
         key="notifications",
         title="Unread notifications",
@@ -63,4 +105,109 @@ def unread_notifications_panel(user) -> Panel:
         empty_text="You are all caught up.",
         more_url=reverse("core:notification-list") + "?filter=unread",
         order=10,
+    )
+
+
+@register_panel
+def recent_activity_panel(user) -> Panel | None:
+    if not is_internal(user) or not user.has_perm("core.view_activity"):
+        return None
+    entries = list(Activity.objects.select_related("actor", "content_type")[:10])
+    # One query per target type, not per entry.
+    prefetch_related_objects(entries, "target")
+    rows = []
+    for entry in entries:
+        who = str(entry.actor) if entry.actor else "Tandem"
+        what = entry.verb.replace("_", " ")
+        target = entry.target
+        rows.append(
+            PanelRow(
+                label=f"{who} · {what}" + (f" · {target}" if target is not None else ""),
+                url=target_url(target),
+                detail=entry.text[:120],
+                state=entry.to_state,
+                when=entry.created_at,
+            )
+        )
+    return Panel(
+        key="activity",
+        title="Recent activity",
+        icon="clock-history",
+        count=len(rows),
+        rows=rows,
+        empty_text="Nothing has happened yet.",
+        order=90,
+    )
+
+
+def _url_or_blank(name: str) -> str:
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return ""
+
+
+def _admin_changelist(model: type[Model]) -> str:
+    if not admin.site.is_registered(model):
+        return ""
+    return _url_or_blank(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+
+
+@register_panel
+def ops_overview_panel(user) -> Panel | None:
+    if not (is_internal(user) and (user.has_role(Role.OPS_ADMIN) or user.is_superuser)):
+        return None
+    # Looked up through the app registry: `core` sits below `accounts`.
+    organization = apps.get_model("accounts", "Organization")
+    invitation = apps.get_model("accounts", "Invitation")
+    by_kind = dict(
+        organization.objects.filter(is_active=True)
+        .values_list("kind")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    users = get_user_model().objects.filter(is_active=True)
+    internal_users = users.filter(groups__name__in=INTERNAL_ROLES).distinct().count()
+    oldest = timezone.now() - timezone.timedelta(days=settings.INVITATION_MAX_AGE_DAYS)
+    pending = invitation.objects.filter(
+        accepted_at__isnull=True, revoked_at__isnull=True, created_at__gt=oldest
+    ).count()
+    rows = [
+        PanelRow(
+            label="Customers",
+            value=str(by_kind.get("customer", 0)),
+            url=_url_or_blank("sales:customer-list"),
+        ),
+        PanelRow(
+            label="Suppliers",
+            value=str(by_kind.get("supplier", 0)),
+            url=_url_or_blank("suppliers:supplier-list"),
+        ),
+        PanelRow(
+            label="Internal organizations",
+            value=str(by_kind.get("internal", 0)),
+            url=_admin_changelist(organization),
+        ),
+        PanelRow(
+            label="Active users",
+            value=str(users.count()),
+            detail=f"{internal_users} internal",
+            url=_admin_changelist(get_user_model()),
+        ),
+        PanelRow(
+            label="Pending invitations",
+            value=str(pending),
+            url=_admin_changelist(invitation),
+        ),
+    ]
+    admin_url = reverse("admin:index")
+    return Panel(
+        key="overview",
+        title="Overview",
+        icon="bar-chart",
+        count=sum(by_kind.values()),
+        rows=rows,
+        more_url=admin_url,
+        more_label="Open the admin",
+        order=5,
     )

@@ -1,2 +1,27 @@
+"""Mounted at the site root: purchasing pages live under /purchasing/, the
+supplier portal under /supplier/."""
+
+from django.urls import path
+from django.views.generic import RedirectView
+
+from apps.suppliers import views
+
 app_name = "suppliers"
-urlpatterns: list = []
+
+urlpatterns = [
+    path(
+        "purchasing/",
+        RedirectView.as_view(pattern_name="suppliers:supplier-list"),
+        name="purchasing-home",
+    ),
+    path("purchasing/suppliers/", views.supplier_list, name="supplier-list"),
+    path("purchasing/suppliers/<uuid:pk>/", views.supplier_detail, name="supplier-detail"),
+    path("purchasing/suppliers/<uuid:pk>/invite/", views.supplier_invite, name="supplier-invite"),
+    path(
+        "purchasing/suppliers/<uuid:pk>/invitations/<uuid:invitation_pk>/withdraw/",
+        views.supplier_invitation_withdraw,
+        name="supplier-invitation-withdraw",
+    ),
+    path("supplier/", views.portal_dashboard, name="portal-dashboard"),
+    path("supplier/organization/", views.portal_organization, name="portal-organization"),
+]
