@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 
@@ -27,7 +28,8 @@ class QueuedPasswordResetForm(PasswordResetForm):
         to_email,
         html_email_template_name=None,
     ):
-        context = {k: v for k, v in context.items() if k != "user"} | {"user": context["user"]}
+        # Links in e-mails use the configured public address, not the request's host.
+        context = {**context, "site_url": settings.SITE_URL}
         email_send_after_commit(
             to=[to_email], template_prefix="accounts/email/password_reset", context=context
         )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -16,6 +17,30 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if settings.DEMO_MODE:
+            from apps.accounts.demo import DEMO_PASSWORD, USERS
+            from apps.accounts.roles import Role
+
+            groups = {"internal": [], "customer": [], "supplier": []}
+            for spec in USERS:
+                key = (
+                    "customer"
+                    if spec.role == Role.CUSTOMER_CONTACT
+                    else "supplier"
+                    if spec.role == Role.SUPPLIER_CONTACT
+                    else "internal"
+                )
+                groups[key].append({"username": spec.username, "role_label": Role(spec.role).label})
+            context["demo_password"] = DEMO_PASSWORD
+            context["demo_users"] = [
+                {"label": "Kestrel staff", "users": groups["internal"]},
+                {"label": "Customers", "users": groups["customer"]},
+                {"label": "Suppliers", "users": groups["supplier"]},
+            ]
+        return context
 
 
 class PasswordResetView(auth_views.PasswordResetView):

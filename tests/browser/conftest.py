@@ -36,6 +36,16 @@ def browser_context_args(browser_context_args):
 
 
 @pytest.fixture(autouse=True)
+def _static_from_finders(settings):
+    # The live server serves static files from the finders, by their plain names;
+    # the manifest storage of production would ask for hashed names it cannot find.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
 def _fail_fast(page):
     # A missing element should fail in seconds, not after Playwright's 30 s default.
     page.set_default_timeout(10_000)

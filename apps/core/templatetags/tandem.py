@@ -88,3 +88,13 @@ def querystring_page(context, page: int) -> str:
     params = context["request"].GET.copy()
     params["page"] = page
     return "?" + params.urlencode()
+
+
+@register.filter
+def minutes(value) -> int:
+    """A timedelta as whole minutes, rounded up (for 'try again in N minutes')."""
+    try:
+        seconds = value.total_seconds()
+    except AttributeError:
+        return 0
+    return max(1, int(-(-seconds // 60)))
