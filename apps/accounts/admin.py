@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from apps.accounts import services
+from apps.accounts.models import Address, Invitation, Membership, Organization, User
+
+
+class MembershipInline(admin.StackedInline):
+    model = Membership
+    extra = 0
+    max_num = 1
+    autocomplete_fields = ["organization"]
+    fields = ["organization", "job_title", "phone", "is_primary_contact"]
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    inlines = [MembershipInline]
+    list_display = [
+        "username",
+        "get_full_name",
+        "email",
+        "organization_name",
+        "is_active",
+        "last_login",
+    ]
+    list_filter = ["is_active", "is_staff", "groups", "membership__organization__kind"]
+    list_select_related = ["membership__organization"]
+    search_fields = [
+        "username",
+        "first_name",
+        "last_name",
+        "email",
+        "membership__organization__name",
+    ]
+
+    @admin.display(description="Organization", ordering="membership__organization__name")
+    def organization_name(self, user: User) -> str:
+        membership = getattr(user, "membership", None)
+        return membership.organization.name if membership else "—"
+
+
+class AddressInline(admin.TabularInline):
+    model = Address
+    extra = 0
+    fields = [
+        "kind",
+        "label",
+        "line1",
+        "line2",
+        "city",
+        "region",
+        "postal_code",
+        "country",
+        "is_default",
+    ]
+
+
+class OrganizationMembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    fields = ["user", "job_title", "phone", "is_primary_contact"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "kind", "payment_terms", "credit_limit", "is_active"]
+    list_filter = ["kind", "is_active", "payment_terms"]
+    search_fields = ["name", "code", "email"]
+    readonly_fields = ["group", "created_at", "updated_at"]
+    inlines = [AddressInline, OrganizationMembershipInline]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        # External organizations share objects with their contacts through one group.
+        services.organization_ensure_group(organization=obj)
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["email", "organization", "invited_by", "created_at", "status_label"]
+    list_filter = ["organization__kind", "accepted_at", "revoked_at"]
+    list_select_related = ["organization", "invited_by"]
+    search_fields = ["email", "first_name", "last_name", "organization__name"]
+    readonly_fields = [
+        "organization",
+        "email",
+        "first_name",
+        "last_name",
+        "job_title",
+        "invited_by",
+        "accepted_at",
+        "revoked_at",
+        "user",
+        "created_at",
+    ]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request) -> bool:
+        # Invitations are sent from the customer and supplier pages, which e-mail the link.
+        return False
+
+    @admin.display(description="Status")
+    def status_label(self, invitation: Invitation) -> str:
+        return invitation.status
+
+    @admin.action(description="Withdraw the selected invitations")
+    def revoke(self, request, queryset):
+        done = 0
+        for invitation in queryset:
+            try:
+                services.invitation_revoke(invitation=invitation, actor=request.user)
+            except (PermissionDenied, ValidationError) as exc:
+                self.message_user(request, f"{invitation.email}: {exc}", messages.WARNING)
+            else:
+                done += 1
+        if done:
+            self.message_user(request, f"Withdrew {done} invitation(s).", messages.SUCCESS)
