@@ -6,9 +6,10 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
 # Test-only production-like settings: a real database, broker and cache, DEBUG off.
-TEST_ENV := SECRET_KEY=test-only-key-not-secret-7f3a9c2e1b8d4f6a0c5e9b3d7a1f2e4c8b6d0a9f \
-	ALLOWED_HOSTS=testserver,localhost,127.0.0.1 SECURE_SSL_REDIRECT=false \
-	DJANGO_ALLOW_ASYNC_UNSAFE=true
+DEPLOY_ENV := SECRET_KEY=test-only-key-not-secret-7f3a9c2e1b8d4f6a0c5e9b3d7a1f2e4c8b6d0a9f \
+	ALLOWED_HOSTS=testserver,localhost,127.0.0.1
+# The test client and the live server speak plain HTTP.
+TEST_ENV := $(DEPLOY_ENV) SECURE_SSL_REDIRECT=false
 
 .PHONY: help install install-test demo test lint format services-stop worker beat
 
@@ -52,7 +53,7 @@ lint: install-test
 test: install-test
 	$(VENV)/bin/ruff check .
 	eval "$$(scripts/test-services.sh start)" && \
-	$(TEST_ENV) $(PY) manage.py check --deploy --fail-level WARNING && \
+	$(DEPLOY_ENV) $(PY) manage.py check --deploy --fail-level WARNING && \
 	$(TEST_ENV) $(PY) manage.py collectstatic --noinput -v 0 && \
 	$(TEST_ENV) $(VENV)/bin/pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 

@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 
 import django_filters
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -62,33 +61,9 @@ class Directory:
         return None
 
 
-def invitation_cutoff():
-    return timezone.now() - timezone.timedelta(days=settings.INVITATION_MAX_AGE_DAYS)
-
-
-def _pending_invitations_q(prefix: str = "") -> Q:
-    return Q(
-        **{
-            f"{prefix}accepted_at__isnull": True,
-            f"{prefix}revoked_at__isnull": True,
-            f"{prefix}created_at__gt": invitation_cutoff(),
-        }
-    )
-
-
 def directory_queryset(user: User, directory: Directory) -> QuerySet[Organization]:
-    # The selector's `pending_invitations` also counts expired links; the page
-    # shows only those a contact can still use.
     # Explicit order: Meta.ordering is not applied to GROUP BY queries.
-    return (
-        selectors.organizations_of_kind(user, directory.kind)
-        .annotate(
-            open_invitations=Count(
-                "invitations", filter=_pending_invitations_q("invitations__"), distinct=True
-            )
-        )
-        .order_by("name")
-    )
+    return selectors.organizations_of_kind(user, directory.kind).order_by("name")
 
 
 def _require_directory_access(user: User) -> None:
@@ -372,7 +347,7 @@ def pending_invitations_panel(directory: Directory):
         if not _may_see_panels(user, directory) or not user.has_perm("accounts.view_invitation"):
             return None
         qs = Invitation.objects.filter(
-            _pending_invitations_q(),
+            selectors.pending_invitations_q(),
             organization__kind=directory.kind,
             organization__in=selectors.organizations_visible_to(user),
         ).select_related("organization", "invited_by")

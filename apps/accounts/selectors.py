@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from apps.accounts.models import Invitation, Membership, Organization, OrganizationKind, User
 from apps.core.permissions import get_visible_or_404, is_internal
@@ -21,18 +23,29 @@ def organization_get_for_user(user: User, pk) -> Organization:
     return get_visible_or_404(user, organizations_visible_to(user), pk=pk)
 
 
+def invitation_cutoff():
+    return timezone.now() - timezone.timedelta(days=settings.INVITATION_MAX_AGE_DAYS)
+
+
+def pending_invitations_q(prefix: str = "") -> Q:
+    return Q(
+        **{
+            f"{prefix}accepted_at__isnull": True,
+            f"{prefix}revoked_at__isnull": True,
+            f"{prefix}created_at__gt": invitation_cutoff(),
+        }
+    )
+
+
 def organizations_of_kind(user: User, kind: str) -> QuerySet[Organization]:
     return (
         organizations_visible_to(user)
         .filter(kind=kind)
         .annotate(
             contact_count=Count("memberships", distinct=True),
-            pending_invitations=Count(
-                "invitations",
-                filter=Q(
-                    invitations__accepted_at__isnull=True, invitations__revoked_at__isnull=True
-                ),
-                distinct=True,
+            # Links a contact can still use: not accepted, withdrawn or expired.
+            open_invitations=Count(
+                "invitations", filter=pending_invitations_q("invitations__"), distinct=True
             ),
         )
     )
