@@ -9,7 +9,7 @@ PIP := $(VENV)/bin/pip
 DEPLOY_ENV := SECRET_KEY=test-only-key-not-secret-7f3a9c2e1b8d4f6a0c5e9b3d7a1f2e4c8b6d0a9f \
 	ALLOWED_HOSTS=testserver,localhost,127.0.0.1
 # The test client and the live server speak plain HTTP.
-TEST_ENV := $(DEPLOY_ENV) SECURE_SSL_REDIRECT=false
+TEST_ENV := $(DEPLOY_ENV) SECURE_SSL_REDIRECT=false TANDEM_ZEAL=true
 
 .PHONY: help install install-test demo test lint format services-stop worker beat
 

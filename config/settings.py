@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "import_export",
     # Tandem, in dependency order
     "apps.core",
     "apps.accounts",
@@ -90,6 +92,16 @@ MIDDLEWARE = [
     # Axes must be last so it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",
 ]
+
+# N+1 detection (django-zeal, a test dependency): `make test` turns it on, so any
+# request that loads related rows one by one fails its test.
+if env.bool("TANDEM_ZEAL", default=False):
+    INSTALLED_APPS.append("zeal")
+    MIDDLEWARE.append("zeal.middleware.zeal_middleware")
+    ZEAL_RAISE = True
+    # A user's roles are read once per user object (cached on it); a service that
+    # loads the same person twice (quote owner, actor) is not a per-row loop.
+    ZEAL_ALLOWLIST = [{"model": "accounts.User", "field": "groups"}]
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -231,9 +243,11 @@ CONTENT_SECURITY_POLICY = {
 }
 
 REST_FRAMEWORK = {
+    # Token first: an anonymous API call answers 401 with `WWW-Authenticate: Token`
+    # (DRF takes the challenge from the first class; session auth has none, so 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "apps.core.api.Pagination",
@@ -243,6 +257,8 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # 404 without the model's name, 409 with the allowed transitions, service errors mapped.
+    "EXCEPTION_HANDLER": "apps.core.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"token": "10/minute"},
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -254,7 +270,14 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from the installed sidecar package: no CDN, works offline and
+    # under script-src 'self' (the init script is served by the split view).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
+        "OrganizationKindEnum": "apps.accounts.models.OrganizationKind",
+        "AddressKindEnum": "apps.accounts.models.AddressKind",
+        "PaymentTermsEnum": "apps.accounts.models.PaymentTerms",
         "QuoteStateEnum": "apps.orders.models.QuoteState",
         "ReviewStateEnum": "apps.orders.models.ReviewState",
         "OrderStateEnum": "apps.orders.models.OrderState",

@@ -1,8 +1,18 @@
 from __future__ import annotations
 
+from django.contrib.auth.signals import user_logged_in
+from django.db.models import Q
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, viewsets
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import exceptions, serializers, status, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
@@ -10,16 +20,50 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from apps.accounts.models import Address, Organization, OrganizationKind, User
 from apps.accounts.selectors import organizations_visible_to
+from apps.core.permissions import is_internal
+
+
+class LockedOut(exceptions.APIException):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_detail = "Too many failed login attempts. Try again later."
+    default_code = "locked_out"
 
 
 class TokenView(ObtainAuthToken):
     """Exchange username and password for an API token.
 
-    Throttled per client; django-axes also counts failed logins here.
+    Send it as `Authorization: Token <key>`. Throttled per client address, and
+    failures count toward the same lockout as the login page (django-axes).
     """
 
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "token"
+
+    @extend_schema(
+        request=AuthTokenSerializer,
+        responses={
+            200: inline_serializer("Token", {"token": serializers.CharField()}),
+            400: OpenApiResponse(description="Missing fields, or wrong username or password"),
+            429: OpenApiResponse(description="Throttled, or locked out after repeated failures"),
+        },
+        auth=[],
+        tags=["auth"],
+    )
+    def post(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        if not serializer.is_valid():
+            # authenticate() got the DRF request, so axes counted the failure and
+            # flagged a lockout on it, not on the Django request (whose HTML
+            # lockout page the axes middleware would render instead of JSON).
+            if getattr(request, "axes_locked_out", False):
+                raise LockedOut()
+            raise exceptions.ValidationError(serializer.errors)
+        user = serializer.validated_data["user"]
+        token, _ = Token.objects.get_or_create(user=user)
+        # Exchanging the password for a token is a login: like the login page,
+        # it resets the failure count (AXES_RESET_ON_SUCCESS) and sets last_login.
+        user_logged_in.send(sender=type(user), request=request, user=user)
+        return Response({"token": token.key})
 
 
 class AddressSerializer(serializers.ModelSerializer):
@@ -39,63 +83,123 @@ class AddressSerializer(serializers.ModelSerializer):
         ]
 
 
-class OrganizationSerializer(serializers.ModelSerializer):
+_ORGANIZATION_FIELDS = [
+    "id",
+    "name",
+    "code",
+    "kind",
+    "email",
+    "phone",
+    "website",
+    "currency",
+    "payment_terms",
+    "is_active",
+    "addresses",
+]
+
+
+class ExternalOrganizationSerializer(serializers.ModelSerializer):
+    """What a customer or supplier contact sees of its own organization."""
+
     addresses = AddressSerializer(many=True, read_only=True)
 
     class Meta:
         model = Organization
-        fields = [
-            "id",
-            "name",
-            "code",
-            "kind",
-            "email",
-            "phone",
-            "website",
-            "currency",
-            "payment_terms",
-            "credit_limit",
-            "is_active",
-            "addresses",
-        ]
+        fields = _ORGANIZATION_FIELDS
+        read_only_fields = fields
+
+
+class OrganizationSerializer(ExternalOrganizationSerializer):
+    """Internal staff also see the credit limit. Internal notes never leave the pages."""
+
+    class Meta(ExternalOrganizationSerializer.Meta):
+        fields = [*_ORGANIZATION_FIELDS, "credit_limit"]
+        read_only_fields = fields
 
 
 class OrganizationFilter(filters.FilterSet):
     kind = filters.ChoiceFilter(choices=OrganizationKind.choices)
-    q = filters.CharFilter(field_name="name", lookup_expr="icontains", label="Name contains")
+    q = filters.CharFilter(method="filter_q", label="Name or code contains")
 
     class Meta:
         model = Organization
         fields = ["kind", "is_active"]
 
+    def filter_q(self, queryset, name, value):
+        return queryset.filter(Q(name__icontains=value) | Q(code__icontains=value))
 
+
+ORDERING_FIELDS = ["name", "code", "kind", "created_at"]
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "ordering",
+                str,
+                description=(
+                    f"One or more of {', '.join(ORDERING_FIELDS)}, comma-separated; "
+                    "prefix with - for descending. Other fields are ignored."
+                ),
+            )
+        ]
+    )
+)
 class OrganizationViewSet(viewsets.ReadOnlyModelViewSet):
-    serializer_class = OrganizationSerializer
+    """Organizations: internal staff see all of them, a contact only its own.
+
+    External callers do not receive `credit_limit`.
+    """
+
     filterset_class = OrganizationFilter
-    ordering_fields = ["name", "code", "created_at"]
+    ordering_fields = ORDERING_FIELDS
     ordering = ["name"]
 
     def get_queryset(self):
         return organizations_visible_to(self.request.user).prefetch_related("addresses")
 
+    def get_serializer_class(self):
+        if getattr(self, "swagger_fake_view", False) or is_internal(self.request.user):
+            return OrganizationSerializer
+        return ExternalOrganizationSerializer
+
+
+class OrganizationRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Organization
+        fields = ["id", "name", "code", "kind"]
+        read_only_fields = fields
+
 
 class MeSerializer(serializers.ModelSerializer):
-    organization = serializers.SerializerMethodField()
+    organization = OrganizationRefSerializer(read_only=True, allow_null=True)
     roles = serializers.SerializerMethodField()
+    is_internal = serializers.SerializerMethodField()
 
     class Meta:
         model = User
-        fields = ["id", "username", "first_name", "last_name", "email", "organization", "roles"]
+        fields = [
+            "id",
+            "username",
+            "first_name",
+            "last_name",
+            "email",
+            "organization",
+            "roles",
+            "is_internal",
+        ]
 
-    def get_organization(self, user) -> dict | None:
-        org = user.organization
-        return {"id": str(org.pk), "name": org.name, "kind": org.kind} if org else None
-
-    def get_roles(self, user) -> list[str]:
+    def get_roles(self, user: User) -> list[str]:
+        # The per-organization guardian groups ("org:ACME") are plumbing, not roles.
         return sorted(r for r in user.role_names if not r.startswith("org:"))
 
+    def get_is_internal(self, user: User) -> bool:
+        return is_internal(user)
 
-@extend_schema(responses=MeSerializer)
+
+@extend_schema(responses=MeSerializer, tags=["auth"])
 @api_view(["GET"])
 def me(request):
+    """The caller: profile, organization and roles."""
     return Response(MeSerializer(request.user).data)

@@ -1,8 +1,78 @@
+"""API conventions shared by every app: pagination and the shape of errors.
+
+Errors answer with a JSON body that always has `detail`:
+- 400 with field errors (`{"field": ["message"]}`), DRF's own shape;
+- 403 `{"detail": ...}` when the caller may see the object but not act;
+- 404 `{"detail": "Not found."}` for anything the caller may not see, with no
+  model name or lookup in it, so existence never leaks;
+- 409 `{"detail": ..., "allowed_transitions": [...]}` (TransitionConflict).
+"""
+
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
+from django.http import Http404
+from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 
 class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 100
+
+
+class TransitionConflict(exceptions.APIException):
+    """409: the transition is not possible from the object's current state.
+
+    The body names the transitions that are possible now, so a client can
+    recover without a second request:
+    `{"detail": ..., "allowed_transitions": [...], "state": ...}`.
+    """
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "This transition is not possible from the current state."
+    default_code = "transition_conflict"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        allowed_transitions: Iterable[str] = (),
+        state: str | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(detail, code)
+        self.allowed_transitions = sorted(allowed_transitions)
+        self.state = state
+
+    def extra_body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"allowed_transitions": self.allowed_transitions}
+        if self.state is not None:
+            body["state"] = self.state
+        return body
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """REST_FRAMEWORK["EXCEPTION_HANDLER"]: DRF's handler plus Tandem's conventions."""
+    # Imported here: DRF imports this module (for Pagination) while
+    # rest_framework.generics is still loading, and api_transitions needs generics.
+    from apps.core.api_transitions import service_error_response
+
+    if isinstance(exc, Http404):
+        # DRF would repeat Django's message ("No Organization matches the given
+        # query."), which names the model; an invisible object is just not found.
+        exc = exceptions.NotFound()
+    request = context.get("request")
+    response = service_error_response(exc, user=getattr(request, "user", None))
+    if response is not None:
+        set_rollback()
+        return response
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(exc, TransitionConflict):
+        response.data = {"detail": response.data["detail"], **exc.extra_body()}
+    return response

@@ -1,11 +1,25 @@
+"""The checks behind /healthz: database, cache and broker, each bounded in time.
+
+A check returns a short status ("ok") or raises; `run_checks` turns an
+exception into "error: <ExceptionType>" (details go to the log, not to the
+anonymous caller) and the whole answer into 503.
+"""
+
 from __future__ import annotations
 
+import logging
 import uuid
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from kombu import Connection
+
+logger = logging.getLogger(__name__)
+
+# A load balancer polls this every few seconds: a dead dependency must answer
+# quickly, not hold a web worker for the operating system's TCP timeout.
+BROKER_TIMEOUT_SECONDS = 2.0
 
 
 def check_database() -> str:
@@ -25,10 +39,22 @@ def check_cache() -> str:
 
 
 def check_broker() -> str:
-    if settings.CELERY_TASK_ALWAYS_EAGER:
+    url = settings.CELERY_BROKER_URL
+    if url.startswith("memory://"):
+        # The embedded demo runs tasks eagerly in the web process: no broker to reach.
         return "eager"
-    with Connection(settings.CELERY_BROKER_URL, connect_timeout=2) as conn:
-        conn.ensure_connection(max_retries=1, timeout=2)
+    transport_options = {
+        **getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {}),
+        # The Redis transport ignores Connection(connect_timeout=...); these reach redis-py.
+        "socket_connect_timeout": BROKER_TIMEOUT_SECONDS,
+        "socket_timeout": BROKER_TIMEOUT_SECONDS,
+    }
+    # One attempt, no retry loop; the context manager closes the connection
+    # (and its pool) whatever happens, so polling does not leak sockets.
+    with Connection(
+        url, connect_timeout=BROKER_TIMEOUT_SECONDS, transport_options=transport_options
+    ) as conn:
+        conn.ensure_connection(max_retries=0, timeout=BROKER_TIMEOUT_SECONDS)
     return "ok"
 
 
@@ -42,6 +68,8 @@ def run_checks() -> tuple[bool, dict[str, str]]:
         try:
             results[name] = check()
         except Exception as exc:
+            # A health check must report any failure, whatever its type.
+            logger.warning("healthz: %s check failed", name, exc_info=True)
             healthy = False
             results[name] = f"error: {type(exc).__name__}"
     return healthy, results
