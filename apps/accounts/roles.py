@@ -126,3 +126,46 @@ for _role in SALES_ROLES:
         "orders.change_quote",
         "orders.add_changerequest",
     ]
+
+# Catalog: every internal role reads it (quotes, planning and purchasing all lean
+# on it); engineering maintains products, options, rules, BOMs and routings,
+# purchasing maintains supplier prices. ops_admin already holds everything.
+_CATALOG_MODELS = (
+    "product",
+    "productpricebreak",
+    "optiongroup",
+    "option",
+    "configurationrule",
+    "part",
+    "bomline",
+    "workcenter",
+    "workcenterclosure",
+    "routingoperation",
+    "supplierpart",
+    "supplierpricebreak",
+    "stockentry",
+    "capacityreservation",
+)
+for _role in INTERNAL_ROLES - {Role.OPS_ADMIN}:
+    ROLE_PERMISSIONS[_role] = [
+        *ROLE_PERMISSIONS[_role],
+        *(f"catalog.view_{model}" for model in _CATALOG_MODELS),
+    ]
+ROLE_PERMISSIONS[Role.BUYER] += [
+    f"catalog.{action}_{model}"
+    for model in ("supplierpart", "supplierpricebreak")
+    for action in ("add", "change")
+]
+ROLE_PERMISSIONS[Role.ENGINEER] += [
+    f"catalog.{action}_{model}"
+    for model in (
+        "product",
+        "option",
+        "optiongroup",
+        "configurationrule",
+        "bomline",
+        "routingoperation",
+        "part",
+    )
+    for action in ("add", "change")
+]

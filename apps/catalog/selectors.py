@@ -17,6 +17,7 @@ from apps.accounts.models import User
 from apps.catalog.models import (
     BOMLine,
     CapacityReservation,
+    ConfigurationRule,
     Option,
     OptionGroup,
     Part,
@@ -44,13 +45,23 @@ def products_visible_to(user: User) -> QuerySet[Product]:
 
 
 def product_with_options(qs: QuerySet[Product]) -> QuerySet[Product]:
+    """Products with what a client needs to build a valid configuration.
+
+    Four extra queries whatever the number of products: option groups, their
+    active options, the rules (naming their options' groups) and the price breaks.
+    """
     return qs.prefetch_related(
         Prefetch(
             "option_groups",
             queryset=OptionGroup.objects.prefetch_related(
                 Prefetch("options", queryset=Option.objects.filter(is_active=True))
             ),
-        )
+        ),
+        Prefetch(
+            "rules",
+            queryset=ConfigurationRule.objects.select_related("option__group", "other__group"),
+        ),
+        "price_breaks",
     )
 
 

@@ -7,6 +7,7 @@ import factory
 from apps.accounts.models import OrganizationKind
 from apps.catalog.models import (
     BOMLine,
+    ConfigurationRule,
     FulfillmentMode,
     Option,
     OptionGroup,
@@ -14,6 +15,7 @@ from apps.catalog.models import (
     PartKind,
     Product,
     RoutingOperation,
+    RuleKind,
     StockEntry,
     StockEntryKind,
     SupplierPart,
@@ -120,3 +122,76 @@ def stock(part, quantity, kind=StockEntryKind.ON_HAND, date=None, reference=""):
     return StockEntry.objects.create(
         part=part, kind=kind, quantity=Decimal(quantity), reference=reference, **kwargs
     )
+
+
+class ConfigurationRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ConfigurationRule
+
+    product = factory.SubFactory(ProductFactory)
+    kind = RuleKind.REQUIRES
+
+
+def configurable_product(**kwargs) -> Product:
+    """A pump skid with three option groups and one rule of each kind.
+
+    motor (required, default m5): m5 +0 / m10 +1500 (cost +900)
+    voltage (required, no default): v230 +0 / v460 +200 (cost +120) / v575 inactive
+    extras (optional, several): heater +300 (cost +150) / coating +400 (cost +250) /
+    custom (engineering)
+    Rules: m10 requires v460; coating excludes heater; m10 at most 5 units;
+    every skid at most 10 units.
+    """
+    product = ProductFactory(**kwargs)
+    motor = OptionGroupFactory(product=product, code="motor", name="Motor", position=1)
+    voltage = OptionGroupFactory(product=product, code="voltage", name="Voltage", position=2)
+    extras = OptionGroupFactory(
+        product=product,
+        code="extras",
+        name="Extras",
+        position=3,
+        is_required=False,
+        allow_multiple=True,
+    )
+    OptionFactory(group=motor, code="m5", name="5 kW motor", is_default=True)
+    m10 = OptionFactory(
+        group=motor,
+        code="m10",
+        name="10 kW motor",
+        price_delta=Decimal("1500"),
+        cost_delta=Decimal("900"),
+    )
+    OptionFactory(group=voltage, code="v230", name="230 V")
+    v460 = OptionFactory(
+        group=voltage,
+        code="v460",
+        name="460 V",
+        price_delta=Decimal("200"),
+        cost_delta=Decimal("120"),
+    )
+    OptionFactory(group=voltage, code="v575", name="575 V", is_active=False)
+    heater = OptionFactory(
+        group=extras,
+        code="heater",
+        name="Heater",
+        price_delta=Decimal("300"),
+        cost_delta=Decimal("150"),
+    )
+    coating = OptionFactory(
+        group=extras,
+        code="coating",
+        name="Epoxy coating",
+        price_delta=Decimal("400"),
+        cost_delta=Decimal("250"),
+    )
+    OptionFactory(group=extras, code="custom", name="Custom flange", requires_engineering=True)
+    ConfigurationRuleFactory(product=product, kind=RuleKind.REQUIRES, option=m10, other=v460)
+    ConfigurationRuleFactory(product=product, kind=RuleKind.EXCLUDES, option=coating, other=heater)
+    ConfigurationRuleFactory(product=product, kind=RuleKind.QUANTITY, option=m10, max_quantity=5)
+    ConfigurationRuleFactory(
+        product=product,
+        kind=RuleKind.QUANTITY,
+        max_quantity=10,
+        message="Skids ship at most 10 per order.",
+    )
+    return product
