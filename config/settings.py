@@ -102,6 +102,9 @@ if env.bool("TANDEM_ZEAL", default=False):
     # A user's roles are read once per user object (cached on it); a service that
     # loads the same person twice (quote owner, actor) is not a per-row loop.
     ZEAL_ALLOWLIST = [{"model": "accounts.User", "field": "groups"}]
+    # Two loads from one line can be by design (submit, then the automatic
+    # approval, each lock the quote); a loop over rows shows three or more.
+    ZEAL_NPLUSONE_THRESHOLD = 3
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

@@ -37,3 +37,20 @@ def save_versioned(obj, *, expected_version: int | None, update_fields: list[str
     if rows != 1:
         raise StaleObjectError(obj, expected)
     obj.version = expected + 1
+
+
+def lock_for_update(obj, *, expected_version: int | None):
+    """A fresh copy of `obj`, row-locked until the transaction ends; 409 if it moved on."""
+    locked = type(obj)._base_manager.select_for_update().get(pk=obj.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise StaleObjectError(locked, expected_version)
+    return locked
+
+
+def refuse_unknown_fields(fields, allowed) -> None:
+    """Bad input answers with the fields that cannot be written, and writes nothing."""
+    from django.core.exceptions import ValidationError
+
+    unknown = set(fields) - set(allowed)
+    if unknown:
+        raise ValidationError({k: ["This field cannot be changed."] for k in sorted(unknown)})

@@ -37,6 +37,17 @@ def _internal_with(user, *roles) -> bool:
     return user.is_superuser or user.has_role(*roles)
 
 
+def _contact_of(user, customer_id) -> bool:
+    return bool(
+        user is not None
+        and user is not SYSTEM
+        and user.is_authenticated
+        and user.is_active
+        and user.is_customer_contact
+        and user.organization.pk == customer_id
+    )
+
+
 def is_system(instance, user) -> bool:
     return user is SYSTEM
 
@@ -47,16 +58,7 @@ def can_sell(instance, user) -> bool:
 
 def can_decide_for_customer(instance, user) -> bool:
     """The customer accepts or declines; sales may record the customer's answer."""
-    if _internal_with(user, *SALES_ROLES):
-        return True
-    return bool(
-        user is not None
-        and user is not SYSTEM
-        and user.is_authenticated
-        and user.is_active
-        and user.is_customer_contact
-        and user.organization.pk == instance.customer_id
-    )
+    return _internal_with(user, *SALES_ROLES) or _contact_of(user, instance.customer_id)
 
 
 def can_review(review, user) -> bool:
@@ -105,16 +107,7 @@ def can_propose_change(cr, user) -> bool:
 
 def can_decide_change(cr, user) -> bool:
     """A customer's own request is decided by the customer; any request by a sales manager."""
-    if _internal_with(user, Role.SALES_MANAGER):
-        return True
-    return bool(
-        user is not None
-        and user is not SYSTEM
-        and user.is_authenticated
-        and user.is_active
-        and user.is_customer_contact
-        and user.organization.pk == cr.customer_id
-    )
+    return _internal_with(user, Role.SALES_MANAGER) or _contact_of(user, cr.customer_id)
 
 
 def can_apply_change(cr, user) -> bool:

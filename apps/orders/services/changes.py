@@ -11,7 +11,7 @@ from django.db import transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
-from apps.core.concurrency import StaleObjectError, save_versioned
+from apps.core.concurrency import lock_for_update, refuse_unknown_fields, save_versioned
 from apps.core.models import Audience, next_number
 from apps.core.permissions import grant_org_access
 from apps.core.services import activity_record, notify
@@ -116,16 +116,12 @@ def change_request_assess(
 ) -> ChangeRequest:
     if not can_assess_change(change_request, actor):
         raise PermissionDenied("Only engineering, manufacturing and sales assess changes.")
-    locked = ChangeRequest.objects.select_for_update().get(pk=change_request.pk)
-    if expected_version is not None and locked.version != expected_version:
-        raise StaleObjectError(locked, expected_version)
+    locked = lock_for_update(change_request, expected_version=expected_version)
     if locked.state != ChangeState.ASSESSING:
         raise TransitionNotAllowed(
             f"{locked.number} is {locked.state}; assessments are recorded while assessing."
         )
-    unknown = set(fields) - set(ASSESSMENT_FIELDS)
-    if unknown:
-        raise ValidationError({k: ["This field cannot be changed."] for k in unknown})
+    refuse_unknown_fields(fields, ASSESSMENT_FIELDS)
     if "proposed_changes" in fields:
         _validate_proposed(locked, fields["proposed_changes"])
     for key, value in fields.items():

@@ -12,7 +12,7 @@ from django.dispatch import Signal
 
 from apps.accounts.roles import Role
 from apps.catalog.selectors import bom_children, parts_by_id
-from apps.core.concurrency import StaleObjectError, save_versioned
+from apps.core.concurrency import lock_for_update, refuse_unknown_fields, save_versioned
 from apps.core.models import Audience, next_number
 from apps.core.permissions import grant_org_access
 from apps.core.services import activity_record, notify
@@ -212,12 +212,8 @@ def order_update(
 ) -> SalesOrder:
     if not can_sell(order, actor) and not actor.has_role(Role.FINANCE):
         raise PermissionDenied("Only sales and finance may edit order data.")
-    unknown = set(fields) - set(PENDING_FIELDS)
-    if unknown:
-        raise ValidationError({k: ["This field cannot be changed."] for k in unknown})
-    locked = SalesOrder.objects.select_for_update().get(pk=order.pk)
-    if expected_version is not None and locked.version != expected_version:
-        raise StaleObjectError(locked, expected_version)
+    refuse_unknown_fields(fields, PENDING_FIELDS)
+    locked = lock_for_update(order, expected_version=expected_version)
     if locked.state != OrderState.PENDING:
         raise TransitionNotAllowed(
             f"{locked.number} is {locked.get_state_display().lower()}; order data is frozen "

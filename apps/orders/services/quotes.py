@@ -15,7 +15,7 @@ from django.utils import timezone
 from apps.accounts.models import Address, Organization, OrganizationKind
 from apps.catalog.configuration import ConfigurationError, configuration_validate
 from apps.catalog.models import FulfillmentMode, Product
-from apps.core.concurrency import StaleObjectError, save_versioned
+from apps.core.concurrency import lock_for_update, refuse_unknown_fields, save_versioned
 from apps.core.errors import FieldErrors
 from apps.core.models import ActivityKind, Audience, next_number
 from apps.core.permissions import grant_org_access
@@ -85,10 +85,7 @@ def _touch(quote: Quote, expected_version: int | None, fields: list[str]) -> Non
 
 
 def _lock(quote: Quote, expected_version: int | None) -> Quote:
-    locked = Quote.objects.select_for_update().get(pk=quote.pk)
-    if expected_version is not None and locked.version != expected_version:
-        raise StaleObjectError(locked, expected_version)
-    return locked
+    return lock_for_update(quote, expected_version=expected_version)
 
 
 # -- quote -----------------------------------------------------------------
@@ -101,9 +98,7 @@ def quote_create(
     _require_seller(actor)
     if customer.kind != OrganizationKind.CUSTOMER:
         raise ValidationError({"customer": ["Quotes are made for customer organizations."]})
-    unknown = set(fields) - set(QUOTE_FIELDS)
-    if unknown:
-        raise ValidationError({k: ["Unknown field."] for k in unknown})
+    refuse_unknown_fields(fields, QUOTE_FIELDS)
     valid_until = valid_until or timezone.localdate() + dt.timedelta(
         days=settings.TANDEM_QUOTE_VALIDITY_DAYS
     )
@@ -138,9 +133,7 @@ def quote_update(*, quote: Quote, actor, expected_version: int | None, **fields:
     _require_seller(actor)
     quote = _lock(quote, expected_version)
     _require_editable(quote)
-    unknown = set(fields) - set(QUOTE_FIELDS)
-    if unknown:
-        raise ValidationError({k: ["This field cannot be changed."] for k in unknown})
+    refuse_unknown_fields(fields, QUOTE_FIELDS)
     _check_quote_fields(quote.customer, fields)
     for key, value in fields.items():
         setattr(quote, key, value)
@@ -241,9 +234,7 @@ def quote_line_update(
         "scope_statement",
         "custom_spec",
     }
-    unknown = set(fields) - allowed
-    if unknown:
-        raise ValidationError({k: ["This field cannot be changed."] for k in unknown})
+    refuse_unknown_fields(fields, allowed)
     for key in ("requested_date", "scope_statement", "custom_spec"):
         if key in fields:
             setattr(line, key, fields[key])
