@@ -277,6 +277,7 @@ SPECTACULAR_SETTINGS = {
     # under script-src 'self' (the init script is served by the split view).
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "OrganizationKindEnum": "apps.accounts.models.OrganizationKind",
         "AddressKindEnum": "apps.accounts.models.AddressKind",

@@ -42,6 +42,19 @@ def test_the_schema_documents_the_collections_and_token_auth(schema):
     assert schema["components"]["securitySchemes"]["tokenAuth"]["name"] == "Authorization"
 
 
+def test_the_schema_documents_state_transitions(schema):
+    transition = schema["paths"]["/api/v1/quotes/{id}/transitions/{name}/"]["post"]
+    parameters = {p["name"]: p for p in transition["parameters"]}
+    assert {"id", "name"} <= set(parameters)
+    assert parameters["name"]["in"] == "path"
+    # The documented outcomes of DESIGN §6: the object, field errors, refusal,
+    # not found, and the conflict that names the allowed transitions.
+    assert {"200", "400", "403", "404", "409"} <= set(transition["responses"])
+    conflict = transition["responses"]["409"]["content"]["application/json"]["schema"]["$ref"]
+    conflict_schema = schema["components"]["schemas"][conflict.rsplit("/", 1)[1]]
+    assert "allowed_transitions" in conflict_schema["properties"]
+
+
 def test_the_token_endpoint_is_documented_as_a_login(schema):
     token = schema["paths"]["/api/v1/auth/token/"]["post"]
     # No credentials are needed to obtain a token.
