@@ -401,7 +401,10 @@ def _portal_organization(user: User, portal: Portal) -> Organization:
     return organization
 
 
-def portal_dashboard(request: HttpRequest, portal: Portal) -> HttpResponse:
+def portal_dashboard(
+    request: HttpRequest, portal: Portal, *, extra_context: dict | None = None
+) -> HttpResponse:
+    """`extra_context` lets a portal app above accounts add its own items (quotes, orders)."""
     user = request.user
     organization = _portal_organization(user, portal)
     unread = notifications_for(user=user).filter(read_at__isnull=True)
@@ -417,6 +420,7 @@ def portal_dashboard(request: HttpRequest, portal: Portal) -> HttpResponse:
             "colleagues": list(
                 selectors.contacts_of(organization).exclude(user=user).order_by("user__last_name")
             ),
+            **(extra_context or {}),
         },
     )
 

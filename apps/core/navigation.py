@@ -34,6 +34,10 @@ NAV_ITEMS: list[NavItem] = [
     ),
     NavItem("My portal", "customers:dashboard", "house", frozenset({Role.CUSTOMER_CONTACT})),
     NavItem(
+        "Quotes", "customers:quote-list", "file-earmark-text", frozenset({Role.CUSTOMER_CONTACT})
+    ),
+    NavItem("Orders", "customers:order-list", "box-seam", frozenset({Role.CUSTOMER_CONTACT})),
+    NavItem(
         "Organization", "customers:organization", "building", frozenset({Role.CUSTOMER_CONTACT})
     ),
     NavItem("My portal", "suppliers:portal-dashboard", "house", frozenset({Role.SUPPLIER_CONTACT})),
@@ -61,6 +65,13 @@ def nav_for(user, current_path: str) -> list[dict]:
             continue
         if any(existing["url"] == url for existing in items):
             continue
-        active = current_path == url if url == "/" else current_path.startswith(url)
-        items.append({"label": item.label, "url": url, "icon": item.icon, "active": active})
+        items.append({"label": item.label, "url": url, "icon": item.icon, "active": False})
+    # Only the most specific match is active: /portal/quotes/ is "Quotes", not "My portal".
+    matches = [
+        i
+        for i in items
+        if current_path == i["url"] or (i["url"] != "/" and current_path.startswith(i["url"]))
+    ]
+    if matches:
+        max(matches, key=lambda i: len(i["url"]))["active"] = True
     return items

@@ -7,4 +7,23 @@ app_name = "customers"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("organization/", views.organization, name="organization"),
+    path("quotes/", views.quote_list, name="quote-list"),
+    path("quotes/<uuid:pk>/", views.quote_detail, name="quote-detail"),
+    path(
+        "quotes/<uuid:pk>/transitions/<slug:name>/",
+        views.quote_transition,
+        name="quote-transition",
+    ),
+    path(
+        "quotes/<uuid:pk>/change-requests/",
+        views.quote_change_request,
+        name="quote-change-request",
+    ),
+    path("orders/", views.order_list, name="order-list"),
+    path("orders/<uuid:pk>/", views.order_detail, name="order-detail"),
+    path(
+        "orders/<uuid:pk>/change-requests/",
+        views.order_change_request,
+        name="order-change-request",
+    ),
 ]

@@ -1,12 +1,45 @@
-"""The customer portal, built on the shared portal views in apps.accounts.directory."""
+"""The customer portal: a contact's own organization, quotes and orders.
+
+Every page first checks that the visitor is a contact of an active customer
+organization (anyone else gets 404), then reads through the orders selectors,
+which only return what that organization was granted. Writes go through the
+orders services, so the portal, the staff pages and the API never disagree.
+Templates show customer-facing fields only: never unit costs, margins,
+critical paths, reviews or internal notes.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Max, Min, QuerySet, Sum
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
 
 from apps.accounts import directory
 from apps.accounts.models import OrganizationKind
+from apps.core.concurrency import StaleObjectError
+from apps.core.htmx import render_page
+from apps.core.transitions import TransitionError, available_transitions
+from apps.customers.forms import ChangeRequestForm, DecisionForm
+from apps.orders import selectors
+from apps.orders.models import (
+    ORDER_CLOSED_STATES,
+    OrderState,
+    Quote,
+    QuoteState,
+    SalesOrder,
+)
+from apps.orders.services import changes as change_services
+from apps.orders.services import quotes as quote_services
+
+PAGE_SIZE = 25
+DASHBOARD_LIMIT = 5
 
 PORTAL = directory.Portal(
     kind=OrganizationKind.CUSTOMER,
@@ -16,12 +49,346 @@ PORTAL = directory.Portal(
     dashboard_template="customers/dashboard.html",
 )
 
+# The customer's decisions on a sent quote; the URL names one of these or gets 404.
+DECISIONS = {"accept": quote_services.quote_accept, "decline": quote_services.quote_decline}
+
+# What a customer sees of the order workflow. In-design counts as confirmed,
+# a partial shipment as ready, a closed order as delivered.
+ORDER_STEPS = (
+    (OrderState.PENDING, "Pending"),
+    (OrderState.CONFIRMED, "Confirmed"),
+    (OrderState.PLANNED, "Planned"),
+    (OrderState.IN_PRODUCTION, "In production"),
+    (OrderState.READY_TO_SHIP, "Ready"),
+    (OrderState.SHIPPED, "Shipped"),
+    (OrderState.DELIVERED, "Delivered"),
+)
+_STEP_OF = {state: i for i, (state, _label) in enumerate(ORDER_STEPS)} | {
+    OrderState.IN_DESIGN: 1,
+    OrderState.PARTIALLY_SHIPPED: 4,
+    OrderState.CLOSED: len(ORDER_STEPS),
+}
+
+
+def _require_contact(user) -> None:
+    # Staff, supplier contacts and contacts of inactive organizations get 404 on
+    # every portal page, so the portal's objects never reveal themselves.
+    if not (user.is_authenticated and user.is_active and user.is_external):
+        raise Http404
+    org = user.organization
+    if org is None or org.kind != OrganizationKind.CUSTOMER or not org.is_active:
+        raise Http404
+
+
+def _quotes_with_totals(user) -> QuerySet[Quote]:
+    # Quote.total sums prefetched lines; a list needs it in the same query.
+    return selectors.quote_list(user).annotate(amount=Sum("lines__line_total"))
+
+
+def _orders_with_dates(user) -> QuerySet[SalesOrder]:
+    return selectors.order_list(user).annotate(
+        next_forecast=Min("lines__forecast_date"), last_forecast=Max("lines__forecast_date")
+    )
+
+
+# --- dashboard and organization ------------------------------------------------
+
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return directory.portal_dashboard(request, PORTAL)
+    user = request.user
+    _require_contact(user)
+    # Quotes waiting for the customer's answer; pending orders wait for staff.
+    action_items = list(
+        _quotes_with_totals(user)
+        .filter(state=QuoteState.SENT)
+        .order_by("valid_until", "number")[:DASHBOARD_LIMIT]
+    )
+    open_orders = list(
+        _orders_with_dates(user)
+        .exclude(state__in=ORDER_CLOSED_STATES)
+        .order_by("last_forecast", "number")[:DASHBOARD_LIMIT]
+    )
+    return directory.portal_dashboard(
+        request,
+        PORTAL,
+        extra_context={"action_items": action_items, "open_orders": open_orders},
+    )
 
 
 @login_required
 def organization(request: HttpRequest) -> HttpResponse:
     return directory.portal_organization(request, PORTAL)
+
+
+# --- quotes ----------------------------------------------------------------------
+
+QUOTE_TABS = {
+    "awaiting": ("Awaiting your decision", {"state": QuoteState.SENT}),
+    "all": ("All quotes", {}),
+}
+
+
+@login_required
+def quote_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    _require_contact(user)
+    tab = request.GET.get("state", "all")
+    if tab not in QUOTE_TABS:
+        tab = "all"
+    qs = _quotes_with_totals(user).filter(**QUOTE_TABS[tab][1])
+    # Explicit order: Meta.ordering is not applied to GROUP BY queries.
+    page = Paginator(qs.order_by("-sent_at", "-number"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render_page(
+        request,
+        "customers/quote_list.html",
+        {
+            "page_obj": page,
+            "tab": tab,
+            "tabs": [(key, label) for key, (label, _f) in QUOTE_TABS.items()],
+        },
+        partial="results",
+    )
+
+
+def _quote_context(
+    request: HttpRequest,
+    quote: Quote,
+    *,
+    decision_error: str = "",
+    decision_notice: str = "",
+    change_form: ChangeRequestForm | None = None,
+    change_notice: str = "",
+) -> dict:
+    user = request.user
+    allowed = set(available_transitions(quote, user))
+    return {
+        "quote": quote,
+        "lines": list(quote.lines.all()),
+        "decisions": [name for name in DECISIONS if name in allowed],
+        "is_past_validity": quote.state == QuoteState.SENT and quote.is_past_validity(),
+        "decision_error": decision_error,
+        "decision_notice": decision_notice,
+        "change_requests": list(
+            selectors.change_requests_visible_to(user).filter(quote=quote).order_by("-created_at")
+        ),
+        "can_request_change": quote.state in (QuoteState.SENT, QuoteState.ACCEPTED),
+        "change_form": directory.style_form(change_form or ChangeRequestForm(prefix="change")),
+        "change_notice": change_notice,
+    }
+
+
+@login_required
+def quote_detail(request: HttpRequest, pk) -> HttpResponse:
+    _require_contact(request.user)
+    quote = selectors.quote_get_for_user(request.user, pk)
+    return render_page(
+        request, "customers/quote_detail.html", _quote_context(request, quote), partial="decision"
+    )
+
+
+@require_POST
+@login_required
+def quote_transition(request: HttpRequest, pk, name: str) -> HttpResponse:
+    user = request.user
+    _require_contact(user)
+    quote = selectors.quote_get_for_user(user, pk)
+    service = DECISIONS.get(name)
+    if service is None:
+        raise Http404
+    form = DecisionForm(request.POST)
+    error = ""
+    if not form.is_valid():
+        error = " ".join(e for errors in form.errors.values() for e in errors)
+    else:
+        try:
+            quote = service(
+                quote=quote,
+                actor=user,
+                comment=form.cleaned_data["comment"].strip(),
+                expected_version=form.cleaned_data["version"],
+            )
+        except (TransitionError, StaleObjectError) as exc:
+            # Expired meanwhile, already decided (another tab or a colleague), or
+            # changed since the page was loaded: say so where the buttons are.
+            error = getattr(exc, "message", None) or str(exc)
+    if error:
+        quote = selectors.quote_get_for_user(user, pk)
+        return _quote_response(request, quote, status=409, decision_error=error)
+    notice = f"You {'accepted' if name == 'accept' else 'declined'} {quote.number}."
+    if not request.htmx:
+        messages.success(request, notice)
+        return redirect("customers:quote-detail", pk=quote.pk)
+    quote = selectors.quote_get_for_user(user, pk)
+    return _quote_response(request, quote, decision_notice=notice)
+
+
+def _quote_response(request: HttpRequest, quote: Quote, *, status: int = 200, **kw) -> HttpResponse:
+    context = _quote_context(request, quote, **kw)
+    if request.htmx:
+        # htmx swaps only 2xx and 422 responses (see base.html), so errors travel as 422.
+        return render_page(
+            request,
+            "customers/quote_detail.html",
+            context,
+            partial="decision-and-timeline",
+            status=422 if status >= 400 else status,
+        )
+    return render_page(request, "customers/quote_detail.html", context, status=status)
+
+
+@require_POST
+@login_required
+def quote_change_request(request: HttpRequest, pk) -> HttpResponse:
+    user = request.user
+    _require_contact(user)
+    quote = selectors.quote_get_for_user(user, pk)
+    return _change_request(
+        request, target=quote, template="customers/quote_detail.html", context_for=_quote_context
+    )
+
+
+# --- orders ----------------------------------------------------------------------
+
+ORDER_TABS = {
+    "open": ("Open orders", {"exclude": True}),
+    "all": ("All orders", {}),
+}
+
+
+@login_required
+def order_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    _require_contact(user)
+    tab = request.GET.get("state", "all")
+    if tab not in ORDER_TABS:
+        tab = "all"
+    qs = _orders_with_dates(user)
+    if tab == "open":
+        qs = qs.exclude(state__in=ORDER_CLOSED_STATES)
+    page = Paginator(qs.order_by("-created_at", "-number"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render_page(
+        request,
+        "customers/order_list.html",
+        {
+            "page_obj": page,
+            "tab": tab,
+            "tabs": [(key, label) for key, (label, _f) in ORDER_TABS.items()],
+        },
+        partial="results",
+    )
+
+
+@dataclass(frozen=True)
+class Step:
+    label: str
+    status: str  # "done", "current" or "todo"
+
+
+def order_progress(order: SalesOrder) -> list[Step]:
+    """The order's place along the customer-facing steps; empty when cancelled."""
+    state = order.held_state if order.state == OrderState.ON_HOLD else order.state
+    if state not in _STEP_OF:
+        return []
+    at = _STEP_OF[state]
+    return [
+        Step(label, "done" if i < at else "current" if i == at else "todo")
+        for i, (_state, label) in enumerate(ORDER_STEPS)
+    ]
+
+
+@dataclass(frozen=True)
+class LineDates:
+    line: object
+    slips: list[int]  # each move of the forecast in days (+ later, − earlier); no reasons
+
+
+def _order_context(
+    request: HttpRequest,
+    order: SalesOrder,
+    *,
+    change_form: ChangeRequestForm | None = None,
+    change_notice: str = "",
+) -> dict:
+    user = request.user
+    steps = order_progress(order)
+    return {
+        "order": order,
+        # OrderLineDateChange.reason may name suppliers or internal problems: only
+        # the size of each move leaves this function.
+        "lines": [
+            LineDates(line=line, slips=[c.slip_days for c in line.date_changes.all()])
+            for line in order.lines.all()
+        ],
+        "steps": steps,
+        "step_count": len(steps),
+        "steps_done": sum(1 for s in steps if s.status == "done"),
+        "change_requests": list(
+            selectors.change_requests_visible_to(user).filter(order=order).order_by("-created_at")
+        ),
+        "can_request_change": order.state not in ORDER_CLOSED_STATES,
+        "change_form": directory.style_form(change_form or ChangeRequestForm(prefix="change")),
+        "change_notice": change_notice,
+    }
+
+
+@login_required
+def order_detail(request: HttpRequest, pk) -> HttpResponse:
+    _require_contact(request.user)
+    order = selectors.order_get_for_user(request.user, pk)
+    return render_page(request, "customers/order_detail.html", _order_context(request, order))
+
+
+@require_POST
+@login_required
+def order_change_request(request: HttpRequest, pk) -> HttpResponse:
+    user = request.user
+    _require_contact(user)
+    order = selectors.order_get_for_user(user, pk)
+    return _change_request(
+        request, target=order, template="customers/order_detail.html", context_for=_order_context
+    )
+
+
+# --- change requests (quotes and orders alike) ------------------------------------
+
+
+def _change_request(
+    request: HttpRequest, *, target: Quote | SalesOrder, template: str, context_for
+) -> HttpResponse:
+    form = ChangeRequestForm(request.POST, prefix="change")
+    if form.is_valid():
+        kind = "quote" if isinstance(target, Quote) else "order"
+        try:
+            cr = change_services.change_request_create(
+                actor=request.user, **{kind: target}, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            # e.g. the order was closed meanwhile: shown with the form, never a 500.
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        except PermissionDenied as exc:
+            form.add_error(None, str(exc))
+        else:
+            notice = f"Change request {cr.number} was sent to Kestrel."
+            if not request.htmx:
+                messages.success(request, notice)
+                return redirect(f"customers:{kind}-detail", pk=target.pk)
+            return render_page(
+                request,
+                template,
+                context_for(request, target, change_notice=notice),
+                partial="changes-and-timeline",
+            )
+    # 422 carries the form with its errors (full page, or the region for htmx).
+    return render_page(
+        request,
+        template,
+        context_for(request, target, change_form=form),
+        partial="changes-and-timeline",
+        status=422,
+    )

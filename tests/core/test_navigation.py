@@ -43,7 +43,12 @@ def test_each_role_sees_its_own_navigation(request, role, sees, does_not_see):
 def test_portal_links_point_to_the_contacts_own_portal(acme_contact, delta_contact):
     customer = {i["label"]: i["url"] for i in nav_for(acme_contact, "/portal/")}
     supplier = {i["label"]: i["url"] for i in nav_for(delta_contact, "/supplier/")}
-    assert customer == {"My portal": "/portal/", "Organization": "/portal/organization/"}
+    assert customer == {
+        "My portal": "/portal/",
+        "Quotes": "/portal/quotes/",
+        "Orders": "/portal/orders/",
+        "Organization": "/portal/organization/",
+    }
     assert supplier == {"My portal": "/supplier/", "Organization": "/supplier/organization/"}
 
 

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django import forms
+
+
+class ChangeRequestForm(forms.Form):
+    title = forms.CharField(
+        max_length=200,
+        label="What should change?",
+        widget=forms.TextInput(attrs={"placeholder": "e.g. Add a second pump"}),
+    )
+    description = forms.CharField(
+        max_length=5000,
+        label="Details",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class DecisionForm(forms.Form):
+    comment = forms.CharField(
+        required=False, max_length=2000, label="Comment (optional)", widget=forms.Textarea
+    )
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)

@@ -1,0 +1,403 @@
+"""Portal quote pages: a contact sees its organization's sent quotes and decides on them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.core.permissions import grant_org_access
+from apps.orders.models import ChangeOrigin, ChangeRequest, Quote, QuoteLine, QuoteState
+from apps.orders.services import quotes as quote_services
+
+pytestmark = pytest.mark.django_db
+
+HX = {"HTTP_HX_REQUEST": "true"}
+INTERNAL_NOTE = "INTERNAL-ONLY: customer will pay more if pushed"
+CRITICAL_PATH = "CRIT-PATH: Motor 5.5 kW, 14-day supplier lead time"
+
+
+def _detail(quote) -> str:
+    return reverse("customers:quote-detail", kwargs={"pk": quote.pk})
+
+
+def _decide(quote, name: str) -> str:
+    return reverse("customers:quote-transition", kwargs={"pk": quote.pk, "name": name})
+
+
+def _change(quote) -> str:
+    return reverse("customers:quote-change-request", kwargs={"pk": quote.pk})
+
+
+def _timeline(html: str, quote) -> str:
+    return html.split('id="quote-timeline"', 1)[1].split("</section>", 1)[0]
+
+
+@pytest.fixture
+def borealis_quote(make_quote, sales_rep, borealis):
+    quote = make_quote(customer=borealis, title="Brewhouse skid")
+    quote = quote_services.quote_submit(quote=quote, actor=sales_rep)
+    return quote_services.quote_send(quote=quote, actor=sales_rep)
+
+
+@pytest.fixture
+def expired_quote(sent_quote):
+    # The beat task has not run yet: still `sent`, but past its validity date.
+    Quote.objects.filter(pk=sent_quote.pk).update(
+        valid_until=timezone.localdate() - dt.timedelta(days=1)
+    )
+    sent_quote.refresh_from_db()
+    return sent_quote
+
+
+def _more_sent_quotes(template: Quote, n: int) -> None:
+    """n more sent quotes with one line each, written directly: the pricing and
+    promise engines are not what this measures, and 25 full runs are slow."""
+    line = template.lines.get()
+    for i in range(n):
+        quote = Quote.objects.create(
+            number=f"Q-9{i:05d}",
+            customer=template.customer,
+            owner=template.owner,
+            valid_until=template.valid_until,
+            state=QuoteState.SENT,
+            sent_at=timezone.now(),
+        )
+        QuoteLine.objects.create(
+            quote=quote,
+            product=line.product,
+            quantity=1,
+            unit_list_price=line.unit_list_price,
+            unit_price=line.unit_price,
+            unit_cost=line.unit_cost,
+            line_total=line.line_total,
+            margin_percent=line.margin_percent,
+        )
+        grant_org_access(quote, template.customer)
+
+
+# --- list ----------------------------------------------------------------------
+
+
+def test_list_shows_own_sent_quotes_not_drafts_or_other_customers(
+    client_for, acme_contact, sent_quote, make_quote, borealis_quote
+):
+    draft = make_quote(title="Still being priced")
+    html = client_for(acme_contact).get("/portal/quotes/").content.decode()
+    assert f'data-quote="{sent_quote.number}"' in html
+    assert "Awaiting your decision" in html
+    assert draft.number not in html and "Still being priced" not in html
+    assert borealis_quote.number not in html and "Brewhouse skid" not in html
+
+
+def test_awaiting_tab_lists_only_quotes_to_decide(client_for, acme_contact, accepted_quote):
+    client = client_for(acme_contact)
+    awaiting = client.get("/portal/quotes/?state=awaiting").content.decode()
+    assert accepted_quote.number not in awaiting
+    assert "No quote is waiting for your decision" in awaiting
+    everything = client.get("/portal/quotes/?state=bogus").content.decode()
+    assert f'data-quote="{accepted_quote.number}"' in everything  # unknown tab: all quotes
+
+
+def test_empty_list_says_so(client_for, borealis_contact, sent_quote):
+    html = client_for(borealis_contact).get("/portal/quotes/").content.decode()
+    assert "No quotes yet" in html
+    assert sent_quote.number not in html
+
+
+@pytest.mark.parametrize("extra", [2, 24])
+def test_list_query_count_is_constant(
+    client_for, acme_contact, sent_quote, extra, django_assert_num_queries
+):
+    _more_sent_quotes(sent_quote, extra)
+    client = client_for(acme_contact)
+    client.get("/portal/quotes/")  # warm-up: content types and session
+    # session, user, organization, count, groups (navigation), unread notifications, page
+    with django_assert_num_queries(7):
+        response = client.get("/portal/quotes/")
+    assert response.content.decode().count('data-quote="') == extra + 1
+
+
+def test_list_paginates(client_for, acme_contact, sent_quote):
+    _more_sent_quotes(sent_quote, 25)
+    client = client_for(acme_contact)
+    first = client.get("/portal/quotes/").content.decode()
+    second = client.get("/portal/quotes/?page=2").content.decode()
+    assert first.count('data-quote="') == 25
+    assert second.count('data-quote="') == 1
+    assert "26 of 26" in second
+
+
+# --- detail --------------------------------------------------------------------
+
+
+def test_detail_shows_what_was_quoted_and_hides_costs_and_internal_data(
+    client_for, acme_contact, sent_quote
+):
+    line = sent_quote.lines.get()
+    QuoteLine.objects.filter(pk=line.pk).update(
+        critical_path=CRITICAL_PATH, scope_statement="Includes commissioning on site"
+    )
+    Quote.objects.filter(pk=sent_quote.pk).update(internal_notes=INTERNAL_NOTE)
+    line.refresh_from_db()
+    html = client_for(acme_contact).get(_detail(sent_quote)).content.decode()
+
+    assert f"Quote {sent_quote.number}" in html
+    assert 'data-state="sent"' in html
+    assert sent_quote.valid_until.strftime("%b") in html
+    assert line.product.name in html
+    assert f"{line.unit_price:,.2f}" in html
+    assert f"{line.line_total:,.2f}" in html
+    assert "Includes commissioning on site" in html
+    if line.feasible_date:
+        assert (
+            f"{line.feasible_date:%b} {line.feasible_date.day}, {line.feasible_date.year}" in html
+        )
+
+    assert line.unit_cost != line.unit_price
+    for secret in (
+        f"{line.unit_cost:,.2f}",
+        f"{line.unit_cost}",
+        f"{line.margin_percent}",
+        CRITICAL_PATH,
+        INTERNAL_NOTE,
+        "Internal notes",
+        "Margin",
+        "review",
+    ):
+        assert secret not in html, secret
+
+
+def test_detail_offers_accept_and_decline_only_when_possible(client_for, acme_contact, sent_quote):
+    client = client_for(acme_contact)
+    html = client.get(_detail(sent_quote)).content.decode()
+    assert _decide(sent_quote, "accept") in html and _decide(sent_quote, "decline") in html
+    quote_services.quote_accept(quote=sent_quote, actor=acme_contact)
+    html = client.get(_detail(sent_quote)).content.decode()
+    assert _decide(sent_quote, "accept") not in html
+    assert "You accepted this quote" in html
+
+
+def test_expired_quote_offers_only_decline(client_for, acme_contact, expired_quote):
+    html = client_for(acme_contact).get(_detail(expired_quote)).content.decode()
+    assert _decide(expired_quote, "accept") not in html
+    assert _decide(expired_quote, "decline") in html
+    assert "Validity passed" in html
+
+
+# --- decisions -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("htmx", [True, False])
+def test_accept_from_the_page_moves_the_quote_and_shows_in_timeline(
+    client_for, acme_contact, sent_quote, htmx
+):
+    client = client_for(acme_contact)
+    response = client.post(
+        _decide(sent_quote, "accept"),
+        {"comment": "Go ahead, PO follows", "version": sent_quote.version},
+        **(HX if htmx else {}),
+    )
+    sent_quote.refresh_from_db()
+    assert sent_quote.state == QuoteState.ACCEPTED
+    if htmx:
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "<html" not in html  # only the decision region and out-of-band updates
+        assert f"You accepted {sent_quote.number}." in html
+        assert 'hx-swap-oob="true"' in html
+    else:
+        assert response.status_code == 302
+        assert response["Location"] == _detail(sent_quote)
+        html = client.get(_detail(sent_quote)).content.decode()
+        assert f"You accepted {sent_quote.number}." in html  # flash message
+    timeline = _timeline(html, sent_quote)
+    assert 'data-state="accepted"' in timeline
+    assert "Go ahead, PO follows" in timeline
+
+
+def test_decline_with_a_comment(client_for, acme_contact, sent_quote):
+    response = client_for(acme_contact).post(
+        _decide(sent_quote, "decline"), {"comment": "Budget moved to next year"}, **HX
+    )
+    assert response.status_code == 200
+    sent_quote.refresh_from_db()
+    assert sent_quote.state == QuoteState.DECLINED
+    assert "Budget moved to next year" in _timeline(response.content.decode(), sent_quote)
+
+
+@pytest.mark.parametrize("htmx", [True, False])
+def test_accepting_an_expired_quote_shows_why_and_changes_nothing(
+    client_for, acme_contact, expired_quote, htmx
+):
+    version = expired_quote.version
+    response = client_for(acme_contact).post(
+        _decide(expired_quote, "accept"), {"version": version}, **(HX if htmx else {})
+    )
+    # htmx swaps 422 (base.html); a plain form post gets the page with a 409.
+    assert response.status_code == (422 if htmx else 409)
+    html = response.content.decode()
+    assert 'data-testid="decision-error"' in html
+    assert "validity date has passed" in html
+    expired_quote.refresh_from_db()
+    assert expired_quote.state == QuoteState.SENT
+    assert expired_quote.version == version
+
+
+def test_deciding_twice_is_refused_inline(client_for, acme_contact, accepted_quote):
+    response = client_for(acme_contact).post(_decide(accepted_quote, "decline"), **HX)
+    assert response.status_code == 422
+    assert "Cannot decline a quote that is accepted" in response.content.decode()
+    accepted_quote.refresh_from_db()
+    assert accepted_quote.state == QuoteState.ACCEPTED
+
+
+def test_stale_page_is_refused_inline(client_for, acme_contact, sent_quote):
+    stale = sent_quote.version
+    Quote.objects.filter(pk=sent_quote.pk).update(version=stale + 1)  # a colleague edited it
+    response = client_for(acme_contact).post(
+        _decide(sent_quote, "accept"), {"version": stale}, **HX
+    )
+    assert response.status_code == 422
+    assert "changed by someone else" in response.content.decode()
+    sent_quote.refresh_from_db()
+    assert sent_quote.state == QuoteState.SENT
+
+
+def test_unknown_decision_is_404(client_for, acme_contact, sent_quote):
+    response = client_for(acme_contact).post(_decide(sent_quote, "expire"))
+    assert response.status_code == 404
+    sent_quote.refresh_from_db()
+    assert sent_quote.state == QuoteState.SENT
+
+
+def test_decisions_need_post(client_for, acme_contact, sent_quote):
+    assert client_for(acme_contact).get(_decide(sent_quote, "accept")).status_code == 405
+    sent_quote.refresh_from_db()
+    assert sent_quote.state == QuoteState.SENT
+
+
+# --- change requests --------------------------------------------------------------
+
+
+def test_change_request_form_creates_a_customer_request(client_for, acme_contact, sent_quote):
+    response = client_for(acme_contact).post(
+        _change(sent_quote),
+        {"change-title": "Add a spare seal kit", "change-description": "Two kits, please."},
+        **HX,
+    )
+    assert response.status_code == 200
+    cr = ChangeRequest.objects.get(quote=sent_quote)
+    assert (cr.title, cr.origin, cr.requested_by) == (
+        "Add a spare seal kit",
+        ChangeOrigin.CUSTOMER,
+        acme_contact,
+    )
+    html = response.content.decode()
+    assert f"Change request {cr.number} was sent to Kestrel." in html
+    assert 'data-state="submitted"' in html
+    assert "Add a spare seal kit" in _timeline(html, sent_quote)
+
+
+def test_change_request_plain_post_redirects_to_the_quote(client_for, acme_contact, sent_quote):
+    client = client_for(acme_contact)
+    response = client.post(
+        _change(sent_quote), {"change-title": "Paint RAL 5010", "change-description": "Blue."}
+    )
+    assert response.status_code == 302 and response["Location"] == _detail(sent_quote)
+    html = client.get(_detail(sent_quote)).content.decode()
+    assert "Paint RAL 5010" in html.split('data-testid="change-requests"', 1)[1]
+
+
+@pytest.mark.parametrize("htmx", [True, False])
+def test_change_request_bad_input_shows_inline_errors(client_for, acme_contact, sent_quote, htmx):
+    response = client_for(acme_contact).post(
+        _change(sent_quote),
+        {"change-title": "", "change-description": "   "},
+        **(HX if htmx else {}),
+    )
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert html.count("This field is required.") == 2
+    assert 'aria-invalid="true"' in html
+    assert not ChangeRequest.objects.exists()
+
+
+def test_change_request_on_a_declined_quote_is_refused_inline(client_for, acme_contact, sent_quote):
+    quote_services.quote_decline(quote=sent_quote, actor=acme_contact)
+    response = client_for(acme_contact).post(
+        _change(sent_quote), {"change-title": "Cheaper?", "change-description": "Please."}, **HX
+    )
+    assert response.status_code == 422
+    assert "is declined" in response.content.decode()
+    assert not ChangeRequest.objects.exists()
+
+
+# --- who may see what ------------------------------------------------------------
+
+
+def test_other_customer_gets_404_and_changes_nothing(client_for, borealis_contact, sent_quote):
+    client = client_for(borealis_contact)
+    assert client.get(_detail(sent_quote)).status_code == 404
+    assert client.post(_decide(sent_quote, "accept"), **HX).status_code == 404
+    response = client.post(_change(sent_quote), {"change-title": "x", "change-description": "y"})
+    assert response.status_code == 404
+    sent_quote.refresh_from_db()
+    assert sent_quote.state == QuoteState.SENT
+    assert not ChangeRequest.objects.exists()
+
+
+def test_own_draft_is_404(client_for, acme_contact, make_quote):
+    draft = make_quote()
+    client = client_for(acme_contact)
+    assert client.get(_detail(draft)).status_code == 404
+    assert client.post(_decide(draft, "accept")).status_code == 404
+
+
+@pytest.mark.parametrize("who", ["sales_rep", "sales_manager", "ops_admin", "delta_contact"])
+def test_everyone_but_customer_contacts_gets_404(request, client_for, sent_quote, who):
+    client = client_for(request.getfixturevalue(who))
+    assert client.get("/portal/quotes/").status_code == 404
+    assert client.get(_detail(sent_quote)).status_code == 404
+    assert client.post(_decide(sent_quote, "accept")).status_code == 404
+    sent_quote.refresh_from_db()
+    assert sent_quote.state == QuoteState.SENT
+
+
+def test_anonymous_is_sent_to_login(client, sent_quote):
+    response = client.get(_detail(sent_quote))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+# --- dashboard and navigation -------------------------------------------------------
+
+
+def test_dashboard_lists_the_quote_awaiting_decision(
+    client_for, acme_contact, borealis_contact, sent_quote
+):
+    html = client_for(acme_contact).get("/portal/").content.decode()
+    items = html.split('data-testid="action-items"', 1)[1].split("</ul>", 1)[0]
+    assert sent_quote.number in items
+    assert _detail(sent_quote) in items
+    assert f"{sent_quote.valid_until:%b} {sent_quote.valid_until.day}" in items
+    assert "No quotes or approvals are waiting for you" not in html
+
+    other = client_for(borealis_contact).get("/portal/").content.decode()
+    assert sent_quote.number not in other
+    assert "No quotes or approvals are waiting for you" in other
+
+
+def test_dashboard_drops_the_quote_once_decided(client_for, acme_contact, accepted_quote):
+    html = client_for(acme_contact).get("/portal/").content.decode()
+    assert 'data-testid="action-items"' not in html
+    assert "No quotes or approvals are waiting for you" in html
+
+
+def test_navigation_offers_quotes_and_orders_to_contacts_only(client_for, acme_contact, sales_rep):
+    html = client_for(acme_contact).get("/portal/").content.decode()
+    assert 'href="/portal/quotes/"' in html and 'href="/portal/orders/"' in html
+    staff = client_for(sales_rep).get("/").content.decode()
+    assert 'href="/portal/quotes/"' not in staff
