@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from apps.accounts import services
+from apps.accounts import selectors, services
 from apps.accounts.models import Address, Invitation, Membership, Organization, User
 
 
@@ -80,10 +80,35 @@ class OrganizationAdmin(admin.ModelAdmin):
         services.organization_ensure_group(organization=obj)
 
 
+class InvitationStatusFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [(s, s.capitalize()) for s in ("pending", "accepted", "revoked", "expired")]
+
+    def queryset(self, request, queryset):
+        # Mirrors Invitation.status, whose order decides which label wins.
+        value = self.value()
+        if value == "pending":
+            return queryset.filter(selectors.pending_invitations_q())
+        if value == "accepted":
+            return queryset.filter(accepted_at__isnull=False)
+        if value == "revoked":
+            return queryset.filter(accepted_at__isnull=True, revoked_at__isnull=False)
+        if value == "expired":
+            return queryset.filter(
+                accepted_at__isnull=True,
+                revoked_at__isnull=True,
+                created_at__lte=selectors.invitation_cutoff(),
+            )
+        return queryset
+
+
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
     list_display = ["email", "organization", "invited_by", "created_at", "status_label"]
-    list_filter = ["organization__kind", "accepted_at", "revoked_at"]
+    list_filter = [InvitationStatusFilter, "organization__kind"]
     list_select_related = ["organization", "invited_by"]
     search_fields = ["email", "first_name", "last_name", "organization__name"]
     readonly_fields = [
@@ -114,8 +139,11 @@ class InvitationAdmin(admin.ModelAdmin):
         for invitation in queryset:
             try:
                 services.invitation_revoke(invitation=invitation, actor=request.user)
-            except (PermissionDenied, ValidationError) as exc:
+            except PermissionDenied as exc:
                 self.message_user(request, f"{invitation.email}: {exc}", messages.WARNING)
+            except ValidationError as exc:
+                reason = " ".join(exc.messages)
+                self.message_user(request, f"{invitation.email}: {reason}", messages.WARNING)
             else:
                 done += 1
         if done:

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth import password_validation
 from django.contrib.auth.models import Group
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -118,24 +119,23 @@ def invitation_create(
     return invitation
 
 
-def invitation_from_token(token: str) -> Invitation:
-    """Resolve a link to a usable invitation, or raise InvitationError saying why not."""
-    max_age = timezone.timedelta(days=settings.INVITATION_MAX_AGE_DAYS)
+def _invitation_pk(token: str) -> str:
     try:
-        pk = signing.loads(token, salt=_INVITATION_SALT)
+        return signing.loads(token, salt=_INVITATION_SALT)
     except signing.BadSignature:
         raise InvitationError("invalid", "This invitation link is not valid.") from None
-    invitation = (
-        Invitation.objects.select_related("organization", "invited_by").filter(pk=pk).first()
-    )
+
+
+def _invitation_check(invitation: Invitation | None) -> Invitation:
     if invitation is None:
         raise InvitationError("invalid", "This invitation link is not valid.")
     if invitation.accepted_at is not None:
         raise InvitationError("used", "This invitation has already been used. Please sign in.")
-    if invitation.revoked_at is not None:
+    if invitation.revoked_at is not None or not invitation.organization.is_active:
         raise InvitationError("revoked", "This invitation was withdrawn.")
     # Expiry is checked on the stored creation time, not on the signature's,
     # so the two cannot disagree.
+    max_age = timezone.timedelta(days=settings.INVITATION_MAX_AGE_DAYS)
     if timezone.now() - invitation.created_at >= max_age:
         raise InvitationError(
             "expired", "This invitation has expired. Ask your Kestrel contact for a new one."
@@ -143,23 +143,69 @@ def invitation_from_token(token: str) -> Invitation:
     return invitation
 
 
-def invitation_accept(*, token: str, username: str, password: str) -> User:
-    with transaction.atomic():
-        invitation = invitation_from_token(token)
-        # Lock so that two tabs submitting the same link cannot both create users.
-        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
-        if invitation.accepted_at is not None:
-            raise InvitationError("used", "This invitation has already been used. Please sign in.")
+def invitation_from_token(token: str) -> Invitation:
+    """Resolve a link to a usable invitation, or raise InvitationError saying why not."""
+    pk = _invitation_pk(token)
+    return _invitation_check(
+        Invitation.objects.select_related("organization", "invited_by").filter(pk=pk).first()
+    )
+
+
+def _validate_new_login(*, username: str, password: str, invitation: Invitation) -> User:
+    """The unsaved user for this invitation; ValidationError keyed by field if input is bad."""
+    username = User.normalize_username(username.strip())
+    user = User(
+        username=username,
+        email=invitation.email,
+        first_name=invitation.first_name,
+        last_name=invitation.last_name,
+    )
+    errors: dict[str, list] = {}
+    try:
+        if not username:
+            raise ValidationError("Choose a username.")
+        User._meta.get_field("username").run_validators(username)
         if User.objects.filter(username__iexact=username).exists():
-            raise ValidationError({"username": "This username is taken."})
-        user = User(
-            username=username,
-            email=invitation.email,
-            first_name=invitation.first_name,
-            last_name=invitation.last_name,
+            raise ValidationError("This username is taken.")
+    except ValidationError as exc:
+        errors["username"] = exc.messages
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as exc:
+        errors["password"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    user.set_password(password)
+    return user
+
+
+def invitation_accept(*, token: str, username: str, password: str) -> User:
+    pk = _invitation_pk(token)
+    with transaction.atomic():
+        # Lock the invitation before checking it, so that two tabs submitting the same
+        # link, or a withdrawal racing the acceptance, cannot both win.
+        invitation = _invitation_check(
+            Invitation.objects.select_for_update(of=("self",))
+            .select_related("organization")
+            .filter(pk=pk)
+            .first()
         )
-        user.set_password(password)
-        user.save()
+        if User.objects.filter(email__iexact=invitation.email).exists():
+            # Another invitation for the same address was accepted first.
+            raise InvitationError(
+                "used", "An account already uses this e-mail address. Please sign in."
+            )
+        user = _validate_new_login(username=username, password=password, invitation=invitation)
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError:
+            # Someone took the username (or the address) between the check and the insert.
+            if User.objects.filter(email__iexact=invitation.email).exists():
+                raise InvitationError(
+                    "used", "An account already uses this e-mail address. Please sign in."
+                ) from None
+            raise ValidationError({"username": "This username is taken."}) from None
         membership_create(
             user=user, organization=invitation.organization, job_title=invitation.job_title
         )
@@ -178,14 +224,20 @@ def invitation_accept(*, token: str, username: str, password: str) -> User:
 def invitation_revoke(*, invitation: Invitation, actor: User) -> Invitation:
     if not actor.has_perm("accounts.add_invitation") or actor.is_external:
         raise PermissionDenied("Only internal staff may withdraw invitations.")
-    if invitation.accepted_at is not None:
-        raise ValidationError("An accepted invitation cannot be withdrawn.")
-    invitation.revoked_at = timezone.now()
-    invitation.save(update_fields=["revoked_at", "updated_at"])
-    activity_record(
-        target=invitation.organization,
-        actor=actor,
-        verb="invitation_revoked",
-        text=f"Withdrew the invitation for {invitation.email}",
-    )
+    with transaction.atomic():
+        # Locked so that an acceptance in flight either finishes first or sees the withdrawal.
+        locked = Invitation.objects.select_for_update(of=("self",)).get(pk=invitation.pk)
+        invitation.accepted_at, invitation.revoked_at = locked.accepted_at, locked.revoked_at
+        if invitation.accepted_at is not None:
+            raise ValidationError("An accepted invitation cannot be withdrawn.")
+        if invitation.revoked_at is not None:
+            return invitation
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at", "updated_at"])
+        activity_record(
+            target=invitation.organization,
+            actor=actor,
+            verb="invitation_revoked",
+            text=f"Withdrew the invitation for {invitation.email}",
+        )
     return invitation

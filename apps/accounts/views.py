@@ -5,8 +5,10 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
 from apps.accounts import services
@@ -49,17 +51,23 @@ class PasswordResetView(auth_views.PasswordResetView):
     success_url = reverse_lazy("accounts:password-reset-done")
 
 
+def _invitation_invalid(request: HttpRequest, exc: services.InvitationError) -> HttpResponse:
+    # 404 for a link we never issued; 410 for one that was real but is spent.
+    return render(
+        request,
+        "accounts/invitation_invalid.html",
+        {"reason": exc.reason, "message": exc.message},
+        status=404 if exc.reason == "invalid" else 410,
+    )
+
+
 @sensitive_post_parameters("password1", "password2")
-def invitation_accept(request, token: str):
+@never_cache
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     try:
         invitation = services.invitation_from_token(token)
     except services.InvitationError as exc:
-        return render(
-            request,
-            "accounts/invitation_invalid.html",
-            {"reason": exc.reason, "message": exc.message},
-            status=410 if exc.reason in {"expired", "used", "revoked"} else 404,
-        )
+        return _invitation_invalid(request, exc)
     form = InvitationAcceptForm(request.POST or None, invitation=invitation)
     if request.method == "POST" and form.is_valid():
         try:
@@ -69,14 +77,10 @@ def invitation_accept(request, token: str):
                 password=form.cleaned_data["password1"],
             )
         except services.InvitationError as exc:
-            return render(
-                request,
-                "accounts/invitation_invalid.html",
-                {"reason": exc.reason, "message": exc.message},
-                status=410,
-            )
+            return _invitation_invalid(request, exc)
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
+                field = {"password": "password1"}.get(field, field)
                 form.add_error(field if field in form.fields else None, errors)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")

@@ -23,6 +23,8 @@ class NavItem:
 
 NAV_ITEMS: list[NavItem] = [
     NavItem("Dashboard", "core:dashboard", "speedometer2", INTERNAL_ROLES),
+    NavItem("Quotes", "sales:quote-list", "file-earmark-text", INTERNAL_ROLES),
+    NavItem("Orders", "sales:order-list", "box-seam", INTERNAL_ROLES),
     NavItem(
         "Customers",
         "sales:customer-list",

@@ -145,3 +145,85 @@ def test_bad_form_input_shows_inline_errors_and_creates_nothing(
     assert not User.objects.filter(email="ada@acme.example").exists()
     invite.refresh_from_db()
     assert invite.accepted_at is None
+
+
+def test_nothing_is_mailed_before_the_commit(
+    acme, sales_rep, django_capture_on_commit_callbacks, mailoutbox
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services.invitation_create(
+            organization=acme, email="bo@acme.example", first_name="Bo", invited_by=sales_rep
+        )
+    assert mailoutbox == [] and len(callbacks) == 1
+    callbacks[0]()
+    assert mailoutbox[0].to == ["bo@acme.example"]
+
+
+def test_plain_text_mail_is_not_html_escaped(
+    acme, sales_rep, django_capture_on_commit_callbacks, mailoutbox
+):
+    acme.name = "Smith & Sons"
+    acme.save()
+    sales_rep.first_name, sales_rep.last_name = "Sean", "O'Brien"
+    sales_rep.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.invitation_create(
+            organization=acme, email="d@acme.example", first_name="D'Arcy", invited_by=sales_rep
+        )
+    mail = mailoutbox[0]
+    assert mail.subject == "Sean O'Brien invited you to Tandem"
+    assert "Hello D'Arcy," in mail.body and "contact of Smith & Sons." in mail.body
+    html = mail.alternatives[0][0]
+    assert "Smith &amp; Sons" in html
+
+
+def test_withdrawal_while_the_form_is_open_wins(client, invite, mailoutbox, sales_rep):
+    path = _path(_link(mailoutbox))
+    assert client.get(path).status_code == 200
+    services.invitation_revoke(invitation=invite, actor=sales_rep)
+    res = client.post(path, GOOD)
+    assert res.status_code == 410 and b"withdrawn" in res.content
+    assert not User.objects.filter(username="ada.acme").exists()
+
+
+def test_link_of_a_deactivated_organization_is_refused(client, invite, mailoutbox, acme):
+    acme.is_active = False
+    acme.save()
+    res = client.post(_path(_link(mailoutbox)), GOOD)
+    assert res.status_code == 410
+    assert not User.objects.filter(username="ada.acme").exists()
+
+
+def test_second_invitation_to_the_same_address_cannot_make_a_second_account(
+    client, invite, mailoutbox, borealis, sales_rep, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.invitation_create(
+            organization=borealis, email=invite.email, first_name="Ada", invited_by=sales_rep
+        )
+    first, second = _path(_link(mailoutbox[:1])), _path(_link(mailoutbox))
+    assert client.post(first, GOOD).status_code == 302
+    client.post("/accounts/logout/")
+    res = client.post(second, {**GOOD, "username": "ada.borealis"})
+    assert res.status_code == 410 and b"already uses this e-mail" in res.content
+    assert User.objects.filter(email__iexact=invite.email).count() == 1
+
+
+def test_the_service_itself_validates_username_and_password(invite):
+    token = services.invitation_token(invite)
+    with pytest.raises(ValidationError) as exc:
+        services.invitation_accept(token=token, username="no spaces!", password="123")
+    assert set(exc.value.message_dict) == {"username", "password"}
+    assert not User.objects.filter(email=invite.email).exists()
+
+
+def test_only_internal_staff_withdraw_and_never_an_accepted_invitation(
+    client, invite, mailoutbox, acme_contact, sales_rep
+):
+    with pytest.raises(PermissionDenied):
+        services.invitation_revoke(invitation=invite, actor=acme_contact)
+    client.post(_path(_link(mailoutbox)), GOOD)
+    with pytest.raises(ValidationError):
+        services.invitation_revoke(invitation=invite, actor=sales_rep)
+    invite.refresh_from_db()
+    assert invite.revoked_at is None and invite.accepted_at is not None

@@ -18,9 +18,11 @@ def test_login_page_renders_the_form(client):
 
 def test_demo_logins_are_listed_only_in_demo_mode(client, settings):
     settings.DEMO_MODE = True
-    assert b"sam.sales" in client.get(LOGIN).content
+    body = client.get(LOGIN).content
+    assert b"sam.sales" in body and b"acme.buyer" in body and b"tandem-demo" in body
     settings.DEMO_MODE = False
-    assert b"sam.sales" not in client.get(LOGIN).content
+    body = client.get(LOGIN).content
+    assert b"sam.sales" not in body and b"tandem-demo" not in body
 
 
 def test_good_login_lands_on_the_dashboard(client, sales_rep, password):

@@ -10,6 +10,7 @@ LOGIN = "/accounts/login/"
 @pytest.fixture(autouse=True)
 def _limit(settings):
     settings.AXES_FAILURE_LIMIT = 5
+    settings.AXES_COOLOFF_TIME = 0.25  # hours
 
 
 def _fail(client, username, times):
@@ -24,6 +25,7 @@ def test_account_is_locked_after_repeated_failures_even_with_the_right_password(
     res = client.post(LOGIN, {"username": sales_rep.username, "password": password})
     assert res.status_code == 429
     assert b"temporarily locked" in res.content
+    assert b"Try again in 15 minutes" in res.content
     assert "_auth_user_id" not in client.session
 
 

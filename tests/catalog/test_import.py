@@ -379,3 +379,12 @@ def test_supplier_prices_export_carries_the_price_for_one(client, ops_admin, del
     lines = export(client, "/admin/catalog/supplierpart/export/").strip().splitlines()
     assert lines[0] == SUPPLIER_HEADER.strip()
     assert lines[1] == "DELTA,MTR-5,,21,1.000,1,790.00,"
+
+
+def test_staff_import_needs_add_and_change_on_that_model(client, engineer):
+    # Engineers maintain parts but not supplier prices (those are the buyer's).
+    engineer.is_staff = True
+    engineer.save(update_fields=["is_staff"])
+    client.force_login(engineer)
+    assert client.get("/admin/catalog/part/import/").status_code == 200
+    assert client.get("/admin/catalog/supplierpart/import/").status_code == 403

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.dispatch import Signal
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.core.concurrency import lock_for_update, refuse_unknown_fields, save_versioned
@@ -40,6 +41,12 @@ ASSESSMENT_FIELDS = (
     "date_delta_days",
     "proposed_changes",
 )
+
+
+def _target_url(target: Quote | SalesOrder) -> str:
+    # The staff page of what the request changes; change requests have no page of their own.
+    name = "sales:order-detail" if isinstance(target, SalesOrder) else "sales:quote-detail"
+    return reverse(name, args=[target.pk])
 
 
 @transaction.atomic
@@ -105,7 +112,7 @@ def change_request_create(
         recipients=[target.owner],
         title=f"Change request {cr.number} on {target.number}",
         body=cr.title,
-        url=f"/api/v1/change-requests/{cr.pk}/",
+        url=_target_url(target),
     )
     return cr
 
@@ -194,7 +201,7 @@ def change_request_transition(
             recipients=[target.owner],
             title=f"{cr.number} {cr.get_state_display().lower()}",
             body=comment,
-            url=f"/api/v1/change-requests/{cr.pk}/",
+            url=_target_url(target),
         )
     return cr
 

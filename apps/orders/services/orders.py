@@ -9,6 +9,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.dispatch import Signal
+from django.urls import reverse
 
 from apps.accounts.roles import Role
 from apps.catalog.selectors import bom_children, parts_by_id
@@ -263,7 +264,7 @@ def order_transition(
             recipients=[order.owner],
             title=f"{order.number}: {name.replace('_', ' ')}",
             body=comment,
-            url=f"/api/v1/orders/{order.pk}/",
+            url=reverse("sales:order-detail", args=[order.pk]),
         )
     return order
 

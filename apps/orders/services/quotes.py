@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.models import Address, Organization, OrganizationKind
@@ -432,7 +433,7 @@ def quote_submit(
             recipients=_reviewers(dept),
             title=f"{Department(dept).label} review requested for {quote.number}",
             body=f"{quote.customer.name}: due {due:%b %d}",
-            url=f"/api/v1/quotes/{quote.pk}/",
+            url=reverse("sales:quote-detail", args=[quote.pk]),
         )
     if not needed:
         quote = run_transition(
@@ -488,7 +489,7 @@ def quote_review_decide(
         title=f"{quote.number}: {review.get_department_display()} review "
         f"{review.get_state_display().lower()}",
         body=comment,
-        url=f"/api/v1/quotes/{quote.pk}/",
+        url=reverse("sales:quote-detail", args=[quote.pk]),
     )
     return review
 
@@ -548,7 +549,7 @@ def _decide(quote: Quote, name: str, actor, comment: str, expected_version) -> Q
         if actor is not None and getattr(actor, "is_external", False)
         else f"{quote.number} marked {quote.state}",
         body=comment,
-        url=f"/api/v1/quotes/{quote.pk}/",
+        url=reverse("sales:quote-detail", args=[quote.pk]),
     )
     return quote
 
@@ -677,7 +678,7 @@ def quote_reviews_remind_overdue(*, now: dt.datetime | None = None) -> int:
             title=f"Overdue: {review.get_department_display()} review of {review.quote.number}",
             body=f"{review.quote.customer.name}: due {review.due_date:%b %d}, {late} day"
             f"{'s' if late != 1 else ''} late",
-            url=f"/api/v1/quotes/{review.quote_id}/",
+            url=reverse("sales:quote-detail", args=[review.quote_id]),
         )
         QuoteReview.objects.filter(pk=review.pk).update(reminded_at=now)
         reminded += 1

@@ -1,0 +1,237 @@
+"""Staff order pages: the list, the detail with the three dates, and the workflow buttons."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.orders.models import OrderLine, OrderState, Quote, QuoteState, SalesOrder
+from apps.orders.services import orders as order_services
+
+pytestmark = pytest.mark.django_db
+
+HX = {"HTTP_HX_REQUEST": "true"}
+
+
+def _detail(order) -> str:
+    return reverse("sales:order-detail", kwargs={"pk": order.pk})
+
+
+def _transition(order, name: str) -> str:
+    return reverse("sales:order-transition", kwargs={"pk": order.pk, "name": name})
+
+
+def _more_orders(template: SalesOrder, n: int, start: int = 0) -> None:
+    """n more one-line orders written directly (conversion explodes BOMs: slow and
+    not what the list measures)."""
+    line = template.lines.first()
+    for i in range(start, start + n):
+        quote = Quote.objects.create(
+            number=f"Q-8{i:05d}",
+            customer=template.customer,
+            owner=template.owner,
+            valid_until=template.quote.valid_until,
+            state=QuoteState.CONVERTED,
+        )
+        order = SalesOrder.objects.create(
+            number=f"SO-8{i:05d}",
+            quote=quote,
+            quote_revision=0,
+            customer=template.customer,
+            owner=template.owner,
+            currency="USD",
+            payment_terms=template.payment_terms,
+            total=line.line_total,
+            customer_po=f"PO-{i}",
+        )
+        OrderLine.objects.create(
+            order=order,
+            position=10,
+            product=line.product,
+            product_sku=line.product_sku,
+            product_name=line.product_name,
+            fulfillment_mode=line.fulfillment_mode,
+            quantity=1,
+            unit_list_price=line.unit_list_price,
+            discount_percent=line.discount_percent,
+            unit_price=line.unit_price,
+            unit_cost=line.unit_cost,
+            line_total=line.line_total,
+            first_promised_date=line.first_promised_date,
+            forecast_date=line.forecast_date,
+        )
+
+
+# --- list ----------------------------------------------------------------------------
+
+
+def test_list_shows_orders_with_their_columns(client_for, planner, order):
+    html = client_for(planner).get(reverse("sales:order-list")).content.decode()
+    assert f'data-order="{order.number}"' in html
+    assert _detail(order) in html and "ACME-PO-77" in html and order.quote.number in html
+    assert f"USD {order.total:,.2f}" in html and "Pending" in html
+
+
+def test_list_filters_by_state_customer_and_search(client_for, sales_rep, order, borealis):
+    _more_orders(order, 2)
+    client = client_for(sales_rep)
+    url = reverse("sales:order-list")
+    html = client.get(url, {"q": "ACME-PO"}).content.decode()
+    assert html.count("data-order=") == 1 and order.number in html
+    html = client.get(url, {"q": "SO-800001"}).content.decode()
+    assert html.count("data-order=") == 1
+    html = client.get(url, {"state": ["confirmed", "planned"]}).content.decode()
+    assert "No orders match these filters" in html
+    html = client.get(url, {"customer": str(borealis.pk)}).content.decode()
+    assert "data-order=" not in html
+    html = client.get(url, {"ordering": "-total", "state": "pending"}).content.decode()
+    assert html.count("data-order=") == 3
+
+
+def test_list_paginates_25_per_page(client_for, sales_rep, order):
+    _more_orders(order, 29)
+    client = client_for(sales_rep)
+    first = client.get(reverse("sales:order-list")).content.decode()
+    assert first.count("data-order=") == 25 and "1–25 of 30" in first
+    second = client.get(reverse("sales:order-list"), {"page": 2}, **HX).content.decode()
+    assert second.lstrip().startswith('<div id="order-results"')
+    assert second.count("data-order=") == 5
+
+
+def test_list_empty_state(client_for, sales_rep):
+    html = client_for(sales_rep).get(reverse("sales:order-list")).content.decode()
+    assert "No orders yet" in html
+
+
+def test_list_query_count_is_constant(client_for, sales_rep, order, django_assert_num_queries):
+    _more_orders(order, 4)
+    client = client_for(sales_rep)
+    url = reverse("sales:order-list")
+    client.get(url)  # warm-up
+    # session, user, organization, user and group permissions, groups (navigation),
+    # unread notifications, count, customer choices, the page of orders (customer,
+    # owner, quote and next forecast joined): 10 whatever the number of orders.
+    with django_assert_num_queries(10):
+        assert client.get(url).content.decode().count("data-order=") == 5
+    _more_orders(order, 25, start=4)  # 30 orders now
+    with django_assert_num_queries(10):
+        assert client.get(url).content.decode().count("data-order=") == 25
+
+
+@pytest.mark.parametrize("contact", ["acme_contact", "borealis_contact"])
+def test_list_and_detail_are_404_for_customer_contacts(client_for, order, contact, request):
+    client = client_for(request.getfixturevalue(contact))
+    assert client.get(reverse("sales:order-list")).status_code == 404
+    assert client.get(_detail(order)).status_code == 404
+    assert client.post(_transition(order, "cancel")).status_code == 404
+    order.refresh_from_db()
+    assert order.state == OrderState.PENDING
+
+
+def test_detail_is_404_for_an_unknown_order(client_for, sales_rep):
+    url = reverse("sales:order-detail", kwargs={"pk": uuid.uuid4()})
+    assert client_for(sales_rep).get(url).status_code == 404
+
+
+# --- detail ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["sales_rep", "planner", "warehouse"])
+def test_detail_shows_lines_dates_costs_and_components(client_for, order, role, request):
+    line = order.lines.first()
+    response = client_for(request.getfixturevalue(role)).get(_detail(order))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f"Order {order.number}" in html and "ACME-PO-77" in html
+    assert line.product_name in html
+    assert f"{line.unit_cost:,.2f}" in html
+    assert line.first_promised_date.strftime("%b %-d, %Y") in html
+    assert '<details data-testid="components">' in html  # collapsed by default
+    assert "MTR-55" in html  # exploded component
+    assert "Needed before confirmation: delivery contact." in html
+    assert 'id="order-timeline"' in html
+
+
+def test_detail_shows_slips_and_the_date_change_history(client_for, order, planner, sales_rep):
+    line = order.lines.first()
+    later = line.forecast_date + dt.timedelta(days=9)
+    order_services.order_line_reforecast(
+        line=line, actor=planner, new_date=later, reason="Motor supplier slipped"
+    )
+    html = client_for(sales_rep).get(_detail(order)).content.decode()
+    assert "+9 d" in html
+    assert 'data-testid="date-changes"' in html and "Motor supplier slipped" in html
+
+
+# --- transitions --------------------------------------------------------------------
+
+
+def test_confirm_refused_until_data_is_complete_then_allowed(
+    client_for, order, sales_manager, sales_rep
+):
+    client = client_for(sales_manager)
+    response = client.post(_transition(order, "confirm"), {"version": order.version}, **HX)
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="order-workflow"')
+    assert "order data is incomplete" in html
+    order.refresh_from_db()
+    assert order.state == OrderState.PENDING
+
+    order = order_services.order_update(
+        order=order, actor=sales_rep, expected_version=order.version, delivery_contact_name="Dock"
+    )
+    page = client.get(_detail(order)).content.decode()
+    assert 'data-transition="confirm"' in page and "Needed before confirmation" not in page
+    response = client.post(
+        _transition(order, "confirm"), {"version": order.version, "comment": "PO checked"}, **HX
+    )
+    assert response.status_code == 200
+    assert 'id="order-timeline" hx-swap-oob="true"' in response.content.decode()
+    order.refresh_from_db()
+    assert order.state == OrderState.CONFIRMED
+
+
+def test_confirm_refused_for_a_sales_rep_with_403(client_for, order, sales_rep):
+    order = order_services.order_update(
+        order=order, actor=sales_rep, expected_version=order.version, delivery_contact_name="Dock"
+    )
+    response = client_for(sales_rep).post(_transition(order, "confirm"), {"version": order.version})
+    assert response.status_code == 403
+    assert "You may not confirm this sales order." in response.content.decode()
+    order.refresh_from_db()
+    assert order.state == OrderState.PENDING
+
+
+def test_stale_version_is_409(client_for, order, sales_rep, sales_manager):
+    stale = order.version
+    order_services.order_update(
+        order=order, actor=sales_rep, expected_version=stale, delivery_contact_name="Dock"
+    )
+    response = client_for(sales_manager).post(_transition(order, "confirm"), {"version": stale})
+    assert response.status_code == 409
+    assert "was changed by someone else" in response.content.decode()
+    order.refresh_from_db()
+    assert order.state == OrderState.PENDING
+
+
+def test_cancel_without_htmx_redirects(client_for, order, sales_manager):
+    response = client_for(sales_manager).post(_transition(order, "cancel"), {"comment": "Lost"})
+    assert response.status_code == 302 and response["Location"] == _detail(order)
+    order.refresh_from_db()
+    assert order.state == OrderState.CANCELLED
+
+
+def test_unknown_transition_is_404(client_for, order, sales_manager):
+    assert client_for(sales_manager).post(_transition(order, "teleport")).status_code == 404
+
+
+def test_order_notification_links_the_staff_page(order, sales_manager, sales_rep):
+    order_services.order_transition(order=order, name="cancel", actor=sales_manager)
+    note = sales_rep.notifications.filter(title__startswith=order.number).get()
+    assert note.url == _detail(order)
+    assert timezone.now() >= note.created_at
