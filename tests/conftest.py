@@ -140,3 +140,18 @@ def client_for(client):
         return client
 
     return _login
+
+
+@pytest.fixture
+def token_api():
+    """token_api(user) -> an API client sending the user's token, as an integration does."""
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    def _client(user):
+        client = APIClient()
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return _client

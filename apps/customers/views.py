@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.db.models import Max, Min, QuerySet, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
@@ -25,6 +23,7 @@ from apps.accounts import directory
 from apps.accounts.models import OrganizationKind
 from apps.core.concurrency import StaleObjectError
 from apps.core.htmx import render_page
+from apps.core.lists import list_page
 from apps.core.transitions import TransitionError, available_transitions
 from apps.customers.forms import ChangeRequestForm, DecisionForm
 from apps.orders import selectors
@@ -38,7 +37,6 @@ from apps.orders.models import (
 from apps.orders.services import changes as change_services
 from apps.orders.services import quotes as quote_services
 
-PAGE_SIZE = 25
 DASHBOARD_LIMIT = 5
 
 PORTAL = directory.Portal(
@@ -80,17 +78,6 @@ def _require_contact(user) -> None:
         raise Http404
 
 
-def _quotes_with_totals(user) -> QuerySet[Quote]:
-    # Quote.total sums prefetched lines; a list needs it in the same query.
-    return selectors.quote_list(user).annotate(amount=Sum("lines__line_total"))
-
-
-def _orders_with_dates(user) -> QuerySet[SalesOrder]:
-    return selectors.order_list(user).annotate(
-        next_forecast=Min("lines__forecast_date"), last_forecast=Max("lines__forecast_date")
-    )
-
-
 # --- dashboard and organization ------------------------------------------------
 
 
@@ -100,14 +87,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     _require_contact(user)
     # Quotes waiting for the customer's answer; pending orders wait for staff.
     action_items = list(
-        _quotes_with_totals(user)
+        selectors.quote_list(user)
         .filter(state=QuoteState.SENT)
         .order_by("valid_until", "number")[:DASHBOARD_LIMIT]
     )
     open_orders = list(
-        _orders_with_dates(user)
+        selectors.order_list(user)
         .exclude(state__in=ORDER_CLOSED_STATES)
-        .order_by("last_forecast", "number")[:DASHBOARD_LIMIT]
+        .order_by("last_forecast_date", "number")[:DASHBOARD_LIMIT]
     )
     return directory.portal_dashboard(
         request,
@@ -136,11 +123,8 @@ def quote_list(request: HttpRequest) -> HttpResponse:
     tab = request.GET.get("state", "all")
     if tab not in QUOTE_TABS:
         tab = "all"
-    qs = _quotes_with_totals(user).filter(**QUOTE_TABS[tab][1])
-    # Explicit order: Meta.ordering is not applied to GROUP BY queries.
-    page = Paginator(qs.order_by("-sent_at", "-number"), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    qs = selectors.quote_list(user).filter(**QUOTE_TABS[tab][1])
+    page = list_page(request, qs.order_by("-sent_at", "-number"))
     return render_page(
         request,
         "customers/quote_list.html",
@@ -265,12 +249,10 @@ def order_list(request: HttpRequest) -> HttpResponse:
     tab = request.GET.get("state", "all")
     if tab not in ORDER_TABS:
         tab = "all"
-    qs = _orders_with_dates(user)
+    qs = selectors.order_list(user)
     if tab == "open":
         qs = qs.exclude(state__in=ORDER_CLOSED_STATES)
-    page = Paginator(qs.order_by("-created_at", "-number"), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = list_page(request, qs.order_by("-created_at", "-pk"))
     return render_page(
         request,
         "customers/order_list.html",

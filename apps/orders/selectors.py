@@ -8,7 +8,7 @@ in the queryset itself, so list endpoints and filters can never return more.
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from apps.core.permissions import get_visible_or_404, is_internal, visible_to
 from apps.orders.models import (
@@ -29,12 +29,10 @@ def quotes_visible_to(user) -> QuerySet[Quote]:
     return qs
 
 
+# List querysets carry no aggregate: totals, line counts and forecast dates are
+# stored on the document (see apps.core.lists), so a list sorts and pages on indexes.
 def quote_list(user) -> QuerySet[Quote]:
-    return (
-        quotes_visible_to(user)
-        .select_related("customer", "owner")
-        .annotate(line_count=Count("lines"))
-    )
+    return quotes_visible_to(user).select_related("customer", "owner")
 
 
 def quote_detail_qs(user) -> QuerySet[Quote]:
@@ -67,22 +65,17 @@ def orders_visible_to(user) -> QuerySet[SalesOrder]:
 
 
 def order_list(user) -> QuerySet[SalesOrder]:
-    return (
-        orders_visible_to(user)
-        .select_related("customer", "owner", "quote")
-        .annotate(line_count=Count("lines"))
-    )
+    return orders_visible_to(user).select_related("customer", "owner", "quote")
 
 
 def order_detail_qs(user) -> QuerySet[SalesOrder]:
+    # The exploded BOM is internal: a customer's page and API never load it.
+    line_details = ("components", "date_changes") if is_internal(user) else ("date_changes",)
     return (
         orders_visible_to(user)
         .select_related("customer", "owner", "contact", "quote")
         .prefetch_related(
-            Prefetch(
-                "lines",
-                queryset=OrderLine.objects.prefetch_related("components", "date_changes"),
-            )
+            Prefetch("lines", queryset=OrderLine.objects.prefetch_related(*line_details))
         )
     )
 
