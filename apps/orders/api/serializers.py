@@ -509,6 +509,9 @@ CR_PUBLIC = [
     "price_delta",
     "date_delta_days",
     "proposed_changes",
+    "line_price_delta",
+    "proposed_at",
+    "decider",
     "state",
     "version",
     "decided_at",
@@ -528,6 +531,8 @@ class ChangeRequestSerializer(StatefulSerializer):
             "engineering_assessment",
             "manufacturing_assessment",
             "cost_delta",
+            "lowest_margin_percent",
+            "moves_agreed_dates",
             "available_transitions",
         ]
         read_only_fields = fields
@@ -555,6 +560,20 @@ class ChangeRequestCreateSerializer(serializers.Serializer):
                 {"non_field_errors": ["Give exactly one of quote or order."]}
             )
         return attrs
+
+
+class ChangeRequestTransitionSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=4000, default="")
+    comment_audience = serializers.ChoiceField(
+        choices=[("internal", "Internal only"), ("customer", "Customer-visible")],
+        required=False,
+        default="internal",
+        help_text="Staff comments are internal unless marked customer-visible "
+        "(only on requests the customer sees). A customer's own comments are always visible.",
+    )
+    version = serializers.IntegerField(
+        required=False, min_value=1, help_text="The version you last read; 409 if it changed."
+    )
 
 
 class ChangeRequestAssessSerializer(serializers.Serializer):

@@ -61,12 +61,13 @@ def order_transition(*, obj, name, actor, comment, expected_version):
     )
 
 
-def change_transition(*, obj, name, actor, comment, expected_version):
+def change_transition(*, obj, name, actor, comment, expected_version, comment_audience="internal"):
     return change_services.change_request_transition(
         change_request=obj,
         name=name,
         actor=actor,
         comment=comment,
+        comment_audience=comment_audience,
         expected_version=expected_version,
     )
 
@@ -319,7 +320,16 @@ class ChangeRequestFilter(django_filters.FilterSet):
     partial_update=extend_schema(
         request=s.ChangeRequestAssessSerializer, responses=s.ChangeRequestSerializer
     ),
-    transitions=_conflict_docs(s.ChangeRequestSerializer),
+    transitions=extend_schema(
+        request=s.ChangeRequestTransitionSerializer,
+        responses={
+            200: s.ChangeRequestSerializer,
+            400: OpenApiResponse(description="Bad input"),
+            403: OpenApiResponse(description="Not allowed for you"),
+            404: OpenApiResponse(description="Not found"),
+            409: ConflictSerializer,
+        },
+    ),
 )
 class ChangeRequestViewSet(
     TransitionViewSetMixin,
@@ -337,6 +347,12 @@ class ChangeRequestViewSet(
 
     def get_queryset(self):
         return selectors.change_requests_visible_to(self.request.user)
+
+    def run_transition_service(self, **kwargs):
+        # The shared transition input plus who may read the comment.
+        data = s.ChangeRequestTransitionSerializer(data=self.request.data)
+        data.is_valid(raise_exception=True)
+        return change_transition(**kwargs, comment_audience=data.validated_data["comment_audience"])
 
     def get_serializer_class(self):
         if is_internal(self.request.user):
