@@ -4,7 +4,14 @@ from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from apps.accounts.models import Invitation, Membership, Organization, OrganizationKind, User
+from apps.accounts.models import (
+    ApiToken,
+    Invitation,
+    Membership,
+    Organization,
+    OrganizationKind,
+    User,
+)
 from apps.core.permissions import get_visible_or_404, is_internal
 
 
@@ -67,3 +74,10 @@ def invitations_of(user: User, organization: Organization) -> QuerySet[Invitatio
     if not (is_internal(user) and user.has_perm("accounts.view_invitation")):
         return Invitation.objects.none()
     return organization.invitations.select_related("invited_by")
+
+
+def api_tokens_of(user: User) -> QuerySet[ApiToken]:
+    """A person's own tokens; nobody lists another's."""
+    if not (user.is_authenticated and user.is_active):
+        return ApiToken.objects.none()
+    return ApiToken.objects.filter(user=user).order_by("-created_at")

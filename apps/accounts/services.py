@@ -9,7 +9,14 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.accounts.models import Invitation, Membership, Organization, OrganizationKind, User
+from apps.accounts.models import (
+    ApiToken,
+    Invitation,
+    Membership,
+    Organization,
+    OrganizationKind,
+    User,
+)
 from apps.accounts.roles import Role
 from apps.core.models import Audience
 from apps.core.services import activity_record, email_send_after_commit
@@ -241,3 +248,43 @@ def invitation_revoke(*, invitation: Invitation, actor: User) -> Invitation:
             text=f"Withdrew the invitation for {invitation.email}",
         )
     return invitation
+
+
+# --- API tokens ------------------------------------------------------------------
+
+# A client that logs in on every run would otherwise pile up tokens; beyond this
+# many, issuing a new one drops the oldest.
+MAX_API_TOKENS_PER_USER = 20
+
+
+def api_token_issue(*, user: User, name: str) -> tuple[ApiToken, str]:
+    """A new token for `user`; returns it with its key, which is never shown again."""
+    if not user.is_active:
+        raise PermissionDenied("An inactive account gets no API token.")
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "Give the token a name, e.g. the integration using it."})
+    key = ApiToken.new_key()
+    now = timezone.now()
+    with transaction.atomic():
+        ApiToken.objects.filter(user=user, expires_at__lte=now).delete()
+        stale = ApiToken.objects.filter(user=user).order_by("-created_at")[
+            MAX_API_TOKENS_PER_USER - 1 :
+        ]
+        ApiToken.objects.filter(pk__in=list(stale.values_list("pk", flat=True))).delete()
+        token = ApiToken.objects.create(
+            user=user,
+            name=name[: ApiToken._meta.get_field("name").max_length],
+            key_hash=ApiToken.hash_key(key),
+            prefix=key[:8],
+            created_at=now,
+            expires_at=now + timezone.timedelta(days=settings.API_TOKEN_TTL_DAYS),
+        )
+    return token, key
+
+
+def api_token_revoke(*, token: ApiToken, actor: User) -> None:
+    # Tokens are personal: nobody revokes someone else's here (ops use the admin).
+    if token.user_id != actor.pk:
+        raise PermissionDenied("You can only revoke your own tokens.")
+    token.delete()

@@ -6,11 +6,10 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from apps.accounts.models import OrganizationKind
-from tests.factories import AddressFactory, OrganizationFactory, UserFactory
+from tests.factories import AddressFactory, OrganizationFactory, UserFactory, api_token_key
 
 pytestmark = pytest.mark.django_db
 
@@ -28,8 +27,7 @@ def api():
 
     def _client(user) -> APIClient:
         client = APIClient()
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_key(user)}")
         return client
 
     return _client
@@ -123,9 +121,10 @@ def test_a_malformed_id_is_not_found(api, directory, sales_rep):
 
 
 def test_a_deactivated_contact_is_refused(api, directory, acme_contact):
+    client = api(acme_contact)
     acme_contact.is_active = False
     acme_contact.save(update_fields=["is_active"])
-    assert api(acme_contact).get(LIST).status_code == 401
+    assert client.get(LIST).status_code == 401
 
 
 def test_the_collection_is_read_only(api, directory, sales_manager, acme):
