@@ -13,6 +13,7 @@ from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.authtoken.serializers import AuthTokenSerializer as BaseAuthTokenSerializer
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
@@ -57,6 +58,8 @@ class TokenView(APIView):
     permission_classes: list = []
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "token"
+    # ObtainAuthToken names DRF's plain parsers; ours bound the JSON nesting.
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES
 
     @extend_schema(
         request=AuthTokenSerializer,
