@@ -13,7 +13,6 @@ from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.authtoken.serializers import AuthTokenSerializer as BaseAuthTokenSerializer
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
@@ -30,6 +29,11 @@ class LockedOut(exceptions.APIException):
 
 
 class AuthTokenSerializer(BaseAuthTokenSerializer):
+    # Bounded like every API text input (a username is at most 150 characters).
+    username = serializers.CharField(max_length=150, write_only=True)
+    password = serializers.CharField(
+        max_length=4096, trim_whitespace=False, write_only=True, style={"input_type": "password"}
+    )
     name = serializers.CharField(
         max_length=100,
         required=False,
@@ -58,8 +62,6 @@ class TokenView(APIView):
     permission_classes: list = []
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "token"
-    # ObtainAuthToken names DRF's plain parsers; ours bound the JSON nesting.
-    parser_classes = api_settings.DEFAULT_PARSER_CLASSES
 
     @extend_schema(
         request=AuthTokenSerializer,
