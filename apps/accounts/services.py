@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.accounts import selectors
 from apps.accounts.models import (
     ApiToken,
     Invitation,
@@ -72,6 +73,11 @@ def membership_create(
     return membership
 
 
+def _not_your_partners(organization: Organization) -> str:
+    # Sales invite customers' contacts, purchasing suppliers' (roles.DIRECTORY_INVITERS).
+    return f"Your role does not manage the contacts of {organization.get_kind_display().lower()}s."
+
+
 def invitation_token(invitation: Invitation) -> str:
     return signing.dumps(str(invitation.pk), salt=_INVITATION_SALT)
 
@@ -95,6 +101,8 @@ def invitation_create(
         raise PermissionDenied("Only internal staff may invite contacts.")
     if not organization.is_external:
         raise ValidationError({"organization": "Only customer or supplier contacts are invited."})
+    if not selectors.may_invite_to(invited_by, organization.kind):
+        raise PermissionDenied(_not_your_partners(organization))
     email = email.strip().lower()
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError({"email": "A user with this e-mail address already exists."})
@@ -231,6 +239,8 @@ def invitation_accept(*, token: str, username: str, password: str) -> User:
 def invitation_revoke(*, invitation: Invitation, actor: User) -> Invitation:
     if not actor.has_perm("accounts.add_invitation") or actor.is_external:
         raise PermissionDenied("Only internal staff may withdraw invitations.")
+    if not selectors.may_invite_to(actor, invitation.organization.kind):
+        raise PermissionDenied(_not_your_partners(invitation.organization))
     with transaction.atomic():
         # Locked so that an acceptance in flight either finishes first or sees the withdrawal.
         locked = Invitation.objects.select_for_update(of=("self",)).get(pk=invitation.pk)
