@@ -21,6 +21,7 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from apps.accounts.models import Address, Organization, OrganizationKind, User
 from apps.accounts.selectors import organizations_visible_to
+from apps.core.api import fields_for_some_callers
 from apps.core.permissions import is_internal
 
 
@@ -105,6 +106,8 @@ class ExternalOrganizationSerializer(serializers.ModelSerializer):
     """What a customer or supplier contact sees of its own organization."""
 
     addresses = AddressSerializer(many=True, read_only=True)
+    # Blank when unknown: a URL field would document a `uri` that "" is not.
+    website = serializers.CharField(read_only=True)
 
     class Meta:
         model = Organization
@@ -118,6 +121,10 @@ class OrganizationSerializer(ExternalOrganizationSerializer):
     class Meta(ExternalOrganizationSerializer.Meta):
         fields = [*_ORGANIZATION_FIELDS, "credit_limit"]
         read_only_fields = fields
+
+
+# The schema documents the staff serializer; contacts get no credit limit.
+fields_for_some_callers(OrganizationSerializer, ExternalOrganizationSerializer)
 
 
 class OrganizationFilter(filters.FilterSet):
