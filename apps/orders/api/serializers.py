@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from apps.accounts.models import Address, Organization, User
 from apps.catalog.models import Product
+from apps.core.api import fields_for_some_callers
 from apps.core.limits import (
     ADDRESS_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
@@ -21,6 +22,7 @@ from apps.core.limits import (
 from apps.core.permissions import is_internal
 from apps.core.transitions import available_transitions
 from apps.orders.models import (
+    ChangeDecider,
     ChangeRequest,
     OrderLine,
     OrderLineComponent,
@@ -325,7 +327,7 @@ class DateChangeCustomerSerializer(DateChangeSerializer):
 
 
 class ComponentSerializer(serializers.ModelSerializer):
-    parent = serializers.PrimaryKeyRelatedField(read_only=True)
+    parent = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = OrderLineComponent
@@ -523,6 +525,10 @@ CR_PUBLIC = [
 class ChangeRequestSerializer(StatefulSerializer):
     requested_by = serializers.StringRelatedField()
     target_number = serializers.SerializerMethodField()
+    # Blank until proposed: a read-only model field would document the enum alone.
+    decider = serializers.ChoiceField(
+        choices=ChangeDecider.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = ChangeRequest
@@ -586,3 +592,13 @@ class ChangeRequestAssessSerializer(serializers.Serializer):
         child=serializers.DictField(), required=False, max_length=PROPOSED_CHANGES_MAX
     )
     version = version_field()
+
+
+# The schema documents the internal serializers; customers get fewer fields.
+fields_for_some_callers(QuoteListSerializer, QuoteCustomerListSerializer)
+fields_for_some_callers(QuoteSerializer, QuoteCustomerSerializer)
+fields_for_some_callers(QuoteLineSerializer, QuoteLineCustomerSerializer)
+fields_for_some_callers(OrderSerializer, OrderCustomerSerializer)
+fields_for_some_callers(OrderLineSerializer, OrderLineCustomerSerializer)
+fields_for_some_callers(DateChangeSerializer, DateChangeCustomerSerializer)
+fields_for_some_callers(ChangeRequestSerializer, ChangeRequestCustomerSerializer)

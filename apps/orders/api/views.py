@@ -207,7 +207,7 @@ class QuoteViewSet(
         return self._detail(quote)
 
     @extend_schema(responses=s.QuoteRevisionSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def revisions(self, request, pk=None):
         """Immutable snapshots of earlier revisions (staff only: they hold costs)."""
         quote = self.get_object()
