@@ -176,7 +176,12 @@ class QuoteViewSet(
     @extend_schema(
         methods=["PATCH"], request=s.QuoteLineWriteSerializer, responses=s.QuoteSerializer
     )
-    @extend_schema(methods=["DELETE"], request=None, responses=s.QuoteSerializer)
+    @extend_schema(
+        methods=["DELETE"],
+        request=None,
+        parameters=[s.VersionQuerySerializer],
+        responses=s.QuoteSerializer,
+    )
     @action(detail=True, methods=["patch", "delete"], url_path=r"lines/(?P<line_id>[0-9a-f-]{36})")
     def line(self, request, pk=None, line_id=None):
         quote = self.get_object()
@@ -184,11 +189,12 @@ class QuoteViewSet(
         if line is None:
             raise NotFound("No such line on this quote.")
         if request.method == "DELETE":
-            version = request.query_params.get("version")
+            query = s.VersionQuerySerializer(data=request.query_params)
+            query.is_valid(raise_exception=True)
             quote_services.quote_line_delete(
                 line=line,
                 actor=request.user,
-                expected_version=int(version) if version and version.isdigit() else None,
+                expected_version=query.validated_data.get("version"),
             )
             return self._detail(quote)
         data = s.QuoteLineWriteSerializer(data=request.data, partial=True)
