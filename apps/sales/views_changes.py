@@ -24,6 +24,15 @@ from django.views.decorators.http import require_POST
 from apps.accounts import directory
 from apps.core.concurrency import StaleObjectError
 from apps.core.htmx import hx_redirect
+from apps.core.limits import (
+    COMMENT_MAX_LENGTH,
+    DESCRIPTION_MAX_LENGTH,
+    MONEY_LIMIT,
+    NOTES_MAX_LENGTH,
+    QUANTITY_MAX,
+    TITLE_MAX_LENGTH,
+    VERSION_MAX,
+)
 from apps.core.models import Audience
 from apps.core.transitions import TransitionError, transition_names
 from apps.orders import selectors
@@ -42,20 +51,20 @@ CR_ACTIONS = {
     "reject": ("Reject", "outline-danger"),
     "apply": ("Apply", "success"),
 }
-MONEY_BOUND = Decimal("999999999999.99")
+MONEY_BOUND = MONEY_LIMIT - Decimal("0.01")
 
 
 class NewChangeRequestForm(forms.Form):
-    title = forms.CharField(max_length=200, label="What should change?")
+    title = forms.CharField(max_length=TITLE_MAX_LENGTH, label="What should change?")
     description = forms.CharField(
-        max_length=5000, label="Details", widget=forms.Textarea(attrs={"rows": 2})
+        max_length=DESCRIPTION_MAX_LENGTH, label="Details", widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
 class ChangeTransitionForm(forms.Form):
-    comment = forms.CharField(required=False, max_length=4000)
+    comment = forms.CharField(required=False, max_length=COMMENT_MAX_LENGTH)
     customer_visible = forms.BooleanField(required=False)
-    version = forms.IntegerField(required=False, min_value=1)
+    version = forms.IntegerField(required=False, min_value=1, max_value=VERSION_MAX)
 
 
 def _parse_configuration(text: str) -> dict:
@@ -82,10 +91,10 @@ def _format_configuration(config: dict) -> str:
 
 class AssessForm(forms.Form):
     engineering_assessment = forms.CharField(
-        required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
+        required=False, max_length=NOTES_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
     )
     manufacturing_assessment = forms.CharField(
-        required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
+        required=False, max_length=NOTES_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
     )
     cost_delta = forms.DecimalField(
         max_digits=14, decimal_places=2, min_value=-MONEY_BOUND, max_value=MONEY_BOUND
@@ -100,7 +109,9 @@ class AssessForm(forms.Form):
     date_delta_days = forms.IntegerField(
         min_value=-365, max_value=365, help_text="Moves every line's forecast."
     )
-    version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    version = forms.IntegerField(
+        required=False, min_value=1, max_value=VERSION_MAX, widget=forms.HiddenInput
+    )
 
     def __init__(self, *args, cr: ChangeRequest, lines=(), **kwargs):
         current = {str(c.get("line")): c for c in cr.proposed_changes if isinstance(c, dict)}
@@ -122,7 +133,7 @@ class AssessForm(forms.Form):
             self.fields[f"qty-{key}"] = forms.IntegerField(
                 required=False,
                 min_value=1,
-                max_value=1_000_000,
+                max_value=QUANTITY_MAX,
                 initial=change.get("quantity"),
                 label=f"Line {line.position} new quantity (now {line.quantity})",
             )
@@ -137,7 +148,7 @@ class AssessForm(forms.Form):
             )
             self.fields[f"scope-{key}"] = forms.CharField(
                 required=False,
-                max_length=5000,
+                max_length=DESCRIPTION_MAX_LENGTH,
                 initial=change.get("scope_statement", ""),
                 widget=forms.Textarea(attrs={"rows": 1}),
                 label=f"Line {line.position} new scope statement",
