@@ -267,6 +267,10 @@ def change_section(
         .order_by("-created_at")
     )
     lines = list(target.lines.all()) if kind == "order" else []
+    crs = list(crs)
+    for cr in crs:
+        # The page's target has its lines prefetched: the conditions read them from there.
+        setattr(cr, kind, target)
     assess_forms = assess_forms or {}
     return {
         "cr_target": target,

@@ -249,3 +249,46 @@ def test_unknown_step_is_404_and_get_is_refused(client_for, customer_cr, sales_r
     client = client_for(sales_rep)
     assert client.post(_step(customer_cr, "explode")).status_code == 404
     assert client.get(_step(customer_cr, "start_assessment")).status_code == 405
+
+
+def _in_state(order, acme_contact, engineer, planner, sales_rep, state):
+    cr = svc.change_request_create(actor=acme_contact, order=order, title="t", description="d")
+    if state == "submitted":
+        return cr
+    cr = svc.change_request_transition(change_request=cr, name="start_assessment", actor=engineer)
+    cr = svc.change_request_assess(
+        change_request=cr,
+        actor=planner,
+        expected_version=None,
+        engineering_assessment="x",
+        manufacturing_assessment="y",
+        price_delta=Decimal("1"),
+        proposed_changes=[{"line": str(order.lines.get().pk), "quantity": 3}],
+    )
+    if state == "assessing":
+        return cr
+    cr = svc.change_request_transition(change_request=cr, name="propose", actor=sales_rep)
+    if state == "proposed":
+        return cr
+    return svc.change_request_transition(change_request=cr, name="approve", actor=acme_contact)
+
+
+def test_order_page_query_count_does_not_grow_with_change_requests(
+    client_for, order, acme_contact, engineer, planner, sales_rep, django_assert_num_queries
+):
+    states = ["submitted", "assessing", "proposed", "approved"]
+    _in_state(order, acme_contact, engineer, planner, sales_rep, "approved")
+    # Approved requests check the order's lines for work done: in production they are read.
+    SalesOrder.objects.filter(pk=order.pk).update(state="in_production")
+    client = client_for(sales_rep)
+    url = _order_page(order)
+    client.get(url)  # warm-up
+    # session, user, organization, user and group permissions, the order, its lines,
+    # components and date changes, groups (navigation), the change requests (customer,
+    # requester, decider joined), unread notifications, the timeline: 13 queries.
+    with django_assert_num_queries(13):
+        assert client.get(url).content.decode().count("data-cr=") == 1
+    for state in states * 2:
+        _in_state(order, acme_contact, engineer, planner, sales_rep, state)
+    with django_assert_num_queries(13):
+        assert client.get(url).content.decode().count("data-cr=") == 9
