@@ -30,6 +30,7 @@ from apps.customers.forms import ChangeRequestForm, DecisionForm
 from apps.orders import selectors
 from apps.orders.models import (
     ORDER_CLOSED_STATES,
+    ChangeRequest,
     OrderState,
     Quote,
     QuoteState,
@@ -171,9 +172,7 @@ def _quote_context(
         "is_past_validity": quote.state == QuoteState.SENT and quote.is_past_validity(),
         "decision_error": decision_error,
         "decision_notice": decision_notice,
-        "change_requests": list(
-            selectors.change_requests_visible_to(user).filter(quote=quote).order_by("-created_at")
-        ),
+        "change_requests": _change_requests(user, quote=quote),
         "can_request_change": quote.state in (QuoteState.SENT, QuoteState.ACCEPTED),
         "change_form": directory.style_form(change_form or ChangeRequestForm(prefix="change")),
         "change_notice": change_notice,
@@ -327,9 +326,7 @@ def _order_context(
         "steps": steps,
         "step_count": len(steps),
         "steps_done": sum(1 for s in steps if s.status == "done"),
-        "change_requests": list(
-            selectors.change_requests_visible_to(user).filter(order=order).order_by("-created_at")
-        ),
+        "change_requests": _change_requests(user, order=order),
         "can_request_change": order.state not in ORDER_CLOSED_STATES,
         "change_form": directory.style_form(change_form or ChangeRequestForm(prefix="change")),
         "change_notice": change_notice,
@@ -355,6 +352,61 @@ def order_change_request(request: HttpRequest, pk) -> HttpResponse:
 
 
 # --- change requests (quotes and orders alike) ------------------------------------
+
+# The customer's answers to a proposal put to it; the URL names one of these or gets 404.
+CHANGE_DECISIONS = {"approve": "approved", "reject": "declined"}
+
+
+def _change_requests(user, **target) -> list[ChangeRequest]:
+    """The customer's own requests and those proposed to it, each with the decisions
+    it may take now (only on proposals that need the customer's approval)."""
+    crs = list(selectors.change_requests_visible_to(user).filter(**target).order_by("-created_at"))
+    for cr in crs:
+        cr.decisions = [n for n in available_transitions(cr, user) if n in CHANGE_DECISIONS]
+    return crs
+
+
+@require_POST
+@login_required
+def change_request_transition(request: HttpRequest, pk, name: str) -> HttpResponse:
+    user = request.user
+    _require_contact(user)
+    cr = selectors.change_request_get_for_user(user, pk)
+    if name not in CHANGE_DECISIONS:
+        raise Http404
+    target = cr.target
+    is_order = cr.order_id is not None
+    template = "customers/order_detail.html" if is_order else "customers/quote_detail.html"
+    context_for = _order_context if is_order else _quote_context
+    reload = selectors.order_get_for_user if is_order else selectors.quote_get_for_user
+    form = DecisionForm(request.POST)
+    error = ""
+    if not form.is_valid():
+        error = " ".join(e for errors in form.errors.values() for e in errors)
+    else:
+        try:
+            change_services.change_request_transition(
+                change_request=cr,
+                name=name,
+                actor=user,
+                comment=form.cleaned_data["comment"].strip(),
+                expected_version=form.cleaned_data["version"],
+            )
+        except (TransitionError, StaleObjectError, ValidationError) as exc:
+            error = getattr(exc, "message", None) or " ".join(getattr(exc, "messages", [str(exc)]))
+    notice = "" if error else f"You {CHANGE_DECISIONS[name]} change {cr.number}."
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, notice)
+        return redirect(f"customers:{'order' if is_order else 'quote'}-detail", pk=target.pk)
+    target = reload(user, target.pk)
+    context = context_for(request, target, change_notice=notice)
+    context["change_error"] = error
+    return render_page(
+        request, template, context, partial="changes-and-timeline", status=422 if error else 200
+    )
 
 
 def _change_request(

@@ -23,6 +23,7 @@ from apps.core.transitions import TransitionError, available_transitions, transi
 from apps.orders import selectors
 from apps.orders.models import OrderState, SalesOrder
 from apps.orders.services.orders import order_transition as order_transition_service
+from apps.sales.views_changes import change_section
 from apps.sales.views_quotes import (
     PAGE_SIZE,
     StableOrderingFilter,
@@ -163,6 +164,7 @@ def _order_context(
         "error": error,
         "error_allowed": error_allowed or [],
         "notice": notice,
+        **change_section(request, order),
     }
 
 

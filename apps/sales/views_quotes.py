@@ -228,7 +228,15 @@ def _quote_context(
         "order": order,
         "review_open": quote.state == QuoteState.IN_REVIEW,
         "review_requested": ReviewState.REQUESTED,
+        **_change_section(request, quote),
     }
+
+
+def _change_section(request: HttpRequest, quote: Quote) -> dict:
+    # views_changes imports this module's helpers: import it when first needed.
+    from apps.sales.views_changes import change_section
+
+    return change_section(request, quote)
 
 
 @login_required

@@ -8,6 +8,7 @@ from rest_framework import serializers
 from apps.accounts.models import Address, Organization, User
 from apps.catalog.models import Product
 from apps.core.api import fields_for_some_callers
+from apps.core.api_transitions import TransitionInputSerializer
 from apps.core.limits import (
     ADDRESS_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
@@ -568,17 +569,13 @@ class ChangeRequestCreateSerializer(serializers.Serializer):
         return attrs
 
 
-class ChangeRequestTransitionSerializer(serializers.Serializer):
-    comment = serializers.CharField(required=False, allow_blank=True, max_length=4000, default="")
+class ChangeRequestTransitionSerializer(TransitionInputSerializer):
     comment_audience = serializers.ChoiceField(
         choices=[("internal", "Internal only"), ("customer", "Customer-visible")],
         required=False,
         default="internal",
         help_text="Staff comments are internal unless marked customer-visible "
         "(only on requests the customer sees). A customer's own comments are always visible.",
-    )
-    version = serializers.IntegerField(
-        required=False, min_value=1, help_text="The version you last read; 409 if it changed."
     )
 
 
