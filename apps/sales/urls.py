@@ -29,6 +29,7 @@ urlpatterns = [
     ),
     path("orders/", views_orders.order_list, name="order-list"),
     path("orders/<uuid:pk>/", views_orders.order_detail, name="order-detail"),
+    path("orders/<uuid:pk>/cancel/", views_orders.order_cancel, name="order-cancel"),
     path(
         "orders/<uuid:pk>/transitions/<slug:name>/",
         views_orders.order_transition,

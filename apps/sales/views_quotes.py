@@ -28,6 +28,7 @@ from apps.core.transitions import TransitionError, available_transitions
 from apps.orders import selectors
 from apps.orders.api.views import QUOTE_TRANSITIONS
 from apps.orders.models import Quote, QuoteState, ReviewState, SalesOrder
+from apps.orders.models.rules import REVIEW_ROLES, own_quote_review_refusal
 from apps.orders.services import quotes as quote_services
 
 PAGE_SIZE = 25
@@ -44,6 +45,10 @@ QUOTE_ACTIONS = {
     "revise": ("Revise", "outline-secondary", "arrow-counterclockwise"),
     "cancel": ("Cancel quote", "outline-danger", "x-circle"),
 }
+
+
+def has_role(user, role: str) -> bool:
+    return is_internal(user) and user.has_role(role)
 
 
 def require_staff(user) -> None:
@@ -211,7 +216,15 @@ def _quote_context(
         # review.quote is this quote: available_transitions checks quote_in_review.
         review.quote = quote
         decisions = [d for d in available_transitions(review, user) if d in REVIEW_DECISIONS]
-        reviews.append({"review": review, "decisions": decisions})
+        # A reviewer whose own quote this is sees the buttons disabled, with the reason.
+        refusal = ""
+        if not decisions and review.state == ReviewState.REQUESTED and review.quote_in_review():
+            refusal = (
+                own_quote_review_refusal(review, user)
+                if has_role(user, REVIEW_ROLES[review.department])
+                else ""
+            )
+        reviews.append({"review": review, "decisions": decisions, "refusal": refusal})
     order = None
     if quote.state == QuoteState.CONVERTED:
         order = selectors.orders_visible_to(user).filter(quote=quote).only("pk", "number").first()

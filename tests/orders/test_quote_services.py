@@ -437,3 +437,51 @@ def test_grants_use_the_direct_foreign_key_tables(sent_quote, order):
     assert QuoteGroupObjectPermission.objects.filter(content_object=sent_quote).exists()
     assert SalesOrderGroupObjectPermission.objects.filter(content_object=order).exists()
     assert not GroupObjectPermission.objects.filter(content_type__app_label="orders").exists()
+
+
+# -- nobody reviews their own quote --------------------------------------------
+
+
+def test_a_sales_manager_cannot_decide_the_pricing_review_of_her_own_quote(
+    make_quote, sales_manager, kestrel
+):
+    from apps.accounts.roles import Role
+    from tests.factories import UserFactory
+
+    other_manager = UserFactory(
+        username="other.manager", organization=kestrel, roles=[Role.SALES_MANAGER]
+    )
+    quote = make_quote(lines=[("skid", 1, {}, 40)], owner=sales_manager)  # beyond her 15 %
+    quote = svc.quote_submit(quote=quote, actor=sales_manager)
+    pricing = quote.reviews.get(department="pricing")
+    # The request goes to another holder of the role, not to her.
+    assert other_manager.notifications.filter(title__contains="Pricing review").exists()
+    assert not sales_manager.notifications.filter(title__contains="Pricing review").exists()
+    assert available_transitions(pricing, sales_manager) == []
+
+    with pytest.raises(TransitionForbidden) as err:
+        svc.quote_review_decide(review=pricing, actor=sales_manager, decision="approve")
+    assert err.value.message == (
+        f"You own or created {quote.number}: another sales manager must decide its pricing review."
+    )
+    pricing.refresh_from_db()
+    assert pricing.state == ReviewState.REQUESTED
+
+    svc.quote_review_decide(review=pricing, actor=other_manager, decision="approve")
+    quote.refresh_from_db()
+    assert quote.state == QuoteState.APPROVED
+
+
+def test_the_creator_of_a_quote_cannot_review_it_after_handing_it_over(
+    make_quote, sales_manager, sales_rep
+):
+    from apps.orders.models import Quote
+
+    quote = make_quote(lines=[("skid", 1, {}, 40)], owner=sales_manager)
+    Quote.objects.filter(pk=quote.pk).update(owner=sales_rep)
+    quote = svc.quote_submit(quote=Quote.objects.get(pk=quote.pk), actor=sales_rep)
+    pricing = quote.reviews.get(department="pricing")
+    with pytest.raises(TransitionForbidden, match="You own or created"):
+        svc.quote_review_decide(
+            review=pricing, actor=sales_manager, decision="reject", comment="no"
+        )

@@ -379,3 +379,23 @@ def test_timeline_shows_the_transition(client_for, make_quote, sales_rep):
     html = client_for(sales_rep).get(_detail(quote)).content.decode()
     timeline = html.split('id="quote-timeline"', 1)[1]
     assert "Go ahead" in timeline and timezone.localdate().strftime("%Y") in timeline
+
+
+def test_own_pricing_review_buttons_are_disabled_with_the_reason_and_a_post_is_403(
+    client_for, make_quote, sales_manager
+):
+    quote = make_quote(lines=[("skid", 1, {}, 40)], owner=sales_manager)
+    quote = quote_services.quote_submit(quote=quote, actor=sales_manager)
+    pricing = quote.reviews.get(department="pricing")
+    html = client_for(sales_manager).get(_detail(quote)).content.decode()
+    sentence = (
+        f"You own or created {quote.number}: another sales manager must decide its pricing review."
+    )
+    assert 'data-testid="review-refusal"' in html and sentence in html
+    assert "disabled" in html and _review(quote, pricing, "approve") not in html
+    response = client_for(sales_manager).post(
+        _review(quote, pricing, "approve"), {"version": pricing.version}
+    )
+    assert response.status_code == 403 and sentence in response.content.decode()
+    pricing.refresh_from_db()
+    assert pricing.state == "requested"

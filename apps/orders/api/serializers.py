@@ -389,6 +389,8 @@ ORDER_PUBLIC = [
     "total",
     "order_revision",
     "state",
+    "cancellation_reason",
+    "cancellation_charges",
     "version",
     "created_at",
     "updated_at",
@@ -536,3 +538,26 @@ class ChangeRequestAssessSerializer(serializers.Serializer):
     date_delta_days = serializers.IntegerField(required=False, min_value=-365, max_value=365)
     proposed_changes = serializers.ListField(child=serializers.DictField(), required=False)
     version = serializers.IntegerField(required=False, min_value=1)
+
+
+class OrderCancelSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=4000,
+        allow_blank=True,
+        default="",
+        help_text="Required once the order is in production; shown to the customer.",
+    )
+    charges = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        default=Decimal("0"),
+        help_text="Cancellation charges (in production only), at most the order total.",
+    )
+    version = serializers.IntegerField(
+        required=False, min_value=1, help_text="The order version you last read."
+    )
+
+
+class QuoteCopyInputSerializer(serializers.Serializer):
+    comment = serializers.CharField(max_length=4000, allow_blank=True, default="")

@@ -295,6 +295,33 @@ class OrderViewSet(
         fresh = self.get_queryset().get(pk=order.pk)
         return Response(self.get_serializer(fresh).data)
 
+    @extend_schema(
+        request=s.OrderCancelSerializer,
+        responses={
+            200: s.OrderSerializer,
+            400: OpenApiResponse(description="Missing reason or charges out of bounds"),
+            403: OpenApiResponse(description="Not a sales manager"),
+            404: OpenApiResponse(description="Not found"),
+            409: ConflictSerializer,
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancel with a reason and, once in production, cancellation charges."""
+        order = self.get_object()
+        data = s.OrderCancelSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        order_services.order_cancel(
+            order=order,
+            actor=request.user,
+            reason=v["reason"],
+            charges=v["charges"],
+            expected_version=v.get("version"),
+        )
+        fresh = self.get_queryset().get(pk=order.pk)
+        return Response(self.get_serializer(fresh).data)
+
 
 class ChangeRequestFilter(django_filters.FilterSet):
     state = django_filters.MultipleChoiceFilter(choices=ChangeState.choices)

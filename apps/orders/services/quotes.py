@@ -19,7 +19,7 @@ from apps.core.concurrency import lock_for_update, refuse_unknown_fields, save_v
 from apps.core.models import ActivityKind, Audience, next_number
 from apps.core.permissions import grant_org_access
 from apps.core.services import activity_record, email_send_after_commit, notify
-from apps.core.transitions import TransitionNotAllowed, run_transition
+from apps.core.transitions import TransitionForbidden, TransitionNotAllowed, run_transition
 from apps.orders.models import (
     QUOTE_EDITABLE_STATES,
     Department,
@@ -30,7 +30,7 @@ from apps.orders.models import (
     QuoteState,
     ReviewState,
 )
-from apps.orders.models.rules import REVIEW_ROLES, SYSTEM, can_sell
+from apps.orders.models.rules import REVIEW_ROLES, SYSTEM, can_sell, own_quote_review_refusal
 from apps.orders.pricing import (
     PricingError,
     check_currency_has_price_list,
@@ -126,6 +126,7 @@ def quote_create(
         number=next_number("quote", "Q"),
         customer=customer,
         owner=actor,
+        created_by=actor,
         valid_until=valid_until,
         **fields,
     )
@@ -401,9 +402,13 @@ def _add_working_days(start: dt.date, days: int) -> dt.date:
     return day
 
 
-def _reviewers(department: str):
+def _reviewers(department: str, quote: Quote):
+    """Holders of the department's role, except whoever owns or created the quote."""
     User = get_user_model()
-    return User.objects.filter(groups__name=REVIEW_ROLES[department], is_active=True)
+    people = {quote.owner_id, quote.created_by_id} - {None}
+    return User.objects.filter(groups__name=REVIEW_ROLES[department], is_active=True).exclude(
+        pk__in=people
+    )
 
 
 @transaction.atomic
@@ -429,7 +434,7 @@ def quote_submit(
     )
     for dept in needed:
         notify(
-            recipients=_reviewers(dept),
+            recipients=_reviewers(dept, quote),
             title=f"{Department(dept).label} review requested for {quote.number}",
             body=f"{quote.customer.name}: due {due:%b %d}",
             url=reverse("sales:quote-detail", args=[quote.pk]),
@@ -454,6 +459,9 @@ def quote_review_decide(
         raise ValidationError({"decision": ["Choose approve, reject or request_changes."]})
     if decision != "approve" and not comment.strip():
         raise ValidationError({"comment": ["Say why, so sales knows what to change."]})
+    refusal = own_quote_review_refusal(review, actor)
+    if refusal:
+        raise TransitionForbidden(refusal)
 
     def stamp(locked: QuoteReview) -> None:
         locked.decided_by = actor
@@ -673,7 +681,7 @@ def quote_reviews_remind_overdue(*, now: dt.datetime | None = None) -> int:
             continue
         late = (today - review.due_date).days
         notify(
-            recipients=_reviewers(review.department),
+            recipients=_reviewers(review.department, review.quote),
             title=f"Overdue: {review.get_department_display()} review of {review.quote.number}",
             body=f"{review.quote.customer.name}: due {review.due_date:%b %d}, {late} day"
             f"{'s' if late != 1 else ''} late",
