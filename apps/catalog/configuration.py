@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from apps.catalog.models import ConfigurationRule, Option, Product, RuleKind
+from apps.core.limits import QUANTITY_MAX
 
 
 class ConfigurationError(Exception):
@@ -111,6 +112,8 @@ def configuration_validate(
             errors["quantity"].append(f"The minimum quantity is {product.min_quantity}.")
         if product.max_quantity and quantity > product.max_quantity:
             errors["quantity"].append(f"The maximum quantity is {product.max_quantity}.")
+        elif quantity > QUANTITY_MAX:
+            errors["quantity"].append(f"The maximum quantity on one line is {QUANTITY_MAX:,}.")
 
     if not errors:
         _check_rules(product, chosen, quantity, errors)

@@ -19,6 +19,7 @@ from apps.catalog.configuration import Configuration, ConfigurationError, config
 from apps.catalog.costing import CostingError
 from apps.catalog.models import Product
 from apps.core.errors import FieldErrors
+from apps.core.limits import MARGIN_LIMIT, MONEY_LIMIT
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal("100")
@@ -89,6 +90,13 @@ def price_line(
     total = _money(unit_price * quantity)
     margin = (
         _money((unit_price - unit_cost) / unit_price * HUNDRED) if unit_price else Decimal("-100")
+    )
+    _check_representable(
+        unit_list=unit_list,
+        unit_cost=unit_cost,
+        total=total,
+        margin=margin,
+        discount=discount_percent,
     )
     return LinePrice(unit_list, break_pct, discount_percent, unit_price, unit_cost, total, margin)
 
@@ -200,3 +208,21 @@ def reprice_line(
     if hasattr(line, "needs_engineering"):
         line.needs_engineering = config.needs_engineering
     return price
+
+
+def _check_representable(*, unit_list, unit_cost, total, margin, discount) -> None:
+    """Refuse a line whose numbers its columns cannot hold (an overflow would be a 500)."""
+    errors: dict[str, list[str]] = {}
+    if unit_list >= MONEY_LIMIT or unit_cost >= MONEY_LIMIT:
+        errors["configuration"] = ["This configuration's unit price is beyond what can be quoted."]
+    elif total >= MONEY_LIMIT:
+        errors["quantity"] = [
+            f"The line total would reach {MONEY_LIMIT:,.0f} or more: lower the quantity."
+        ]
+    elif abs(margin) >= MARGIN_LIMIT:
+        # A price a thousandth of the cost: the margin (−99,999 % and below)
+        # has no meaning and no column to go in.
+        field = "discount_percent" if discount else "configuration"
+        errors[field] = ["This price is so far below the cost that its margin cannot be recorded."]
+    if errors:
+        raise PricingError(errors)

@@ -29,6 +29,7 @@ from apps.orders.models.order import (
 )
 from apps.orders.models.change import (
     CHANGE_OPEN_STATES,
+    ChangeDecider,
     ChangeOrigin,
     ChangeRequest,
     ChangeRequestGroupObjectPermission,
@@ -47,6 +48,7 @@ __all__ = [
     "QUOTE_CUSTOMER_STATES",
     "QUOTE_EDITABLE_STATES",
     "QUOTE_OPEN_STATES",
+    "ChangeDecider",
     "ChangeOrigin",
     "ChangeRequest",
     "ChangeRequestGroupObjectPermission",

@@ -10,12 +10,14 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.models import Address, Organization, OrganizationKind
 from apps.catalog.models import FulfillmentMode, Product
 from apps.core.concurrency import lock_for_update, refuse_unknown_fields, save_versioned
+from apps.core.limits import MONEY_LIMIT
 from apps.core.models import ActivityKind, Audience, next_number
 from apps.core.permissions import grant_org_access
 from apps.core.services import activity_record, email_send_after_commit, notify
@@ -175,6 +177,16 @@ def _build_line(line: QuoteLine, *, configuration, quantity, discount_percent) -
         configuration=configuration or {},
         discount_percent=discount_percent,
     )
+    _check_quote_total(line)
+
+
+def _check_quote_total(line: QuoteLine) -> None:
+    # The document total goes into a money column too (the order's, once converted).
+    others = line.quote.lines.exclude(pk=line.pk).aggregate(total=Sum("line_total"))["total"]
+    if (others or 0) + line.line_total >= MONEY_LIMIT:
+        raise ValidationError(
+            {"quantity": [f"The quote total would reach {MONEY_LIMIT:,.0f} or more."]}
+        )
 
 
 @transaction.atomic
