@@ -41,7 +41,9 @@ def quote_list(user) -> QuerySet[Quote]:
 def quote_detail_qs(user) -> QuerySet[Quote]:
     qs = (
         quotes_visible_to(user)
-        .select_related("customer", "owner", "contact", "shipping_address", "billing_address")
+        .select_related(
+            "customer", "owner", "contact", "shipping_address", "billing_address", "copied_from"
+        )
         .prefetch_related(Prefetch("lines", queryset=QuoteLine.objects.select_related("product")))
     )
     if is_internal(user):

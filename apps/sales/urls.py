@@ -17,6 +17,7 @@ urlpatterns = [
     ),
     path("quotes/", views_quotes.quote_list, name="quote-list"),
     path("quotes/<uuid:pk>/", views_quotes.quote_detail, name="quote-detail"),
+    path("quotes/<uuid:pk>/copy/", views_quotes.quote_copy, name="quote-copy"),
     path(
         "quotes/<uuid:pk>/transitions/<slug:name>/",
         views_quotes.quote_transition,

@@ -240,8 +240,16 @@ def _quote_context(
         "notice": notice,
         "order": order,
         "review_open": quote.state == QuoteState.IN_REVIEW,
+        "copy": _copy_button(quote, user),
         "review_requested": ReviewState.REQUESTED,
     }
+
+
+def _copy_button(quote: Quote, user) -> dict | None:
+    """ "Copy as new quote" for expired and declined quotes; disabled, with why, for non-sales."""
+    if quote.state not in quote_services.COPYABLE_STATES:
+        return None
+    return {"refusal": quote_services.quote_copy_refusal(quote, user)}
 
 
 @login_required
@@ -332,3 +340,25 @@ def quote_review_transition(request: HttpRequest, pk, review_pk, name: str) -> H
         messages.success(request, notice)
         return redirect("sales:quote-detail", pk=quote.pk)
     return _quote_answer(request, pk, notice=notice)
+
+
+@require_POST
+@login_required
+def quote_copy(request: HttpRequest, pk) -> HttpResponse:
+    """Copy an expired or declined quote as a new draft and open it."""
+    user = request.user
+    require_staff(user)
+    quote = selectors.quote_get_for_user(user, pk)
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        return _quote_answer(request, pk, status=400, error="The comment is invalid.")
+    try:
+        copy = quote_services.quote_copy(
+            quote=quote, actor=user, comment=form.cleaned_data["comment"].strip()
+        )
+    except (TransitionError, ValidationError, PermissionDenied) as exc:
+        message, status, allowed = service_error(exc)
+        return _quote_answer(request, pk, status=status, error=message, error_allowed=allowed)
+    url = reverse("sales:quote-detail", args=[copy.pk])
+    messages.success(request, f"{quote.number} copied as new quote {copy.number}.")
+    return hx_redirect(url) if request.htmx else redirect(url)

@@ -510,3 +510,16 @@ def test_change_request_decisions_and_comment_audience_through_the_api(
         url("change-requests", cr["id"], "transitions", "apply"), {"version": 1}, format="json"
     )
     assert res.status_code == 409
+
+
+def test_copy_as_new_quote_through_the_api(api, sent_quote, sales_rep, acme_contact):
+    declined = q.quote_decline(quote=sent_quote, actor=acme_contact)
+    res = api(acme_contact).post(url("quotes", declined.pk, "copy"), {}, format="json")
+    assert res.status_code == 403
+    res = api(sales_rep).post(url("quotes", declined.pk, "copy"), {}, format="json")
+    assert res.status_code == 201
+    body = res.json()
+    assert body["state"] == "draft" and body["copied_from"] == str(declined.pk)
+    assert body["lines"][0]["unit_price"] == "20000.00"
+    res = api(sales_rep).post(url("quotes", body["id"], "copy"), {}, format="json")
+    assert res.status_code == 409

@@ -246,6 +246,7 @@ class QuoteSerializer(StatefulSerializer):
             "owner",
             "critical_path",
             "internal_notes",
+            "copied_from",
             "lines",
             "reviews",
             "available_transitions",

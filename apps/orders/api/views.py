@@ -206,6 +206,26 @@ class QuoteViewSet(
         )
         return self._detail(quote)
 
+    @extend_schema(
+        request=TransitionInputSerializer,
+        responses={
+            201: s.QuoteSerializer,
+            403: OpenApiResponse(description="Only sales copy quotes"),
+            404: OpenApiResponse(description="Not found"),
+            409: ConflictSerializer,
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def copy(self, request, pk=None):
+        """Copy an expired or declined quote as a new draft with today's prices and dates."""
+        quote = self.get_object()
+        data = TransitionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        new = quote_services.quote_copy(
+            quote=quote, actor=request.user, comment=data.validated_data["comment"]
+        )
+        return self._detail(new, status.HTTP_201_CREATED)
+
     @extend_schema(responses=s.QuoteRevisionSerializer(many=True))
     @action(detail=True, methods=["get"])
     def revisions(self, request, pk=None):

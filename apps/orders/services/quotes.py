@@ -654,6 +654,91 @@ def quote_revise(
     )
 
 
+COPYABLE_STATES = frozenset({QuoteState.EXPIRED, QuoteState.DECLINED})
+
+
+def quote_copy_refusal(quote: Quote, actor) -> str:
+    """Why `actor` may not copy `quote` as a new quote now ("" when they may)."""
+    if not can_sell(quote, actor):
+        return "Only sales may copy a quote as a new quote."
+    if quote.state not in COPYABLE_STATES:
+        return (
+            f"Only expired or declined quotes are copied as new quotes; {quote.number} is "
+            f"{quote.get_state_display().lower()}."
+        )
+    return ""
+
+
+@transaction.atomic
+def quote_copy(*, quote: Quote, actor, comment: str = "") -> Quote:
+    """Quote an expired or declined quote again: a new draft for the same customer with
+    the same lines and configurations, priced from today's price list and re-promised."""
+    source = Quote.objects.select_related("customer", "contact").get(pk=quote.pk)
+    refusal = quote_copy_refusal(source, actor)
+    if refusal:
+        if not can_sell(source, actor):
+            raise TransitionForbidden(refusal)
+        raise TransitionNotAllowed(refusal)
+    today = timezone.localdate()
+    lines = list(source.lines.select_related("product").order_by("position"))
+    gone = [f"line {ln.position} ({ln.product.name})" for ln in lines if not ln.product.is_active]
+    if gone:
+        raise ValidationError(
+            {"lines": [f"No longer sold, so it cannot be quoted again: {', '.join(gone)}."]}
+        )
+    contact = source.contact
+    if contact is not None and (
+        contact.organization is None or contact.organization.pk != source.customer_id
+    ):
+        contact = None
+    future = (
+        source.requested_date if source.requested_date and source.requested_date > today else None
+    )
+    copy = quote_create(
+        actor=actor,
+        customer=source.customer,
+        title=source.title,
+        contact=contact,
+        currency=source.currency,
+        requested_date=future,
+        shipping_address=source.shipping_address,
+        billing_address=source.billing_address,
+        terms=source.terms,
+        customer_reference=source.customer_reference,
+        internal_notes=source.internal_notes,
+    )
+    Quote.objects.filter(pk=copy.pk).update(copied_from=source)
+    copy.copied_from = source
+    for line in lines:
+        quote_line_add(
+            quote=copy,
+            actor=actor,
+            product=line.product,
+            quantity=line.quantity,
+            configuration=line.configuration,
+            discount_percent=line.discount_percent,
+            requested_date=line.requested_date
+            if line.requested_date and line.requested_date > today
+            else None,
+            scope_statement=line.scope_statement,
+            custom_spec=line.custom_spec,
+        )
+    activity_record(
+        target=copy,
+        actor=actor,
+        verb="copied_from",
+        text=f"Copied from {source.number} ({source.get_state_display().lower()}) with "
+        "today's prices and dates" + (f": {comment}" if comment else ""),
+    )
+    activity_record(
+        target=source,
+        actor=actor,
+        verb="copied_as",
+        text=f"Copied as new quote {copy.number}",
+    )
+    return Quote.objects.get(pk=copy.pk)
+
+
 @transaction.atomic
 def quote_cancel(
     *, quote: Quote, actor, comment: str = "", expected_version: int | None = None
