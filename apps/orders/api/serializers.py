@@ -249,6 +249,7 @@ class QuoteSerializer(StatefulSerializer):
             "owner",
             "critical_path",
             "internal_notes",
+            "copied_from",
             "lines",
             "reviews",
             "available_transitions",
@@ -420,6 +421,8 @@ ORDER_PUBLIC = [
     "total",
     "order_revision",
     "state",
+    "cancellation_reason",
+    "cancellation_charges",
     "version",
     "created_at",
     "updated_at",
@@ -599,3 +602,17 @@ fields_for_some_callers(OrderSerializer, OrderCustomerSerializer)
 fields_for_some_callers(OrderLineSerializer, OrderLineCustomerSerializer)
 fields_for_some_callers(DateChangeSerializer, DateChangeCustomerSerializer)
 fields_for_some_callers(ChangeRequestSerializer, ChangeRequestCustomerSerializer)
+
+
+class OrderCancelSerializer(serializers.Serializer):
+    reason = text_field(
+        4000,
+        default="",
+        help_text="Required once the order is in production; shown to the customer.",
+    )
+    charges = money_field(
+        min_value=Decimal("0"),
+        default=Decimal("0"),
+        help_text="Cancellation charges (in production only), at most the order total.",
+    )
+    version = version_field(help_text="The order version you last read; 409 if it changed.")
