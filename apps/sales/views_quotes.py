@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from apps.accounts.models import Organization, OrganizationKind
 from apps.core.concurrency import StaleObjectError
 from apps.core.htmx import hx_redirect, render_page
+from apps.core.limits import COMMENT_MAX_LENGTH, VERSION_MAX
 from apps.core.permissions import is_internal
 from apps.core.transitions import TransitionError, available_transitions
 from apps.orders import selectors
@@ -57,8 +58,8 @@ def require_staff(user) -> None:
 
 
 class TransitionForm(forms.Form):
-    comment = forms.CharField(required=False, max_length=4000)
-    version = forms.IntegerField(required=False, min_value=1)
+    comment = forms.CharField(required=False, max_length=COMMENT_MAX_LENGTH)
+    version = forms.IntegerField(required=False, min_value=1, max_value=VERSION_MAX)
 
 
 def service_error(exc: Exception) -> tuple[str, int, list[str]]:
