@@ -135,7 +135,9 @@ def _visible(prefix: str, external_names: dict[str, tuple[str, ...]]):
 
 VISIBLE_QUOTES = _visible("quote_", {c: (f"quote_{c}_sent", f"quote_{c}_won") for c in CUSTOMERS})
 VISIBLE_ORDERS = _visible("order_", {c: (f"order_{c}",) for c in CUSTOMERS})
-VISIBLE_CRS = _visible("cr_", {c: (f"cr_{c}_customer", f"cr_{c}_proposed") for c in CUSTOMERS})
+VISIBLE_CRS = _visible(
+    "cr_", {c: (f"cr_{c}_customer", f"cr_{c}_proposed", f"cr_{c}_minor") for c in CUSTOMERS}
+)
 
 
 def _orgs(world, audience) -> set:
@@ -638,10 +640,17 @@ ROUTES: dict[str, list[Case]] = {
             kwargs=lambda w: {"pk": w.cr_acme_customer.pk, "name": "start_assessment"},
             method="post",
         ),
+        # A proposal that changes the price is the customer's to decide, and only theirs.
         Case(
-            "approve proposed to acme",
-            expect(anon=401, **_others(403, sales_manager=200), acme=200, external=404),
+            "approve price change proposed to acme",
+            expect(anon=401, staff=403, acme=200, external=404),
             kwargs=lambda w: {"pk": w.cr_acme_proposed.pk, "name": "approve"},
+            method="post",
+        ),
+        Case(
+            "approve minor change proposed to acme",
+            expect(anon=401, **_others(403, sales_manager=200), acme=403, external=404),
+            kwargs=lambda w: {"pk": w.cr_acme_minor.pk, "name": "approve"},
             method="post",
         ),
     ],

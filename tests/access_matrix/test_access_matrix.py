@@ -10,8 +10,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.access_matrix.harness import mail_leaks, run_case, url_names, write_table
+from tests.access_matrix.harness import (
+    SEEN_BY_STAFF,
+    mail_leaks,
+    run_case,
+    url_names,
+    write_table,
+)
 from tests.access_matrix.registry import ADMIN_ROUTES, ROUTES
+from tests.access_matrix.world import CANARY_GROUPS
 
 RESULTS: dict[str, dict[str, str]] = {}
 
@@ -40,6 +47,16 @@ def test_access(world, name, case):
 def test_the_datasets_own_emails_leak_nothing(world):
     assert world.setup_mail, "the dataset's workflow sends e-mails to customers"
     assert not mail_leaks(world, world.setup_mail)
+
+
+def test_every_canary_reaches_staff_somewhere():
+    """A canary that no staff page or API answer shows is planted where nobody looks."""
+    unseen = [
+        group
+        for group, spellings in CANARY_GROUPS.items()
+        if not SEEN_BY_STAFF.intersection(spellings)
+    ]
+    assert not unseen, f"never shown to staff: {unseen}"
 
 
 def test_write_the_matrix_table():

@@ -75,27 +75,22 @@ OPTION_COST = Decimal("1729.17")
 CR_COST_DELTA = Decimal("27182.81")
 LIST_PRICE = Decimal("86753.09")
 MARGIN = "63.88"  # (86753.09 - 31337.77) / 86753.09
-CANARIES = (
-    "CANARY-QUOTE-NOTE",
-    "CANARY-ORDER-NOTE",
-    "CANARY-ORG-NOTE",
-    "CANARY-REVIEW-COMMENT",
-    "CANARY-REVIEW-REJECT",
-    "CANARY-INTERNAL-COMMENT",
-    "CANARY-INTERNAL-ACTIVITY",
-    "CANARY-SLIP-REASON",
-    "CANARY-CR-ENGINEERING",
-    "CANARY-CR-MANUFACTURING",
-    "CANARY-INTERNAL-CR",
-    "31337.77",
-    "31,337.77",
-    "31337,77",
-    "1729.17",
-    "1,729.17",
-    "27182.81",
-    "27,182.81",
-    MARGIN,
-)
+CANARY_GROUPS: dict[str, tuple[str, ...]] = {
+    "quote internal notes": ("CANARY-QUOTE-NOTE",),
+    "order internal notes": ("CANARY-ORDER-NOTE",),
+    "organization internal notes": ("CANARY-ORG-NOTE",),
+    "review comments": ("CANARY-REVIEW-COMMENT",),
+    "staff transition comments": ("CANARY-INTERNAL-COMMENT",),
+    "internal timeline entries": ("CANARY-INTERNAL-ACTIVITY",),
+    "slip reasons": ("CANARY-SLIP-REASON",),
+    "change-request assessments": ("CANARY-CR-ENGINEERING", "CANARY-CR-MANUFACTURING"),
+    "internal change requests": ("CANARY-INTERNAL-CR",),
+    "unit costs": ("31337.77", "31,337.77", "31337,77"),
+    "option costs": ("1729.17", "1,729.17"),
+    "change-request cost deltas": ("27182.81", "27,182.81"),
+    "margins": (MARGIN,),
+}
+CANARIES = tuple(c for group in CANARY_GROUPS.values() for c in group)
 
 
 @dataclass
@@ -206,11 +201,18 @@ def build_world() -> World:
     rep, manager = users[Role.SALES_REP], users[Role.SALES_MANAGER]
 
     # -- catalog: the skid carries the planted cost, bought from Delta --------
-    assy = WorkCenterFactory(code="ASSY", name="Assembly", daily_capacity_hours=Decimal("16"))
-    motor = PartFactory(number="MTR-55", name="Motor 5.5 kW", unit_cost=Decimal("900"))
+    # Rates at zero, so the rolled-up unit cost of either product is exactly UNIT_COST:
+    # the skid's through Delta's motor price, the dosing system's through its base cost.
+    assy = WorkCenterFactory(
+        code="ASSY",
+        name="Assembly",
+        daily_capacity_hours=Decimal("16"),
+        hourly_rate=Decimal("0"),
+    )
+    motor = PartFactory(number="MTR-55", name="Motor 5.5 kW", unit_cost=UNIT_COST)
     stock(motor, 50)
     SupplierPartFactory(
-        supplier=world.orgs["delta"], part=motor, lead_time_days=14, price=Decimal("900")
+        supplier=world.orgs["delta"], part=motor, lead_time_days=14, price=UNIT_COST
     )
     skid = ProductFactory(
         sku="SKID",
@@ -353,6 +355,29 @@ def build_world() -> World:
         )
         proposed = change_services.change_request_transition(
             change_request=proposed, name="propose", actor=rep
+        )
+        # Changes neither price nor dates: a sales manager decides, the customer only sees it.
+        minor = change_services.change_request_create(
+            actor=rep, order=order, title=f"{tag}-MINOR-CR", description="Other label text."
+        )
+        minor = change_services.change_request_transition(
+            change_request=minor, name="start_assessment", actor=users[Role.ENGINEER]
+        )
+        minor = change_services.change_request_assess(
+            change_request=minor,
+            actor=users[Role.ENGINEER],
+            expected_version=None,
+            engineering_assessment=f"CANARY-CR-ENGINEERING {tag} minor",
+            manufacturing_assessment=f"CANARY-CR-MANUFACTURING {tag} minor",
+        )
+        minor = change_services.change_request_transition(
+            change_request=minor, name="propose", actor=rep
+        )
+        world.add(
+            f"cr_{aud}_minor",
+            minor,
+            seen_by=(aud,),
+            markers=(minor.number, minor.pk, minor.title),
         )
         world.add(
             f"cr_{aud}_proposed",
