@@ -59,7 +59,6 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "import_export",
@@ -140,6 +139,12 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": env.str("SQLITE_PATH", default=str(BASE_DIR / "db.sqlite3")),
+            # Two people saving at once: a deferred transaction that reads and then
+            # writes fails at once with "database is locked" (SQLite cannot upgrade
+            # the read lock while another writer holds one). BEGIN IMMEDIATE takes
+            # the write lock first, so the second waits (up to `timeout` seconds)
+            # and then meets the version check, a 409 as on PostgreSQL.
+            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
         }
     }
 
@@ -165,6 +170,9 @@ LOGIN_REDIRECT_URL = "core:dashboard"
 LOGOUT_REDIRECT_URL = "accounts:login"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
 INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=7)
+API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=30)
+if API_TOKEN_TTL_DAYS < 1:
+    raise ImproperlyConfigured("API_TOKEN_TTL_DAYS must be at least 1.")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
@@ -255,10 +263,16 @@ REST_FRAMEWORK = {
     # Token first: an anonymous API call answers 401 with `WWW-Authenticate: Token`
     # (DRF takes the challenge from the first class; session auth has none, so 403).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "apps.accounts.backends.TokenAuthentication",
+        "apps.accounts.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON with a nesting limit (a deeply nested body is a 400, not a RecursionError).
+    "DEFAULT_PARSER_CLASSES": [
+        "apps.core.api.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "apps.core.api.Pagination",
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": [
@@ -284,6 +298,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.core.api.role_dependent_fields_optional",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "OrganizationKindEnum": "apps.accounts.models.OrganizationKind",
         "AddressKindEnum": "apps.accounts.models.AddressKind",

@@ -64,9 +64,9 @@ def _prepare(size: str) -> dict:
     from django.contrib.sessions.backends.db import SessionStore
     from django.core.management import call_command
     from django.db import connection
-    from rest_framework.authtoken.models import Token
 
     from apps.accounts.models import User
+    from apps.accounts.services import api_token_issue
     from apps.orders.models import QUOTE_CUSTOMER_STATES, Quote, SalesOrder
 
     started = time.monotonic()
@@ -85,7 +85,7 @@ def _prepare(size: str) -> dict:
         return store.session_key
 
     def token(username: str) -> str:
-        return Token.objects.get_or_create(user=User.objects.get(username=username))[0].key
+        return api_token_issue(user=User.objects.get(username=username), name="bench")[1]
 
     contact = User.objects.get(username="contact.c00000")
     big = contact.organization

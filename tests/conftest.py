@@ -144,14 +144,14 @@ def client_for(client):
 
 @pytest.fixture
 def token_api():
-    """token_api(user) -> an API client sending the user's token, as an integration does."""
-    from rest_framework.authtoken.models import Token
+    """token_api(user) -> an API client sending a working key of the user."""
     from rest_framework.test import APIClient
+
+    from tests.factories import api_token_key
 
     def _client(user):
         client = APIClient()
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_key(user)}")
         return client
 
     return _client

@@ -10,7 +10,6 @@ user, and roles and permissions come in one query (User.role_names).
 from __future__ import annotations
 
 from django.contrib.auth.backends import ModelBackend
-from rest_framework import authentication, exceptions
 
 from apps.accounts.models import User
 
@@ -33,17 +32,3 @@ class TandemBackend(ModelBackend):
 
     def get_group_permissions(self, user_obj, obj=None) -> set[str]:
         return self.get_all_permissions(user_obj, obj)
-
-
-class TokenAuthentication(authentication.TokenAuthentication):
-    """DRF's token authentication, loading the organization with the token and user."""
-
-    def authenticate_credentials(self, key):
-        model = self.get_model()
-        try:
-            token = model.objects.select_related("user__membership__organization").get(key=key)
-        except model.DoesNotExist:
-            raise exceptions.AuthenticationFailed("Invalid token.") from None
-        if not token.user.is_active:
-            raise exceptions.AuthenticationFailed("User inactive or deleted.")
-        return (token.user, token)

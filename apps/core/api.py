@@ -17,6 +17,7 @@ from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
@@ -37,6 +38,72 @@ class StableOrderingFilter(OrderingFilter):
 
     def get_ordering(self, request, queryset, view):
         return stable_ordering(super().get_ordering(request, queryset, view) or [])
+
+
+# No request of ours nests deeper than a few levels (a configuration is an
+# object of lists); 32 leaves room and stops a body of ten thousand "[" long
+# before the decoder recurses into a RecursionError (a 500).
+MAX_JSON_DEPTH = 32
+
+
+def json_depth_exceeds(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """True when `value` (parsed JSON) nests containers deeper than `limit`."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+class BoundedJSONParser(JSONParser):
+    """DRF's JSON parser with a nesting limit: too deep a body is a 400, not a 500."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError(
+                f"JSON parse error - nested deeper than {MAX_JSON_DEPTH} levels."
+            ) from None
+        if json_depth_exceeds(data):
+            raise exceptions.ParseError(
+                f"JSON parse error - nested deeper than {MAX_JSON_DEPTH} levels."
+            )
+        return data
+
+
+# Serializer component name -> fields only some callers receive (internal staff
+# see costs, margins and notes; customers and suppliers never do).
+_ROLE_DEPENDENT_FIELDS: dict[str, set[str]] = {}
+
+
+def fields_for_some_callers(full: type, reduced: type) -> None:
+    """Document `full` with the fields it has over `reduced` as optional.
+
+    The schema shows the internal serializer; a customer's answer leaves those
+    fields out, and must still match it.
+    """
+    name = full.__name__.removesuffix("Serializer")
+    extra = set(full.Meta.fields) - set(reduced.Meta.fields)
+    _ROLE_DEPENDENT_FIELDS.setdefault(name, set()).update(extra)
+
+
+def role_dependent_fields_optional(result, generator, request, public):
+    """drf-spectacular postprocessing hook for `fields_for_some_callers`."""
+    schemas = result.get("components", {}).get("schemas", {})
+    for name, fields in _ROLE_DEPENDENT_FIELDS.items():
+        component = schemas.get(name)
+        if component and "required" in component:
+            component["required"] = [f for f in component["required"] if f not in fields]
+    return result
 
 
 class TransitionConflict(exceptions.APIException):

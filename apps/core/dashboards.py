@@ -14,18 +14,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from django.apps import apps
-from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth import get_user_model
-from django.db.models import Count, Model, prefetch_related_objects
+from django.db.models import Model, prefetch_related_objects
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 
-from apps.accounts.roles import INTERNAL_ROLES, Role
 from apps.core.models import Activity
 from apps.core.permissions import is_internal
+from apps.core.roles import Role
 from apps.core.selectors import notifications_for
 
 
@@ -53,7 +50,7 @@ class Panel:
 
 
 PanelProvider = Callable[..., "Panel | None"]
-TargetUrl = Callable[[Model], "str | None"]
+TargetUrl = Callable[[Model, Any], "str | None"]
 _PROVIDERS: list[PanelProvider] = []
 _TARGET_URLS: dict[str, list[TargetUrl]] = {}
 
@@ -65,17 +62,18 @@ def register_panel(provider: PanelProvider) -> PanelProvider:
 
 
 def register_target_url(model_label: str, resolver: TargetUrl) -> None:
-    """`resolver(obj)` returns the page of `obj` or None when it is not its app's."""
+    """`resolver(obj, user)` returns the page of `obj` for `user`, or None when it is
+    not its app's or the user may not open it (no link beats a link to a 404)."""
     resolvers = _TARGET_URLS.setdefault(model_label.lower(), [])
     if resolver not in resolvers:
         resolvers.append(resolver)
 
 
-def target_url(obj: Model | None) -> str:
+def target_url(obj: Model | None, user) -> str:
     if obj is None:
         return ""
     for resolver in _TARGET_URLS.get(obj._meta.label_lower, []):
-        url = resolver(obj)
+        url = resolver(obj, user)
         if url:
             return url
     get_url = getattr(obj, "get_absolute_url", None)
@@ -123,7 +121,7 @@ def recent_activity_panel(user) -> Panel | None:
         rows.append(
             PanelRow(
                 label=f"{who} · {what}" + (f" · {target}" if target is not None else ""),
-                url=target_url(target),
+                url=target_url(target, user),
                 detail=entry.text[:120],
                 state=entry.to_state,
                 when=entry.created_at,
@@ -140,74 +138,14 @@ def recent_activity_panel(user) -> Panel | None:
     )
 
 
-def _url_or_blank(name: str) -> str:
+def url_or_blank(name: str) -> str:
     try:
         return reverse(name)
     except NoReverseMatch:
         return ""
 
 
-def _admin_changelist(model: type[Model]) -> str:
+def admin_changelist_url(model: type[Model]) -> str:
     if not admin.site.is_registered(model):
         return ""
-    return _url_or_blank(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
-
-
-@register_panel
-def ops_overview_panel(user) -> Panel | None:
-    if not (is_internal(user) and (user.has_role(Role.OPS_ADMIN) or user.is_superuser)):
-        return None
-    # Looked up through the app registry: `core` sits below `accounts`.
-    organization = apps.get_model("accounts", "Organization")
-    invitation = apps.get_model("accounts", "Invitation")
-    by_kind = dict(
-        organization.objects.filter(is_active=True)
-        .values_list("kind")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    users = get_user_model().objects.filter(is_active=True)
-    internal_users = users.filter(groups__name__in=INTERNAL_ROLES).distinct().count()
-    oldest = timezone.now() - timezone.timedelta(days=settings.INVITATION_MAX_AGE_DAYS)
-    pending = invitation.objects.filter(
-        accepted_at__isnull=True, revoked_at__isnull=True, created_at__gt=oldest
-    ).count()
-    rows = [
-        PanelRow(
-            label="Customers",
-            value=str(by_kind.get("customer", 0)),
-            url=_url_or_blank("sales:customer-list"),
-        ),
-        PanelRow(
-            label="Suppliers",
-            value=str(by_kind.get("supplier", 0)),
-            url=_url_or_blank("suppliers:supplier-list"),
-        ),
-        PanelRow(
-            label="Internal organizations",
-            value=str(by_kind.get("internal", 0)),
-            url=_admin_changelist(organization),
-        ),
-        PanelRow(
-            label="Active users",
-            value=str(users.count()),
-            detail=f"{internal_users} internal",
-            url=_admin_changelist(get_user_model()),
-        ),
-        PanelRow(
-            label="Pending invitations",
-            value=str(pending),
-            url=_admin_changelist(invitation),
-        ),
-    ]
-    admin_url = reverse("admin:index")
-    return Panel(
-        key="overview",
-        title="Overview",
-        icon="bar-chart",
-        count=sum(by_kind.values()),
-        rows=rows,
-        more_url=admin_url,
-        more_label="Open the admin",
-        order=5,
-    )
+    return url_or_blank(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")

@@ -13,7 +13,7 @@ from apps.core.models import Activity, ActivityKind, Audience, Notification
 from apps.core.selectors import unread_count_forget
 
 if TYPE_CHECKING:
-    from apps.accounts.models import User
+    from apps.core.types import UserLike as User
 
 
 def activity_record(

@@ -61,12 +61,13 @@ def order_transition(*, obj, name, actor, comment, expected_version):
     )
 
 
-def change_transition(*, obj, name, actor, comment, expected_version):
+def change_transition(*, obj, name, actor, comment, expected_version, comment_audience="internal"):
     return change_services.change_request_transition(
         change_request=obj,
         name=name,
         actor=actor,
         comment=comment,
+        comment_audience=comment_audience,
         expected_version=expected_version,
     )
 
@@ -175,7 +176,12 @@ class QuoteViewSet(
     @extend_schema(
         methods=["PATCH"], request=s.QuoteLineWriteSerializer, responses=s.QuoteSerializer
     )
-    @extend_schema(methods=["DELETE"], request=None, responses=s.QuoteSerializer)
+    @extend_schema(
+        methods=["DELETE"],
+        request=None,
+        parameters=[s.VersionQuerySerializer],
+        responses=s.QuoteSerializer,
+    )
     @action(detail=True, methods=["patch", "delete"], url_path=r"lines/(?P<line_id>[0-9a-f-]{36})")
     def line(self, request, pk=None, line_id=None):
         quote = self.get_object()
@@ -183,11 +189,12 @@ class QuoteViewSet(
         if line is None:
             raise NotFound("No such line on this quote.")
         if request.method == "DELETE":
-            version = request.query_params.get("version")
+            query = s.VersionQuerySerializer(data=request.query_params)
+            query.is_valid(raise_exception=True)
             quote_services.quote_line_delete(
                 line=line,
                 actor=request.user,
-                expected_version=int(version) if version and version.isdigit() else None,
+                expected_version=query.validated_data.get("version"),
             )
             return self._detail(quote)
         data = s.QuoteLineWriteSerializer(data=request.data, partial=True)
@@ -199,8 +206,28 @@ class QuoteViewSet(
         )
         return self._detail(quote)
 
+    @extend_schema(
+        request=TransitionInputSerializer,
+        responses={
+            201: s.QuoteSerializer,
+            403: OpenApiResponse(description="Only sales copy quotes"),
+            404: OpenApiResponse(description="Not found"),
+            409: ConflictSerializer,
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def copy(self, request, pk=None):
+        """Copy an expired or declined quote as a new draft with today's prices and dates."""
+        quote = self.get_object()
+        data = TransitionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        new = quote_services.quote_copy(
+            quote=quote, actor=request.user, comment=data.validated_data["comment"]
+        )
+        return self._detail(new, status.HTTP_201_CREATED)
+
     @extend_schema(responses=s.QuoteRevisionSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def revisions(self, request, pk=None):
         """Immutable snapshots of earlier revisions (staff only: they hold costs)."""
         quote = self.get_object()
@@ -295,6 +322,33 @@ class OrderViewSet(
         fresh = self.get_queryset().get(pk=order.pk)
         return Response(self.get_serializer(fresh).data)
 
+    @extend_schema(
+        request=s.OrderCancelSerializer,
+        responses={
+            200: s.OrderSerializer,
+            400: OpenApiResponse(description="Missing reason or charges out of bounds"),
+            403: OpenApiResponse(description="Not a sales manager"),
+            404: OpenApiResponse(description="Not found"),
+            409: ConflictSerializer,
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancel with a reason and, once in production, cancellation charges."""
+        order = self.get_object()
+        data = s.OrderCancelSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        order_services.order_cancel(
+            order=order,
+            actor=request.user,
+            reason=v["reason"],
+            charges=v["charges"],
+            expected_version=v.get("version"),
+        )
+        fresh = self.get_queryset().get(pk=order.pk)
+        return Response(self.get_serializer(fresh).data)
+
 
 class ChangeRequestFilter(django_filters.FilterSet):
     state = django_filters.MultipleChoiceFilter(choices=ChangeState.choices)
@@ -313,7 +367,16 @@ class ChangeRequestFilter(django_filters.FilterSet):
     partial_update=extend_schema(
         request=s.ChangeRequestAssessSerializer, responses=s.ChangeRequestSerializer
     ),
-    transitions=_conflict_docs(s.ChangeRequestSerializer),
+    transitions=extend_schema(
+        request=s.ChangeRequestTransitionSerializer,
+        responses={
+            200: s.ChangeRequestSerializer,
+            400: OpenApiResponse(description="Bad input"),
+            403: OpenApiResponse(description="Not allowed for you"),
+            404: OpenApiResponse(description="Not found"),
+            409: ConflictSerializer,
+        },
+    ),
 )
 class ChangeRequestViewSet(
     TransitionViewSetMixin,
@@ -331,6 +394,12 @@ class ChangeRequestViewSet(
 
     def get_queryset(self):
         return selectors.change_requests_visible_to(self.request.user)
+
+    def run_transition_service(self, **kwargs):
+        # The shared transition input plus who may read the comment.
+        data = s.ChangeRequestTransitionSerializer(data=self.request.data)
+        data.is_valid(raise_exception=True)
+        return change_transition(**kwargs, comment_audience=data.validated_data["comment_audience"])
 
     def get_serializer_class(self):
         if is_internal(self.request.user):

@@ -15,6 +15,7 @@ from apps.orders.models.quote import (  # noqa: I001 - quote before order before
 )
 from apps.orders.models.order import (
     ORDER_ACTIVE_STATES,
+    ORDER_CANCELLABLE_IN_PRODUCTION,
     ORDER_CANCELLABLE_STATES,
     ORDER_CLOSED_STATES,
     ORDER_OPEN_STATES,
@@ -28,6 +29,7 @@ from apps.orders.models.order import (
 )
 from apps.orders.models.change import (
     CHANGE_OPEN_STATES,
+    ChangeDecider,
     ChangeOrigin,
     ChangeRequest,
     ChangeRequestGroupObjectPermission,
@@ -38,6 +40,7 @@ from apps.orders.models.change import (
 __all__ = [
     "CHANGE_OPEN_STATES",
     "ORDER_ACTIVE_STATES",
+    "ORDER_CANCELLABLE_IN_PRODUCTION",
     "ORDER_CANCELLABLE_STATES",
     "ORDER_CLOSED_STATES",
     "ORDER_OPEN_STATES",
@@ -45,6 +48,7 @@ __all__ = [
     "QUOTE_CUSTOMER_STATES",
     "QUOTE_EDITABLE_STATES",
     "QUOTE_OPEN_STATES",
+    "ChangeDecider",
     "ChangeOrigin",
     "ChangeRequest",
     "ChangeRequestGroupObjectPermission",

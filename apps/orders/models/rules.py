@@ -62,7 +62,21 @@ def can_decide_for_customer(instance, user) -> bool:
 
 
 def can_review(review, user) -> bool:
-    return _internal_with(user, REVIEW_ROLES[review.department])
+    """A holder of the department's role who neither owns nor created the quote."""
+    return _internal_with(
+        user, REVIEW_ROLES[review.department]
+    ) and not review.quote.is_owned_or_created_by(user)
+
+
+def own_quote_review_refusal(review, user) -> str:
+    """Why `user` may not decide `review`, when the reason is that the quote is theirs."""
+    if not review.quote.is_owned_or_created_by(user):
+        return ""
+    role = Role(REVIEW_ROLES[review.department]).label.lower()
+    return (
+        f"You own or created {review.quote.number}: another {role} must decide its "
+        f"{review.get_department_display().lower()} review."
+    )
 
 
 def can_confirm_order(order, user) -> bool:
@@ -101,13 +115,36 @@ def can_assess_change(cr, user) -> bool:
     return _internal_with(user, Role.ENGINEER, Role.PLANNER, *SALES_ROLES)
 
 
+def margin_needs_manager(cr) -> bool:
+    from apps.orders.pricing import margin_floor
+
+    low = getattr(cr, "lowest_margin_percent", None)
+    return low is not None and low < margin_floor()
+
+
 def can_propose_change(cr, user) -> bool:
+    """Sales propose; a re-priced margin below the floor needs a sales manager."""
+    if cr is not None and margin_needs_manager(cr):
+        return _internal_with(user, Role.SALES_MANAGER)
     return _internal_with(user, *SALES_ROLES)
 
 
-def can_decide_change(cr, user) -> bool:
-    """A customer's own request is decided by the customer; any request by a sales manager."""
-    return _internal_with(user, Role.SALES_MANAGER) or _contact_of(user, cr.customer_id)
+def can_approve_change(cr, user) -> bool:
+    """The party fixed at proposal: the customer for price or agreed-date changes,
+    otherwise a sales manager. The customer never decides what was not proposed."""
+    from apps.orders.models.change import ChangeDecider
+
+    if cr.decider == ChangeDecider.CUSTOMER:
+        return cr.proposed_at is not None and _contact_of(user, cr.customer_id)
+    if cr.decider == ChangeDecider.SALES_MANAGER:
+        return _internal_with(user, Role.SALES_MANAGER)
+    return False
+
+
+def can_reject_change(cr, user) -> bool:
+    """The decider rejects; a sales manager may also withdraw a proposal the customer
+    has not answered (rejecting changes neither price nor dates)."""
+    return can_approve_change(cr, user) or _internal_with(user, Role.SALES_MANAGER)
 
 
 def can_apply_change(cr, user) -> bool:

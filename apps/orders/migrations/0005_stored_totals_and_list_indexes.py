@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0002_roles'),
-        ('orders', '0002_role_permissions'),
+        ('orders', '0004_quote_creator_copy_source_order_cancellation'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

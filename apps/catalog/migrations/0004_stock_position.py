@@ -22,7 +22,7 @@ def fill_positions(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0002_role_permissions'),
+        ('catalog', '0003_work_center_rate_price_list_currency'),
     ]
 
     operations = [
