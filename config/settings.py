@@ -298,6 +298,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.core.api.role_dependent_fields_optional",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "OrganizationKindEnum": "apps.accounts.models.OrganizationKind",
         "AddressKindEnum": "apps.accounts.models.AddressKind",

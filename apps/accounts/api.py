@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from apps.accounts import services
 from apps.accounts.models import Address, Organization, OrganizationKind, User
 from apps.accounts.selectors import organizations_visible_to
+from apps.core.api import fields_for_some_callers
 from apps.core.permissions import is_internal
 
 
@@ -130,6 +131,8 @@ class ExternalOrganizationSerializer(serializers.ModelSerializer):
     """What a customer or supplier contact sees of its own organization."""
 
     addresses = AddressSerializer(many=True, read_only=True)
+    # Blank when unknown: a URL field would document a `uri` that "" is not.
+    website = serializers.CharField(read_only=True)
 
     class Meta:
         model = Organization
@@ -143,6 +146,10 @@ class OrganizationSerializer(ExternalOrganizationSerializer):
     class Meta(ExternalOrganizationSerializer.Meta):
         fields = [*_ORGANIZATION_FIELDS, "credit_limit"]
         read_only_fields = fields
+
+
+# The schema documents the staff serializer; contacts get no credit limit.
+fields_for_some_callers(OrganizationSerializer, ExternalOrganizationSerializer)
 
 
 class OrganizationFilter(filters.FilterSet):
