@@ -10,6 +10,7 @@ from apps.catalog.models import Product
 from apps.core.api import fields_for_some_callers
 from apps.core.limits import (
     ADDRESS_MAX_LENGTH,
+    COMMENT_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
     MONEY_DECIMAL_PLACES,
     MONEY_MAX_DIGITS,
@@ -569,7 +570,9 @@ class ChangeRequestCreateSerializer(serializers.Serializer):
 
 
 class ChangeRequestTransitionSerializer(serializers.Serializer):
-    comment = serializers.CharField(required=False, allow_blank=True, max_length=4000, default="")
+    comment = serializers.CharField(
+        required=False, allow_blank=True, max_length=COMMENT_MAX_LENGTH, default=""
+    )
     comment_audience = serializers.ChoiceField(
         choices=[("internal", "Internal only"), ("customer", "Customer-visible")],
         required=False,
@@ -577,9 +580,7 @@ class ChangeRequestTransitionSerializer(serializers.Serializer):
         help_text="Staff comments are internal unless marked customer-visible "
         "(only on requests the customer sees). A customer's own comments are always visible.",
     )
-    version = serializers.IntegerField(
-        required=False, min_value=1, help_text="The version you last read; 409 if it changed."
-    )
+    version = version_field(help_text="The version you last read; 409 if it changed.")
 
 
 class ChangeRequestAssessSerializer(serializers.Serializer):
