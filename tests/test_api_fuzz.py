@@ -162,12 +162,11 @@ def fuzz_operation(operation, *, mode, ids, headers) -> None:
 
 @pytest.mark.parametrize("role", ["staff", "customer", "supplier"])
 def test_the_api_never_answers_5xx_and_always_matches_its_schema(role, fuzz_world, password):
-    user = fuzz_world[role]
-    headers = {"Authorization": f"Token {api_token(user, password)}"}
-    failures = []
-    operations = 0
+    headers = {"Authorization": f"Token {api_token(fuzz_world[role], password)}"}
+    # The schema is the same for everyone; staff may always read it.
+    staff = {"Authorization": f"Token {api_token(fuzz_world['staff'], password)}"}
     with wsgi_app_on_the_test_database() as app:
-        schema = schemathesis.openapi.from_wsgi("/api/schema/", app, headers=headers)
+        schema = schemathesis.openapi.from_wsgi("/api/schema/", app, headers=staff)
         failures, operations = fuzz_schema(schema, fuzz_world["ids"], headers)
     assert operations >= 15, "the schema lost its operations"
     assert not failures, "\n\n".join(failures)
@@ -181,7 +180,8 @@ PENDING = {"GET /api/v1/quotes/": '"total" is a required property'}
 
 def pending(label: str, message: str) -> bool:
     expected = PENDING.get(label)
-    return expected is not None and expected in message and message.count("ST108") == 1
+    only_that = "found 1 distinct failure" in message and "ST108" in message
+    return expected is not None and only_that and expected in message
 
 
 def fuzz_schema(schema, ids, headers) -> tuple[list[str], int]:
