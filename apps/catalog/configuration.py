@@ -46,7 +46,14 @@ class Configuration:
 
     @property
     def unit_cost(self) -> Decimal:
-        return self.product.base_cost + sum((o.cost_delta for o in self.options), Decimal("0"))
+        """The rolled-up BOM cost of one unit in a lot of `quantity` (apps.catalog.costing)."""
+        from apps.catalog.costing import rolled_up_unit_cost
+
+        if not hasattr(self, "_unit_cost"):
+            self._unit_cost = rolled_up_unit_cost(
+                product=self.product, options=self.options, quantity=self.quantity
+            )
+        return self._unit_cost
 
     @property
     def needs_engineering(self) -> bool:

@@ -8,9 +8,9 @@ from rest_framework import serializers
 from apps.accounts.models import Address, Organization, User
 from apps.catalog.models import Product
 from apps.core.api import fields_for_some_callers
+from apps.core.api_transitions import TransitionInputSerializer
 from apps.core.limits import (
     ADDRESS_MAX_LENGTH,
-    COMMENT_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
     MONEY_DECIMAL_PLACES,
     MONEY_MAX_DIGITS,
@@ -249,6 +249,7 @@ class QuoteSerializer(StatefulSerializer):
             "owner",
             "critical_path",
             "internal_notes",
+            "copied_from",
             "lines",
             "reviews",
             "available_transitions",
@@ -420,6 +421,8 @@ ORDER_PUBLIC = [
     "total",
     "order_revision",
     "state",
+    "cancellation_reason",
+    "cancellation_charges",
     "version",
     "created_at",
     "updated_at",
@@ -569,10 +572,7 @@ class ChangeRequestCreateSerializer(serializers.Serializer):
         return attrs
 
 
-class ChangeRequestTransitionSerializer(serializers.Serializer):
-    comment = serializers.CharField(
-        required=False, allow_blank=True, max_length=COMMENT_MAX_LENGTH, default=""
-    )
+class ChangeRequestTransitionSerializer(TransitionInputSerializer):
     comment_audience = serializers.ChoiceField(
         choices=[("internal", "Internal only"), ("customer", "Customer-visible")],
         required=False,
@@ -580,7 +580,6 @@ class ChangeRequestTransitionSerializer(serializers.Serializer):
         help_text="Staff comments are internal unless marked customer-visible "
         "(only on requests the customer sees). A customer's own comments are always visible.",
     )
-    version = version_field(help_text="The version you last read; 409 if it changed.")
 
 
 class ChangeRequestAssessSerializer(serializers.Serializer):
@@ -603,3 +602,17 @@ fields_for_some_callers(OrderSerializer, OrderCustomerSerializer)
 fields_for_some_callers(OrderLineSerializer, OrderLineCustomerSerializer)
 fields_for_some_callers(DateChangeSerializer, DateChangeCustomerSerializer)
 fields_for_some_callers(ChangeRequestSerializer, ChangeRequestCustomerSerializer)
+
+
+class OrderCancelSerializer(serializers.Serializer):
+    reason = text_field(
+        4000,
+        default="",
+        help_text="Required once the order is in production; shown to the customer.",
+    )
+    charges = money_field(
+        min_value=Decimal("0"),
+        default=Decimal("0"),
+        help_text="Cancellation charges (in production only), at most the order total.",
+    )
+    version = version_field(help_text="The order version you last read; 409 if it changed.")
