@@ -364,6 +364,36 @@ def test_every_input_of_the_api_has_bounds():
     assert sorted(unbounded) == []
 
 
+def test_every_page_form_bounds_its_text_and_numbers():
+    """The page forms of our apps: the same bounds as the API, or the column's."""
+    from django import forms
+
+    import config.urls  # noqa: F401  (imports every page's views and forms)
+
+    unbounded = []
+    checked = set()
+    for cls in set(_subclasses(forms.Form)):
+        if not cls.__module__.startswith("apps."):
+            continue
+        try:
+            form = cls()
+        except TypeError:
+            continue  # needs arguments (a user, an object): its fields are checked by its tests
+        checked.add(cls.__name__)
+        for name, field in form.fields.items():
+            where = f"{cls.__name__}.{name}"
+            if isinstance(field.widget, forms.PasswordInput):
+                continue
+            if isinstance(field, forms.CharField) and field.max_length is None:
+                unbounded.append(where)
+            if isinstance(field, forms.IntegerField | forms.DecimalField) and (
+                field.max_value is None or field.min_value is None
+            ):
+                unbounded.append(where)
+    assert {"TransitionForm", "OrderCancelForm", "ChangeRequestForm", "DecisionForm"} <= checked
+    assert sorted(unbounded) == []
+
+
 # -- SQLite: two people saving at once -------------------------------------------------
 
 SQLITE_RACE = textwrap.dedent(
