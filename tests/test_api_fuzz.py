@@ -82,21 +82,27 @@ def wsgi_app_on_the_test_database():
 
 
 @pytest.fixture
-def fuzz_world(kestrel, acme_contact, delta_contact, delta, make_quote, order, catalog):
-    """A few objects per organization, so generated requests hit real ids."""
+def fuzz_world(kestrel, acme_contact, delta_contact, delta, borealis, make_quote, order, catalog):
+    """A few objects per organization, so generated requests hit real ids.
+
+    Borealis's quote is foreign to the Acme contact (the access matrix asserts
+    its 404; here it must simply not crash).
+    """
     staff = UserFactory(
         username="fuzz.staff", organization=kestrel, roles=[Role.SALES_REP, Role.SALES_MANAGER]
     )
     draft = make_quote(owner=staff, lines=(("skid", 2, {"drive": "vfd"}, 5), ("cabinet", 1, {}, 0)))
+    foreign = make_quote(owner=staff, customer=borealis)
     cr = change_request_create(
         actor=acme_contact, order=order, title="Add a spare seal", description="One more."
     )
     ids = {
-        "quotes": [str(draft.pk), str(order.quote_id)],
+        "quotes": [str(draft.pk), str(order.quote_id), str(foreign.pk)],
         "orders": [str(order.pk)],
         "change-requests": [str(cr.pk)],
         "organizations": [
             str(kestrel.pk),
+            str(borealis.pk),
             str(order.customer_id),
             str(delta.pk),
         ],
