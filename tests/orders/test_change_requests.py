@@ -418,9 +418,9 @@ def test_a_quantity_change_takes_the_new_quantity_break_and_keeps_the_discount(
 def cheap_break(catalog):
     from apps.catalog.models import ProductPriceBreak
 
-    # 60 % off from 10 units: the price falls below the 12000 cost.
+    # 95 % off from 10 units: the price (1000) falls below the rolled-up cost.
     return ProductPriceBreak.objects.create(
-        product=catalog["skid"], min_quantity=10, discount_percent=Decimal("60")
+        product=catalog["skid"], min_quantity=10, discount_percent=Decimal("95")
     )
 
 
@@ -447,6 +447,7 @@ def test_a_configuration_change_is_applied_repriced_and_re_exploded(
     cr, order, catalog, engineer, planner, sales_rep, acme_contact
 ):
     line = order.lines.get()
+    old_cost = line.unit_cost
     assert "VFD-1" not in {c.part_number for c in line.components.all()}
     cr = _approve(
         cr,
@@ -462,7 +463,9 @@ def test_a_configuration_change_is_applied_repriced_and_re_exploded(
     order.refresh_from_db()
     assert line.configuration == {"drive": "vfd"}
     assert "VFD" in line.configuration_text
-    assert (line.unit_price, line.unit_cost) == (Decimal("22500.00"), Decimal("12900.00"))
+    assert line.unit_price == Decimal("22500.00")
+    # The rolled-up cost now includes the drive's supplier price.
+    assert line.unit_cost - old_cost == Decimal("700.00")
     assert order.total == Decimal("22500.00")
     parts = {c.part_number: c.from_option for c in line.components.all()}
     assert parts["VFD-1"] == "drive=vfd" and "MTR-55" in parts
@@ -577,3 +580,28 @@ def test_apply_is_refused_before_approval_and_to_other_roles(
         with pytest.raises(TransitionForbidden):
             svc.change_request_transition(change_request=cr, name="apply", actor=refused)
     svc.change_request_transition(change_request=cr, name="apply", actor=planner)
+
+
+def test_re_pricing_uses_the_price_list_of_the_order_currency(cr, order, engineer, planner):
+    line = order.lines.get()
+    SalesOrder.objects.filter(pk=order.pk).update(currency="EUR")
+    cr = svc.change_request_transition(change_request=cr, name="start_assessment", actor=engineer)
+    with pytest.raises(ValidationError) as err:
+        svc.change_request_assess(
+            change_request=cr,
+            actor=planner,
+            expected_version=None,
+            proposed_changes=[{"line": str(line.pk), "quantity": 2}],
+        )
+    assert "cannot be priced in EUR" in " ".join(err.value.message_dict["proposed_changes"])
+
+
+def test_a_credit_beyond_the_order_total_is_refused(
+    cr, order, engineer, planner, sales_rep, acme_contact
+):
+    cr = _approve(cr, engineer, planner, sales_rep, acme_contact, price_delta=-order.total - 1)
+    with pytest.raises(TransitionNotAllowed) as err:
+        svc.change_request_transition(change_request=cr, name="apply", actor=sales_rep)
+    assert "total would become" in err.value.message
+    order.refresh_from_db()
+    assert order.order_revision == 1
