@@ -236,7 +236,11 @@ def plan_line_changes(cr: ChangeRequest, *, today: dt.date | None = None) -> lis
     if errors:
         raise ValidationError({"proposed_changes": errors})
     if requests:
-        promise = PromiseEngine(today=today or timezone.localdate()).promise(requests)
+        try:
+            promise = PromiseEngine(today=today or timezone.localdate()).promise(requests)
+        except ValueError as exc:
+            # e.g. no free capacity within the planning horizon for this quantity.
+            raise ValidationError({"proposed_changes": [f"Cannot promise a date: {exc}"]}) from None
         by_key = {p.key: p for p in promise.lines}
         for plan in plans:
             found = by_key.get(str(plan.line.pk))
