@@ -448,7 +448,6 @@ def test_a_configuration_change_is_applied_repriced_and_re_exploded(
     cr, order, catalog, engineer, planner, sales_rep, acme_contact
 ):
     line = order.lines.get()
-    old_cost = line.unit_cost
     assert "VFD-1" not in {c.part_number for c in line.components.all()}
     cr = _approve(
         cr,
