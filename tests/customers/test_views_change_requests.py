@@ -114,3 +114,12 @@ def test_everyone_else_gets_404(request, client_for, own_cr, engineer, planner, 
 
 def test_unknown_decision_is_404(client_for, own_cr, acme_contact):
     assert client_for(acme_contact).post(_decide(own_cr, "apply")).status_code == 404
+
+
+def test_a_plain_post_refusal_shows_the_page_with_the_reason(
+    client_for, own_cr, order, engineer, planner, sales_rep, acme_contact
+):
+    cr = _proposed(own_cr, engineer, planner, sales_rep)
+    response = client_for(acme_contact).post(_decide(cr, "approve"), {"version": cr.version})
+    assert response.status_code == 403
+    assert 'data-testid="change-error"' in response.content.decode()
