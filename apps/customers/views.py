@@ -31,7 +31,9 @@ from apps.customers.forms import ChangeRequestForm, DecisionForm
 from apps.orders import selectors
 from apps.orders.models import (
     ORDER_CLOSED_STATES,
+    ChangeDecider,
     ChangeRequest,
+    ChangeState,
     OrderState,
     Quote,
     QuoteState,
@@ -134,10 +136,20 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         .exclude(state__in=ORDER_CLOSED_STATES)
         .order_by("last_forecast", "number")[:DASHBOARD_LIMIT]
     )
+    # Change proposals only the customer can decide.
+    change_decisions = list(
+        selectors.change_requests_visible_to(user)
+        .filter(state=ChangeState.PROPOSED, decider=ChangeDecider.CUSTOMER)
+        .order_by("proposed_at")[:DASHBOARD_LIMIT]
+    )
     return directory.portal_dashboard(
         request,
         PORTAL,
-        extra_context={"action_items": action_items, "open_orders": open_orders},
+        extra_context={
+            "action_items": action_items,
+            "change_decisions": change_decisions,
+            "open_orders": open_orders,
+        },
     )
 
 
