@@ -364,6 +364,31 @@ ROUTES: dict[str, list[Case]] = {
             method="post",
         ),
     ],
+    "sales:quote-copy": [
+        Case(
+            "GET",
+            GET_405_STAFF_AREA,
+            kwargs=_pk("quote_acme_sent"),
+        ),
+        # A sent quote is not copied (409 for sales); nothing is created for anyone.
+        Case(
+            "copy acme sent",
+            expect(**_others(403, sales_rep=409, sales_manager=409), external=404),
+            kwargs=_pk("quote_acme_sent"),
+            method="post",
+        ),
+    ],
+    "sales:order-cancel": [
+        Case("GET", GET_405_STAFF_AREA, kwargs=_pk("order_acme")),
+        # Charges on a pending order are refused (400) for the sales manager: no change.
+        Case(
+            "cancel acme order with charges",
+            expect(**_others(403, sales_manager=400), external=404),
+            kwargs=_pk("order_acme"),
+            method="post",
+            data={"reason": "Site closed", "charges": "5"},
+        ),
+    ],
     # customer portal ------------------------------------------------------------
     "customers:dashboard": [Case("dashboard", CUSTOMER_PORTAL)],
     "customers:organization": [Case("organization", CUSTOMER_PORTAL)],
@@ -626,6 +651,16 @@ ROUTES: dict[str, list[Case]] = {
             method="post",
         ),
     ],
+    "quote-copy": [
+        Case(
+            "copy acme sent",
+            expect(
+                anon=401, **_others(403, sales_rep=409, sales_manager=409), acme=403, external=404
+            ),
+            kwargs=_pk("quote_acme_sent"),
+            method="post",
+        ),
+    ],
     "order-list": [Case("list", API_SIGNED_IN, check=lists_exactly(VISIBLE_ORDERS))],
     "order-detail": [
         Case(
@@ -658,6 +693,15 @@ ROUTES: dict[str, list[Case]] = {
             kwargs=lambda w: {"pk": w.order_acme.pk, "name": "hold"},
             method="post",
             data={"comment": "waiting for the site"},
+        ),
+    ],
+    "order-cancel": [
+        Case(
+            "cancel acme order with charges",
+            expect(anon=401, **_others(403, sales_manager=400), acme=403, external=404),
+            kwargs=_pk("order_acme"),
+            method="post",
+            data={"reason": "Site closed", "charges": "5"},
         ),
     ],
     "change-request-list": [
