@@ -131,6 +131,7 @@ def _prepare(size: str) -> dict:
         ("staff quote detail 200 lines", "detail", "staff", f"/sales/quotes/{q200.pk}/"),
         ("staff order detail 2 lines", "detail", "staff", f"/sales/orders/{o2.pk}/"),
         ("staff order detail 200 lines", "detail", "staff", f"/sales/orders/{o200.pk}/"),
+        ("staff customer directory", "html-list", "staff", "/sales/customers/"),
         ("portal quote list", "html-list", "contact", "/portal/quotes/"),
         ("portal order list", "html-list", "contact", "/portal/orders/"),
         ("portal quote detail", "detail", "contact", f"/portal/quotes/{portal_quote.pk}/"),

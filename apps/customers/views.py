@@ -31,7 +31,9 @@ from apps.customers.forms import ChangeRequestForm, DecisionForm
 from apps.orders import selectors
 from apps.orders.models import (
     ORDER_CLOSED_STATES,
+    ChangeDecider,
     ChangeRequest,
+    ChangeState,
     OrderState,
     Quote,
     QuoteState,
@@ -123,10 +125,20 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         .exclude(state__in=ORDER_CLOSED_STATES)
         .order_by("last_forecast_date", "number")[:DASHBOARD_LIMIT]
     )
+    # Change proposals only the customer can decide.
+    change_decisions = list(
+        selectors.change_requests_visible_to(user)
+        .filter(state=ChangeState.PROPOSED, decider=ChangeDecider.CUSTOMER)
+        .order_by("proposed_at")[:DASHBOARD_LIMIT]
+    )
     return directory.portal_dashboard(
         request,
         PORTAL,
-        extra_context={"action_items": action_items, "open_orders": open_orders},
+        extra_context={
+            "action_items": action_items,
+            "change_decisions": change_decisions,
+            "open_orders": open_orders,
+        },
     )
 
 
@@ -432,9 +444,10 @@ def change_request_transition(request: HttpRequest, pk, name: str) -> HttpRespon
     context_for = _order_context if is_order else _quote_context
     reload = selectors.order_get_for_user if is_order else selectors.quote_get_for_user
     form = DecisionForm(request.POST)
-    error = ""
+    error, status = "", 200
     if not form.is_valid():
         error = " ".join(e for errors in form.errors.values() for e in errors)
+        status = 400
     else:
         try:
             change_services.change_request_transition(
@@ -444,18 +457,23 @@ def change_request_transition(request: HttpRequest, pk, name: str) -> HttpRespon
                 comment=form.cleaned_data["comment"].strip(),
                 expected_version=form.cleaned_data["version"],
             )
-        except (TransitionError, StaleObjectError, ValidationError) as exc:
-            error = getattr(exc, "message", None) or " ".join(getattr(exc, "messages", [str(exc)]))
+        except TransitionError as exc:
+            # Not proposed to you, decided meanwhile, or Kestrel's to decide.
+            error, status = exc.message, exc.status
+        except StaleObjectError as exc:
+            error, status = str(exc), 409
+        except ValidationError as exc:
+            error, status = " ".join(exc.messages), 400
     notice = "" if error else f"You {CHANGE_DECISIONS[name]} change {cr.number}."
-    if not request.htmx:
-        if error:
-            messages.error(request, error)
-        else:
-            messages.success(request, notice)
+    if not request.htmx and not error:
+        messages.success(request, notice)
         return redirect(f"customers:{'order' if is_order else 'quote'}-detail", pk=target.pk)
     target = reload(user, target.pk)
     context = context_for(request, target, change_notice=notice)
     context["change_error"] = error
+    if not request.htmx:
+        return render_page(request, template, context, status=status)
+    # htmx swaps only 2xx and 422 answers (base.html): refusals travel as 422.
     return render_page(
         request, template, context, partial="changes-and-timeline", status=422 if error else 200
     )

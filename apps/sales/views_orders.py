@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from apps.core.concurrency import StaleObjectError
 from apps.core.htmx import render_page
+from apps.core.limits import MONEY_LIMIT, VERSION_MAX
 from apps.core.lists import list_page
 from apps.core.transitions import TransitionError, available_transitions, transition_names
 from apps.orders import selectors
@@ -127,9 +128,13 @@ def order_list(request: HttpRequest) -> HttpResponse:
 class OrderCancelForm(forms.Form):
     reason = forms.CharField(max_length=4000)
     charges = forms.DecimalField(
-        max_digits=14, decimal_places=2, min_value=Decimal("0"), initial=Decimal("0")
+        max_digits=14,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        max_value=MONEY_LIMIT - Decimal("0.01"),
+        initial=Decimal("0"),
     )
-    version = forms.IntegerField(required=False, min_value=1)
+    version = forms.IntegerField(required=False, min_value=1, max_value=VERSION_MAX)
 
 
 def _cancel_in_production(order: SalesOrder, user, form: OrderCancelForm | None) -> dict | None:

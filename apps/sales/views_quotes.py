@@ -30,7 +30,7 @@ from apps.core.transitions import TransitionError, available_transitions
 from apps.core.widgets import LookupSelect
 from apps.orders import selectors
 from apps.orders.api.views import QUOTE_TRANSITIONS
-from apps.orders.models import Quote, QuoteState, ReviewState, SalesOrder
+from apps.orders.models import Department, Quote, QuoteState, ReviewState, SalesOrder
 from apps.orders.models.rules import REVIEW_ROLES, own_quote_review_refusal
 from apps.orders.services import quotes as quote_services
 
@@ -260,6 +260,13 @@ def _quote_context(
         "order": order,
         "review_open": quote.state == QuoteState.IN_REVIEW,
         "copy": _copy_button(quote, user),
+        # Re-derived on every edit, so a changed quantity or discount shows its review now.
+        "upcoming_reviews": [
+            (Department(dept).label, reasons)
+            for dept, reasons in quote_services.required_reviews(quote).items()
+        ]
+        if quote.state == QuoteState.DRAFT
+        else [],
         "review_requested": ReviewState.REQUESTED,
         **_change_section(request, quote),
     }

@@ -435,3 +435,14 @@ def test_no_copy_button_on_open_quotes(client_for, sent_quote, sales_rep):
     url = reverse("sales:quote-copy", kwargs={"pk": sent_quote.pk})
     response = client_for(sales_rep).post(url, {})
     assert response.status_code == 409 and "Only expired or declined" in response.content.decode()
+
+
+def test_a_draft_shows_the_reviews_its_lines_need_now(client_for, make_quote, sales_rep):
+    quote = make_quote(lines=[("skid", 1, {}, 0)])
+    html = client_for(sales_rep).get(_detail(quote)).content.decode()
+    assert 'data-testid="upcoming-reviews"' not in html and "No reviews required" in html
+    line = quote.lines.get()
+    quote_services.quote_line_update(line=line, actor=sales_rep, discount_percent=93)
+    html = client_for(sales_rep).get(_detail(quote)).content.decode()
+    assert 'data-testid="upcoming-reviews"' in html
+    assert "margin -15.71 % is below the 20 % floor" in html

@@ -356,9 +356,12 @@ def order_cancel(
         raise ValidationError({"charges": ["Enter the charges as an amount."]}) from None
     current = SalesOrder.objects.get(pk=order.pk)
     in_production = current.state in ORDER_CANCELLABLE_IN_PRODUCTION
-    if in_production and not can_cancel_order(current, actor):
+    # Who may act comes before what they sent: a planner hears "not you", not "bad charges".
+    if not can_cancel_order(current, actor):
         raise TransitionForbidden(
-            "Only a sales manager may cancel an order that is in production.",
+            "Only a sales manager may cancel an order that is in production."
+            if in_production
+            else "Only a sales manager may cancel an order.",
             allowed=available_transitions(current, actor),
         )
     errors: dict[str, list[str]] = {}

@@ -156,7 +156,13 @@ def quote_update(*, quote: Quote, actor, expected_version: int | None, **fields:
         lines = list(quote.lines.select_related("product"))
         for line in lines:
             line.quote = quote
-            reprice_line(line, currency=quote.currency)
+            try:
+                reprice_line(line, currency=quote.currency)
+            except ValidationError as exc:
+                # The caller changed the currency: say so against that field.
+                raise ValidationError(
+                    {"currency": [f"Line {line.position}: {m}" for m in exc.messages]}
+                ) from None
             line.save()
     _touch(quote, quote.version, list(fields))
     if {"requested_date"} & set(fields):
