@@ -90,9 +90,10 @@ def _prepare(size: str) -> dict:
     contact = User.objects.get(username="contact.c00000")
     big = contact.organization
     open_quotes = Quote.objects.exclude(state="converted")
-    q2 = open_quotes.filter(line_count=2).order_by("created_at").first()
+    # The smallest documents (2 lines where the size has them) and the 200-line ones.
+    q2 = open_quotes.filter(line_count__gte=2).order_by("line_count", "created_at").first()
     q200 = open_quotes.filter(line_count=200).order_by("created_at").first()
-    o2 = SalesOrder.objects.filter(line_count=2).order_by("created_at").first()
+    o2 = SalesOrder.objects.filter(line_count__gte=2).order_by("line_count", "created_at").first()
     o200 = SalesOrder.objects.filter(line_count=200).order_by("created_at").first()
     portal_quote = (
         open_quotes.filter(customer=big, state__in=QUOTE_CUSTOMER_STATES)
@@ -127,9 +128,9 @@ def _prepare(size: str) -> dict:
             f"/sales/orders/?customer={big.pk}&state=in_production",
         ),
         ("staff order list deep", "html-list", "staff", f"/sales/orders/?page={deep}"),
-        ("staff quote detail 2 lines", "detail", "staff", f"/sales/quotes/{q2.pk}/"),
+        (f"staff quote detail {q2.line_count} lines", "detail", "staff", f"/sales/quotes/{q2.pk}/"),
         ("staff quote detail 200 lines", "detail", "staff", f"/sales/quotes/{q200.pk}/"),
-        ("staff order detail 2 lines", "detail", "staff", f"/sales/orders/{o2.pk}/"),
+        (f"staff order detail {o2.line_count} lines", "detail", "staff", f"/sales/orders/{o2.pk}/"),
         ("staff order detail 200 lines", "detail", "staff", f"/sales/orders/{o200.pk}/"),
         ("staff customer directory", "html-list", "staff", "/sales/customers/"),
         ("portal quote list", "html-list", "contact", "/portal/quotes/"),

@@ -17,6 +17,7 @@ those quotes' lines are not written again.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import time
 import uuid
@@ -26,7 +27,7 @@ from decimal import Decimal
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 
 from apps.accounts.models import Membership, Organization, OrganizationKind, User
 from apps.accounts.roles import Role
@@ -98,13 +99,26 @@ class Writer:
     """COPY rows into a table on PostgreSQL (bulk_create elsewhere), in batches."""
 
     def __init__(self, model, fields: list[str], batch: int = 50_000) -> None:
-        self.model, self.fields, self.batch = model, fields, batch
+        self.model, self.batch = model, batch
         self.rows: list[tuple] = []
         self.total = 0
-        self.columns = [model._meta.get_field(f).column for f in fields]
+        named = {model._meta.get_field(f) for f in fields}
+        # Every other column gets its model default, so a field added later
+        # (NOT NULL with a default) never breaks the COPY.
+        rest = [
+            f
+            for f in model._meta.concrete_fields
+            if f not in named and not isinstance(f, models.AutoField | models.BigAutoField)
+        ]
+        self.fields = [*fields, *(f.name for f in rest)]
+        self.defaults = tuple(
+            json.dumps(f.get_default()) if isinstance(f, models.JSONField) else f.get_default()
+            for f in rest
+        )
+        self.columns = [model._meta.get_field(f).column for f in self.fields]
 
     def add(self, row: tuple) -> None:
-        self.rows.append(row)
+        self.rows.append(row + self.defaults)
         if len(self.rows) >= self.batch:
             self.flush()
 
