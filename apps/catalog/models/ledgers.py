@@ -85,7 +85,7 @@ class StockPosition(models.Model):
     """
 
     part = models.OneToOneField(
-        Part, primary_key=True, on_delete=models.CASCADE, related_name="stock_position"
+        Part, primary_key=True, on_delete=models.CASCADE, related_name="running_stock"
     )
     on_hand = models.DecimalField(**QTY, default=0)
     reserved = models.DecimalField(**QTY, default=0)
