@@ -34,4 +34,6 @@ urlpatterns = [
         views_orders.order_transition,
         name="order-transition",
     ),
+    path("orders/<uuid:pk>/data/", views_orders.order_update, name="order-update"),
+    path("orders/<uuid:pk>/steps/<slug:step>/", views_orders.order_step, name="order-step"),
 ]
