@@ -3,7 +3,15 @@ from __future__ import annotations
 from django.http import Http404
 
 # Paths a customer or supplier contact may reach besides their own portal.
-_EXTERNAL_COMMON = ("/api/", "/accounts/", "/notifications/", "/static/", "/healthz", "/i18n/")
+_EXTERNAL_COMMON = (
+    "/api/",
+    "/accounts/",
+    "/notifications/",
+    "/static/",
+    "/healthz",
+    "/i18n/",
+    "/favicon.ico",
+)
 
 
 class AreaAccessMiddleware:
