@@ -17,3 +17,8 @@ class AccountsConfig(AppConfig):
         # Apps added later bring new permissions; re-sync the role grants
         # after every migrate so ops_admin and the roles always match the map.
         post_migrate.connect(_sync_roles, sender=self, dispatch_uid="tandem-sync-roles")
+
+        from apps.accounts.panels import ops_overview_panel
+        from apps.core.dashboards import register_panel
+
+        register_panel(ops_overview_panel)

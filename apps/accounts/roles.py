@@ -1,4 +1,6 @@
-"""The roles of DESIGN §3 and the model permissions each one holds.
+"""The model permissions each role of DESIGN §3 holds.
+
+The role vocabulary itself is `apps.core.roles` (re-exported here).
 
 Roles are Django groups. Each app that adds models extends ROLE_PERMISSIONS and
 calls `sync_role_permissions` from a data migration, so a fresh database and an
@@ -7,38 +9,16 @@ upgraded one end with the same grants.
 
 from __future__ import annotations
 
-from django.db.models import TextChoices
+from apps.core.roles import EXTERNAL_ROLES, INTERNAL_ROLES, SALES_ROLES, Role
 
-
-class Role(TextChoices):
-    SALES_REP = "sales_rep", "Sales rep"
-    SALES_MANAGER = "sales_manager", "Sales manager"
-    ENGINEER = "engineer", "Engineer"
-    PLANNER = "planner", "Planner"
-    QUALITY = "quality", "Quality"
-    BUYER = "buyer", "Buyer"
-    WAREHOUSE = "warehouse", "Warehouse"
-    FINANCE = "finance", "Finance"
-    OPS_ADMIN = "ops_admin", "Operations admin"
-    CUSTOMER_CONTACT = "customer_contact", "Customer contact"
-    SUPPLIER_CONTACT = "supplier_contact", "Supplier contact"
-
-
-INTERNAL_ROLES = frozenset(
-    {
-        Role.SALES_REP,
-        Role.SALES_MANAGER,
-        Role.ENGINEER,
-        Role.PLANNER,
-        Role.QUALITY,
-        Role.BUYER,
-        Role.WAREHOUSE,
-        Role.FINANCE,
-        Role.OPS_ADMIN,
-    }
-)
-EXTERNAL_ROLES = frozenset({Role.CUSTOMER_CONTACT, Role.SUPPLIER_CONTACT})
-SALES_ROLES = frozenset({Role.SALES_REP, Role.SALES_MANAGER})
+__all__ = [
+    "EXTERNAL_ROLES",
+    "INTERNAL_ROLES",
+    "ROLE_PERMISSIONS",
+    "SALES_ROLES",
+    "Role",
+    "sync_role_permissions",
+]
 
 _READ_DIRECTORY = [
     "accounts.view_organization",

@@ -426,7 +426,7 @@ class PartAdmin(CatalogImportMixin, admin.ModelAdmin):
 
 @admin.register(WorkCenter)
 class WorkCenterAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "daily_capacity_hours", "working_weekdays"]
+    list_display = ["code", "name", "daily_capacity_hours", "hourly_rate", "working_weekdays"]
     search_fields = ["code", "name"]
     inlines = [WorkCenterClosureInline]
 

@@ -6,6 +6,8 @@ configuration's `unit_cost`); customer and supplier contacts never do.
 
 from __future__ import annotations
 
+import re
+
 from django.db.models import Q
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -205,7 +207,8 @@ def _configuration_errors(exc: ConfigurationError) -> dict:
 
 def _quantity(value):
     # Form posts and some clients send numbers as text; anything else is judged as sent.
-    if isinstance(value, str) and value.strip().isdigit():
+    # ASCII digits only: "²" and "٣" pass str.isdigit() but are no quantity.
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,12}", value.strip()):
         return int(value.strip())
     return value
 

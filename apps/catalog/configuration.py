@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from apps.catalog.models import ConfigurationRule, Option, Product, RuleKind
+from apps.core.limits import QUANTITY_MAX
 
 
 class ConfigurationError(Exception):
@@ -45,7 +46,14 @@ class Configuration:
 
     @property
     def unit_cost(self) -> Decimal:
-        return self.product.base_cost + sum((o.cost_delta for o in self.options), Decimal("0"))
+        """The rolled-up BOM cost of one unit in a lot of `quantity` (apps.catalog.costing)."""
+        from apps.catalog.costing import rolled_up_unit_cost
+
+        if not hasattr(self, "_unit_cost"):
+            self._unit_cost = rolled_up_unit_cost(
+                product=self.product, options=self.options, quantity=self.quantity
+            )
+        return self._unit_cost
 
     @property
     def needs_engineering(self) -> bool:
@@ -104,6 +112,8 @@ def configuration_validate(
             errors["quantity"].append(f"The minimum quantity is {product.min_quantity}.")
         if product.max_quantity and quantity > product.max_quantity:
             errors["quantity"].append(f"The maximum quantity is {product.max_quantity}.")
+        elif quantity > QUANTITY_MAX:
+            errors["quantity"].append(f"The maximum quantity on one line is {QUANTITY_MAX:,}.")
 
     if not errors:
         _check_rules(product, chosen, quantity, errors)

@@ -28,11 +28,12 @@ from apps.catalog.models import (
     WorkCenterClosure,
 )
 
+# code, name, daily hours, hourly rate (labour and machine, rolled into the cost of made parts)
 WORK_CENTERS = [
-    ("FAB", "Fabrication", "16"),
-    ("ASSY", "Skid assembly", "16"),
-    ("ELEC", "Panel wiring", "8"),
-    ("TEST", "Test bay", "8"),
+    ("FAB", "Fabrication", "16", "85"),
+    ("ASSY", "Skid assembly", "16", "70"),
+    ("ELEC", "Panel wiring", "8", "75"),
+    ("TEST", "Test bay", "8", "90"),
 ]
 
 # number, name, kind, unit cost, on hand, (supplier code, lead days, price) or None
@@ -127,9 +128,10 @@ def _op(wcs, code, seq, name, setup, run, **parent) -> None:
 
 def seed(orgs: dict) -> dict:
     wcs = {}
-    for code, name, hours in WORK_CENTERS:
-        wcs[code], _ = WorkCenter.objects.get_or_create(
-            code=code, defaults={"name": name, "daily_capacity_hours": D(hours)}
+    for code, name, hours, rate in WORK_CENTERS:
+        wcs[code], _ = WorkCenter.objects.update_or_create(
+            code=code,
+            defaults={"name": name, "daily_capacity_hours": D(hours), "hourly_rate": D(rate)},
         )
     year = timezone.localdate().year
     for month, day, reason in (

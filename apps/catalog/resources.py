@@ -92,7 +92,8 @@ class WholeNumberWidget(widgets.IntegerWidget):
         text = _text(value)
         if not text:
             raise ValueError(f"Enter the {self.label}.")
-        if not text.isdigit():
+        # ASCII digits only: "²" passes str.isdigit() but int() refuses it.
+        if not (text.isascii() and text.isdigit()):
             raise ValueError(
                 f"{self.label.capitalize()} “{text}” is not a whole number of 0 or more."
             )

@@ -18,13 +18,19 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.core.concurrency import StaleObjectError
+from apps.core.limits import COMMENT_MAX_LENGTH, VERSION_MAX
 from apps.core.transitions import TransitionError, UnknownTransition, available_transitions
 
 
 class TransitionInputSerializer(serializers.Serializer):
-    comment = serializers.CharField(required=False, allow_blank=True, max_length=4000, default="")
+    comment = serializers.CharField(
+        required=False, allow_blank=True, max_length=COMMENT_MAX_LENGTH, default=""
+    )
     version = serializers.IntegerField(
-        required=False, min_value=1, help_text="The version you last read; 409 if it changed."
+        required=False,
+        min_value=1,
+        max_value=VERSION_MAX,
+        help_text="The version you last read; 409 if it changed.",
     )
 
 

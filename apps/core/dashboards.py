@@ -15,17 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.apps import apps
-from django.conf import settings
 from django.contrib import admin
-from django.contrib.auth import get_user_model
-from django.db.models import Count, Model, prefetch_related_objects
+from django.db.models import Model, prefetch_related_objects
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 
-from apps.accounts.roles import INTERNAL_ROLES, Role
 from apps.core.models import Activity
 from apps.core.permissions import is_internal
+from apps.core.roles import Role
 from apps.core.selectors import notifications_for
 
 
@@ -140,74 +136,14 @@ def recent_activity_panel(user) -> Panel | None:
     )
 
 
-def _url_or_blank(name: str) -> str:
+def url_or_blank(name: str) -> str:
     try:
         return reverse(name)
     except NoReverseMatch:
         return ""
 
 
-def _admin_changelist(model: type[Model]) -> str:
+def admin_changelist_url(model: type[Model]) -> str:
     if not admin.site.is_registered(model):
         return ""
-    return _url_or_blank(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
-
-
-@register_panel
-def ops_overview_panel(user) -> Panel | None:
-    if not (is_internal(user) and (user.has_role(Role.OPS_ADMIN) or user.is_superuser)):
-        return None
-    # Looked up through the app registry: `core` sits below `accounts`.
-    organization = apps.get_model("accounts", "Organization")
-    invitation = apps.get_model("accounts", "Invitation")
-    by_kind = dict(
-        organization.objects.filter(is_active=True)
-        .values_list("kind")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    users = get_user_model().objects.filter(is_active=True)
-    internal_users = users.filter(groups__name__in=INTERNAL_ROLES).distinct().count()
-    oldest = timezone.now() - timezone.timedelta(days=settings.INVITATION_MAX_AGE_DAYS)
-    pending = invitation.objects.filter(
-        accepted_at__isnull=True, revoked_at__isnull=True, created_at__gt=oldest
-    ).count()
-    rows = [
-        PanelRow(
-            label="Customers",
-            value=str(by_kind.get("customer", 0)),
-            url=_url_or_blank("sales:customer-list"),
-        ),
-        PanelRow(
-            label="Suppliers",
-            value=str(by_kind.get("supplier", 0)),
-            url=_url_or_blank("suppliers:supplier-list"),
-        ),
-        PanelRow(
-            label="Internal organizations",
-            value=str(by_kind.get("internal", 0)),
-            url=_admin_changelist(organization),
-        ),
-        PanelRow(
-            label="Active users",
-            value=str(users.count()),
-            detail=f"{internal_users} internal",
-            url=_admin_changelist(get_user_model()),
-        ),
-        PanelRow(
-            label="Pending invitations",
-            value=str(pending),
-            url=_admin_changelist(invitation),
-        ),
-    ]
-    admin_url = reverse("admin:index")
-    return Panel(
-        key="overview",
-        title="Overview",
-        icon="bar-chart",
-        count=sum(by_kind.values()),
-        rows=rows,
-        more_url=admin_url,
-        more_label="Open the admin",
-        order=5,
-    )
+    return url_or_blank(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")

@@ -1,7 +1,8 @@
 """Role-aware navigation. Each entry names the roles that see it.
 
-Apps add their entries here as their pages land; url names are strings so
-`core` stays free of imports from the apps above it.
+The app that owns a page registers its entry from its AppConfig.ready()
+(`register_nav_item`), so `core` knows no app above it; url names are strings
+and entries whose url does not resolve are skipped.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, reverse
 
-from apps.accounts.roles import INTERNAL_ROLES, SALES_ROLES, Role
+from apps.core.roles import INTERNAL_ROLES, Role
 
 
 @dataclass(frozen=True)
@@ -19,38 +20,22 @@ class NavItem:
     url_name: str
     icon: str
     roles: frozenset[str]
+    # Position in the bar; entries with the same order keep registration order.
+    order: int = 50
 
 
-NAV_ITEMS: list[NavItem] = [
-    NavItem("Dashboard", "core:dashboard", "speedometer2", INTERNAL_ROLES),
-    NavItem("Quotes", "sales:quote-list", "file-earmark-text", INTERNAL_ROLES),
-    NavItem("Orders", "sales:order-list", "box-seam", INTERNAL_ROLES),
-    NavItem(
-        "Customers",
-        "sales:customer-list",
-        "buildings",
-        SALES_ROLES | {Role.FINANCE, Role.OPS_ADMIN},
-    ),
-    NavItem(
-        "Suppliers", "suppliers:supplier-list", "truck", frozenset({Role.BUYER, Role.OPS_ADMIN})
-    ),
-    NavItem("My portal", "customers:dashboard", "house", frozenset({Role.CUSTOMER_CONTACT})),
-    NavItem(
-        "Quotes", "customers:quote-list", "file-earmark-text", frozenset({Role.CUSTOMER_CONTACT})
-    ),
-    NavItem("Orders", "customers:order-list", "box-seam", frozenset({Role.CUSTOMER_CONTACT})),
-    NavItem(
-        "Organization", "customers:organization", "building", frozenset({Role.CUSTOMER_CONTACT})
-    ),
-    NavItem("My portal", "suppliers:portal-dashboard", "house", frozenset({Role.SUPPLIER_CONTACT})),
-    NavItem(
-        "Organization",
-        "suppliers:portal-organization",
-        "building",
-        frozenset({Role.SUPPLIER_CONTACT}),
-    ),
-    NavItem("Admin", "admin:index", "gear", frozenset({Role.OPS_ADMIN})),
-]
+NAV_ITEMS: list[NavItem] = []
+
+
+def register_nav_item(item: NavItem) -> NavItem:
+    if item not in NAV_ITEMS:
+        NAV_ITEMS.append(item)
+        NAV_ITEMS.sort(key=lambda i: i.order)  # stable: ties keep registration order
+    return item
+
+
+register_nav_item(NavItem("Dashboard", "core:dashboard", "speedometer2", INTERNAL_ROLES, order=0))
+register_nav_item(NavItem("Admin", "admin:index", "gear", frozenset({Role.OPS_ADMIN}), order=100))
 
 
 def nav_for(user, current_path: str) -> list[dict]:

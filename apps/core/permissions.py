@@ -18,7 +18,8 @@ from guardian.shortcuts import assign_perm, remove_perm
 from guardian.utils import get_group_obj_perms_model
 
 if TYPE_CHECKING:
-    from apps.accounts.models import Organization, User
+    from apps.core.types import OrganizationLike as Organization
+    from apps.core.types import UserLike as User
 
 M = TypeVar("M", bound=Model)
 

@@ -8,7 +8,7 @@ from django.db.models import Model, QuerySet
 from apps.core.models import Activity, Audience, Notification
 
 if TYPE_CHECKING:
-    from apps.accounts.models import User
+    from apps.core.types import UserLike as User
 
 
 def activities_for(*, user: User, target: Model) -> QuerySet[Activity]:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from apps.core.models import Activity, ActivityKind, Audience, Notification
 
 if TYPE_CHECKING:
-    from apps.accounts.models import User
+    from apps.core.types import UserLike as User
 
 
 def activity_record(

@@ -2,15 +2,17 @@ from __future__ import annotations
 
 from django import forms
 
+from apps.core.limits import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, VERSION_MAX
+
 
 class ChangeRequestForm(forms.Form):
     title = forms.CharField(
-        max_length=200,
+        max_length=TITLE_MAX_LENGTH,
         label="What should change?",
         widget=forms.TextInput(attrs={"placeholder": "e.g. Add a second pump"}),
     )
     description = forms.CharField(
-        max_length=5000,
+        max_length=DESCRIPTION_MAX_LENGTH,
         label="Details",
         widget=forms.Textarea(attrs={"rows": 3}),
     )
@@ -20,4 +22,6 @@ class DecisionForm(forms.Form):
     comment = forms.CharField(
         required=False, max_length=2000, label="Comment (optional)", widget=forms.Textarea
     )
-    version = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
+    version = forms.IntegerField(
+        required=False, widget=forms.HiddenInput, min_value=1, max_value=VERSION_MAX
+    )

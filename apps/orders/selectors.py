@@ -8,11 +8,12 @@ in the queryset itself, so list endpoints and filters can never return more.
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from apps.core.permissions import get_visible_or_404, is_internal, visible_to
 from apps.orders.models import (
     QUOTE_CUSTOMER_STATES,
+    ChangeOrigin,
     ChangeRequest,
     OrderLine,
     Quote,
@@ -92,9 +93,16 @@ def order_get_for_user(user, pk) -> SalesOrder:
 
 
 def change_requests_visible_to(user) -> QuerySet[ChangeRequest]:
-    return visible_to(user, ChangeRequest.objects.all()).select_related(
-        "quote", "order", "customer", "requested_by"
-    )
+    """Staff see every request. A customer contact sees its organization's requests
+    whose quote or order it may see itself, and of those raised by staff only the
+    ones proposed to it: an internal request stays internal until it is proposed."""
+    qs = visible_to(user, ChangeRequest.objects.all())
+    if not is_internal(user):
+        qs = qs.filter(
+            Q(quote__in=quotes_visible_to(user)) | Q(order__in=orders_visible_to(user)),
+            Q(origin=ChangeOrigin.CUSTOMER) | Q(proposed_at__isnull=False),
+        )
+    return qs.select_related("quote", "order", "customer", "requested_by")
 
 
 def change_request_get_for_user(user, pk) -> ChangeRequest:

@@ -42,11 +42,14 @@ def order_transition(*, obj, name, actor, comment="", expected_version=None):
     )
 
 
-def change_transition(*, obj, name, actor, comment="", expected_version=None):
+def change_transition(
+    *, obj, name, actor, comment="", expected_version=None, comment_audience="internal"
+):
     return change_services.change_request_transition(
         change_request=obj,
         name=name,
         actor=actor,
         comment=comment,
+        comment_audience=comment_audience,
         expected_version=expected_version,
     )

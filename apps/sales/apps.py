@@ -7,8 +7,26 @@ class SalesConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.accounts.directory import pending_invitations_panel, without_contact_panel
+        from apps.accounts.roles import INTERNAL_ROLES, SALES_ROLES, Role
         from apps.core.dashboards import register_panel, register_target_url
+        from apps.core.navigation import NavItem, register_nav_item
         from apps.sales.views import CUSTOMERS
+
+        register_nav_item(
+            NavItem("Quotes", "sales:quote-list", "file-earmark-text", INTERNAL_ROLES, order=10)
+        )
+        register_nav_item(
+            NavItem("Orders", "sales:order-list", "box-seam", INTERNAL_ROLES, order=20)
+        )
+        register_nav_item(
+            NavItem(
+                "Customers",
+                "sales:customer-list",
+                "buildings",
+                SALES_ROLES | {Role.FINANCE, Role.OPS_ADMIN},
+                order=30,
+            )
+        )
 
         register_panel(without_contact_panel(CUSTOMERS))
         register_panel(pending_invitations_panel(CUSTOMERS))

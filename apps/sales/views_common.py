@@ -23,6 +23,7 @@ from django.shortcuts import redirect
 
 from apps.core.concurrency import StaleObjectError
 from apps.core.htmx import hx_redirect, render_page
+from apps.core.limits import COMMENT_MAX_LENGTH, VERSION_MAX
 from apps.core.permissions import is_internal
 from apps.core.transitions import TransitionError, transition_options
 
@@ -35,8 +36,8 @@ def require_staff(user) -> None:
 
 
 class TransitionForm(forms.Form):
-    comment = forms.CharField(required=False, max_length=4000)
-    version = forms.IntegerField(required=False, min_value=1)
+    comment = forms.CharField(required=False, max_length=COMMENT_MAX_LENGTH)
+    version = forms.IntegerField(required=False, min_value=1, max_value=VERSION_MAX)
 
 
 REFUSED = (TransitionError, StaleObjectError, ValidationError, PermissionDenied)

@@ -201,7 +201,9 @@ def _order_context(
                 "line": line,
                 "changes": list(line.date_changes.all()),
                 "components": components,
-                "component_cost": sum(c.quantity * c.unit_cost for c in components),
+                # The one cost: the line's rolled-up unit cost (apps.catalog.costing). Summing
+                # the exploded components would count made sub-assemblies twice.
+                "line_cost": line.unit_cost * line.quantity,
             }
         )
     actions = workflow_actions(

@@ -7,8 +7,22 @@ class SuppliersConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.accounts.directory import pending_invitations_panel, without_contact_panel
+        from apps.accounts.roles import Role
         from apps.core.dashboards import register_panel, register_target_url
+        from apps.core.navigation import NavItem, register_nav_item
         from apps.suppliers.views import SUPPLIERS
+
+        buyers = frozenset({Role.BUYER, Role.OPS_ADMIN})
+        contacts = frozenset({Role.SUPPLIER_CONTACT})
+        register_nav_item(
+            NavItem("Suppliers", "suppliers:supplier-list", "truck", buyers, order=40)
+        )
+        register_nav_item(
+            NavItem("My portal", "suppliers:portal-dashboard", "house", contacts, order=0)
+        )
+        register_nav_item(
+            NavItem("Organization", "suppliers:portal-organization", "building", contacts, order=30)
+        )
 
         register_panel(without_contact_panel(SUPPLIERS))
         register_panel(pending_invitations_panel(SUPPLIERS))

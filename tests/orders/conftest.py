@@ -26,7 +26,12 @@ from tests.factories import AddressFactory, OrganizationFactory
 @pytest.fixture
 def catalog(db, delta):
     """A small Kestrel catalog: an ATO skid with options, an MTO cabinet, a DTO system."""
-    assy = WorkCenterFactory(code="ASSY", name="Assembly", daily_capacity_hours=Decimal("16"))
+    assy = WorkCenterFactory(
+        code="ASSY",
+        name="Assembly",
+        daily_capacity_hours=Decimal("16"),
+        hourly_rate=Decimal("80"),
+    )
     motor = PartFactory(number="MTR-55", name="Motor 5.5 kW", unit_cost=Decimal("900"))
     frame = PartFactory(number="FRM-1", name="Skid frame", unit_cost=Decimal("400"))
     vfd = PartFactory(number="VFD-1", name="Variable frequency drive", unit_cost=Decimal("700"))

@@ -429,3 +429,51 @@ def test_revisions_are_listed_for_staff_only(api, sent_quote, sales_rep, acme_co
         (0, "sent", "New motor")
     ]
     assert api(acme_contact).get(url("quotes", sent_quote.pk, "revisions")).status_code == 404
+
+
+def test_change_request_decisions_and_comment_audience_through_the_api(
+    api, order, acme_contact, engineer, planner, sales_rep, sales_manager
+):
+    from apps.core.models import Activity, Audience
+
+    res = api(sales_rep).post(
+        url("change-requests"),
+        {"order": str(order.pk), "title": "Faster drive", "description": "internal idea"},
+        format="json",
+    )
+    cr = res.json()
+    assert res.status_code == 201 and cr["origin"] == "internal" and cr["proposed_at"] is None
+    assert api(acme_contact).get(url("change-requests", cr["id"])).status_code == 404
+    api(engineer).post(url("change-requests", cr["id"], "transitions", "start_assessment"))
+    res = api(planner).patch(
+        url("change-requests", cr["id"]),
+        {"engineering_assessment": "ok", "manufacturing_assessment": "ok", "price_delta": "250"},
+        format="json",
+    )
+    assert res.status_code == 200 and res.json()["lowest_margin_percent"] is None
+    res = api(sales_rep).post(
+        url("change-requests", cr["id"], "transitions", "propose"),
+        {"comment": "Shown to Acme", "comment_audience": "customer"},
+        format="json",
+    )
+    assert res.status_code == 200 and res.json()["decider"] == "customer"
+    entry = Activity.objects.get(object_id=cr["id"], verb="propose")
+    assert (entry.audience, entry.text) == (Audience.CUSTOMER, "Shown to Acme")
+
+    body = api(acme_contact).get(url("change-requests", cr["id"])).json()
+    assert body["available_transitions"] == ["approve", "reject"]
+    assert "lowest_margin_percent" not in body and "cost_delta" not in body
+    res = api(sales_manager).post(url("change-requests", cr["id"], "transitions", "approve"))
+    assert res.status_code == 403
+    res = api(acme_contact).post(
+        url("change-requests", cr["id"], "transitions", "approve"),
+        {"comment_audience": "sometimes"},
+        format="json",
+    )
+    assert res.status_code == 400 and "comment_audience" in res.json()
+    res = api(acme_contact).post(url("change-requests", cr["id"], "transitions", "approve"))
+    assert res.status_code == 200 and res.json()["state"] == "approved"
+    res = api(sales_rep).post(
+        url("change-requests", cr["id"], "transitions", "apply"), {"version": 1}, format="json"
+    )
+    assert res.status_code == 409

@@ -6,8 +6,17 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from apps.core.models import Activity, Audience, Notification
 from apps.core.transitions import TransitionForbidden, TransitionNotAllowed
-from apps.orders.models import ChangeState
+from apps.orders.models import (
+    ChangeDecider,
+    ChangeRequest,
+    ChangeState,
+    OrderLine,
+    OrderLineDateChange,
+    OrderState,
+    SalesOrder,
+)
 from apps.orders.selectors import change_requests_visible_to
 from apps.orders.services import changes as svc
 
@@ -129,3 +138,442 @@ def test_assessment_only_while_assessing(cr, engineer):
         svc.change_request_assess(
             change_request=cr, actor=engineer, expected_version=None, engineering_assessment="x"
         )
+
+
+# -- issue 6: who decides, comments, timeline, notifications --------------------------
+
+
+def _assessed(cr, engineer, planner, **fields):
+    cr = svc.change_request_transition(change_request=cr, name="start_assessment", actor=engineer)
+    return svc.change_request_assess(
+        change_request=cr,
+        actor=planner,
+        expected_version=None,
+        engineering_assessment="No design impact",
+        manufacturing_assessment="Fits the plan",
+        **fields,
+    )
+
+
+@pytest.fixture
+def internal_cr(order, sales_rep):
+    return svc.change_request_create(
+        actor=sales_rep, order=order, title="Swap the frame supplier", description="Same part"
+    )
+
+
+def test_a_price_change_is_decided_by_the_customer_only(
+    cr, engineer, planner, sales_rep, sales_manager, acme_contact, borealis_contact
+):
+    cr = _assessed(cr, engineer, planner, price_delta=Decimal("150"))
+    cr = svc.change_request_transition(change_request=cr, name="propose", actor=sales_rep)
+    assert (cr.decider, cr.proposed_at is not None) == (ChangeDecider.CUSTOMER, True)
+    for refused in (sales_manager, sales_rep, borealis_contact):
+        with pytest.raises(TransitionForbidden):
+            svc.change_request_transition(change_request=cr, name="approve", actor=refused)
+    cr = svc.change_request_transition(change_request=cr, name="approve", actor=acme_contact)
+    assert (cr.state, cr.decided_by) == (ChangeState.APPROVED, acme_contact)
+
+
+def test_a_date_change_is_decided_by_the_customer(cr, engineer, planner, sales_rep, sales_manager):
+    cr = _assessed(cr, engineer, planner, date_delta_days=3)
+    cr = svc.change_request_transition(change_request=cr, name="propose", actor=sales_rep)
+    assert cr.decider == ChangeDecider.CUSTOMER
+    with pytest.raises(TransitionForbidden):
+        svc.change_request_transition(change_request=cr, name="approve", actor=sales_manager)
+
+
+def test_a_change_of_neither_price_nor_dates_is_decided_by_a_sales_manager(
+    cr, order, engineer, planner, sales_rep, sales_manager, acme_contact
+):
+    line = order.lines.get()
+    cr = _assessed(
+        cr,
+        engineer,
+        planner,
+        proposed_changes=[{"line": str(line.pk), "scope_statement": "Includes a spare kit"}],
+    )
+    cr = svc.change_request_transition(change_request=cr, name="propose", actor=sales_rep)
+    assert cr.decider == ChangeDecider.SALES_MANAGER
+    # The customer sees its request but does not decide this one.
+    assert list(change_requests_visible_to(acme_contact)) == [cr]
+    for refused in (acme_contact, sales_rep):
+        with pytest.raises(TransitionForbidden):
+            svc.change_request_transition(change_request=cr, name="approve", actor=refused)
+    cr = svc.change_request_transition(change_request=cr, name="approve", actor=sales_manager)
+    cr = svc.change_request_transition(change_request=cr, name="apply", actor=sales_rep)
+    line.refresh_from_db()
+    assert line.scope_statement == "Includes a spare kit"
+
+
+def test_the_customer_never_decides_what_was_not_proposed(
+    cr, internal_cr, engineer, planner, acme_contact
+):
+    for request in (cr, internal_cr):
+        with pytest.raises(TransitionNotAllowed):
+            svc.change_request_transition(
+                change_request=request, name="approve", actor=acme_contact
+            )
+    cr = _assessed(cr, engineer, planner, price_delta=Decimal("10"))
+    with pytest.raises(TransitionNotAllowed):
+        svc.change_request_transition(change_request=cr, name="approve", actor=acme_contact)
+
+
+def test_rejecting_a_proposal(cr, engineer, planner, sales_rep, sales_manager, acme_contact):
+    cr = _assessed(cr, engineer, planner, price_delta=Decimal("10"))
+    cr = svc.change_request_transition(change_request=cr, name="propose", actor=sales_rep)
+    with pytest.raises(TransitionForbidden):
+        svc.change_request_transition(change_request=cr, name="reject", actor=sales_rep)
+    rejected = svc.change_request_transition(
+        change_request=cr, name="reject", actor=acme_contact, comment="Too expensive"
+    )
+    assert rejected.state == ChangeState.REJECTED and rejected.decided_by == acme_contact
+    entry = Activity.objects.filter(object_id=str(cr.pk), verb="reject").get()
+    assert (entry.audience, entry.text) == (Audience.CUSTOMER, "Too expensive")
+
+
+def test_a_sales_manager_may_withdraw_a_proposal_the_customer_has_not_answered(
+    cr, engineer, planner, sales_rep, sales_manager
+):
+    cr = _assessed(cr, engineer, planner, price_delta=Decimal("10"))
+    cr = svc.change_request_transition(change_request=cr, name="propose", actor=sales_rep)
+    cr = svc.change_request_transition(change_request=cr, name="reject", actor=sales_manager)
+    assert cr.state == ChangeState.REJECTED
+
+
+def test_staff_comments_are_internal_unless_marked(
+    cr, internal_cr, engineer, planner, sales_rep, acme_contact
+):
+    svc.change_request_transition(
+        change_request=cr, name="start_assessment", actor=engineer, comment="SECRET triage note"
+    )
+    entries = Activity.objects.filter(object_id=str(cr.pk))
+    transition = entries.get(verb="start_assessment")
+    assert (transition.audience, transition.text) == (Audience.CUSTOMER, "")
+    note = entries.get(verb="commented")
+    assert (note.audience, note.text) == (Audience.INTERNAL, "SECRET triage note")
+
+    cr = ChangeRequest.objects.get(pk=cr.pk)
+    cr = svc.change_request_assess(
+        change_request=cr,
+        actor=planner,
+        expected_version=None,
+        engineering_assessment="x",
+        manufacturing_assessment="y",
+    )
+    svc.change_request_transition(
+        change_request=cr,
+        name="propose",
+        actor=sales_rep,
+        comment="We can do this for 150 more.",
+        comment_audience=Audience.CUSTOMER,
+    )
+    shown = Activity.objects.get(object_id=str(cr.pk), verb="propose")
+    assert (shown.audience, shown.text) == (Audience.CUSTOMER, "We can do this for 150 more.")
+
+    # On a request the customer does not see, a customer-visible comment is refused.
+    with pytest.raises(ValidationError) as err:
+        svc.change_request_transition(
+            change_request=internal_cr,
+            name="start_assessment",
+            actor=engineer,
+            comment="x",
+            comment_audience=Audience.CUSTOMER,
+        )
+    assert "comment_audience" in err.value.message_dict
+    with pytest.raises(ValidationError):
+        svc.change_request_transition(
+            change_request=cr, name="approve", actor=acme_contact, comment_audience="everyone"
+        )
+
+
+def test_timeline_of_an_internal_request_reaches_the_customer_only_when_proposed(
+    internal_cr, order, engineer, planner, sales_rep
+):
+    customer_entries = Activity.objects.filter(audience=Audience.CUSTOMER)
+    before = set(customer_entries.values_list("pk", flat=True))
+    cr = _assessed(internal_cr, engineer, planner)
+    assert set(customer_entries.values_list("pk", flat=True)) == before
+    svc.change_request_transition(change_request=cr, name="propose", actor=sales_rep)
+    new = customer_entries.exclude(pk__in=before)
+    assert {(a.object_id, a.verb) for a in new} == {
+        (str(cr.pk), "propose"),
+        (str(order.pk), "change_proposed"),
+    }
+
+
+def _inbox(user) -> list[str]:
+    return list(Notification.objects.filter(recipient=user).values_list("title", flat=True))
+
+
+def test_notifications_go_to_whoever_acts_next(
+    order, engineer, planner, sales_rep, sales_manager, acme_contact, warehouse
+):
+    # order.owner is sales_rep; start from an empty inbox.
+    Notification.objects.all().delete()
+    cr = svc.change_request_create(actor=acme_contact, order=order, title="t", description="d")
+    assert len(_inbox(sales_rep)) == 1 and not _inbox(engineer)
+    cr = svc.change_request_transition(change_request=cr, name="start_assessment", actor=engineer)
+    assert len(_inbox(planner)) == 1
+    assert not _inbox(engineer)  # the one who acted
+    assert not _inbox(warehouse) and not _inbox(sales_manager)
+    cr = svc.change_request_assess(
+        change_request=cr, actor=engineer, expected_version=None, engineering_assessment="x"
+    )
+    assert len(_inbox(sales_rep)) == 1  # not assessed yet: nothing to do
+    cr = svc.change_request_assess(
+        change_request=cr,
+        actor=planner,
+        expected_version=None,
+        manufacturing_assessment="y",
+        price_delta=Decimal("5"),
+    )
+    assert "ready to propose" in _inbox(sales_rep)[0]
+    cr = svc.change_request_transition(change_request=cr, name="propose", actor=sales_rep)
+    assert len(_inbox(acme_contact)) == 1 and not _inbox(sales_manager)
+    cr = svc.change_request_transition(change_request=cr, name="approve", actor=acme_contact)
+    assert "apply" in _inbox(sales_rep)[0]
+    count = Notification.objects.count()
+    svc.change_request_transition(change_request=cr, name="apply", actor=sales_rep)
+    assert Notification.objects.count() == count
+
+
+def test_a_manager_decision_notifies_sales_managers(
+    cr, engineer, planner, sales_rep, sales_manager, acme_contact
+):
+    cr = _assessed(cr, engineer, planner)
+    svc.change_request_transition(change_request=cr, name="propose", actor=sales_rep)
+    assert len(_inbox(sales_manager)) == 1
+    assert not _inbox(acme_contact)
+
+
+# -- issue 6: applying: deltas, re-pricing, configuration, work done -----------------
+
+
+def _approve(cr, engineer, planner, sales_rep, acme_contact, **fields):
+    cr = _assessed(cr, engineer, planner, **fields)
+    cr = svc.change_request_transition(change_request=cr, name="propose", actor=sales_rep)
+    if cr.decider == ChangeDecider.CUSTOMER:
+        return svc.change_request_transition(change_request=cr, name="approve", actor=acme_contact)
+    return cr
+
+
+def test_price_deltas_of_several_requests_accumulate(
+    order, engineer, planner, sales_rep, acme_contact
+):
+    start = order.total
+    for delta in ("100", "50"):
+        cr = svc.change_request_create(
+            actor=acme_contact, order=order, title=f"+{delta}", description="d"
+        )
+        cr = _approve(cr, engineer, planner, sales_rep, acme_contact, price_delta=Decimal(delta))
+        svc.change_request_transition(change_request=cr, name="apply", actor=sales_rep)
+    order.refresh_from_db()
+    assert order.total == start + Decimal("150")
+    assert order.order_revision == 3
+
+
+def test_a_quantity_change_takes_the_new_quantity_break_and_keeps_the_discount(
+    make_quote, catalog, sales_rep, sales_manager, acme_contact, engineer, planner
+):
+    from apps.catalog.models import ProductPriceBreak
+    from apps.orders.services import quotes as q
+    from apps.orders.services.orders import quote_convert
+
+    ProductPriceBreak.objects.create(
+        product=catalog["skid"], min_quantity=5, discount_percent=Decimal("10")
+    )
+    quote = make_quote(lines=(("skid", 1, {}, 5),))
+    quote = q.quote_submit(quote=quote, actor=sales_rep)
+    quote = q.quote_send(quote=quote, actor=sales_rep)
+    quote = q.quote_accept(quote=quote, actor=acme_contact)
+    order = quote_convert(quote=quote, actor=sales_rep)
+    line = order.lines.get()
+    assert (line.unit_list_price, line.unit_price) == (Decimal("20000"), Decimal("19000"))
+
+    cr = svc.change_request_create(actor=acme_contact, order=order, title="5", description="d")
+    cr = _approve(
+        cr,
+        engineer,
+        planner,
+        sales_rep,
+        acme_contact,
+        proposed_changes=[{"line": str(line.pk), "quantity": 5}],
+    )
+    # 5 × (20000 − 10 % break) − 5 % discount = 5 × 17100
+    assert cr.line_price_delta == Decimal("85500") - Decimal("19000")
+    svc.change_request_transition(change_request=cr, name="apply", actor=sales_rep)
+    line.refresh_from_db()
+    order.refresh_from_db()
+    assert (line.quantity, line.unit_list_price, line.unit_price) == (
+        5,
+        Decimal("18000.00"),
+        Decimal("17100.00"),
+    )
+    assert line.line_total == order.total == Decimal("85500.00")
+    assert {c.quantity for c in line.components.all()} == {Decimal("5")}
+
+
+@pytest.fixture
+def cheap_break(catalog):
+    from apps.catalog.models import ProductPriceBreak
+
+    # 60 % off from 10 units: the price falls below the 12000 cost.
+    return ProductPriceBreak.objects.create(
+        product=catalog["skid"], min_quantity=10, discount_percent=Decimal("60")
+    )
+
+
+def test_a_margin_below_the_floor_needs_a_sales_manager(
+    cr, order, cheap_break, engineer, planner, sales_rep, sales_manager, acme_contact
+):
+    line = order.lines.get()
+    cr = _assessed(cr, engineer, planner, proposed_changes=[{"line": str(line.pk), "quantity": 10}])
+    assert cr.lowest_margin_percent < 0
+    with pytest.raises(TransitionForbidden):
+        svc.change_request_transition(change_request=cr, name="propose", actor=sales_rep)
+    refusals = svc.change_request_refusals(cr, sales_rep, ["propose"])
+    assert "below the 20" in refusals["propose"] and "sales manager" in refusals["propose"]
+    cr = svc.change_request_transition(change_request=cr, name="propose", actor=sales_manager)
+    cr = svc.change_request_transition(change_request=cr, name="approve", actor=acme_contact)
+    with pytest.raises(TransitionNotAllowed) as err:
+        svc.change_request_transition(change_request=cr, name="apply", actor=sales_rep)
+    assert "floor" in err.value.message
+    cr = svc.change_request_transition(change_request=cr, name="apply", actor=sales_manager)
+    assert cr.state == ChangeState.APPLIED
+
+
+def test_a_configuration_change_is_applied_repriced_and_re_exploded(
+    cr, order, catalog, engineer, planner, sales_rep, acme_contact
+):
+    line = order.lines.get()
+    assert "VFD-1" not in {c.part_number for c in line.components.all()}
+    cr = _approve(
+        cr,
+        engineer,
+        planner,
+        sales_rep,
+        acme_contact,
+        proposed_changes=[{"line": str(line.pk), "configuration": {"drive": "vfd"}}],
+    )
+    assert cr.decider == ChangeDecider.CUSTOMER and cr.line_price_delta == Decimal("2500")
+    svc.change_request_transition(change_request=cr, name="apply", actor=sales_rep)
+    line.refresh_from_db()
+    order.refresh_from_db()
+    assert line.configuration == {"drive": "vfd"}
+    assert "VFD" in line.configuration_text
+    assert (line.unit_price, line.unit_cost) == (Decimal("22500.00"), Decimal("12900.00"))
+    assert order.total == Decimal("22500.00")
+    parts = {c.part_number: c.from_option for c in line.components.all()}
+    assert parts["VFD-1"] == "drive=vfd" and "MTR-55" in parts
+
+
+def test_an_invalid_configuration_is_refused_when_assessed(cr, order, engineer, planner):
+    line = order.lines.get()
+    cr = svc.change_request_transition(change_request=cr, name="start_assessment", actor=engineer)
+    with pytest.raises(ValidationError) as err:
+        svc.change_request_assess(
+            change_request=cr,
+            actor=planner,
+            expected_version=None,
+            proposed_changes=[{"line": str(line.pk), "configuration": {"drive": "steam"}}],
+        )
+    assert "Line 10" in " ".join(err.value.message_dict["proposed_changes"])
+
+
+def test_a_change_that_delays_a_line_records_the_slip(
+    cr, order, catalog, engineer, planner, sales_rep, acme_contact
+):
+    line = order.lines.get()
+    # 80 skids need more motors than the 50 in stock: the supplier's lead time drives the date.
+    cr = _approve(
+        cr,
+        engineer,
+        planner,
+        sales_rep,
+        acme_contact,
+        proposed_changes=[{"line": str(line.pk), "quantity": 80}],
+    )
+    assert cr.moves_agreed_dates and cr.decider == ChangeDecider.CUSTOMER
+    svc.change_request_transition(change_request=cr, name="apply", actor=sales_rep)
+    line.refresh_from_db()
+    assert line.forecast_date > line.first_promised_date
+    slip = OrderLineDateChange.objects.get(line=line)
+    assert cr.number in slip.reason and slip.new_date == line.forecast_date
+
+
+@pytest.mark.parametrize(
+    ("change", "allowed"),
+    [
+        ({"quantity": 3}, True),
+        ({"quantity": 1, "configuration": {"drive": "vfd"}}, False),
+        ({"scope_statement": "Also install it"}, False),
+    ],
+)
+def test_in_production_only_additions_apply(
+    order, engineer, planner, sales_rep, acme_contact, change, allowed
+):
+    line = order.lines.get()
+    cr = svc.change_request_create(actor=acme_contact, order=order, title="t", description="d")
+    cr = _approve(
+        cr,
+        engineer,
+        planner,
+        sales_rep,
+        acme_contact,
+        price_delta=Decimal("1"),
+        proposed_changes=[{"line": str(line.pk), **change}],
+    )
+    SalesOrder.objects.filter(pk=order.pk).update(state=OrderState.IN_PRODUCTION)
+    if allowed:
+        cr = svc.change_request_transition(change_request=cr, name="apply", actor=sales_rep)
+        line.refresh_from_db()
+        assert cr.state == ChangeState.APPLIED and line.quantity == 3
+    else:
+        with pytest.raises(TransitionNotAllowed) as err:
+            svc.change_request_transition(change_request=cr, name="apply", actor=sales_rep)
+        assert "work already done" in err.value.message
+        assert ChangeRequest.objects.get(pk=cr.pk).state == ChangeState.APPROVED
+
+
+def test_a_quantity_decrease_is_refused_once_in_production(
+    order, engineer, planner, sales_rep, acme_contact
+):
+    line = order.lines.get()
+    OrderLine.objects.filter(pk=line.pk).update(quantity=4)
+    cr = svc.change_request_create(actor=acme_contact, order=order, title="t", description="d")
+    cr = _approve(
+        cr,
+        engineer,
+        planner,
+        sales_rep,
+        acme_contact,
+        proposed_changes=[{"line": str(line.pk), "quantity": 2}],
+    )
+    SalesOrder.objects.filter(pk=order.pk).update(state=OrderState.PARTIALLY_SHIPPED)
+    cr = ChangeRequest.objects.get(pk=cr.pk)
+    refusals = svc.change_request_refusals(cr, sales_rep, ["apply"])
+    assert "work already done" in refusals["apply"]
+    with pytest.raises(TransitionNotAllowed):
+        svc.change_request_transition(change_request=cr, name="apply", actor=sales_rep)
+
+
+def test_nothing_is_applied_to_a_shipped_order(order, engineer, planner, sales_rep, acme_contact):
+    cr = svc.change_request_create(actor=acme_contact, order=order, title="t", description="d")
+    cr = _approve(cr, engineer, planner, sales_rep, acme_contact, price_delta=Decimal("1"))
+    SalesOrder.objects.filter(pk=order.pk).update(state=OrderState.SHIPPED)
+    with pytest.raises(TransitionNotAllowed) as err:
+        svc.change_request_transition(change_request=cr, name="apply", actor=sales_rep)
+    assert "nothing to amend" in err.value.message
+
+
+def test_apply_is_refused_before_approval_and_to_other_roles(
+    cr, engineer, planner, sales_rep, warehouse, acme_contact
+):
+    with pytest.raises(TransitionNotAllowed):
+        svc.change_request_transition(change_request=cr, name="apply", actor=sales_rep)
+    cr = _approve(cr, engineer, planner, sales_rep, acme_contact, price_delta=Decimal("1"))
+    for refused in (warehouse, acme_contact, engineer):
+        with pytest.raises(TransitionForbidden):
+            svc.change_request_transition(change_request=cr, name="apply", actor=refused)
+    svc.change_request_transition(change_request=cr, name="apply", actor=planner)

@@ -53,12 +53,14 @@ def test_quote_for_a_supplier_or_with_foreign_address_is_refused(sales_rep, delt
 def test_line_prices_configuration_and_promise(make_quote, catalog):
     quote = make_quote(lines=[("skid", 2, {"drive": "vfd"}, 5)])
     line = quote.lines.get()
-    # 20 000 + 2 500 VFD = 22 500 list; 5 % discount = 21 375; cost 12 000 + 900.
+    # 20 000 + 2 500 VFD = 22 500 list; 5 % discount = 21 375. Rolled-up cost from the
+    # BOM: motor 900 + frame 400 + VFD 700 (supplier prices) + assembly (1 h setup + 2 × 3 h)
+    # at 80 /h spread over 2 units = 280, so 2 280; margin (21 375 − 2 280) / 21 375.
     assert line.unit_list_price == Decimal("22500.00")
     assert line.unit_price == Decimal("21375.00")
     assert line.line_total == Decimal("42750.00")
-    assert line.unit_cost == Decimal("12900.00")
-    assert line.margin_percent == Decimal("39.65")
+    assert line.unit_cost == Decimal("2280.00")
+    assert line.margin_percent == Decimal("89.33")
     assert line.configuration == {"drive": "vfd"}
     assert line.feasible_date is not None and quote.feasible_date == line.feasible_date
     assert "in stock" in line.critical_path
@@ -172,8 +174,8 @@ def test_manager_discount_limit_is_higher(make_quote, sales_manager):
 
 
 def test_margin_below_floor_needs_pricing(make_quote):
-    # 20 000 list, 12 000 cost: 45 % discount gives 11 000 < cost.
-    quote = make_quote(lines=[("skid", 1, {}, 45)])
+    # 20 000 list, rolled-up cost 900 + 400 + 4 h × 80 = 1 620: 93 % off gives 1 400 < cost.
+    quote = make_quote(lines=[("skid", 1, {}, 93)])
     assert any("below the 20 % floor" in r for r in svc.required_reviews(quote)["pricing"])
 
 

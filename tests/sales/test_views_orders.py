@@ -235,3 +235,29 @@ def test_order_notification_links_the_staff_page(order, sales_manager, sales_rep
     note = sales_rep.notifications.filter(title__startswith=order.number).get()
     assert note.url == _detail(order)
     assert timezone.now() >= note.created_at
+
+
+def test_detail_shows_one_rolled_up_cost_not_a_double_counted_component_sum(
+    client_for, make_quote, sales_rep, acme_contact, catalog
+):
+    """A made sub-assembly counts once, through its components (it used to count twice)."""
+    from decimal import Decimal
+
+    from apps.catalog.models import PartKind
+    from apps.orders.services import quotes as quote_services
+    from tests.catalog.factories import BOMLineFactory, PartFactory
+
+    sub = PartFactory(number="SUB-1", kind=PartKind.MAKE, unit_cost=Decimal("5000"))
+    BOMLineFactory(parent_part=sub, component=catalog["motor"], quantity=Decimal("2"))
+    BOMLineFactory(product=catalog["skid"], component=sub)
+    quote = quote_services.quote_submit(quote=make_quote(), actor=sales_rep)
+    quote = quote_services.quote_send(quote=quote, actor=sales_rep)
+    quote = quote_services.quote_accept(quote=quote, actor=acme_contact)
+    order = order_services.quote_convert(quote=quote, actor=sales_rep)
+    line = order.lines.get()
+    # Motor 900 + frame 400 + sub-assembly (2 motors × 900) + assembly 4 h × 80 = 3 420.
+    assert line.unit_cost == Decimal("3420.00")
+    html = client_for(sales_rep).get(_detail(order)).content.decode()
+    assert "line cost 3,420.00, rolled up from the BOM" in html
+    # The old component sum: 900 + 400 + the sub-assembly's own 5 000 + its 2 motors 1 800.
+    assert "8,100.00" not in html and "5,000.00" not in html

@@ -81,6 +81,14 @@ class WorkCenter(UUIDModel):
     daily_capacity_hours = models.DecimalField(
         max_digits=6, decimal_places=2, validators=[MinValueValidator(Decimal("0.5"))]
     )
+    hourly_rate = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=NON_NEGATIVE,
+        help_text="Cost of one hour of this work center (labour and machine); rolls up into "
+        "the cost of what is made here.",
+    )
     # ISO weekdays the center works, Monday=1 … Sunday=7.
     working_weekdays = models.CharField(
         max_length=13, default="1,2,3,4,5", help_text="ISO weekdays, Monday=1 … Sunday=7"

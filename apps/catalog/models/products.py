@@ -29,7 +29,12 @@ class Product(UUIDModel):
         validators=NON_NEGATIVE,
         help_text="Cost of the base configuration when the BOM does not give it.",
     )
-    currency = models.CharField(max_length=3, default="USD")
+    currency = models.CharField(
+        max_length=3,
+        default="USD",
+        help_text="Currency of this product's price list (base price, option prices and "
+        "quantity breaks). Quotes in another currency cannot use it.",
+    )
     is_active = models.BooleanField(default=True)
     # Lead-time defaults used by the promise-date engine.
     design_days = models.PositiveIntegerField(

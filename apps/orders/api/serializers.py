@@ -7,6 +7,17 @@ from rest_framework import serializers
 
 from apps.accounts.models import Address, Organization, User
 from apps.catalog.models import Product
+from apps.core.limits import (
+    ADDRESS_MAX_LENGTH,
+    DESCRIPTION_MAX_LENGTH,
+    MONEY_DECIMAL_PLACES,
+    MONEY_MAX_DIGITS,
+    NOTES_MAX_LENGTH,
+    PROPOSED_CHANGES_MAX,
+    QUANTITY_MAX,
+    TITLE_MAX_LENGTH,
+    VERSION_MAX,
+)
 from apps.core.permissions import is_internal
 from apps.core.transitions import available_transitions
 from apps.orders.models import (
@@ -20,6 +31,25 @@ from apps.orders.models import (
     QuoteRevision,
     SalesOrder,
 )
+
+
+def version_field(**kwargs) -> serializers.IntegerField:
+    return serializers.IntegerField(required=False, min_value=1, max_value=VERSION_MAX, **kwargs)
+
+
+def money_field(**kwargs) -> serializers.DecimalField:
+    """A money input the MONEY columns (14 digits, 2 after the point) can hold."""
+    return serializers.DecimalField(
+        max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, **kwargs
+    )
+
+
+def text_field(max_length: int, **kwargs) -> serializers.CharField:
+    return serializers.CharField(required=False, allow_blank=True, max_length=max_length, **kwargs)
+
+
+class VersionQuerySerializer(serializers.Serializer):
+    version = version_field(help_text="The version you last read; 409 if it changed.")
 
 
 class TransitionsField(serializers.SerializerMethodField):
@@ -85,7 +115,7 @@ class QuoteLineCustomerSerializer(QuoteLineSerializer):
 class QuoteLineWriteSerializer(serializers.Serializer):
     product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all(), required=False)
     configuration = serializers.DictField(required=False)
-    quantity = serializers.IntegerField(min_value=1, required=False)
+    quantity = serializers.IntegerField(min_value=1, max_value=QUANTITY_MAX, required=False)
     discount_percent = serializers.DecimalField(
         max_digits=5,
         decimal_places=2,
@@ -94,11 +124,9 @@ class QuoteLineWriteSerializer(serializers.Serializer):
         required=False,
     )
     requested_date = serializers.DateField(required=False, allow_null=True)
-    scope_statement = serializers.CharField(required=False, allow_blank=True)
-    custom_spec = serializers.CharField(required=False, allow_blank=True)
-    version = serializers.IntegerField(
-        required=False, min_value=1, help_text="The quote version you last read."
-    )
+    scope_statement = text_field(NOTES_MAX_LENGTH)
+    custom_spec = text_field(NOTES_MAX_LENGTH)
+    version = version_field(help_text="The quote version you last read.")
 
     def validate(self, attrs):
         if self.context.get("creating"):
@@ -248,8 +276,8 @@ class QuoteWriteSerializer(serializers.Serializer):
     contact = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.all(), required=False, allow_null=True
     )
-    title = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    currency = serializers.RegexField(r"^[A-Z]{3}$", required=False)
+    title = text_field(TITLE_MAX_LENGTH)
+    currency = serializers.RegexField(r"^[A-Z]{3}$", max_length=3, required=False)
     valid_until = serializers.DateField(required=False)
     requested_date = serializers.DateField(required=False, allow_null=True)
     promised_date = serializers.DateField(required=False, allow_null=True)
@@ -259,10 +287,10 @@ class QuoteWriteSerializer(serializers.Serializer):
     billing_address = serializers.PrimaryKeyRelatedField(
         queryset=Address.objects.all(), required=False, allow_null=True
     )
-    terms = serializers.CharField(required=False, allow_blank=True)
-    customer_reference = serializers.CharField(required=False, allow_blank=True, max_length=60)
-    internal_notes = serializers.CharField(required=False, allow_blank=True)
-    version = serializers.IntegerField(required=False, min_value=1)
+    terms = text_field(NOTES_MAX_LENGTH)
+    customer_reference = text_field(60)
+    internal_notes = text_field(NOTES_MAX_LENGTH)
+    version = version_field()
 
     def validate(self, attrs):
         if self.context.get("creating") and "customer" not in attrs:
@@ -452,17 +480,17 @@ class OrderCustomerSerializer(StatefulSerializer):
 
 
 class OrderWriteSerializer(serializers.Serializer):
-    customer_po = serializers.CharField(required=False, allow_blank=True, max_length=60)
-    shipping_address = serializers.CharField(required=False, allow_blank=True)
-    billing_address = serializers.CharField(required=False, allow_blank=True)
-    delivery_contact_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
-    delivery_contact_phone = serializers.CharField(required=False, allow_blank=True, max_length=40)
-    delivery_window = serializers.CharField(required=False, allow_blank=True, max_length=100)
-    site_requirements = serializers.CharField(required=False, allow_blank=True)
+    customer_po = text_field(60)
+    shipping_address = text_field(ADDRESS_MAX_LENGTH)
+    billing_address = text_field(ADDRESS_MAX_LENGTH)
+    delivery_contact_name = text_field(150)
+    delivery_contact_phone = text_field(40)
+    delivery_window = text_field(100)
+    site_requirements = text_field(NOTES_MAX_LENGTH)
     installation_needed = serializers.BooleanField(required=False)
-    internal_notes = serializers.CharField(required=False, allow_blank=True)
-    terms = serializers.CharField(required=False, allow_blank=True)
-    version = serializers.IntegerField(required=False, min_value=1)
+    internal_notes = text_field(NOTES_MAX_LENGTH)
+    terms = text_field(NOTES_MAX_LENGTH)
+    version = version_field()
 
 
 # -- change requests ---------------------------------------------------------
@@ -481,6 +509,9 @@ CR_PUBLIC = [
     "price_delta",
     "date_delta_days",
     "proposed_changes",
+    "line_price_delta",
+    "proposed_at",
+    "decider",
     "state",
     "version",
     "decided_at",
@@ -500,6 +531,8 @@ class ChangeRequestSerializer(StatefulSerializer):
             "engineering_assessment",
             "manufacturing_assessment",
             "cost_delta",
+            "lowest_margin_percent",
+            "moves_agreed_dates",
             "available_transitions",
         ]
         read_only_fields = fields
@@ -517,8 +550,9 @@ class ChangeRequestCustomerSerializer(ChangeRequestSerializer):
 class ChangeRequestCreateSerializer(serializers.Serializer):
     quote = serializers.UUIDField(required=False)
     order = serializers.UUIDField(required=False)
-    title = serializers.CharField(max_length=200)
-    description = serializers.CharField()
+    title = serializers.CharField(max_length=TITLE_MAX_LENGTH)
+    # The portal's change-request form takes the same length.
+    description = serializers.CharField(max_length=DESCRIPTION_MAX_LENGTH)
 
     def validate(self, attrs):
         if ("quote" in attrs) == ("order" in attrs):
@@ -528,11 +562,27 @@ class ChangeRequestCreateSerializer(serializers.Serializer):
         return attrs
 
 
+class ChangeRequestTransitionSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=4000, default="")
+    comment_audience = serializers.ChoiceField(
+        choices=[("internal", "Internal only"), ("customer", "Customer-visible")],
+        required=False,
+        default="internal",
+        help_text="Staff comments are internal unless marked customer-visible "
+        "(only on requests the customer sees). A customer's own comments are always visible.",
+    )
+    version = serializers.IntegerField(
+        required=False, min_value=1, help_text="The version you last read; 409 if it changed."
+    )
+
+
 class ChangeRequestAssessSerializer(serializers.Serializer):
-    engineering_assessment = serializers.CharField(required=False, allow_blank=True)
-    manufacturing_assessment = serializers.CharField(required=False, allow_blank=True)
-    cost_delta = serializers.DecimalField(max_digits=14, decimal_places=2, required=False)
-    price_delta = serializers.DecimalField(max_digits=14, decimal_places=2, required=False)
+    engineering_assessment = text_field(NOTES_MAX_LENGTH)
+    manufacturing_assessment = text_field(NOTES_MAX_LENGTH)
+    cost_delta = money_field(required=False)
+    price_delta = money_field(required=False)
     date_delta_days = serializers.IntegerField(required=False, min_value=-365, max_value=365)
-    proposed_changes = serializers.ListField(child=serializers.DictField(), required=False)
-    version = serializers.IntegerField(required=False, min_value=1)
+    proposed_changes = serializers.ListField(
+        child=serializers.DictField(), required=False, max_length=PROPOSED_CHANGES_MAX
+    )
+    version = version_field()

@@ -137,7 +137,12 @@ class QuoteViewSet(
     @extend_schema(
         methods=["PATCH"], request=s.QuoteLineWriteSerializer, responses=s.QuoteSerializer
     )
-    @extend_schema(methods=["DELETE"], request=None, responses=s.QuoteSerializer)
+    @extend_schema(
+        methods=["DELETE"],
+        request=None,
+        parameters=[s.VersionQuerySerializer],
+        responses=s.QuoteSerializer,
+    )
     @action(detail=True, methods=["patch", "delete"], url_path=r"lines/(?P<line_id>[0-9a-f-]{36})")
     def line(self, request, pk=None, line_id=None):
         quote = self.get_object()
@@ -145,11 +150,12 @@ class QuoteViewSet(
         if line is None:
             raise NotFound("No such line on this quote.")
         if request.method == "DELETE":
-            version = request.query_params.get("version")
+            query = s.VersionQuerySerializer(data=request.query_params)
+            query.is_valid(raise_exception=True)
             quote_services.quote_line_delete(
                 line=line,
                 actor=request.user,
-                expected_version=int(version) if version and version.isdigit() else None,
+                expected_version=query.validated_data.get("version"),
             )
             return self._detail(quote)
         data = s.QuoteLineWriteSerializer(data=request.data, partial=True)
@@ -275,7 +281,16 @@ class ChangeRequestFilter(django_filters.FilterSet):
     partial_update=extend_schema(
         request=s.ChangeRequestAssessSerializer, responses=s.ChangeRequestSerializer
     ),
-    transitions=_conflict_docs(s.ChangeRequestSerializer),
+    transitions=extend_schema(
+        request=s.ChangeRequestTransitionSerializer,
+        responses={
+            200: s.ChangeRequestSerializer,
+            400: OpenApiResponse(description="Bad input"),
+            403: OpenApiResponse(description="Not allowed for you"),
+            404: OpenApiResponse(description="Not found"),
+            409: ConflictSerializer,
+        },
+    ),
 )
 class ChangeRequestViewSet(
     TransitionViewSetMixin,
@@ -293,6 +308,12 @@ class ChangeRequestViewSet(
 
     def get_queryset(self):
         return selectors.change_requests_visible_to(self.request.user)
+
+    def run_transition_service(self, **kwargs):
+        # The shared transition input plus who may read the comment.
+        data = s.ChangeRequestTransitionSerializer(data=self.request.data)
+        data.is_valid(raise_exception=True)
+        return change_transition(**kwargs, comment_audience=data.validated_data["comment_audience"])
 
     def get_serializer_class(self):
         if is_internal(self.request.user):

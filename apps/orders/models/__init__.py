@@ -28,6 +28,7 @@ from apps.orders.models.order import (
 )
 from apps.orders.models.change import (
     CHANGE_OPEN_STATES,
+    ChangeDecider,
     ChangeOrigin,
     ChangeRequest,
     ChangeRequestGroupObjectPermission,
@@ -45,6 +46,7 @@ __all__ = [
     "QUOTE_CUSTOMER_STATES",
     "QUOTE_EDITABLE_STATES",
     "QUOTE_OPEN_STATES",
+    "ChangeDecider",
     "ChangeOrigin",
     "ChangeRequest",
     "ChangeRequestGroupObjectPermission",

@@ -11,7 +11,7 @@ from apps.accounts.models import Organization
 from apps.core.models import UUIDModel, VersionedModel
 from apps.core.transitions import condition
 from apps.orders.models import rules
-from apps.orders.models.order import SalesOrder
+from apps.orders.models.order import OrderState, SalesOrder
 from apps.orders.models.quote import MONEY, Quote
 
 
@@ -29,9 +29,25 @@ CHANGE_OPEN_STATES = frozenset(
 )
 
 
+# An order from these states on has work done that a change may not undo.
+ORDER_STARTED_STATES = frozenset(
+    {OrderState.IN_PRODUCTION, OrderState.READY_TO_SHIP, OrderState.PARTIALLY_SHIPPED}
+)
+ORDER_SHIPPED_STATES = frozenset(
+    {OrderState.SHIPPED, OrderState.DELIVERED, OrderState.CLOSED, OrderState.CANCELLED}
+)
+
+
 class ChangeOrigin(models.TextChoices):
     CUSTOMER = "customer", "Customer"
     INTERNAL = "internal", "Internal"
+
+
+class ChangeDecider(models.TextChoices):
+    """Who decides a proposal; fixed when it is proposed (DESIGN §4)."""
+
+    CUSTOMER = "customer", "The customer"
+    SALES_MANAGER = "sales_manager", "A sales manager"
 
 
 class ChangeRequest(ConcurrentTransitionMixin, VersionedModel, UUIDModel):
@@ -61,6 +77,16 @@ class ChangeRequest(ConcurrentTransitionMixin, VersionedModel, UUIDModel):
     date_delta_days = models.IntegerField(default=0)
     # The line changes to apply: [{"line": "<uuid>", "quantity": 3, "configuration": {...}}]
     proposed_changes = models.JSONField(default=list, blank=True)
+    # Derived from the assessment by the service (re-pricing and re-promising
+    # the changed lines); they decide who must decide and who may propose.
+    line_price_delta = models.DecimalField(**MONEY, default=Decimal("0"))
+    # Wider than PERCENT: a re-priced line can lose far more than 999 %.
+    lowest_margin_percent = models.DecimalField(
+        max_digits=9, decimal_places=2, null=True, blank=True
+    )
+    moves_agreed_dates = models.BooleanField(default=False)
+    proposed_at = models.DateTimeField(null=True, blank=True)
+    decider = models.CharField(max_length=16, choices=ChangeDecider.choices, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -93,6 +119,50 @@ class ChangeRequest(ConcurrentTransitionMixin, VersionedModel, UUIDModel):
     def target(self):
         return self.order or self.quote
 
+    @property
+    def total_price_delta(self) -> Decimal:
+        return self.line_price_delta + self.price_delta
+
+    @property
+    def changes_price_or_agreed_dates(self) -> bool:
+        return bool(self.total_price_delta or self.date_delta_days or self.moves_agreed_dates)
+
+    @property
+    def is_customer_visible(self) -> bool:
+        """A customer's own request throughout; an internal one once proposed."""
+        return self.origin == ChangeOrigin.CUSTOMER or self.proposed_at is not None
+
+    def work_done_conflicts(self) -> list[str]:
+        """Why the proposed line changes can no longer be applied to the order, if so."""
+        order = self.order
+        if order is None or not self.proposed_changes:
+            return []
+        state = order.held_state if order.state == OrderState.ON_HOLD else order.state
+        if state in ORDER_SHIPPED_STATES:
+            return [f"{order.number} is {OrderState(state).label.lower()}"]
+        if state not in ORDER_STARTED_STATES:
+            return []
+        lines = {str(line.pk): line for line in order.lines.all()}
+        problems = []
+        for change in self.proposed_changes:
+            line = lines.get(str(change.get("line")))
+            if line is None:
+                continue
+            if "configuration" in change and change["configuration"] != line.configuration:
+                problems.append(f"line {line.position} is in production (configuration)")
+            if change.get("quantity") is not None and change["quantity"] < line.quantity:
+                problems.append(f"line {line.position} is in production (quantity decrease)")
+            if "scope_statement" in change and change["scope_statement"] != line.scope_statement:
+                problems.append(f"line {line.position} is in production (scope)")
+        return problems
+
+    @condition(
+        "the change conflicts with work already done (lines in production or shipped); "
+        "only quantity increases can still be applied"
+    )
+    def fits_work_done(self) -> bool:
+        return not self.work_done_conflicts()
+
     @condition("engineering and manufacturing assessments are both needed")
     def is_assessed(self) -> bool:
         return bool(self.engineering_assessment.strip() and self.manufacturing_assessment.strip())
@@ -120,7 +190,7 @@ class ChangeRequest(ConcurrentTransitionMixin, VersionedModel, UUIDModel):
         field=state,
         source=ChangeState.PROPOSED,
         target=ChangeState.APPROVED,
-        permission=rules.can_decide_change,
+        permission=rules.can_approve_change,
     )
     def approve(self):
         pass
@@ -129,7 +199,7 @@ class ChangeRequest(ConcurrentTransitionMixin, VersionedModel, UUIDModel):
         field=state,
         source=ChangeState.PROPOSED,
         target=ChangeState.REJECTED,
-        permission=rules.can_decide_change,
+        permission=rules.can_reject_change,
     )
     def reject(self):
         pass
@@ -138,6 +208,7 @@ class ChangeRequest(ConcurrentTransitionMixin, VersionedModel, UUIDModel):
         field=state,
         source=ChangeState.APPROVED,
         target=ChangeState.APPLIED,
+        conditions=[fits_work_done],
         permission=rules.can_apply_change,
     )
     def apply(self):

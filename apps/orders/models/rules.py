@@ -105,13 +105,36 @@ def can_assess_change(cr, user) -> bool:
     return _internal_with(user, Role.ENGINEER, Role.PLANNER, *SALES_ROLES)
 
 
+def margin_needs_manager(cr) -> bool:
+    from apps.orders.pricing import margin_floor
+
+    low = getattr(cr, "lowest_margin_percent", None)
+    return low is not None and low < margin_floor()
+
+
 def can_propose_change(cr, user) -> bool:
+    """Sales propose; a re-priced margin below the floor needs a sales manager."""
+    if cr is not None and margin_needs_manager(cr):
+        return _internal_with(user, Role.SALES_MANAGER)
     return _internal_with(user, *SALES_ROLES)
 
 
-def can_decide_change(cr, user) -> bool:
-    """A customer's own request is decided by the customer; any request by a sales manager."""
-    return _internal_with(user, Role.SALES_MANAGER) or _contact_of(user, cr.customer_id)
+def can_approve_change(cr, user) -> bool:
+    """The party fixed at proposal: the customer for price or agreed-date changes,
+    otherwise a sales manager. The customer never decides what was not proposed."""
+    from apps.orders.models.change import ChangeDecider
+
+    if cr.decider == ChangeDecider.CUSTOMER:
+        return cr.proposed_at is not None and _contact_of(user, cr.customer_id)
+    if cr.decider == ChangeDecider.SALES_MANAGER:
+        return _internal_with(user, Role.SALES_MANAGER)
+    return False
+
+
+def can_reject_change(cr, user) -> bool:
+    """The decider rejects; a sales manager may also withdraw a proposal the customer
+    has not answered (rejecting changes neither price nor dates)."""
+    return can_approve_change(cr, user) or _internal_with(user, Role.SALES_MANAGER)
 
 
 def can_apply_change(cr, user) -> bool:

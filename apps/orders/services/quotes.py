@@ -10,14 +10,14 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.models import Address, Organization, OrganizationKind
-from apps.catalog.configuration import ConfigurationError, configuration_validate
 from apps.catalog.models import FulfillmentMode, Product
 from apps.core.concurrency import lock_for_update, refuse_unknown_fields, save_versioned
-from apps.core.errors import FieldErrors
+from apps.core.limits import MONEY_LIMIT
 from apps.core.models import ActivityKind, Audience, next_number
 from apps.core.permissions import grant_org_access
 from apps.core.services import activity_record, email_send_after_commit, notify
@@ -33,7 +33,13 @@ from apps.orders.models import (
     ReviewState,
 )
 from apps.orders.models.rules import REVIEW_ROLES, SYSTEM, can_sell
-from apps.orders.pricing import PricingError, discount_limit, margin_floor, price_line
+from apps.orders.pricing import (
+    PricingError,
+    check_currency_has_price_list,
+    discount_limit,
+    margin_floor,
+    reprice_line,
+)
 from apps.orders.promise import LineRequest, PromiseEngine
 
 QUOTE_FIELDS = (
@@ -77,6 +83,11 @@ def _check_quote_fields(customer: Organization, fields: dict[str, Any]) -> None:
     valid_until = fields.get("valid_until")
     if valid_until is not None and valid_until < timezone.localdate():
         errors["valid_until"] = ["The validity date cannot be in the past."]
+    if "currency" in fields:
+        try:
+            check_currency_has_price_list(fields["currency"])
+        except PricingError as exc:
+            errors.update(exc.errors)
     if errors:
         raise ValidationError(errors)
 
@@ -136,8 +147,16 @@ def quote_update(*, quote: Quote, actor, expected_version: int | None, **fields:
     _require_editable(quote)
     refuse_unknown_fields(fields, QUOTE_FIELDS)
     _check_quote_fields(quote.customer, fields)
+    currency_changed = "currency" in fields and fields["currency"] != quote.currency
     for key, value in fields.items():
         setattr(quote, key, value)
+    if currency_changed:
+        # Every line is priced again from the price list in the new currency (or refused).
+        lines = list(quote.lines.select_related("product"))
+        for line in lines:
+            line.quote = quote
+            reprice_line(line, currency=quote.currency)
+            line.save()
     _touch(quote, quote.version, list(fields))
     if {"requested_date"} & set(fields):
         quote_recalculate(quote=quote)
@@ -148,34 +167,25 @@ def quote_update(*, quote: Quote, actor, expected_version: int | None, **fields:
 
 
 def _build_line(line: QuoteLine, *, configuration, quantity, discount_percent) -> None:
-    try:
-        config = configuration_validate(
-            product=line.product, selections=configuration, quantity=quantity
+    # The one pricing path: price list in the quote's currency, quantity break for
+    # this quantity, then the line's discount, then the rolled-up cost and margin.
+    reprice_line(
+        line,
+        currency=line.quote.currency,
+        quantity=quantity,
+        configuration=configuration or {},
+        discount_percent=discount_percent,
+    )
+    _check_quote_total(line)
+
+
+def _check_quote_total(line: QuoteLine) -> None:
+    # The document total goes into a money column too (the order's, once converted).
+    others = line.quote.lines.exclude(pk=line.pk).aggregate(total=Sum("line_total"))["total"]
+    if (others or 0) + line.line_total >= MONEY_LIMIT:
+        raise ValidationError(
+            {"quantity": [f"The quote total would reach {MONEY_LIMIT:,.0f} or more."]}
         )
-    except ConfigurationError as exc:
-        errors: dict[str, Any] = {}
-        quantity_errors = exc.errors.pop("quantity", None)
-        if exc.errors:
-            errors["configuration"] = exc.errors
-        if quantity_errors:
-            errors["quantity"] = quantity_errors
-        raise FieldErrors(errors) from None
-    try:
-        price = price_line(
-            configuration=config, quantity=quantity, discount_percent=Decimal(discount_percent)
-        )
-    except PricingError as exc:
-        raise ValidationError(exc.errors) from None
-    line.configuration = config.selections
-    line.configuration_text = config.description
-    line.quantity = quantity
-    line.discount_percent = price.discount_percent
-    line.unit_list_price = price.unit_list_price
-    line.unit_price = price.unit_price
-    line.unit_cost = price.unit_cost
-    line.line_total = price.line_total
-    line.margin_percent = price.margin_percent
-    line.needs_engineering = config.needs_engineering
 
 
 @transaction.atomic
@@ -227,6 +237,7 @@ def quote_line_update(
     quote = _lock(line.quote, expected_version)
     _require_editable(quote)
     line = QuoteLine.objects.select_related("product").get(pk=line.pk)
+    line.quote = quote
     allowed = {
         "quantity",
         "configuration",
