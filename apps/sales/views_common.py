@@ -68,21 +68,26 @@ class Action:
 
 
 def workflow_actions(
-    obj: models.Model, user, table: dict[str, Action], url: Callable[[str], str]
+    obj: models.Model,
+    user,
+    table: dict[str, Action],
+    url: Callable[[str], str],
+    skip: frozenset[str] = frozenset(),
 ) -> dict:
     """The page's buttons for `user`, in the table's order.
 
     `buttons`: transitions the user's role may fire, each `allowed` or disabled
     with the condition's refusal sentence in `reason`; `others`: transitions
     of this state that wait on someone else's role. Transitions missing from
-    the table (the scheduler's) are not shown. `options` maps every transition
+    the table (the scheduler's) or in `skip` (a step the page offers through its
+    own form) are not shown. `options` maps every transition
     of the state to its TransitionOption.
     """
     options = {o.name: o for o in transition_options(obj, user)}
     buttons, others = [], []
     for name, action in table.items():
         option = options.get(name)
-        if option is None:
+        if option is None or name in skip:
             continue
         item = {
             "name": name,

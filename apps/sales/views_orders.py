@@ -6,10 +6,13 @@ apps.orders.services.orders.order_transition for every button.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import django_filters
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Min, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -21,13 +24,15 @@ from apps.accounts.models import User
 from apps.accounts.roles import Role
 from apps.core.concurrency import StaleObjectError
 from apps.core.htmx import render_page
-from apps.core.transitions import transition_names
+from apps.core.transitions import TransitionError, transition_names
 from apps.orders import selectors
-from apps.orders.models import OrderState, SalesOrder
-from apps.orders.models.rules import can_engineer, can_override_credit, can_sell
+from apps.orders.models import ORDER_CANCELLABLE_IN_PRODUCTION, OrderState, SalesOrder
+from apps.orders.models.rules import can_cancel_order, can_engineer, can_override_credit, can_sell
 from apps.orders.services import orders as order_services
 from apps.orders.services.orders import PENDING_FIELDS
+from apps.orders.services.orders import order_cancel as order_cancel_service
 from apps.orders.services.orders import order_transition as order_transition_service
+from apps.sales.views_changes import change_section
 from apps.sales.views_common import (
     REFUSED,
     Action,
@@ -182,6 +187,25 @@ def _can_edit_data(order: SalesOrder, user) -> bool:
     )
 
 
+class OrderCancelForm(forms.Form):
+    reason = forms.CharField(max_length=4000)
+    charges = forms.DecimalField(
+        max_digits=14, decimal_places=2, min_value=Decimal("0"), initial=Decimal("0")
+    )
+    version = forms.IntegerField(required=False, min_value=1)
+
+
+def _cancel_in_production(order: SalesOrder, user, form: OrderCancelForm | None) -> dict | None:
+    if order.state not in ORDER_CANCELLABLE_IN_PRODUCTION:
+        return None
+    enabled = can_cancel_order(order, user)
+    return {
+        "enabled": enabled,
+        "refusal": "" if enabled else "Only a sales manager may cancel an order in production.",
+        "form": form or OrderCancelForm(),
+    }
+
+
 def _order_context(
     request: HttpRequest,
     order: SalesOrder,
@@ -191,6 +215,7 @@ def _order_context(
     notice: str = "",
     data_form: OrderDataForm | None = None,
     data_error: str = "",
+    cancel_form: OrderCancelForm | None = None,
 ) -> dict:
     user = request.user
     lines = []
@@ -211,6 +236,8 @@ def _order_context(
         user,
         ORDER_ACTIONS,
         lambda name: reverse("sales:order-transition", kwargs={"pk": order.pk, "name": name}),
+        # In production, cancelling takes a reason and charges: its own form below.
+        skip=frozenset({"cancel"} if order.state in ORDER_CANCELLABLE_IN_PRODUCTION else ()),
     )
     confirm = actions["options"].get("confirm")
     pending = order.state == OrderState.PENDING
@@ -242,6 +269,8 @@ def _order_context(
         "error": error,
         "error_allowed": error_allowed or [],
         "notice": notice,
+        **change_section(request, order),
+        "cancel": _cancel_in_production(order, user, cancel_form),
     }
 
 
@@ -338,6 +367,42 @@ def order_update(request: HttpRequest, pk) -> HttpResponse:
             form.is_valid()
         return ORDER_PAGE.answer(request, pk, status=status, data_form=form, data_error=message)
     notice = f"{order.number}: order data saved."
+    if not request.htmx:
+        messages.success(request, notice)
+        return redirect("sales:order-detail", pk=order.pk)
+    return ORDER_PAGE.answer(request, pk, notice=notice)
+
+
+@require_POST
+@login_required
+def order_cancel(request: HttpRequest, pk) -> HttpResponse:
+    """Cancel an order in production with a reason and cancellation charges."""
+    user = request.user
+    require_staff(user)
+    order = selectors.order_get_for_user(user, pk)
+    form = OrderCancelForm(request.POST)
+    if not form.is_valid():
+        return ORDER_PAGE.answer(
+            request, pk, status=400, error="Check the reason and charges.", cancel_form=form
+        )
+    try:
+        order_cancel_service(
+            order=order,
+            actor=user,
+            reason=form.cleaned_data["reason"],
+            charges=form.cleaned_data["charges"],
+            expected_version=form.cleaned_data["version"],
+        )
+    except ValidationError as exc:
+        for field, messages_ in getattr(exc, "message_dict", {}).items():
+            if field in form.fields:
+                form.add_error(field, messages_)
+        message, status, allowed = service_error(exc)
+        return ORDER_PAGE.answer(request, pk, status=status, error=message, cancel_form=form)
+    except (TransitionError, StaleObjectError, PermissionDenied) as exc:
+        message, status, allowed = service_error(exc)
+        return ORDER_PAGE.answer(request, pk, status=status, error=message, error_allowed=allowed)
+    notice = f"{order.number} cancelled."
     if not request.htmx:
         messages.success(request, notice)
         return redirect("sales:order-detail", pk=order.pk)

@@ -20,8 +20,10 @@ from django.views.decorators.http import require_POST
 
 from apps.accounts.models import Organization, OrganizationKind
 from apps.core.htmx import render_page
+from apps.core.permissions import is_internal
 from apps.orders import selectors
 from apps.orders.models import Quote, QuoteState, ReviewState, SalesOrder
+from apps.orders.models.rules import REVIEW_ROLES, own_quote_review_refusal
 from apps.orders.services import quotes as quote_services
 from apps.orders.transitions import QUOTE_TRANSITIONS, REVIEW_DECISIONS
 from apps.sales.views_common import (
@@ -50,6 +52,10 @@ REVIEW_ACTIONS = {
     "request_changes": Action("Request changes", "outline-warning", "pencil"),
     "reject": Action("Reject", "outline-danger", "x-lg"),
 }
+
+
+def has_role(user, role: str) -> bool:
+    return is_internal(user) and user.has_role(role)
 
 
 def styled_filter_form(filterset: django_filters.FilterSet) -> None:
@@ -184,7 +190,16 @@ def _quote_context(
                 kwargs={"pk": quote.pk, "review_pk": r.pk, "name": name},
             ),
         )
-        reviews.append({"review": review, "decisions": actions["buttons"]})
+        # A reviewer whose own quote this is sees the buttons disabled, with the reason.
+        refusal = ""
+        if (
+            not actions["buttons"]
+            and review.state == ReviewState.REQUESTED
+            and review.quote_in_review()
+            and has_role(user, REVIEW_ROLES[review.department])
+        ):
+            refusal = own_quote_review_refusal(review, user)
+        reviews.append({"review": review, "decisions": actions["buttons"], "refusal": refusal})
     order = None
     if quote.state == QuoteState.CONVERTED:
         order = selectors.orders_visible_to(user).filter(quote=quote).only("pk", "number").first()
@@ -209,8 +224,24 @@ def _quote_context(
             "link_label": f"Order {order.number}" if order else "",
             "link_icon": "box-seam",
         },
+        "copy": _copy_button(quote, user),
         "review_requested": ReviewState.REQUESTED,
+        **_change_section(request, quote),
     }
+
+
+def _change_section(request: HttpRequest, quote: Quote) -> dict:
+    # views_changes imports this module's helpers: import it when first needed.
+    from apps.sales.views_changes import change_section
+
+    return change_section(request, quote)
+
+
+def _copy_button(quote: Quote, user) -> dict | None:
+    """ "Copy as new quote" for expired and declined quotes; disabled, with why, for non-sales."""
+    if quote.state not in quote_services.COPYABLE_STATES:
+        return None
+    return {"refusal": quote_services.quote_copy_refusal(quote, user)}
 
 
 QUOTE_PAGE = DetailPage(
@@ -280,4 +311,23 @@ def quote_review_transition(request: HttpRequest, pk, review_pk, name: str) -> H
             f"{review.get_department_display()} review "
             f"{review.get_state_display().lower()} on {quote.number}."
         ),
+    )
+
+
+@require_POST
+@login_required
+def quote_copy(request: HttpRequest, pk) -> HttpResponse:
+    """Copy an expired or declined quote as a new draft and open it."""
+    user = request.user
+    require_staff(user)
+    quote = selectors.quote_get_for_user(user, pk)
+    return transition_post(
+        request,
+        QUOTE_PAGE,
+        pk,
+        call=lambda comment, expected_version: quote_services.quote_copy(
+            quote=quote, actor=user, comment=comment
+        ),
+        notice=lambda copy: f"{quote.number} copied as new quote {copy.number}.",
+        redirect_to=lambda copy: reverse("sales:quote-detail", args=[copy.pk]),
     )

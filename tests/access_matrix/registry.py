@@ -1,0 +1,785 @@
+"""The access matrix as data: every URL name → the requests made to it and the
+status each audience must get.
+
+Adding a route: add its URL name to ROUTES with one `Case` per request worth
+making (usually one object of acme's, so acme is the owner and borealis the
+outsider), and say per audience what it gets. `expect()` fills the audiences
+from groups: `staff`, `customers`, `suppliers`, `external`, `anon` (default:
+redirect to the login page), then individual audiences (`sales_rep`, `acme`,
+…) override their group. Objects come from world.py; add the ones a new
+capability needs there. A URL name without an entry fails
+`test_every_route_is_in_the_matrix` with "add <name> to the access matrix".
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from django.contrib import admin
+
+from tests.access_matrix.world import AUDIENCES, CUSTOMERS, EXTERNAL, STAFF, SUPPLIERS
+
+LOGIN = "login"  # a redirect to a login page (ours or the admin's)
+REDIRECT = "redirect"  # a redirect anywhere else
+
+Status = int | str
+Kwargs = Callable[[Any], dict]
+
+_GROUPS = {
+    "staff": tuple(str(r) for r in STAFF),
+    "customers": CUSTOMERS,
+    "suppliers": SUPPLIERS,
+    "external": EXTERNAL,
+}
+
+
+def expect(*, anon: Status = LOGIN, **given: Status) -> dict[str, Status]:
+    """Resolve group and audience keys into one expected status per audience."""
+    unknown = set(given) - set(_GROUPS) - set(AUDIENCES)
+    if unknown:
+        raise ValueError(f"unknown audiences {sorted(unknown)}")
+    result: dict[str, Status] = {"anon": anon}
+    for aud in AUDIENCES[1:]:
+        for key in (aud, "customers", "suppliers", "staff", "external"):
+            if key in given and (key == aud or aud in _GROUPS.get(key, ())):
+                result[aud] = given[key]
+                break
+        else:
+            raise ValueError(f"no expectation for {aud}")
+    return result
+
+
+@dataclass(frozen=True)
+class Case:
+    label: str
+    expected: dict[str, Status] | Callable[[Any], dict[str, Status]]
+    kwargs: Kwargs = field(default=lambda w: {})
+    method: str = "get"
+    data: dict | Callable[[Any], dict] | None = None
+    query: str = ""
+    htmx: bool = False  # also request the htmx partial (HX-Request) and check it alike
+    # extra content assertions: check(world, audience, response) raises AssertionError
+    check: Callable[[Any, str, Any], None] | None = None
+    # the response may name other organizations' objects (a bearer link); canaries still count
+    shows_foreign: bool = False
+    # a path for an unnamed pattern (kwargs are ignored then)
+    path: Callable[[Any], str] | None = None
+    audiences: tuple[str, ...] = AUDIENCES
+
+    def expected_for(self, world) -> dict[str, Status]:
+        return self.expected(world) if callable(self.expected) else self.expected
+
+
+# -- common expectation shapes --------------------------------------------------
+
+STAFF_ONLY = expect(staff=200, external=404)
+CUSTOMER_PORTAL = expect(staff=404, customers=200, suppliers=404)
+SUPPLIER_PORTAL = expect(staff=404, customers=404, suppliers=200)
+ACME_ONLY = expect(staff=404, acme=200, external=404)
+EVERYONE = expect(anon=200, staff=200, external=200)
+SIGNED_IN = expect(staff=200, external=200)
+API_SIGNED_IN = expect(anon=401, staff=200, external=200)
+API_STAFF_ONLY = expect(anon=401, staff=200, external=404)
+# require_POST is the outermost decorator: a GET gets 405 before the login check,
+# except where the middleware already hid the area from contacts.
+GET_405_STAFF_AREA = expect(anon=405, staff=405, external=404)
+SALES = ("sales_rep", "sales_manager")
+
+
+def _others(status: Status, **given: Status) -> dict[str, Status]:
+    return {r: status for r in _GROUPS["staff"] if r not in given} | given
+
+
+def _pk(name: str, *extra: tuple[str, str]) -> Kwargs:
+    def build(world) -> dict:
+        kwargs = {"pk": getattr(world, name).pk}
+        for key, attr in extra:
+            value = world
+            for part in attr.split("."):
+                value = getattr(value, part)
+            kwargs[key] = value
+        return kwargs
+
+    return build
+
+
+def _json_ids(world, audience, response, *, visible: Callable[[Any, str], set]) -> None:
+    body = response.json()
+    rows = body["results"] if isinstance(body, dict) and "results" in body else body
+    got = {str(row["id"]) for row in rows}
+    want = {str(pk) for pk in visible(world, audience)}
+    assert got == want, f"listed {sorted(got - want)} extra, {sorted(want - got)} missing"
+
+
+def lists_exactly(visible: Callable[[Any, str], set]):
+    """An API list answers exactly the rows the audience may see (no foreign row)."""
+
+    def check(world, audience, response):
+        if response.status_code == 200:
+            _json_ids(world, audience, response, visible=visible)
+
+    return check
+
+
+def _visible(prefix: str, external_names: dict[str, tuple[str, ...]]):
+    def visible(world, audience) -> set:
+        if audience in _GROUPS["staff"]:
+            return {o.pk for n, o in world.objects.items() if n.startswith(prefix)}
+        return {world.objects[n].pk for n in external_names.get(audience, ())}
+
+    return visible
+
+
+VISIBLE_QUOTES = _visible("quote_", {c: (f"quote_{c}_sent", f"quote_{c}_won") for c in CUSTOMERS})
+VISIBLE_ORDERS = _visible("order_", {c: (f"order_{c}",) for c in CUSTOMERS})
+VISIBLE_CRS = _visible(
+    "cr_", {c: (f"cr_{c}_customer", f"cr_{c}_proposed", f"cr_{c}_minor") for c in CUSTOMERS}
+)
+
+
+def _orgs(world, audience) -> set:
+    if audience in _GROUPS["staff"]:
+        return {world.kestrel.pk, *(o.pk for o in world.orgs.values())}
+    return {world.orgs[audience].pk}
+
+
+# -- the routes -------------------------------------------------------------------
+
+ROUTES: dict[str, list[Case]] = {
+    # accounts -------------------------------------------------------------------
+    "accounts:login": [
+        Case("form", expect(anon=200, staff=REDIRECT, external=REDIRECT)),
+        Case(
+            "wrong password",
+            expect(anon=200, staff=REDIRECT, external=REDIRECT),
+            method="post",
+            data={"username": "sales.rep", "password": "wrong"},
+        ),
+    ],
+    "accounts:logout": [
+        Case("GET", expect(anon=405, staff=405, external=405)),
+        Case("POST", expect(anon=LOGIN, staff=LOGIN, external=LOGIN), method="post"),
+    ],
+    "accounts:password-change": [
+        Case("form", SIGNED_IN),
+        Case("empty POST", SIGNED_IN, method="post", data={}),
+    ],
+    "accounts:password-change-done": [Case("page", SIGNED_IN)],
+    "accounts:password-reset": [
+        Case("form", EVERYONE),
+        Case(
+            "POST",
+            expect(anon=REDIRECT, staff=REDIRECT, external=REDIRECT),
+            method="post",
+            data={"email": "acme.contact@acme.example"},
+        ),
+    ],
+    "accounts:password-reset-done": [Case("page", EVERYONE)],
+    "accounts:password-reset-confirm": [
+        Case("bad link", EVERYONE, kwargs=lambda w: {"uidb64": "MQ", "token": "bad-token"})
+    ],
+    "accounts:password-reset-complete": [Case("page", EVERYONE)],
+    "accounts:invitation-accept": [
+        # The link is the invitee's key: whoever holds it sees whom it invites.
+        Case(
+            "acme invitation",
+            EVERYONE,
+            kwargs=lambda w: {"token": w.invitation_token_acme},
+            shows_foreign=True,
+        ),
+        Case(
+            "forged token",
+            expect(anon=404, staff=404, external=404),
+            kwargs=lambda w: {"token": "forged"},
+        ),
+    ],
+    # core -----------------------------------------------------------------------
+    "core:dashboard": [
+        Case("dashboard", expect(staff=200, external=REDIRECT), htmx=True),
+    ],
+    "core:notification-list": [Case("list", SIGNED_IN, htmx=True)],
+    "core:notification-mark-read": [
+        Case("GET", expect(staff=405, external=405)),
+        Case("POST", expect(staff=REDIRECT, external=REDIRECT), method="post"),
+    ],
+    "core:healthz": [Case("health", EVERYONE)],
+    # sales ----------------------------------------------------------------------
+    "sales:home": [Case("home", expect(anon=REDIRECT, staff=REDIRECT, external=404))],
+    "sales:customer-list": [Case("list", STAFF_ONLY, htmx=True)],
+    "sales:customer-detail": [
+        Case("acme", STAFF_ONLY, kwargs=lambda w: {"pk": w.orgs["acme"].pk}, htmx=True),
+        Case(
+            "a supplier",
+            expect(staff=404, external=404),
+            kwargs=lambda w: {"pk": w.orgs["delta"].pk},
+        ),
+    ],
+    "sales:customer-invite": [
+        Case(
+            "GET",
+            expect(staff=405, external=404),
+            kwargs=lambda w: {"pk": w.orgs["acme"].pk},
+        ),
+        Case(
+            "empty form, acme",
+            expect(
+                staff=403, sales_rep=422, sales_manager=422, buyer=422, ops_admin=422, external=404
+            ),
+            kwargs=lambda w: {"pk": w.orgs["acme"].pk},
+            method="post",
+            data={},
+        ),
+    ],
+    "sales:customer-invitation-withdraw": [
+        Case(
+            "acme invitation",
+            expect(
+                staff=403,
+                sales_rep=REDIRECT,
+                sales_manager=REDIRECT,
+                buyer=REDIRECT,
+                ops_admin=REDIRECT,
+                external=404,
+            ),
+            kwargs=lambda w: {"pk": w.orgs["acme"].pk, "invitation_pk": w.invitation_acme.pk},
+            method="post",
+        ),
+        Case(
+            "borealis's invitation under acme",
+            expect(
+                staff=403, sales_rep=404, sales_manager=404, buyer=404, ops_admin=404, external=404
+            ),
+            kwargs=lambda w: {"pk": w.orgs["acme"].pk, "invitation_pk": w.invitation_borealis.pk},
+            method="post",
+        ),
+    ],
+    "sales:quote-list": [Case("list", STAFF_ONLY, htmx=True)],
+    "sales:quote-detail": [
+        Case("acme draft", STAFF_ONLY, kwargs=_pk("quote_acme_draft"), htmx=True),
+        Case("acme sent", STAFF_ONLY, kwargs=_pk("quote_acme_sent")),
+        Case(
+            "no such quote",
+            expect(staff=404, external=404),
+            kwargs=lambda w: {"pk": uuid.UUID(int=1)},
+        ),
+    ],
+    "sales:quote-transition": [
+        Case(
+            "GET",
+            GET_405_STAFF_AREA,
+            kwargs=lambda w: {"pk": w.quote_acme_draft.pk, "name": "submit"},
+        ),
+        Case(
+            "submit acme draft",
+            expect(**_others(403, sales_rep=REDIRECT, sales_manager=REDIRECT), external=404),
+            kwargs=lambda w: {"pk": w.quote_acme_draft.pk, "name": "submit"},
+            method="post",
+        ),
+    ],
+    "sales:quote-review-transition": [
+        Case(
+            "approve acme's open manufacturing review",
+            expect(**_others(403, planner=REDIRECT), external=404),
+            kwargs=lambda w: {
+                "pk": w.quote_acme_in_review.pk,
+                "review_pk": w.review_acme_open.pk,
+                "name": "approve",
+            },
+            method="post",
+        ),
+    ],
+    "sales:order-list": [Case("list", STAFF_ONLY, htmx=True)],
+    "sales:order-detail": [Case("acme order", STAFF_ONLY, kwargs=_pk("order_acme"), htmx=True)],
+    "sales:order-transition": [
+        Case(
+            "hold acme order",
+            expect(
+                **_others(403, sales_manager=REDIRECT, planner=REDIRECT, finance=REDIRECT),
+                external=404,
+            ),
+            kwargs=lambda w: {"pk": w.order_acme.pk, "name": "hold"},
+            method="post",
+            data={"comment": "waiting for the site"},
+        ),
+    ],
+    # customer portal ------------------------------------------------------------
+    "customers:dashboard": [Case("dashboard", CUSTOMER_PORTAL)],
+    "customers:organization": [Case("organization", CUSTOMER_PORTAL)],
+    "customers:quote-list": [
+        Case("list", CUSTOMER_PORTAL, htmx=True),
+        Case("awaiting", CUSTOMER_PORTAL, query="?state=awaiting", htmx=True),
+    ],
+    "customers:quote-detail": [
+        Case("acme sent", ACME_ONLY, kwargs=_pk("quote_acme_sent"), htmx=True),
+        Case("acme converted", ACME_ONLY, kwargs=_pk("quote_acme_won")),
+        Case("acme draft", expect(staff=404, external=404), kwargs=_pk("quote_acme_draft")),
+        Case(
+            "acme in review",
+            expect(staff=404, external=404),
+            kwargs=_pk("quote_acme_in_review"),
+        ),
+    ],
+    "customers:quote-transition": [
+        Case(
+            "GET",
+            expect(anon=405, staff=405, customers=405, suppliers=404),
+            kwargs=lambda w: {"pk": w.quote_acme_sent.pk, "name": "decline"},
+        ),
+        Case(
+            "decline acme sent",
+            expect(staff=404, acme=REDIRECT, external=404),
+            kwargs=lambda w: {"pk": w.quote_acme_sent.pk, "name": "decline"},
+            method="post",
+            data={"comment": "Too dear."},
+        ),
+    ],
+    "customers:quote-change-request": [
+        Case(
+            "on acme sent",
+            expect(staff=404, acme=REDIRECT, external=404),
+            kwargs=_pk("quote_acme_sent"),
+            method="post",
+            data={"change-title": "Blue paint", "change-description": "RAL 5015 please."},
+        ),
+        Case(
+            "on acme draft",
+            expect(staff=404, external=404),
+            kwargs=_pk("quote_acme_draft"),
+            method="post",
+            data={"change-title": "Blue paint", "change-description": "RAL 5015 please."},
+        ),
+    ],
+    "customers:order-list": [Case("list", CUSTOMER_PORTAL, htmx=True)],
+    "customers:order-detail": [Case("acme order", ACME_ONLY, kwargs=_pk("order_acme"))],
+    "customers:order-change-request": [
+        Case(
+            "on acme order",
+            expect(staff=404, acme=REDIRECT, external=404),
+            kwargs=_pk("order_acme"),
+            method="post",
+            data={"change-title": "Later delivery", "change-description": "Two weeks later."},
+        ),
+    ],
+    # purchasing and the supplier portal -----------------------------------------
+    "suppliers:purchasing-home": [
+        Case("home", expect(anon=REDIRECT, staff=REDIRECT, external=404))
+    ],
+    "suppliers:supplier-list": [Case("list", STAFF_ONLY, htmx=True)],
+    "suppliers:supplier-detail": [
+        Case("delta", STAFF_ONLY, kwargs=lambda w: {"pk": w.orgs["delta"].pk}, htmx=True),
+        Case(
+            "a customer",
+            expect(staff=404, external=404),
+            kwargs=lambda w: {"pk": w.orgs["acme"].pk},
+        ),
+    ],
+    "suppliers:supplier-invite": [
+        Case(
+            "empty form, delta",
+            expect(
+                staff=403, sales_rep=422, sales_manager=422, buyer=422, ops_admin=422, external=404
+            ),
+            kwargs=lambda w: {"pk": w.orgs["delta"].pk},
+            method="post",
+            data={},
+        ),
+    ],
+    "suppliers:supplier-invitation-withdraw": [
+        Case(
+            "delta invitation",
+            expect(
+                staff=403,
+                sales_rep=REDIRECT,
+                sales_manager=REDIRECT,
+                buyer=REDIRECT,
+                ops_admin=REDIRECT,
+                external=404,
+            ),
+            kwargs=lambda w: {"pk": w.orgs["delta"].pk, "invitation_pk": w.invitation_delta.pk},
+            method="post",
+        ),
+    ],
+    "suppliers:portal-dashboard": [Case("dashboard", SUPPLIER_PORTAL)],
+    "suppliers:portal-organization": [Case("organization", SUPPLIER_PORTAL)],
+    # API ------------------------------------------------------------------------
+    "api-root": [Case("root", API_SIGNED_IN)],
+    "api-schema": [Case("schema", EVERYONE)],
+    "api-docs": [Case("docs", EVERYONE)],
+    "api-token": [
+        Case("GET", expect(anon=405, staff=405, external=405)),
+        Case(
+            "wrong password",
+            expect(anon=400, staff=400, external=400),
+            method="post",
+            data={"username": "sales.rep", "password": "wrong"},
+        ),
+    ],
+    "api-me": [Case("me", API_SIGNED_IN)],
+    "organization-list": [
+        Case("list", API_SIGNED_IN, check=lists_exactly(_orgs)),
+    ],
+    "organization-detail": [
+        Case(
+            "acme",
+            expect(anon=401, staff=200, acme=200, external=404),
+            kwargs=lambda w: {"pk": w.orgs["acme"].pk},
+        ),
+    ],
+    "product-list": [Case("list", API_SIGNED_IN)],
+    "product-detail": [Case("skid", API_SIGNED_IN, kwargs=_pk("skid"))],
+    "product-validate-configuration": [
+        Case(
+            "skid",
+            API_SIGNED_IN,
+            kwargs=_pk("skid"),
+            method="post",
+            data={"configuration": {}, "quantity": 1},
+        ),
+    ],
+    "quote-list": [
+        Case("list", API_SIGNED_IN, check=lists_exactly(VISIBLE_QUOTES)),
+        Case(
+            "create for acme",
+            expect(anon=401, **_others(403, sales_rep=201, sales_manager=201), external=403),
+            method="post",
+            data=lambda w: {"customer": str(w.orgs["acme"].pk), "title": "New"},
+        ),
+    ],
+    "quote-detail": [
+        Case("acme draft", API_STAFF_ONLY, kwargs=_pk("quote_acme_draft")),
+        Case(
+            "acme sent",
+            expect(anon=401, staff=200, acme=200, external=404),
+            kwargs=_pk("quote_acme_sent"),
+        ),
+        Case(
+            "PATCH acme draft",
+            expect(anon=401, **_others(403, sales_rep=200, sales_manager=200), external=404),
+            kwargs=_pk("quote_acme_draft"),
+            method="patch",
+            data={"title": "Renamed"},
+        ),
+        Case(
+            "PATCH acme sent",
+            expect(
+                anon=401, **_others(403, sales_rep=409, sales_manager=409), acme=403, external=404
+            ),
+            kwargs=_pk("quote_acme_sent"),
+            method="patch",
+            data={"title": "Renamed"},
+        ),
+        Case(
+            "DELETE acme draft",
+            expect(anon=401, staff=405, external=405),
+            kwargs=_pk("quote_acme_draft"),
+            method="delete",
+        ),
+    ],
+    "quote-add-line": [
+        Case(
+            "on acme draft",
+            expect(anon=401, **_others(403, sales_rep=201, sales_manager=201), external=404),
+            kwargs=_pk("quote_acme_draft"),
+            method="post",
+            data=lambda w: {"product": str(w.skid.pk), "quantity": 1},
+        ),
+    ],
+    "quote-line": [
+        Case(
+            "PATCH acme draft line",
+            expect(anon=401, **_others(403, sales_rep=200, sales_manager=200), external=404),
+            kwargs=lambda w: {"pk": w.quote_acme_draft.pk, "line_id": w.line_acme_draft.pk},
+            method="patch",
+            data={"quantity": 2},
+        ),
+        Case(
+            "DELETE acme draft line",
+            expect(anon=401, **_others(403, sales_rep=200, sales_manager=200), external=404),
+            kwargs=lambda w: {"pk": w.quote_acme_draft.pk, "line_id": w.line_acme_draft.pk},
+            method="delete",
+        ),
+        Case(
+            "PATCH acme sent line",
+            expect(
+                anon=401, **_others(403, sales_rep=409, sales_manager=409), acme=403, external=404
+            ),
+            kwargs=lambda w: {"pk": w.quote_acme_sent.pk, "line_id": w.line_acme_sent.pk},
+            method="patch",
+            data={"quantity": 2},
+        ),
+    ],
+    "quote-revisions": [
+        Case("acme sent", API_STAFF_ONLY, kwargs=_pk("quote_acme_sent")),
+    ],
+    "quote-review-transition": [
+        Case(
+            "approve acme's open manufacturing review",
+            expect(anon=401, **_others(403, planner=200), external=404),
+            kwargs=lambda w: {
+                "pk": w.quote_acme_in_review.pk,
+                "review_id": w.review_acme_open.pk,
+                "name": "approve",
+            },
+            method="post",
+        ),
+    ],
+    "quote-transitions": [
+        Case(
+            "accept acme sent",
+            expect(
+                anon=401, **_others(403, sales_rep=200, sales_manager=200), acme=200, external=404
+            ),
+            kwargs=lambda w: {"pk": w.quote_acme_sent.pk, "name": "accept"},
+            method="post",
+        ),
+        Case(
+            "submit acme draft",
+            expect(anon=401, **_others(403, sales_rep=200, sales_manager=200), external=404),
+            kwargs=lambda w: {"pk": w.quote_acme_draft.pk, "name": "submit"},
+            method="post",
+        ),
+    ],
+    "order-list": [Case("list", API_SIGNED_IN, check=lists_exactly(VISIBLE_ORDERS))],
+    "order-detail": [
+        Case(
+            "acme order",
+            expect(anon=401, staff=200, acme=200, external=404),
+            kwargs=_pk("order_acme"),
+        ),
+        Case(
+            "PATCH acme order",
+            expect(
+                anon=401,
+                **_others(403, sales_rep=200, sales_manager=200, finance=200),
+                acme=403,
+                external=404,
+            ),
+            kwargs=_pk("order_acme"),
+            method="patch",
+            data={"delivery_contact_name": "Dana Dock"},
+        ),
+    ],
+    "order-transitions": [
+        Case(
+            "hold acme order",
+            expect(
+                anon=401,
+                **_others(403, sales_manager=200, planner=200, finance=200),
+                acme=403,
+                external=404,
+            ),
+            kwargs=lambda w: {"pk": w.order_acme.pk, "name": "hold"},
+            method="post",
+            data={"comment": "waiting for the site"},
+        ),
+    ],
+    "change-request-list": [
+        Case("list", API_SIGNED_IN, check=lists_exactly(VISIBLE_CRS)),
+        Case(
+            "create on acme sent quote",
+            expect(
+                anon=401,
+                **_others(403, sales_rep=201, sales_manager=201, engineer=201, planner=201),
+                acme=201,
+                external=404,
+            ),
+            method="post",
+            data=lambda w: {
+                "quote": str(w.quote_acme_sent.pk),
+                "title": "Blue paint",
+                "description": "RAL 5015",
+            },
+        ),
+    ],
+    "change-request-detail": [
+        Case(
+            "acme's own",
+            expect(anon=401, staff=200, acme=200, external=404),
+            kwargs=_pk("cr_acme_customer"),
+        ),
+        Case(
+            "staff-raised on acme's draft quote",
+            API_STAFF_ONLY,
+            kwargs=_pk("cr_acme_on_draft"),
+        ),
+        Case(
+            "staff-raised on acme's order, not proposed",
+            API_STAFF_ONLY,
+            kwargs=_pk("cr_acme_internal"),
+        ),
+        Case(
+            "proposed to acme",
+            expect(anon=401, staff=200, acme=200, external=404),
+            kwargs=_pk("cr_acme_proposed"),
+        ),
+        Case(
+            "PATCH acme's own (not assessing)",
+            expect(
+                anon=401,
+                **_others(403, sales_rep=409, sales_manager=409, engineer=409, planner=409),
+                acme=403,
+                external=404,
+            ),
+            kwargs=_pk("cr_acme_customer"),
+            method="patch",
+            data={"engineering_assessment": "fine"},
+        ),
+    ],
+    "change-request-transitions": [
+        Case(
+            "start assessing acme's own",
+            expect(
+                anon=401,
+                **_others(403, sales_rep=200, sales_manager=200, engineer=200, planner=200),
+                acme=403,
+                external=404,
+            ),
+            kwargs=lambda w: {"pk": w.cr_acme_customer.pk, "name": "start_assessment"},
+            method="post",
+        ),
+        # A proposal that changes the price is the customer's to decide, and only theirs.
+        Case(
+            "approve price change proposed to acme",
+            expect(anon=401, staff=403, acme=200, external=404),
+            kwargs=lambda w: {"pk": w.cr_acme_proposed.pk, "name": "approve"},
+            method="post",
+        ),
+        Case(
+            "approve minor change proposed to acme",
+            expect(anon=401, **_others(403, sales_manager=200), acme=403, external=404),
+            kwargs=lambda w: {"pk": w.cr_acme_minor.pk, "name": "approve"},
+            method="post",
+        ),
+    ],
+}
+
+
+# -- the admin: one gate (is_staff) for every model admin -------------------------
+
+ADMIN_GATE = expect(anon=LOGIN, **_others(LOGIN, ops_admin=200), external=404)
+# Per-object admin views are asked by a sample of the audiences (the gate is one
+# decorator, asked by everyone on the index and on every changelist).
+ADMIN_SAMPLE = ("anon", "sales_rep", "finance", "ops_admin", "acme", "delta")
+ADMIN_SITE_ROUTES: dict[str, list[Case]] = {
+    "admin:index": [Case("index", ADMIN_GATE)],
+    "admin:login": [
+        Case("form", expect(anon=200, **_others(200, ops_admin=REDIRECT), external=404))
+    ],
+    # Only staff are logged out here (to our login page); anyone else goes to the index.
+    "admin:logout": [
+        Case(
+            "POST",
+            expect(anon=REDIRECT, **_others(REDIRECT, ops_admin=LOGIN), external=404),
+            method="post",
+        ),
+    ],
+    "admin:password_change": [Case("form", ADMIN_GATE)],
+    "admin:password_change_done": [Case("page", ADMIN_GATE)],
+    "admin:jsi18n": [Case("catalog", ADMIN_GATE)],
+    "admin:autocomplete": [
+        Case("no field", expect(anon=LOGIN, **_others(LOGIN, ops_admin=403), external=404))
+    ],
+    "admin:view_on_site": [
+        # Organizations have no public page: 404 even for ops.
+        Case(
+            "acme",
+            expect(anon=LOGIN, **_others(LOGIN, ops_admin=404), external=404),
+            kwargs=lambda w: {
+                "content_type_id": w.organization_content_type.pk,
+                "object_id": str(w.orgs["acme"].pk),
+            },
+        )
+    ],
+    "admin:auth_user_password_change": [
+        Case(
+            "sales rep",
+            ADMIN_GATE,
+            kwargs=lambda w: {"id": w.users["sales_rep"].pk},
+            audiences=ADMIN_SAMPLE,
+        )
+    ],
+    "<unnamed /admin/(?P<url>.*)$>": [
+        Case(
+            "unknown admin page",
+            expect(anon=LOGIN, **_others(LOGIN, ops_admin=404), external=404),
+            path=lambda w: "/admin/no-such-page/",
+        )
+    ],
+}
+for _model in ("part", "supplierpart"):
+    ADMIN_SITE_ROUTES |= {
+        f"admin:catalog_{_model}_import": [Case("form", ADMIN_GATE, audiences=ADMIN_SAMPLE)],
+        f"admin:catalog_{_model}_export": [Case("form", ADMIN_GATE, audiences=ADMIN_SAMPLE)],
+        f"admin:catalog_{_model}_process_import": [
+            Case(
+                "GET",
+                expect(anon=LOGIN, **_others(LOGIN, ops_admin=405), external=404),
+                audiences=ADMIN_SAMPLE,
+            )
+        ],
+    }
+# What ops get where a model admin refuses a view by design (immutable logs,
+# invitations made only through the directory, stock entries only reversed).
+ADMIN_OVERRIDES: dict[str, Status] = {
+    "admin:axes_accessattempt_add": 403,
+    "admin:axes_accesslog_add": 403,
+    "admin:axes_accessfailurelog_add": 403,
+    "admin:core_activity_add": 403,
+    "admin:core_activity_delete": 403,
+    "admin:accounts_invitation_add": 403,
+    "admin:catalog_stockentry_delete": 403,
+}
+
+
+def _admin_object(model) -> Callable[[Any], Any]:
+    def find(world):
+        obj = world.admin_objects.get(model) or model._default_manager.order_by("pk").first()
+        assert obj is not None, f"add a {model.__name__} to the access matrix's world"
+        return obj
+
+    return find
+
+
+def _admin_routes() -> dict[str, list[Case]]:
+    routes = dict(ADMIN_SITE_ROUTES)
+    app_labels = set()
+    for model in admin.site._registry:
+        meta = model._meta
+        info = f"admin:{meta.app_label}_{meta.model_name}"
+        app_labels.add(meta.app_label)
+        obj = _admin_object(model)
+        routes[f"{info}_changelist"] = [Case("list", ADMIN_GATE)]
+        routes[f"{info}_add"] = [Case("form", ADMIN_GATE, audiences=ADMIN_SAMPLE)]
+        for view in ("change", "history", "delete"):
+            routes[f"{info}_{view}"] = [
+                Case(
+                    "a row",
+                    ADMIN_GATE,
+                    kwargs=lambda w, obj=obj: {"object_id": str(obj(w).pk)},
+                    audiences=ADMIN_SAMPLE,
+                )
+            ]
+        # Django's old-style object URL redirects to the change page.
+        routes[f"<unnamed /admin/{meta.app_label}/{meta.model_name}/<path:object_id>/>"] = [
+            Case(
+                "a row",
+                expect(anon=LOGIN, **_others(LOGIN, ops_admin=REDIRECT), external=404),
+                path=lambda w, obj=obj, m=meta: f"/admin/{m.app_label}/{m.model_name}/{obj(w).pk}/",
+                audiences=ADMIN_SAMPLE,
+            )
+        ]
+    routes["admin:app_list"] = [
+        Case(label, ADMIN_GATE, kwargs=lambda w, label=label: {"app_label": label})
+        for label in sorted(app_labels)
+    ]
+    for name, status in ADMIN_OVERRIDES.items():
+        routes[name] = [
+            replace(c, expected={**c.expected, "ops_admin": status}) for c in routes[name]
+        ]
+    return routes
+
+
+ADMIN_ROUTES = _admin_routes()

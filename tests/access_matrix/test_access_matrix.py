@@ -1,0 +1,63 @@
+"""Every route, every audience: the status each gets and what it must never see.
+
+registry.py lists the routes (and says how to add one), world.py builds the
+dataset. The admin's routes run in test_admin_access_matrix.py, so the two
+halves run in parallel under `--dist loadfile`. The table is printed by the
+last test and written to test-artifacts/access-matrix.md.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.access_matrix.harness import (
+    SEEN_BY_STAFF,
+    mail_leaks,
+    run_case,
+    url_names,
+    write_table,
+)
+from tests.access_matrix.registry import ADMIN_ROUTES, ROUTES
+from tests.access_matrix.world import CANARY_GROUPS
+
+RESULTS: dict[str, dict[str, str]] = {}
+
+
+def test_every_route_is_in_the_matrix():
+    names = url_names()
+    known = {**ROUTES, **ADMIN_ROUTES}
+    missing = [
+        f"add {n} ({route}) to the access matrix" for n, route in names.items() if n not in known
+    ]
+    stale = [f"remove {n} from the access matrix: no such route" for n in known if n not in names]
+    assert not missing + stale, "\n".join(missing + stale)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "name,case",
+    [pytest.param(n, c, id=f"{n}[{c.label}]") for n, cases in ROUTES.items() for c in cases],
+)
+def test_access(world, name, case):
+    row, problems = run_case(world, name, case)
+    RESULTS[f"{case.method.upper()} {name} [{case.label}]"] = row
+    assert not problems, "\n".join(problems)
+
+
+def test_the_datasets_own_emails_leak_nothing(world):
+    assert world.setup_mail, "the dataset's workflow sends e-mails to customers"
+    assert not mail_leaks(world, world.setup_mail)
+
+
+def test_every_canary_reaches_staff_somewhere():
+    """A canary that no staff page or API answer shows is planted where nobody looks."""
+    unseen = [
+        group
+        for group, spellings in CANARY_GROUPS.items()
+        if not SEEN_BY_STAFF.intersection(spellings)
+    ]
+    assert not unseen, f"never shown to staff: {unseen}"
+
+
+def test_write_the_matrix_table():
+    print(write_table("access-matrix.md", "Access matrix: pages and API", RESULTS))

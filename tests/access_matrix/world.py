@@ -1,0 +1,422 @@
+"""The access matrix's dataset: one Kestrel with every role, two customers and
+two suppliers, quotes, orders and change requests in the states that decide
+visibility, and canaries planted wherever internal data lives.
+
+`build_world()` runs once per test module (see conftest.py); add the objects a
+new capability needs here, each with its `marker` (a string that identifies it
+on a page: number, title) and the audiences allowed to see it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
+from django.test import Client
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+
+from apps.accounts.models import AddressKind, OrganizationKind
+from apps.accounts.roles import Role
+from apps.accounts.services import invitation_create, invitation_token
+from apps.catalog.models import (
+    CapacityReservation,
+    FulfillmentMode,
+    Product,
+    RuleKind,
+    WorkCenterClosure,
+)
+from apps.core.models import Audience
+from apps.core.services import activity_record
+from apps.orders.models import QuoteReview
+from apps.orders.services import changes as change_services
+from apps.orders.services import orders as order_services
+from apps.orders.services import quotes as quote_services
+from tests.catalog.factories import (
+    BOMLineFactory,
+    ConfigurationRuleFactory,
+    OptionFactory,
+    OptionGroupFactory,
+    PartFactory,
+    ProductFactory,
+    RoutingOperationFactory,
+    SupplierPartFactory,
+    WorkCenterFactory,
+    stock,
+)
+from tests.factories import AddressFactory, OrganizationFactory, UserFactory
+
+STAFF = (
+    Role.SALES_REP,
+    Role.SALES_MANAGER,
+    Role.ENGINEER,
+    Role.PLANNER,
+    Role.QUALITY,
+    Role.BUYER,
+    Role.WAREHOUSE,
+    Role.FINANCE,
+    Role.OPS_ADMIN,
+)
+CUSTOMERS = ("acme", "borealis")
+SUPPLIERS = ("delta", "evergreen")
+EXTERNAL = CUSTOMERS + SUPPLIERS
+AUDIENCES: tuple[str, ...] = ("anon", *(str(r) for r in STAFF), *EXTERNAL)
+
+# Strings that must never reach a customer or supplier: in a page, a JSON body
+# or an e-mail. Numbers are planted as costs and margins; they are checked in
+# the plain and the grouped spelling.
+UNIT_COST = Decimal("31337.77")
+OPTION_COST = Decimal("1729.17")
+CR_COST_DELTA = Decimal("27182.81")
+LIST_PRICE = Decimal("86753.09")
+MARGIN = "63.88"  # (86753.09 - 31337.77) / 86753.09
+CANARY_GROUPS: dict[str, tuple[str, ...]] = {
+    "quote internal notes": ("CANARY-QUOTE-NOTE",),
+    "order internal notes": ("CANARY-ORDER-NOTE",),
+    "organization internal notes": ("CANARY-ORG-NOTE",),
+    "review comments": ("CANARY-REVIEW-COMMENT",),
+    "staff transition comments": ("CANARY-INTERNAL-COMMENT",),
+    "internal timeline entries": ("CANARY-INTERNAL-ACTIVITY",),
+    "slip reasons": ("CANARY-SLIP-REASON",),
+    "change-request assessments": ("CANARY-CR-ENGINEERING", "CANARY-CR-MANUFACTURING"),
+    "internal change requests": ("CANARY-INTERNAL-CR",),
+    "unit costs": ("31337.77", "31,337.77", "31337,77"),
+    "option costs": ("1729.17", "1,729.17"),
+    "change-request cost deltas": ("27182.81", "27,182.81"),
+    "margins": (MARGIN,),
+}
+CANARIES = tuple(c for group in CANARY_GROUPS.values() for c in group)
+
+
+@dataclass
+class World:
+    """Objects by name (world.quote_acme_sent), users and logged-in clients per audience."""
+
+    users: dict[str, Any] = field(default_factory=dict)
+    clients: dict[str, Client] = field(default_factory=dict)
+    orgs: dict[str, Any] = field(default_factory=dict)
+    objects: dict[str, Any] = field(default_factory=dict)
+    # marker string -> the external audiences that may see it (staff see everything)
+    markers: dict[str, frozenset[str]] = field(default_factory=dict)
+    setup_mail: list = field(default_factory=list)
+    # the row each admin's per-object views are asked about (default: its first row)
+    admin_objects: dict[type, Any] = field(default_factory=dict)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.__dict__["objects"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def add(self, name: str, obj: Any, *, seen_by: tuple[str, ...] = (), markers=()) -> Any:
+        self.objects[name] = obj
+        for marker in markers:
+            self.markers[str(marker)] = frozenset(seen_by)
+        return obj
+
+    canaries: tuple[str, ...] = CANARIES
+
+    def forbidden_for(self, audience: str) -> list[str]:
+        """Markers of objects this external audience may not see, plus every canary."""
+        return [m for m, seen in self.markers.items() if audience not in seen] + list(CANARIES)
+
+    def contact_audience(self, email: str) -> str | None:
+        for aud in EXTERNAL:
+            if self.users[aud].email == email:
+                return aud
+        for aud in EXTERNAL:
+            org = self.orgs[aud]
+            if email.endswith(f"@{org.code.lower()}.example"):
+                return aud
+        return None
+
+
+def _quote(world: World, owner, customer, *, title: str, product, qty: int = 1):
+    quote = quote_services.quote_create(
+        actor=owner, customer=customer, title=title, internal_notes=f"CANARY-QUOTE-NOTE {title}"
+    )
+    quote_services.quote_line_add(
+        quote=quote, actor=owner, product=product, quantity=qty, configuration={}
+    )
+    quote.refresh_from_db()
+    return quote
+
+
+def _decide_reviews(quote, world: World, *, departments=("engineering", "manufacturing")) -> None:
+    deciders = {"engineering": Role.ENGINEER, "manufacturing": Role.PLANNER}
+    for department in departments:
+        review = QuoteReview.objects.get(
+            quote=quote, revision=quote.revision, department=department
+        )
+        quote_services.quote_review_decide(
+            review=review,
+            actor=world.users[deciders[department]],
+            decision="approve",
+            comment=f"CANARY-REVIEW-COMMENT {quote.title}",
+        )
+
+
+def build_world() -> World:
+    world = World()
+    kestrel = OrganizationFactory(
+        code="KESTREL", name="Kestrel Pump & Control", kind=OrganizationKind.INTERNAL
+    )
+    specs = {
+        "acme": ("ACME", "Acme Water Utility", OrganizationKind.CUSTOMER),
+        "borealis": ("BOREALIS", "Borealis Brewing", OrganizationKind.CUSTOMER),
+        "delta": ("DELTA", "Delta Motors", OrganizationKind.SUPPLIER),
+        "evergreen": ("EVERGREEN", "Evergreen Castings", OrganizationKind.SUPPLIER),
+    }
+    for aud, (code, name, kind) in specs.items():
+        org = OrganizationFactory(code=code, name=name, kind=kind)
+        org.internal_notes = f"CANARY-ORG-NOTE {code}"
+        org.save(update_fields=["internal_notes"])
+        world.orgs[aud] = org
+        world.markers[name] = frozenset({aud})
+        contact = UserFactory(
+            username=f"{aud}.contact",
+            first_name=code.title(),
+            last_name="Contact",
+            email=f"{aud}.contact@{code.lower()}.example",
+            organization=org,
+        )
+        world.users[aud] = contact
+        world.markers[contact.email] = frozenset({aud})
+        if kind == OrganizationKind.CUSTOMER:
+            AddressFactory(organization=org, kind=AddressKind.SHIPPING, is_default=True)
+            AddressFactory(organization=org, kind=AddressKind.BILLING, is_default=True)
+    for role in STAFF:
+        user = UserFactory(username=str(role).replace("_", "."), organization=kestrel, roles=[role])
+        if role == Role.OPS_ADMIN:
+            user.is_staff = True
+            user.save(update_fields=["is_staff"])
+        world.users[str(role)] = user
+    assert Group.objects.filter(name__in=STAFF).count() == len(STAFF)
+    users = world.users
+    rep, manager = users[Role.SALES_REP], users[Role.SALES_MANAGER]
+
+    # -- catalog: the skid carries the planted cost, bought from Delta --------
+    # Rates at zero, so the rolled-up unit cost of either product is exactly UNIT_COST:
+    # the skid's through Delta's motor price, the dosing system's through its base cost.
+    assy = WorkCenterFactory(
+        code="ASSY",
+        name="Assembly",
+        daily_capacity_hours=Decimal("16"),
+        hourly_rate=Decimal("0"),
+    )
+    motor = PartFactory(number="MTR-55", name="Motor 5.5 kW", unit_cost=UNIT_COST)
+    stock(motor, 50)
+    SupplierPartFactory(
+        supplier=world.orgs["delta"], part=motor, lead_time_days=14, price=UNIT_COST
+    )
+    skid = ProductFactory(
+        sku="SKID",
+        name="Pump skid",
+        fulfillment_mode=FulfillmentMode.ATO,
+        base_price=LIST_PRICE,
+        base_cost=UNIT_COST,
+    )
+    BOMLineFactory(product=skid, component=motor)
+    RoutingOperationFactory(product=skid, work_center=assy)
+    dosing = ProductFactory(
+        sku="DOSE",
+        name="Dosing system",
+        fulfillment_mode=FulfillmentMode.DTO,
+        design_days=10,
+        base_price=LIST_PRICE,
+        base_cost=UNIT_COST,
+    )
+    RoutingOperationFactory(product=dosing, work_center=assy)
+    world.add("skid", skid)
+    # The planted option cost must not reach contacts through the products API.
+    drive = OptionGroupFactory(product=skid, code="drive", name="Drive", is_required=False)
+    vfd = OptionFactory(
+        group=drive, code="vfd", name="VFD", price_delta=Decimal("2500"), cost_delta=OPTION_COST
+    )
+    ConfigurationRuleFactory(product=skid, kind=RuleKind.QUANTITY, max_quantity=20)
+    WorkCenterClosure.objects.create(
+        work_center=assy, date=timezone.localdate() + dt.timedelta(days=60), reason="Stocktake"
+    )
+    CapacityReservation.objects.create(
+        work_center=assy, date=timezone.localdate(), hours=Decimal("2"), reference="WO-1/10"
+    )
+    world.add("vfd", vfd)
+    # A product on no quote, for the admin's delete page (see the report on
+    # product deletion with quote lines).
+    world.admin_objects[Product] = ProductFactory(sku="SPARE", name="Spare product")
+    world.add("motor", motor)
+    world.add("dosing", dosing)
+
+    for aud in CUSTOMERS:
+        org, contact = world.orgs[aud], users[aud]
+        tag = aud.upper()
+        draft = _quote(world, rep, org, title=f"{tag}-DRAFT-QUOTE", product=skid)
+        world.add(f"quote_{aud}_draft", draft, markers=(draft.number, draft.pk, draft.title))
+        world.add(f"line_{aud}_draft", draft.lines.first())
+
+        in_review = _quote(world, rep, org, title=f"{tag}-REVIEW-QUOTE", product=dosing)
+        in_review = quote_services.quote_submit(
+            quote=in_review, actor=rep, comment=f"CANARY-INTERNAL-COMMENT {tag}"
+        )
+        _decide_reviews(in_review, world, departments=("engineering",))
+        in_review.refresh_from_db()
+        world.add(
+            f"quote_{aud}_in_review",
+            in_review,
+            markers=(in_review.number, in_review.pk, in_review.title),
+        )
+        world.add(
+            f"review_{aud}_open",
+            QuoteReview.objects.get(quote=in_review, department="manufacturing"),
+        )
+
+        sent = _quote(world, rep, org, title=f"{tag}-SENT-QUOTE", product=dosing)
+        sent = quote_services.quote_submit(quote=sent, actor=rep)
+        _decide_reviews(sent, world)
+        sent.refresh_from_db()
+        sent = quote_services.quote_send(quote=sent, actor=rep)
+        world.add(
+            f"quote_{aud}_sent", sent, seen_by=(aud,), markers=(sent.number, sent.pk, sent.title)
+        )
+        world.add(f"line_{aud}_sent", sent.lines.first())
+
+        won = _quote(world, rep, org, title=f"{tag}-WON-QUOTE", product=skid, qty=2)
+        won = quote_services.quote_submit(quote=won, actor=rep)
+        won = quote_services.quote_send(quote=won, actor=rep)
+        won = quote_services.quote_accept(quote=won, actor=contact)
+        order = order_services.quote_convert(quote=won, actor=rep, customer_po=f"{tag}-PO-1")
+        order.internal_notes = f"CANARY-ORDER-NOTE {tag}"
+        order.save(update_fields=["internal_notes"])
+        line = order.lines.first()
+        order_services.order_line_reforecast(
+            line=line,
+            actor=users[Role.PLANNER],
+            new_date=line.forecast_date + dt.timedelta(days=9),
+            reason=f"CANARY-SLIP-REASON {tag}",
+        )
+        activity_record(
+            target=order,
+            actor=users[Role.PLANNER],
+            verb="commented",
+            text=f"CANARY-INTERNAL-ACTIVITY {tag}",
+            audience=Audience.INTERNAL,
+        )
+        won.refresh_from_db()
+        world.add(f"quote_{aud}_won", won, seen_by=(aud,), markers=(won.number, won.pk, won.title))
+        world.add(f"order_{aud}", order, seen_by=(aud,), markers=(order.number, order.pk))
+        world.add(f"orderline_{aud}", line)
+
+        # Change requests: the customer's own (visible to it throughout), one
+        # staff raised on a quote the customer may not see, one staff raised
+        # and still internal on its order, and one staff proposed to it.
+        own = change_services.change_request_create(
+            actor=contact,
+            quote=sent,
+            title=f"{tag}-CUSTOMER-CR",
+            description="Please paint it blue.",
+        )
+        world.add(
+            f"cr_{aud}_customer", own, seen_by=(aud,), markers=(own.number, own.pk, own.title)
+        )
+        hidden = change_services.change_request_create(
+            actor=rep,
+            quote=draft,
+            title=f"CANARY-INTERNAL-CR {tag} on a draft",
+            description="CANARY-INTERNAL-CR description",
+        )
+        world.add(f"cr_{aud}_on_draft", hidden, markers=(hidden.number, hidden.pk))
+        internal = change_services.change_request_create(
+            actor=rep,
+            order=order,
+            title=f"CANARY-INTERNAL-CR {tag} on the order",
+            description="CANARY-INTERNAL-CR description",
+        )
+        world.add(f"cr_{aud}_internal", internal, markers=(internal.number, internal.pk))
+        proposed = change_services.change_request_create(
+            actor=rep, order=order, title=f"{tag}-PROPOSED-CR", description="Longer cable."
+        )
+        proposed = change_services.change_request_transition(
+            change_request=proposed, name="start_assessment", actor=users[Role.ENGINEER]
+        )
+        proposed = change_services.change_request_assess(
+            change_request=proposed,
+            actor=users[Role.ENGINEER],
+            expected_version=None,
+            engineering_assessment=f"CANARY-CR-ENGINEERING {tag}",
+            manufacturing_assessment=f"CANARY-CR-MANUFACTURING {tag}",
+            cost_delta=CR_COST_DELTA,
+            price_delta=Decimal("500.00"),
+            date_delta_days=3,
+        )
+        proposed = change_services.change_request_transition(
+            change_request=proposed, name="propose", actor=rep
+        )
+        # Changes neither price nor dates: a sales manager decides, the customer only sees it.
+        minor = change_services.change_request_create(
+            actor=rep, order=order, title=f"{tag}-MINOR-CR", description="Other label text."
+        )
+        minor = change_services.change_request_transition(
+            change_request=minor, name="start_assessment", actor=users[Role.ENGINEER]
+        )
+        minor = change_services.change_request_assess(
+            change_request=minor,
+            actor=users[Role.ENGINEER],
+            expected_version=None,
+            engineering_assessment=f"CANARY-CR-ENGINEERING {tag} minor",
+            manufacturing_assessment=f"CANARY-CR-MANUFACTURING {tag} minor",
+        )
+        minor = change_services.change_request_transition(
+            change_request=minor, name="propose", actor=rep
+        )
+        world.add(
+            f"cr_{aud}_minor",
+            minor,
+            seen_by=(aud,),
+            markers=(minor.number, minor.pk, minor.title),
+        )
+        world.add(
+            f"cr_{aud}_proposed",
+            proposed,
+            seen_by=(aud,),
+            markers=(proposed.number, proposed.pk, proposed.title),
+        )
+
+    for aud in EXTERNAL:
+        invitation = invitation_create(
+            organization=world.orgs[aud],
+            email=f"invitee@{aud}.example",
+            first_name="Invited",
+            invited_by=manager if aud in CUSTOMERS else users[Role.BUYER],
+        )
+        world.add(f"invitation_{aud}", invitation, seen_by=(aud,), markers=(invitation.email,))
+        world.add(f"invitation_token_{aud}", invitation_token(invitation))
+
+    for aud in AUDIENCES:
+        # A 500 is recorded as a cell of the matrix, with its traceback, not raised.
+        client = Client(raise_request_exception=False)
+        if aud != "anon":
+            client.force_login(users[aud])
+        world.clients[aud] = client
+    # After the logins: a login clears the user's failed attempts (axes).
+    Token.objects.create(user=users[Role.SALES_REP])
+    attempt = {
+        "user_agent": "matrix",
+        "ip_address": "10.0.0.1",
+        "username": "someone.else",
+        "http_accept": "*/*",
+        "path_info": "/accounts/login/",
+    }
+    AccessAttempt.objects.create(
+        **attempt, attempt_time=timezone.now(), get_data="", post_data="", failures_since_start=1
+    )
+    AccessLog.objects.create(**attempt, attempt_time=timezone.now())
+    AccessFailureLog.objects.create(**attempt, attempt_time=timezone.now())
+    world.kestrel = kestrel
+    world.organization_content_type = ContentType.objects.get_for_model(type(kestrel))
+    world.today = timezone.localdate()
+    return world
