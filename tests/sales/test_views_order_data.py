@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from apps.core.models import Activity
-from apps.orders.models import OrderState, SalesOrder
+from apps.orders.models import OrderLine, OrderState, SalesOrder
 from apps.orders.services import orders as order_services
 
 pytestmark = pytest.mark.django_db
@@ -261,3 +261,58 @@ def test_design_approval_refused_for_a_planner(client_for, in_design, planner):
 def test_unknown_step_is_404(client_for, order, finance):
     url = reverse("sales:order-step", kwargs={"pk": order.pk, "step": "teleport"})
     assert client_for(finance).post(url, {}).status_code == 404
+
+
+# --- constant queries on the detail pages ---------------------------------------------
+
+
+def _clone_order_lines(order, total: int) -> None:
+    """Grow the order to `total` lines, each with its exploded components and a date change."""
+    from apps.orders.models import OrderLineComponent, OrderLineDateChange
+
+    template = order.lines.first()
+    components = list(template.components.all())
+    for i in range(order.lines.count(), total):
+        line = OrderLine.objects.get(pk=template.pk)
+        line.pk, line.quote_line, line.position = None, None, 100 + i
+        line.save()
+        OrderLineComponent.objects.bulk_create(
+            OrderLineComponent(
+                line=line,
+                level=c.level,
+                part_id=c.part_id,
+                part_number=c.part_number,
+                part_name=c.part_name,
+                part_kind=c.part_kind,
+                uom=c.uom,
+                quantity_per=c.quantity_per,
+                quantity=c.quantity,
+                unit_cost=c.unit_cost,
+            )
+            for c in components
+        )
+        OrderLineDateChange.objects.create(
+            line=line, old_date=line.forecast_date, new_date=line.forecast_date, reason="Check"
+        )
+
+
+def test_order_detail_query_count_is_the_same_for_2_and_20_lines(
+    client_for, order, sales_rep, django_assert_num_queries
+):
+    _clone_order_lines(order, 2)
+    client = client_for(sales_rep)
+    client.get(_detail(order))  # warm-up (content types, session)
+    # session, user, organization, user and group permissions, groups (navigation),
+    # unread notifications; the order (customer, owner, contact, quote joined), its
+    # lines, their components, their date changes (three prefetches, whatever the
+    # number of lines); change requests; the contact choices of the data form
+    # (a server-side cursor); the timeline. The confirm conditions cost nothing
+    # here: Acme has no credit limit.
+    with django_assert_num_queries(QUERIES_ORDER_DETAIL):
+        assert client.get(_detail(order)).content.decode().count("data-line=") == 2
+    _clone_order_lines(order, 20)
+    with django_assert_num_queries(QUERIES_ORDER_DETAIL):
+        assert client.get(_detail(order)).content.decode().count("data-line=") == 20
+
+
+QUERIES_ORDER_DETAIL = 14

@@ -476,3 +476,43 @@ def test_no_copy_button_on_open_quotes(client_for, sent_quote, sales_rep):
     url = reverse("sales:quote-copy", kwargs={"pk": sent_quote.pk})
     response = client_for(sales_rep).post(url, {})
     assert response.status_code == 409 and "Only expired or declined" in response.content.decode()
+
+
+# --- constant queries on the detail page -----------------------------------------------
+
+
+def _grow_lines(quote: Quote, total: int) -> None:
+    line = quote.lines.first()
+    for i in range(quote.lines.count(), total):
+        QuoteLine.objects.create(
+            quote=quote,
+            product=line.product,
+            position=100 + i,
+            quantity=1,
+            unit_list_price=line.unit_list_price,
+            unit_price=line.unit_price,
+            unit_cost=line.unit_cost,
+            line_total=line.line_total,
+            margin_percent=line.margin_percent,
+        )
+
+
+def test_detail_query_count_is_the_same_for_2_and_20_lines(
+    client_for, in_review, engineer, django_assert_num_queries
+):
+    _grow_lines(in_review, 2)
+    client = client_for(engineer)
+    client.get(_detail(in_review))  # warm-up
+    # session, user, organization, user and group permissions, groups (navigation),
+    # unread notifications; the quote (customer, owner, contact, addresses joined),
+    # its lines with products, its reviews with deciders (prefetches); the
+    # approve condition (every review approved) for the actions card; change
+    # requests; the timeline: the same whatever the number of lines.
+    with django_assert_num_queries(QUERIES_QUOTE_DETAIL):
+        assert client.get(_detail(in_review)).content.decode().count("data-line=") == 2
+    _grow_lines(in_review, 20)
+    with django_assert_num_queries(QUERIES_QUOTE_DETAIL):
+        assert client.get(_detail(in_review)).content.decode().count("data-line=") == 20
+
+
+QUERIES_QUOTE_DETAIL = 13
