@@ -29,7 +29,6 @@ from apps.orders import selectors
 from apps.orders.models import ORDER_CANCELLABLE_IN_PRODUCTION, OrderState, SalesOrder
 from apps.orders.models.rules import can_cancel_order, can_engineer, can_override_credit, can_sell
 from apps.orders.services import orders as order_services
-from apps.orders.services.orders import PENDING_FIELDS
 from apps.orders.services.orders import order_cancel as order_cancel_service
 from apps.orders.services.orders import order_transition as order_transition_service
 from apps.sales.views_changes import change_section
@@ -149,7 +148,20 @@ class OrderDataForm(forms.ModelForm):
 
     class Meta:
         model = SalesOrder
-        fields = list(PENDING_FIELDS)
+        # PENDING_FIELDS in the order a person fills them in.
+        fields = [
+            "customer_po",
+            "contact",
+            "shipping_address",
+            "billing_address",
+            "delivery_contact_name",
+            "delivery_contact_phone",
+            "delivery_window",
+            "installation_needed",
+            "site_requirements",
+            "terms",
+            "internal_notes",
+        ]
         labels = {"contact": "Customer contact", "customer_po": "Customer PO"}
         widgets = {
             "shipping_address": forms.Textarea(attrs={"rows": 3}),

@@ -51,7 +51,9 @@ def test_pending_order_page_has_the_data_form_and_says_what_is_missing(
 ):
     html = client_for(sales_rep).get(_detail(order)).content.decode()
     assert 'data-testid="order-data"' in html
-    for name in ("customer_po", "delivery_contact_name", "delivery_window", "site_requirements"):
+    from apps.orders.services.orders import PENDING_FIELDS
+
+    for name in PENDING_FIELDS:  # every field the service lets a pending order change
         assert f'name="{name}"' in html
     assert f'name="version" value="{order.version}"' in html
     assert "Cannot confirm yet: order data is incomplete (missing: delivery contact)." in html

@@ -212,7 +212,8 @@ def quote_convert(
         actor=actor,
         verb="created",
         audience=Audience.CUSTOMER,
-        text=f"Order {order.number} created from {quote.number} rev {quote.revision}",
+        text=f"Order {order.number} created from quote {quote.number}"
+        + (f", revision {quote.revision}" if quote.revision else ""),
     )
     return order
 
