@@ -24,6 +24,7 @@ from apps.accounts.models import User
 from apps.accounts.roles import Role
 from apps.core.concurrency import StaleObjectError
 from apps.core.htmx import render_page
+from apps.core.templatetags.tandem import verb_label
 from apps.core.transitions import TransitionError, transition_names
 from apps.orders import selectors
 from apps.orders.models import ORDER_CANCELLABLE_IN_PRODUCTION, OrderState, SalesOrder
@@ -316,7 +317,7 @@ def order_transition(request: HttpRequest, pk, name: str) -> HttpResponse:
         ORDER_PAGE,
         pk,
         call=lambda **kw: order_transition_service(order=order, name=name, actor=user, **kw),
-        notice=lambda result: f"{order.number}: {ORDER_ACTIONS[name].label.lower()} done.",
+        notice=lambda result: f"{order.number}: {verb_label(name).lower()}.",
     )
 
 

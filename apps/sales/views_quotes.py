@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from apps.accounts.models import Organization, OrganizationKind
 from apps.core.htmx import render_page
 from apps.core.permissions import is_internal
+from apps.core.templatetags.tandem import verb_label
 from apps.orders import selectors
 from apps.orders.models import Quote, QuoteState, ReviewState, SalesOrder
 from apps.orders.models.rules import REVIEW_ROLES, own_quote_review_refusal
@@ -279,7 +280,7 @@ def quote_transition(request: HttpRequest, pk, name: str) -> HttpResponse:
     def notice(result) -> str:
         if isinstance(result, SalesOrder):
             return f"{quote.number} became order {result.number}."
-        return f"{quote.number}: {QUOTE_ACTIONS[name].label.lower()} done."
+        return f"{quote.number}: {verb_label(name).lower()}."
 
     return transition_post(
         request,

@@ -243,7 +243,8 @@ def order_update(
         target=locked,
         actor=actor,
         verb="updated",
-        text="Updated " + ", ".join(sorted(f.replace("_", " ") for f in fields)),
+        text="Updated "
+        + ", ".join(sorted(str(SalesOrder._meta.get_field(f).verbose_name) for f in fields)),
     )
     return locked
 
