@@ -315,6 +315,11 @@ ROUTES: dict[str, list[Case]] = {
     "customers:quote-detail": [
         Case("acme sent", ACME_ONLY, kwargs=_pk("quote_acme_sent"), htmx=True),
         Case("acme converted", ACME_ONLY, kwargs=_pk("quote_acme_won")),
+        Case(
+            "borealis sent",
+            expect(staff=404, borealis=200, external=404),
+            kwargs=_pk("quote_borealis_sent"),
+        ),
         Case("acme draft", expect(staff=404, external=404), kwargs=_pk("quote_acme_draft")),
         Case(
             "acme in review",
@@ -427,6 +432,11 @@ ROUTES: dict[str, list[Case]] = {
             expect(anon=401, staff=200, acme=200, external=404),
             kwargs=lambda w: {"pk": w.orgs["acme"].pk},
         ),
+        Case(
+            "delta",
+            expect(anon=401, staff=200, delta=200, external=404),
+            kwargs=lambda w: {"pk": w.orgs["delta"].pk},
+        ),
     ],
     "product-list": [Case("list", API_SIGNED_IN)],
     "product-detail": [Case("skid", API_SIGNED_IN, kwargs=_pk("skid"))],
@@ -441,6 +451,13 @@ ROUTES: dict[str, list[Case]] = {
     ],
     "quote-list": [
         Case("list", API_SIGNED_IN, check=lists_exactly(VISIBLE_QUOTES)),
+        # The router's format-suffix twin of every route answers alike.
+        Case(
+            "list as .json",
+            API_SIGNED_IN,
+            path=lambda w: "/api/v1/quotes.json",
+            check=lists_exactly(VISIBLE_QUOTES),
+        ),
         Case(
             "create for acme",
             expect(anon=401, **_others(403, sales_rep=201, sales_manager=201), external=403),
@@ -454,6 +471,11 @@ ROUTES: dict[str, list[Case]] = {
             "acme sent",
             expect(anon=401, staff=200, acme=200, external=404),
             kwargs=_pk("quote_acme_sent"),
+        ),
+        Case(
+            "borealis sent",
+            expect(anon=401, staff=200, borealis=200, external=404),
+            kwargs=_pk("quote_borealis_sent"),
         ),
         Case(
             "PATCH acme draft",
