@@ -4,7 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from apps.accounts.api import OrganizationViewSet, TokenView, me
+from apps.accounts.api import OrganizationViewSet, TokenView, me, token_revoke
 from apps.catalog.api import ProductViewSet
 from apps.orders.api.views import ChangeRequestViewSet, OrderViewSet, QuoteViewSet
 
@@ -17,6 +17,7 @@ router.register("change-requests", ChangeRequestViewSet, basename="change-reques
 
 urlpatterns = [
     path("v1/auth/token/", TokenView.as_view(), name="api-token"),
+    path("v1/auth/token/revoke/", token_revoke, name="api-token-revoke"),
     path("v1/me/", me, name="api-me"),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

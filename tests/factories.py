@@ -2,9 +2,17 @@ from __future__ import annotations
 
 import factory
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
-from apps.accounts.models import Address, AddressKind, Organization, OrganizationKind, User
-from apps.accounts.services import membership_create, organization_ensure_group
+from apps.accounts.models import (
+    Address,
+    AddressKind,
+    ApiToken,
+    Organization,
+    OrganizationKind,
+    User,
+)
+from apps.accounts.services import api_token_issue, membership_create, organization_ensure_group
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -61,3 +69,15 @@ class UserFactory(factory.django.DjangoModelFactory):
         user.__dict__.pop("role_names", None)
         user.__dict__.pop("organization", None)
         return user
+
+
+def api_token_key(user: User, *, name: str = "tests") -> str:
+    """A working API key for `user`, as an integration in steady use holds one.
+
+    Its last-used stamp is fresh, so a request costs only the token lookup (the
+    stamp is written at most once a minute); query counts stay what a busy
+    client sees.
+    """
+    token, key = api_token_issue(user=user, name=name)
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    return key

@@ -62,9 +62,11 @@ def test_the_token_endpoint_is_documented_as_a_login(schema):
     assert set(token["responses"]) == {"200", "400", "429"}
     ok = token["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
     response = schema["components"]["schemas"][ok.rsplit("/", 1)[1]]
-    assert response["properties"] == {"token": {"type": "string"}}
+    assert set(response["properties"]) == {"token", "name", "expires_at"}
+    assert response["properties"]["expires_at"]["format"] == "date-time"
     request = schema["components"]["schemas"]["AuthTokenRequest"]
     assert set(request["required"]) == {"username", "password"}
+    assert request["properties"]["name"]["maxLength"] == 100
 
 
 def test_organization_schema_never_mentions_internal_notes(schema):
@@ -82,10 +84,10 @@ def test_the_schema_endpoint_serves_openapi_to_an_authenticated_user(client_for,
 
 
 def test_the_schema_endpoint_serves_a_token_client(sales_rep):
-    from rest_framework.authtoken.models import Token
+    from tests.factories import api_token_key
 
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=sales_rep).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_key(sales_rep)}")
     res = client.get("/api/schema/")
     assert res.status_code == 200
     assert res["Content-Type"].startswith("application/vnd.oai.openapi")

@@ -5,7 +5,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from apps.accounts import selectors, services
-from apps.accounts.models import Address, Invitation, Membership, Organization, User
+from apps.accounts.models import Address, ApiToken, Invitation, Membership, Organization, User
 
 
 class MembershipInline(admin.StackedInline):
@@ -148,3 +148,22 @@ class InvitationAdmin(admin.ModelAdmin):
                 done += 1
         if done:
             self.message_user(request, f"Withdrew {done} invitation(s).", messages.SUCCESS)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Ops can see who holds API tokens and revoke one (delete); keys are never shown."""
+
+    list_display = ["name", "user", "prefix", "created_at", "last_used_at", "expires_at"]
+    list_filter = ["expires_at"]
+    search_fields = ["name", "user__username", "user__email", "prefix"]
+    list_select_related = ["user"]
+    readonly_fields = ["user", "name", "prefix", "created_at", "last_used_at", "expires_at"]
+    fields = readonly_fields
+
+    def has_add_permission(self, request) -> bool:
+        # A token is issued to its owner, who is the only one to see the key.
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -8,19 +8,18 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
-    inline_serializer,
 )
 from rest_framework import exceptions, serializers, status, viewsets
-from rest_framework.authtoken.models import Token
-from rest_framework.authtoken.serializers import AuthTokenSerializer
-from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.authtoken.serializers import AuthTokenSerializer as BaseAuthTokenSerializer
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
 
-from apps.accounts.models import Address, Organization, OrganizationKind, User
+from apps.accounts import services
+from apps.accounts.models import Address, ApiToken, Organization, OrganizationKind, User
 from apps.accounts.selectors import organizations_visible_to
+from apps.core.api import fields_for_some_callers
 from apps.core.permissions import is_internal
 
 
@@ -30,22 +29,45 @@ class LockedOut(exceptions.APIException):
     default_code = "locked_out"
 
 
-class TokenView(ObtainAuthToken):
-    """Exchange username and password for an API token.
+class AuthTokenSerializer(BaseAuthTokenSerializer):
+    # Bounded like every API text input (a username is at most 150 characters).
+    username = serializers.CharField(max_length=150, write_only=True)
+    password = serializers.CharField(
+        max_length=4096, trim_whitespace=False, write_only=True, style={"input_type": "password"}
+    )
+    name = serializers.CharField(
+        max_length=100,
+        required=False,
+        default="API login",
+        write_only=True,
+        help_text="A label to tell this token apart on your account page.",
+    )
 
-    Send it as `Authorization: Token <key>`. Throttled per client address, and
-    failures count toward the same lockout as the login page (django-axes).
+
+class IssuedTokenSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="Send as `Authorization: Token <token>`.")
+    name = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+
+
+class TokenView(APIView):
+    """Exchange username and password for a new API token.
+
+    Send it as `Authorization: Token <key>`. Every call issues a new token that
+    expires after the configured lifetime; a password change or reset ends all
+    of them. Throttled per client address, and failures count toward the same
+    lockout as the login page (django-axes).
     """
 
+    authentication_classes: list = []
+    permission_classes: list = []
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "token"
-    # ObtainAuthToken names DRF's plain parsers; ours bound the JSON nesting.
-    parser_classes = api_settings.DEFAULT_PARSER_CLASSES
 
     @extend_schema(
         request=AuthTokenSerializer,
         responses={
-            200: inline_serializer("Token", {"token": serializers.CharField()}),
+            200: IssuedTokenSerializer,
             400: OpenApiResponse(description="Missing fields, or wrong username or password"),
             429: OpenApiResponse(description="Throttled, or locked out after repeated failures"),
         },
@@ -53,7 +75,7 @@ class TokenView(ObtainAuthToken):
         tags=["auth"],
     )
     def post(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
+        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
         if not serializer.is_valid():
             # authenticate() got the DRF request, so axes counted the failure and
             # flagged a lockout on it, not on the Django request (whose HTML
@@ -62,11 +84,34 @@ class TokenView(ObtainAuthToken):
                 raise LockedOut()
             raise exceptions.ValidationError(serializer.errors)
         user = serializer.validated_data["user"]
-        token, _ = Token.objects.get_or_create(user=user)
+        token, key = services.api_token_issue(user=user, name=serializer.validated_data["name"])
         # Exchanging the password for a token is a login: like the login page,
         # it resets the failure count (AXES_RESET_ON_SUCCESS) and sets last_login.
         user_logged_in.send(sender=type(user), request=request, user=user)
-        return Response({"token": token.key})
+        return Response(
+            IssuedTokenSerializer(
+                {"token": key, "name": token.name, "expires_at": token.expires_at}
+            ).data
+        )
+
+
+@extend_schema(
+    request=None,
+    responses={
+        204: OpenApiResponse(description="The token used for this request no longer works"),
+        400: OpenApiResponse(description="The request was not authenticated with a token"),
+    },
+    tags=["auth"],
+)
+@api_view(["POST"])
+def token_revoke(request):
+    """Sign out an API client: revoke the token this request carries."""
+    if not isinstance(request.auth, ApiToken):
+        raise exceptions.ValidationError(
+            {"detail": "Only a token can be revoked here; browsers sign out at /accounts/logout/."}
+        )
+    services.api_token_revoke(token=request.auth, actor=request.user)
+    return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class AddressSerializer(serializers.ModelSerializer):
@@ -105,6 +150,8 @@ class ExternalOrganizationSerializer(serializers.ModelSerializer):
     """What a customer or supplier contact sees of its own organization."""
 
     addresses = AddressSerializer(many=True, read_only=True)
+    # Blank when unknown: a URL field would document a `uri` that "" is not.
+    website = serializers.CharField(read_only=True)
 
     class Meta:
         model = Organization
@@ -118,6 +165,10 @@ class OrganizationSerializer(ExternalOrganizationSerializer):
     class Meta(ExternalOrganizationSerializer.Meta):
         fields = [*_ORGANIZATION_FIELDS, "credit_limit"]
         read_only_fields = fields
+
+
+# The schema documents the staff serializer; contacts get no credit limit.
+fields_for_some_callers(OrganizationSerializer, ExternalOrganizationSerializer)
 
 
 class OrganizationFilter(filters.FilterSet):

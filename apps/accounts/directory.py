@@ -54,9 +54,13 @@ class Directory:
     def detail_href(self, organization: Organization) -> str:
         return reverse(self.detail_url, kwargs={"pk": organization.pk})
 
-    def target_url(self, obj) -> str | None:
+    def target_url(self, obj, user: User) -> str | None:
         """Link for a timeline entry whose target is one of this directory's organizations."""
-        if isinstance(obj, Organization) and obj.kind == self.kind:
+        if (
+            isinstance(obj, Organization)
+            and obj.kind == self.kind
+            and self.kind in selectors.organization_kinds_for(user)
+        ):
             return self.detail_href(obj)
         return None
 
@@ -66,16 +70,27 @@ def directory_queryset(user: User, directory: Directory) -> QuerySet[Organizatio
     return selectors.organizations_of_kind(user, directory.kind).order_by("name")
 
 
-def _require_directory_access(user: User) -> None:
+def _require_directory_access(user: User, directory: Directory) -> None:
     # The middleware already keeps external users out of internal areas; this
-    # holds even if a route is mounted elsewhere.
-    if not (is_internal(user) and user.has_perm("accounts.view_organization")):
+    # holds even if a route is mounted elsewhere. A role that does not read this
+    # kind of partner (sales and suppliers, purchasing and customers) gets the
+    # same 404 as an outsider.
+    if not (
+        is_internal(user)
+        and user.has_perm("accounts.view_organization")
+        and directory.kind in selectors.organization_kinds_for(user)
+    ):
         raise Http404
 
 
 def _organization_for(user: User, directory: Directory, pk) -> Organization:
-    _require_directory_access(user)
+    _require_directory_access(user, directory)
     return get_object_or_404(directory_queryset(user, directory), pk=pk)
+
+
+def _require_inviter(user: User, directory: Directory) -> None:
+    if not selectors.may_invite_to(user, directory.kind):
+        raise PermissionDenied
 
 
 # --- filters -----------------------------------------------------------------
@@ -151,7 +166,7 @@ class OrganizationFilter(django_filters.FilterSet):
 
 def directory_list(request: HttpRequest, directory: Directory) -> HttpResponse:
     user = request.user
-    _require_directory_access(user)
+    _require_directory_access(user, directory)
     filterset = OrganizationFilter(
         request.GET or None, queryset=directory_queryset(user, directory)
     )
@@ -199,7 +214,7 @@ def _detail_context(
     notice_tone: str = "success",
 ) -> dict:
     user = request.user
-    can_invite = user.has_perm("accounts.add_invitation")
+    can_invite = selectors.may_invite_to(user, directory.kind)
     return {
         "directory": directory,
         "organization": organization,
@@ -247,8 +262,7 @@ def _after_invitation_change(
 def directory_invite(request: HttpRequest, directory: Directory, pk) -> HttpResponse:
     user = request.user
     organization = _organization_for(user, directory, pk)
-    if not user.has_perm("accounts.add_invitation"):
-        raise PermissionDenied
+    _require_inviter(user, directory)
     form = InvitationCreateForm(request.POST, prefix="invite")
     if form.is_valid():
         try:
@@ -281,8 +295,7 @@ def directory_withdraw(
 ) -> HttpResponse:
     user = request.user
     organization = _organization_for(user, directory, pk)
-    if not user.has_perm("accounts.add_invitation"):
-        raise PermissionDenied
+    _require_inviter(user, directory)
     invitation = get_object_or_404(selectors.invitations_of(user, organization), pk=invitation_pk)
     if invitation.status != "pending":
         return _after_invitation_change(

@@ -93,3 +93,12 @@ class InvitationCreateForm(forms.Form):
         if User.objects.filter(email__iexact=email).exists():
             raise forms.ValidationError("A user with this e-mail address already exists.")
         return email
+
+
+class ApiTokenCreateForm(forms.Form):
+    name = forms.CharField(
+        label="Token name",
+        max_length=100,
+        help_text="What uses it, e.g. “ERP sync”. You see the token once, right after creating it.",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )

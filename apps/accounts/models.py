@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import hashlib
+import secrets
+import uuid
 from decimal import Decimal
 from functools import cached_property
 
@@ -169,6 +172,17 @@ class User(AbstractUser):
     def has_role(self, *roles: str) -> bool:
         return bool(self.role_names.intersection(roles))
 
+    def save(self, *args, **kwargs) -> None:
+        # set_password() leaves the new password in `_password` until the save;
+        # a hash upgrade on login clears it first, so only a real change counts.
+        password_changed = self._password is not None
+        adding = self._state.adding
+        super().save(*args, **kwargs)
+        # A new password or a deactivation ends every API token: whoever held the
+        # old password (or the account) keeps no way in.
+        if (password_changed or not self.is_active) and not adding:
+            ApiToken.objects.filter(user_id=self.pk).delete()
+
 
 class Membership(models.Model):
     """A person's place in an organization. One organization per login."""
@@ -235,3 +249,42 @@ class Invitation(UUIDModel):
         if self.is_expired:
             return "expired"
         return "pending"
+
+
+class ApiToken(models.Model):
+    """An API credential: several per user, named, expiring, revocable.
+
+    Only a SHA-256 of the key is stored (keys are 160 random bits, so a fast
+    hash is enough); the key itself is shown once, when it is issued.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # The first characters of the key, so its owner can tell tokens apart.
+    prefix = models.CharField(max_length=8, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_expired(self) -> bool:
+        return timezone.now() >= self.expires_at
+
+    @staticmethod
+    def new_key() -> str:
+        return secrets.token_hex(20)  # 40 hex characters, as DRF's keys were
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()

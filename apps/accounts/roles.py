@@ -12,6 +12,8 @@ from __future__ import annotations
 from apps.core.roles import EXTERNAL_ROLES, INTERNAL_ROLES, SALES_ROLES, Role
 
 __all__ = [
+    "DIRECTORY_INVITERS",
+    "DIRECTORY_READERS",
     "EXTERNAL_ROLES",
     "INTERNAL_ROLES",
     "ROLE_PERMISSIONS",
@@ -19,6 +21,19 @@ __all__ = [
     "Role",
     "sync_role_permissions",
 ]
+
+# Which internal roles open the customer and supplier directories (pages and the
+# organizations API), and which of them invite and withdraw portal contacts there.
+# Sales own the customers and purchasing the suppliers; neither opens the other's
+# partners. Everyone else who works on orders reads both.
+DIRECTORY_READERS: dict[str, frozenset[str]] = {
+    "customer": INTERNAL_ROLES - {Role.BUYER},
+    "supplier": INTERNAL_ROLES - SALES_ROLES,
+}
+DIRECTORY_INVITERS: dict[str, frozenset[str]] = {
+    "customer": SALES_ROLES | {Role.OPS_ADMIN},
+    "supplier": frozenset({Role.BUYER, Role.OPS_ADMIN}),
+}
 
 _READ_DIRECTORY = [
     "accounts.view_organization",

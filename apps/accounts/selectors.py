@@ -4,17 +4,50 @@ from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from apps.accounts.models import Invitation, Membership, Organization, OrganizationKind, User
+from apps.accounts.models import (
+    ApiToken,
+    Invitation,
+    Membership,
+    Organization,
+    OrganizationKind,
+    User,
+)
+from apps.accounts.roles import DIRECTORY_INVITERS, DIRECTORY_READERS
 from apps.core.permissions import get_visible_or_404, is_internal
 
 
+def organization_kinds_for(user: User) -> frozenset[str]:
+    """The kinds of organization an internal user may see (DIRECTORY_READERS)."""
+    if not is_internal(user):
+        return frozenset()
+    return frozenset(
+        {OrganizationKind.INTERNAL}
+        | {
+            kind
+            for kind, roles in DIRECTORY_READERS.items()
+            if user.is_superuser or user.has_role(*roles)
+        }
+    )
+
+
+def may_invite_to(user: User, kind: str) -> bool:
+    """Whether `user` invites and withdraws portal contacts of organizations of `kind`."""
+    return (
+        is_internal(user)
+        and user.has_perm("accounts.add_invitation")
+        and (user.is_superuser or user.has_role(*DIRECTORY_INVITERS.get(kind, ())))
+    )
+
+
 def organizations_visible_to(user: User) -> QuerySet[Organization]:
-    """Internal staff with the view permission see every organization; a contact sees its own."""
+    """Internal staff with the view permission see the kinds their role reads; a contact its own."""
     qs = Organization.objects.all()
     if not (user.is_authenticated and user.is_active):
         return qs.none()
     if is_internal(user):
-        return qs if user.has_perm("accounts.view_organization") else qs.none()
+        if not user.has_perm("accounts.view_organization"):
+            return qs.none()
+        return qs.filter(kind__in=organization_kinds_for(user))
     org = user.organization
     return qs.filter(pk=org.pk) if org is not None else qs.none()
 
@@ -67,3 +100,10 @@ def invitations_of(user: User, organization: Organization) -> QuerySet[Invitatio
     if not (is_internal(user) and user.has_perm("accounts.view_invitation")):
         return Invitation.objects.none()
     return organization.invitations.select_related("invited_by")
+
+
+def api_tokens_of(user: User) -> QuerySet[ApiToken]:
+    """A person's own tokens; nobody lists another's."""
+    if not (user.is_authenticated and user.is_active):
+        return ApiToken.objects.none()
+    return ApiToken.objects.filter(user=user).order_by("-created_at")

@@ -9,7 +9,15 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.accounts.models import Invitation, Membership, Organization, OrganizationKind, User
+from apps.accounts import selectors
+from apps.accounts.models import (
+    ApiToken,
+    Invitation,
+    Membership,
+    Organization,
+    OrganizationKind,
+    User,
+)
 from apps.accounts.roles import Role
 from apps.core.models import Audience
 from apps.core.services import activity_record, email_send_after_commit
@@ -65,6 +73,11 @@ def membership_create(
     return membership
 
 
+def _not_your_partners(organization: Organization) -> str:
+    # Sales invite customers' contacts, purchasing suppliers' (roles.DIRECTORY_INVITERS).
+    return f"Your role does not manage the contacts of {organization.get_kind_display().lower()}s."
+
+
 def invitation_token(invitation: Invitation) -> str:
     return signing.dumps(str(invitation.pk), salt=_INVITATION_SALT)
 
@@ -88,6 +101,8 @@ def invitation_create(
         raise PermissionDenied("Only internal staff may invite contacts.")
     if not organization.is_external:
         raise ValidationError({"organization": "Only customer or supplier contacts are invited."})
+    if not selectors.may_invite_to(invited_by, organization.kind):
+        raise PermissionDenied(_not_your_partners(organization))
     email = email.strip().lower()
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError({"email": "A user with this e-mail address already exists."})
@@ -224,6 +239,8 @@ def invitation_accept(*, token: str, username: str, password: str) -> User:
 def invitation_revoke(*, invitation: Invitation, actor: User) -> Invitation:
     if not actor.has_perm("accounts.add_invitation") or actor.is_external:
         raise PermissionDenied("Only internal staff may withdraw invitations.")
+    if not selectors.may_invite_to(actor, invitation.organization.kind):
+        raise PermissionDenied(_not_your_partners(invitation.organization))
     with transaction.atomic():
         # Locked so that an acceptance in flight either finishes first or sees the withdrawal.
         locked = Invitation.objects.select_for_update(of=("self",)).get(pk=invitation.pk)
@@ -241,3 +258,43 @@ def invitation_revoke(*, invitation: Invitation, actor: User) -> Invitation:
             text=f"Withdrew the invitation for {invitation.email}",
         )
     return invitation
+
+
+# --- API tokens ------------------------------------------------------------------
+
+# A client that logs in on every run would otherwise pile up tokens; beyond this
+# many, issuing a new one drops the oldest.
+MAX_API_TOKENS_PER_USER = 20
+
+
+def api_token_issue(*, user: User, name: str) -> tuple[ApiToken, str]:
+    """A new token for `user`; returns it with its key, which is never shown again."""
+    if not user.is_active:
+        raise PermissionDenied("An inactive account gets no API token.")
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "Give the token a name, e.g. the integration using it."})
+    key = ApiToken.new_key()
+    now = timezone.now()
+    with transaction.atomic():
+        ApiToken.objects.filter(user=user, expires_at__lte=now).delete()
+        stale = ApiToken.objects.filter(user=user).order_by("-created_at")[
+            MAX_API_TOKENS_PER_USER - 1 :
+        ]
+        ApiToken.objects.filter(pk__in=list(stale.values_list("pk", flat=True))).delete()
+        token = ApiToken.objects.create(
+            user=user,
+            name=name[: ApiToken._meta.get_field("name").max_length],
+            key_hash=ApiToken.hash_key(key),
+            prefix=key[:8],
+            created_at=now,
+            expires_at=now + timezone.timedelta(days=settings.API_TOKEN_TTL_DAYS),
+        )
+    return token, key
+
+
+def api_token_revoke(*, token: ApiToken, actor: User) -> None:
+    # Tokens are personal: nobody revokes someone else's here (ops use the admin).
+    if token.user_id != actor.pk:
+        raise PermissionDenied("You can only revoke your own tokens.")
+    token.delete()

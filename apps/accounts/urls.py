@@ -6,6 +6,9 @@ from apps.accounts import views
 app_name = "accounts"
 
 urlpatterns = [
+    path("", views.account, name="account"),
+    path("tokens/", views.api_token_create, name="token-create"),
+    path("tokens/<uuid:pk>/revoke/", views.api_token_revoke, name="token-revoke"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(

@@ -4,15 +4,23 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
 
-from apps.accounts import services
-from apps.accounts.forms import InvitationAcceptForm, LoginForm, QueuedPasswordResetForm
+from apps.accounts import selectors, services
+from apps.accounts.forms import (
+    ApiTokenCreateForm,
+    InvitationAcceptForm,
+    LoginForm,
+    QueuedPasswordResetForm,
+)
+from apps.core.dashboards import role_labels
 
 
 class LoginView(auth_views.LoginView):
@@ -89,3 +97,51 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request, "accounts/invitation_accept.html", {"form": form, "invitation": invitation}
     )
+
+
+# --- the account page ------------------------------------------------------------
+
+
+def _account_page(
+    request: HttpRequest, *, form: ApiTokenCreateForm | None = None, new_key: str = "", status=200
+) -> HttpResponse:
+    user = request.user
+    return render(
+        request,
+        "accounts/account.html",
+        {
+            "roles": role_labels(user),
+            "tokens": list(selectors.api_tokens_of(user)),
+            "token_form": form or ApiTokenCreateForm(),
+            "new_key": new_key,
+            "token_ttl_days": settings.API_TOKEN_TTL_DAYS,
+        },
+        status=status,
+    )
+
+
+@login_required
+def account(request: HttpRequest) -> HttpResponse:
+    return _account_page(request)
+
+
+@login_required
+@require_POST
+def api_token_create(request: HttpRequest) -> HttpResponse:
+    form = ApiTokenCreateForm(request.POST)
+    if not form.is_valid():
+        return _account_page(request, form=form, status=422)
+    token, key = services.api_token_issue(user=request.user, name=form.cleaned_data["name"])
+    messages.success(request, f"Token “{token.name}” created. Copy it now: it is not shown again.")
+    # Rendered, not redirected: the key exists only in this response (never
+    # stored, never in a message cookie), and the page is sent with no-store.
+    return _account_page(request, new_key=key)
+
+
+@login_required
+@require_POST
+def api_token_revoke(request: HttpRequest, pk) -> HttpResponse:
+    token = get_object_or_404(selectors.api_tokens_of(request.user), pk=pk)
+    services.api_token_revoke(token=token, actor=request.user)
+    messages.success(request, f"Token “{token.name}” revoked.")
+    return redirect("accounts:account")

@@ -27,6 +27,7 @@ from apps.catalog.models import (
     ProductPriceBreak,
 )
 from apps.catalog.selectors import product_with_options, products_visible_to
+from apps.core.api import fields_for_some_callers
 from apps.core.permissions import is_internal
 
 # -- serializers -------------------------------------------------------------
@@ -149,6 +150,11 @@ class InternalProductSerializer(ProductSerializer):
     class Meta(ProductSerializer.Meta):
         fields = [*_PRODUCT_FIELDS, "base_cost"]
         read_only_fields = fields
+
+
+# The schema documents the internal serializers; contacts never see costs.
+fields_for_some_callers(InternalProductSerializer, ProductSerializer)
+fields_for_some_callers(InternalOptionSerializer, OptionSerializer)
 
 
 class ConfigurationInputSerializer(serializers.Serializer):

@@ -67,6 +67,32 @@ class BoundedJSONParser(JSONParser):
         return data
 
 
+# Serializer component name -> fields only some callers receive (internal staff
+# see costs, margins and notes; customers and suppliers never do).
+_ROLE_DEPENDENT_FIELDS: dict[str, set[str]] = {}
+
+
+def fields_for_some_callers(full: type, reduced: type) -> None:
+    """Document `full` with the fields it has over `reduced` as optional.
+
+    The schema shows the internal serializer; a customer's answer leaves those
+    fields out, and must still match it.
+    """
+    name = full.__name__.removesuffix("Serializer")
+    extra = set(full.Meta.fields) - set(reduced.Meta.fields)
+    _ROLE_DEPENDENT_FIELDS.setdefault(name, set()).update(extra)
+
+
+def role_dependent_fields_optional(result, generator, request, public):
+    """drf-spectacular postprocessing hook for `fields_for_some_callers`."""
+    schemas = result.get("components", {}).get("schemas", {})
+    for name, fields in _ROLE_DEPENDENT_FIELDS.items():
+        component = schemas.get(name)
+        if component and "required" in component:
+            component["required"] = [f for f in component["required"] if f not in fields]
+    return result
+
+
 class TransitionConflict(exceptions.APIException):
     """409: the transition is not possible from the object's current state.
 

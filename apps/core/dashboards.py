@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.contrib import admin
 from django.db.models import Model, prefetch_related_objects
@@ -49,7 +50,7 @@ class Panel:
 
 
 PanelProvider = Callable[..., "Panel | None"]
-TargetUrl = Callable[[Model], "str | None"]
+TargetUrl = Callable[[Model, Any], "str | None"]
 _PROVIDERS: list[PanelProvider] = []
 _TARGET_URLS: dict[str, list[TargetUrl]] = {}
 
@@ -61,17 +62,18 @@ def register_panel(provider: PanelProvider) -> PanelProvider:
 
 
 def register_target_url(model_label: str, resolver: TargetUrl) -> None:
-    """`resolver(obj)` returns the page of `obj` or None when it is not its app's."""
+    """`resolver(obj, user)` returns the page of `obj` for `user`, or None when it is
+    not its app's or the user may not open it (no link beats a link to a 404)."""
     resolvers = _TARGET_URLS.setdefault(model_label.lower(), [])
     if resolver not in resolvers:
         resolvers.append(resolver)
 
 
-def target_url(obj: Model | None) -> str:
+def target_url(obj: Model | None, user) -> str:
     if obj is None:
         return ""
     for resolver in _TARGET_URLS.get(obj._meta.label_lower, []):
-        url = resolver(obj)
+        url = resolver(obj, user)
         if url:
             return url
     get_url = getattr(obj, "get_absolute_url", None)
@@ -119,7 +121,7 @@ def recent_activity_panel(user) -> Panel | None:
         rows.append(
             PanelRow(
                 label=f"{who} · {what}" + (f" · {target}" if target is not None else ""),
-                url=target_url(target),
+                url=target_url(target, user),
                 detail=entry.text[:120],
                 state=entry.to_state,
                 when=entry.created_at,

@@ -26,4 +26,9 @@ urlpatterns = [
         views.order_change_request,
         name="order-change-request",
     ),
+    path(
+        "change-requests/<uuid:pk>/transitions/<slug:name>/",
+        views.change_request_transition,
+        name="change-request-transition",
+    ),
 ]

@@ -16,7 +16,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Max, Min, QuerySet, Sum
+from django.db.models import Count, Max, Min, QuerySet, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
@@ -25,11 +25,13 @@ from apps.accounts import directory
 from apps.accounts.models import OrganizationKind
 from apps.core.concurrency import StaleObjectError
 from apps.core.htmx import render_page
+from apps.core.permissions import get_visible_or_404
 from apps.core.transitions import TransitionError, available_transitions
 from apps.customers.forms import ChangeRequestForm, DecisionForm
 from apps.orders import selectors
 from apps.orders.models import (
     ORDER_CLOSED_STATES,
+    ChangeRequest,
     OrderState,
     Quote,
     QuoteState,
@@ -82,7 +84,30 @@ def _require_contact(user) -> None:
 
 def _quotes_with_totals(user) -> QuerySet[Quote]:
     # Quote.total sums prefetched lines; a list needs it in the same query.
-    return selectors.quote_list(user).annotate(amount=Sum("lines__line_total"))
+    return (
+        selectors.portal_quotes_visible_to(user)
+        .select_related("customer", "owner")
+        .annotate(line_count=Count("lines"), amount=Sum("lines__line_total"))
+    )
+
+
+def _show_sent_versions(quotes: list[Quote]) -> None:
+    """Rows of quotes being revised show their last sent revision, never the draft.
+
+    Display-only attributes on unsaved instances: the live lines' totals and the
+    new validity are the draft's, which the customer has not been sent.
+    """
+    versions = selectors.quote_last_sent_versions(quotes)
+    for quote in quotes:
+        version = versions.get(quote.pk)
+        if version is None:
+            continue
+        quote.being_revised = True
+        quote.title = version.title
+        quote.sent_at = version.sent_at
+        quote.valid_until = version.valid_until
+        quote.line_count = version.line_count
+        quote.amount = version.total
 
 
 def _orders_with_dates(user) -> QuerySet[SalesOrder]:
@@ -141,6 +166,8 @@ def quote_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(qs.order_by("-sent_at", "-number"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
+    page.object_list = list(page.object_list)
+    _show_sent_versions(page.object_list)
     return render_page(
         request,
         "customers/quote_list.html",
@@ -163,27 +190,66 @@ def _quote_context(
     change_notice: str = "",
 ) -> dict:
     user = request.user
+    if quote.state in selectors.QUOTE_BEING_REVISED_STATES:
+        return _revised_quote_context(request, quote, decision_error=decision_error)
     allowed = set(available_transitions(quote, user))
     return {
         "quote": quote,
+        "timeline_of": quote,
         "lines": list(quote.lines.all()),
         "decisions": [name for name in DECISIONS if name in allowed],
         "is_past_validity": quote.state == QuoteState.SENT and quote.is_past_validity(),
         "decision_error": decision_error,
         "decision_notice": decision_notice,
-        "change_requests": list(
-            selectors.change_requests_visible_to(user).filter(quote=quote).order_by("-created_at")
-        ),
+        "change_requests": _change_requests(user, quote=quote),
         "can_request_change": quote.state in (QuoteState.SENT, QuoteState.ACCEPTED),
         "change_form": directory.style_form(change_form or ChangeRequestForm(prefix="change")),
         "change_notice": change_notice,
     }
 
 
+def _revised_quote_context(request: HttpRequest, quote: Quote, *, decision_error: str = "") -> dict:
+    """The last sent revision of a quote Kestrel is revising, without decisions.
+
+    Built from the immutable snapshot's customer-facing fields only
+    (selectors.quote_last_sent_versions): costs, margins and notes never leave it.
+    """
+    shown = selectors.quote_last_sent_versions([quote])[quote.pk]
+    return {
+        "quote": shown,
+        "timeline_of": quote,
+        "being_revised": True,
+        "lines": shown.lines,
+        "decisions": [],
+        "is_past_validity": False,
+        "decision_error": decision_error,
+        "decision_notice": "",
+        "change_requests": list(
+            selectors.change_requests_visible_to(request.user)
+            .filter(quote=quote)
+            .order_by("-created_at")
+        ),
+        "can_request_change": False,
+        "change_form": directory.style_form(ChangeRequestForm(prefix="change")),
+        "change_notice": "",
+    }
+
+
+REVISING = (
+    "Kestrel is revising this quote. You see the version last sent to you; you can "
+    "decide once the new version is sent."
+)
+
+
+def _portal_quote(user, pk) -> Quote:
+    qs = selectors.portal_quotes_visible_to(user).select_related("owner")
+    return get_visible_or_404(user, qs, pk=pk)
+
+
 @login_required
 def quote_detail(request: HttpRequest, pk) -> HttpResponse:
     _require_contact(request.user)
-    quote = selectors.quote_get_for_user(request.user, pk)
+    quote = _portal_quote(request.user, pk)
     return render_page(
         request, "customers/quote_detail.html", _quote_context(request, quote), partial="decision"
     )
@@ -194,10 +260,12 @@ def quote_detail(request: HttpRequest, pk) -> HttpResponse:
 def quote_transition(request: HttpRequest, pk, name: str) -> HttpResponse:
     user = request.user
     _require_contact(user)
-    quote = selectors.quote_get_for_user(user, pk)
+    quote = _portal_quote(user, pk)
     service = DECISIONS.get(name)
     if service is None:
         raise Http404
+    if quote.state in selectors.QUOTE_BEING_REVISED_STATES:
+        return _quote_response(request, quote, status=409, decision_error=REVISING)
     form = DecisionForm(request.POST)
     error = ""
     if not form.is_valid():
@@ -327,9 +395,7 @@ def _order_context(
         "steps": steps,
         "step_count": len(steps),
         "steps_done": sum(1 for s in steps if s.status == "done"),
-        "change_requests": list(
-            selectors.change_requests_visible_to(user).filter(order=order).order_by("-created_at")
-        ),
+        "change_requests": _change_requests(user, order=order),
         "can_request_change": order.state not in ORDER_CLOSED_STATES,
         "change_form": directory.style_form(change_form or ChangeRequestForm(prefix="change")),
         "change_notice": change_notice,
@@ -355,6 +421,61 @@ def order_change_request(request: HttpRequest, pk) -> HttpResponse:
 
 
 # --- change requests (quotes and orders alike) ------------------------------------
+
+# The customer's answers to a proposal put to it; the URL names one of these or gets 404.
+CHANGE_DECISIONS = {"approve": "approved", "reject": "declined"}
+
+
+def _change_requests(user, **target) -> list[ChangeRequest]:
+    """The customer's own requests and those proposed to it, each with the decisions
+    it may take now (only on proposals that need the customer's approval)."""
+    crs = list(selectors.change_requests_visible_to(user).filter(**target).order_by("-created_at"))
+    for cr in crs:
+        cr.decisions = [n for n in available_transitions(cr, user) if n in CHANGE_DECISIONS]
+    return crs
+
+
+@require_POST
+@login_required
+def change_request_transition(request: HttpRequest, pk, name: str) -> HttpResponse:
+    user = request.user
+    _require_contact(user)
+    cr = selectors.change_request_get_for_user(user, pk)
+    if name not in CHANGE_DECISIONS:
+        raise Http404
+    target = cr.target
+    is_order = cr.order_id is not None
+    template = "customers/order_detail.html" if is_order else "customers/quote_detail.html"
+    context_for = _order_context if is_order else _quote_context
+    reload = selectors.order_get_for_user if is_order else selectors.quote_get_for_user
+    form = DecisionForm(request.POST)
+    error = ""
+    if not form.is_valid():
+        error = " ".join(e for errors in form.errors.values() for e in errors)
+    else:
+        try:
+            change_services.change_request_transition(
+                change_request=cr,
+                name=name,
+                actor=user,
+                comment=form.cleaned_data["comment"].strip(),
+                expected_version=form.cleaned_data["version"],
+            )
+        except (TransitionError, StaleObjectError, ValidationError) as exc:
+            error = getattr(exc, "message", None) or " ".join(getattr(exc, "messages", [str(exc)]))
+    notice = "" if error else f"You {CHANGE_DECISIONS[name]} change {cr.number}."
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, notice)
+        return redirect(f"customers:{'order' if is_order else 'quote'}-detail", pk=target.pk)
+    target = reload(user, target.pk)
+    context = context_for(request, target, change_notice=notice)
+    context["change_error"] = error
+    return render_page(
+        request, template, context, partial="changes-and-timeline", status=422 if error else 200
+    )
 
 
 def _change_request(

@@ -8,6 +8,7 @@ reference "DEMO-…" and is only created when that reference does not exist yet.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django.utils import timezone
 
@@ -275,4 +276,25 @@ def seed(users: dict, orgs: dict, products: dict) -> dict:
         cr.change_request_transition(
             change_request=change, name="start_assessment", actor=users["erin.engineer"]
         )
+        # A staff proposal waiting for the customer's decision in the portal.
+        proposal = cr.change_request_create(
+            actor=sam,
+            order=planned,
+            title="Stainless base frame",
+            description="A stainless base frame instead of painted steel, for the wash-down area.",
+        )
+        proposal = cr.change_request_transition(
+            change_request=proposal, name="start_assessment", actor=users["erin.engineer"]
+        )
+        proposal = cr.change_request_assess(
+            change_request=proposal,
+            actor=users["pat.planner"],
+            expected_version=None,
+            engineering_assessment="Same footprint; new frame drawing needed.",
+            manufacturing_assessment="Frame welding adds two days.",
+            cost_delta=Decimal("900"),
+            price_delta=Decimal("1450"),
+            date_delta_days=2,
+        )
+        cr.change_request_transition(change_request=proposal, name="propose", actor=sam)
     return {"quotes": made, "orders": orders}

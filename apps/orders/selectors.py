@@ -8,7 +8,12 @@ in the queryset itself, so list endpoints and filters can never return more.
 
 from __future__ import annotations
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+import datetime as dt
+from decimal import Decimal
+from types import SimpleNamespace
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils.dateparse import parse_date, parse_datetime
 
 from apps.core.permissions import get_visible_or_404, is_internal, visible_to
 from apps.orders.models import (
@@ -19,7 +24,15 @@ from apps.orders.models import (
     Quote,
     QuoteLine,
     QuoteReview,
+    QuoteRevision,
+    QuoteState,
     SalesOrder,
+)
+
+# A quote revised after it was sent passes through these states again; the
+# customer keeps seeing the last version sent to them meanwhile.
+QUOTE_BEING_REVISED_STATES = frozenset(
+    {QuoteState.DRAFT, QuoteState.IN_REVIEW, QuoteState.APPROVED}
 )
 
 
@@ -28,6 +41,83 @@ def quotes_visible_to(user) -> QuerySet[Quote]:
     if not is_internal(user):
         qs = qs.filter(state__in=QUOTE_CUSTOMER_STATES)
     return qs
+
+
+def _sent_revisions():
+    return QuoteRevision.objects.filter(quote=OuterRef("pk"), state=QuoteState.SENT)
+
+
+def portal_quotes_visible_to(user) -> QuerySet[Quote]:
+    """What a customer contact sees in the portal: quotes from `sent` on, and quotes
+    being revised after they were sent (shown from their last sent revision, see
+    `quote_last_sent_versions`). Staff see what quotes_visible_to gives them."""
+    qs = visible_to(user, Quote.objects.all())
+    if is_internal(user):
+        return qs
+    return qs.filter(
+        Q(state__in=QUOTE_CUSTOMER_STATES)
+        | (Q(state__in=QUOTE_BEING_REVISED_STATES) & Exists(_sent_revisions()))
+    )
+
+
+def _day(value) -> dt.date | None:
+    return parse_date(value) if value else None
+
+
+# The only fields of a snapshot a customer may see: never costs, margins or notes.
+def _public_version(quote: Quote, revision: QuoteRevision) -> SimpleNamespace:
+    snap = revision.snapshot
+    lines = [
+        SimpleNamespace(
+            position=line.get("position"),
+            product=SimpleNamespace(name=line.get("product_name") or line.get("product", "")),
+            configuration_text=line.get("configuration_text", ""),
+            scope_statement=line.get("scope_statement", ""),
+            quantity=line.get("quantity"),
+            unit_price=Decimal(line["unit_price"]),
+            line_total=Decimal(line["line_total"]),
+            feasible_date=_day(line.get("feasible_date")),
+        )
+        for line in sorted(snap.get("lines", []), key=lambda ln: ln.get("position") or 0)
+    ]
+    sent_at = snap.get("sent_at")
+    return SimpleNamespace(
+        pk=quote.pk,
+        number=quote.number,
+        revision=revision.number,
+        state="being_revised",
+        get_state_display="Being revised",
+        title=snap.get("title", ""),
+        customer_reference=snap.get("customer_reference", ""),
+        currency=snap.get("currency", quote.currency),
+        valid_until=_day(snap.get("valid_until")),
+        sent_at=parse_datetime(sent_at) if sent_at else quote.sent_at,
+        requested_date=_day(snap.get("requested_date")),
+        promised_date=_day(snap.get("promised_date")),
+        terms=snap.get("terms", ""),
+        owner=quote.owner,
+        lines=lines,
+        line_count=len(lines),
+        total=sum((line.line_total for line in lines), Decimal("0")),
+    )
+
+
+def quote_last_sent_versions(quotes) -> dict:
+    """quote pk → the customer's view of its last sent revision, for quotes being revised.
+
+    One query whatever the number of quotes.
+    """
+    revised = {q.pk: q for q in quotes if q.state in QUOTE_BEING_REVISED_STATES}
+    if not revised:
+        return {}
+    out: dict = {}
+    rows = QuoteRevision.objects.filter(quote_id__in=revised, state=QuoteState.SENT).order_by(
+        "quote_id", "-number"
+    )
+    for revision in rows:
+        if revision.quote_id not in out:
+            out[revision.quote_id] = _public_version(revised[revision.quote_id], revision)
+    return out
 
 
 def quote_list(user) -> QuerySet[Quote]:
@@ -41,7 +131,9 @@ def quote_list(user) -> QuerySet[Quote]:
 def quote_detail_qs(user) -> QuerySet[Quote]:
     qs = (
         quotes_visible_to(user)
-        .select_related("customer", "owner", "contact", "shipping_address", "billing_address")
+        .select_related(
+            "customer", "owner", "contact", "shipping_address", "billing_address", "copied_from"
+        )
         .prefetch_related(Prefetch("lines", queryset=QuoteLine.objects.select_related("product")))
     )
     if is_internal(user):

@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from apps.sales import views, views_orders, views_quotes
+from apps.sales import views, views_changes, views_orders, views_quotes
 
 app_name = "sales"
 
@@ -17,6 +17,7 @@ urlpatterns = [
     ),
     path("quotes/", views_quotes.quote_list, name="quote-list"),
     path("quotes/<uuid:pk>/", views_quotes.quote_detail, name="quote-detail"),
+    path("quotes/<uuid:pk>/copy/", views_quotes.quote_copy, name="quote-copy"),
     path(
         "quotes/<uuid:pk>/transitions/<slug:name>/",
         views_quotes.quote_transition,
@@ -29,9 +30,30 @@ urlpatterns = [
     ),
     path("orders/", views_orders.order_list, name="order-list"),
     path("orders/<uuid:pk>/", views_orders.order_detail, name="order-detail"),
+    path("orders/<uuid:pk>/cancel/", views_orders.order_cancel, name="order-cancel"),
     path(
         "orders/<uuid:pk>/transitions/<slug:name>/",
         views_orders.order_transition,
         name="order-transition",
+    ),
+    path(
+        "quotes/<uuid:pk>/change-requests/",
+        views_changes.quote_change_request_create,
+        name="quote-change-request-create",
+    ),
+    path(
+        "orders/<uuid:pk>/change-requests/",
+        views_changes.order_change_request_create,
+        name="order-change-request-create",
+    ),
+    path(
+        "change-requests/<uuid:pk>/assess/",
+        views_changes.change_request_assess,
+        name="change-request-assess",
+    ),
+    path(
+        "change-requests/<uuid:pk>/transitions/<slug:name>/",
+        views_changes.change_request_transition,
+        name="change-request-transition",
     ),
 ]

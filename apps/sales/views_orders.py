@@ -6,6 +6,8 @@ apps.orders.services.orders.order_transition for every button.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import django_filters
 from django import forms
 from django.contrib import messages
@@ -21,8 +23,11 @@ from apps.core.concurrency import StaleObjectError
 from apps.core.htmx import render_page
 from apps.core.transitions import TransitionError, available_transitions, transition_names
 from apps.orders import selectors
-from apps.orders.models import OrderState, SalesOrder
+from apps.orders.models import ORDER_CANCELLABLE_IN_PRODUCTION, OrderState, SalesOrder
+from apps.orders.models.rules import can_cancel_order
+from apps.orders.services.orders import order_cancel as order_cancel_service
 from apps.orders.services.orders import order_transition as order_transition_service
+from apps.sales.views_changes import change_section
 from apps.sales.views_quotes import (
     PAGE_SIZE,
     StableOrderingFilter,
@@ -124,6 +129,25 @@ def order_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+class OrderCancelForm(forms.Form):
+    reason = forms.CharField(max_length=4000)
+    charges = forms.DecimalField(
+        max_digits=14, decimal_places=2, min_value=Decimal("0"), initial=Decimal("0")
+    )
+    version = forms.IntegerField(required=False, min_value=1)
+
+
+def _cancel_in_production(order: SalesOrder, user, form: OrderCancelForm | None) -> dict | None:
+    if order.state not in ORDER_CANCELLABLE_IN_PRODUCTION:
+        return None
+    enabled = can_cancel_order(order, user)
+    return {
+        "enabled": enabled,
+        "refusal": "" if enabled else "Only a sales manager may cancel an order in production.",
+        "form": form or OrderCancelForm(),
+    }
+
+
 def _order_context(
     request: HttpRequest,
     order: SalesOrder,
@@ -131,9 +155,13 @@ def _order_context(
     error: str = "",
     error_allowed: list[str] | None = None,
     notice: str = "",
+    cancel_form: OrderCancelForm | None = None,
 ) -> dict:
     user = request.user
     allowed = available_transitions(order, user)
+    if order.state in ORDER_CANCELLABLE_IN_PRODUCTION:
+        # In production, cancelling takes a reason and charges: its own form below.
+        allowed = [name for name in allowed if name != "cancel"]
     lines = []
     for line in order.lines.all():
         components = list(line.components.all())
@@ -163,6 +191,8 @@ def _order_context(
         "error": error,
         "error_allowed": error_allowed or [],
         "notice": notice,
+        **change_section(request, order),
+        "cancel": _cancel_in_production(order, user, cancel_form),
     }
 
 
@@ -213,6 +243,42 @@ def order_transition(request: HttpRequest, pk, name: str) -> HttpResponse:
         message, status, allowed = service_error(exc)
         return _order_answer(request, pk, status=status, error=message, error_allowed=allowed)
     notice = f"{order.number}: {name.replace('_', ' ')} done."
+    if not request.htmx:
+        messages.success(request, notice)
+        return redirect("sales:order-detail", pk=order.pk)
+    return _order_answer(request, pk, notice=notice)
+
+
+@require_POST
+@login_required
+def order_cancel(request: HttpRequest, pk) -> HttpResponse:
+    """Cancel an order in production with a reason and cancellation charges."""
+    user = request.user
+    require_staff(user)
+    order = selectors.order_get_for_user(user, pk)
+    form = OrderCancelForm(request.POST)
+    if not form.is_valid():
+        return _order_answer(
+            request, pk, status=400, error="Check the reason and charges.", cancel_form=form
+        )
+    try:
+        order_cancel_service(
+            order=order,
+            actor=user,
+            reason=form.cleaned_data["reason"],
+            charges=form.cleaned_data["charges"],
+            expected_version=form.cleaned_data["version"],
+        )
+    except ValidationError as exc:
+        for field, messages_ in getattr(exc, "message_dict", {}).items():
+            if field in form.fields:
+                form.add_error(field, messages_)
+        message, status, allowed = service_error(exc)
+        return _order_answer(request, pk, status=status, error=message, cancel_form=form)
+    except (TransitionError, StaleObjectError, PermissionDenied) as exc:
+        message, status, allowed = service_error(exc)
+        return _order_answer(request, pk, status=status, error=message, error_allowed=allowed)
+    notice = f"{order.number} cancelled."
     if not request.htmx:
         messages.success(request, notice)
         return redirect("sales:order-detail", pk=order.pk)

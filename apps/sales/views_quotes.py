@@ -29,6 +29,7 @@ from apps.core.transitions import TransitionError, available_transitions
 from apps.orders import selectors
 from apps.orders.api.views import QUOTE_TRANSITIONS
 from apps.orders.models import Quote, QuoteState, ReviewState, SalesOrder
+from apps.orders.models.rules import REVIEW_ROLES, own_quote_review_refusal
 from apps.orders.services import quotes as quote_services
 
 PAGE_SIZE = 25
@@ -45,6 +46,10 @@ QUOTE_ACTIONS = {
     "revise": ("Revise", "outline-secondary", "arrow-counterclockwise"),
     "cancel": ("Cancel quote", "outline-danger", "x-circle"),
 }
+
+
+def has_role(user, role: str) -> bool:
+    return is_internal(user) and user.has_role(role)
 
 
 def require_staff(user) -> None:
@@ -212,7 +217,15 @@ def _quote_context(
         # review.quote is this quote: available_transitions checks quote_in_review.
         review.quote = quote
         decisions = [d for d in available_transitions(review, user) if d in REVIEW_DECISIONS]
-        reviews.append({"review": review, "decisions": decisions})
+        # A reviewer whose own quote this is sees the buttons disabled, with the reason.
+        refusal = ""
+        if not decisions and review.state == ReviewState.REQUESTED and review.quote_in_review():
+            refusal = (
+                own_quote_review_refusal(review, user)
+                if has_role(user, REVIEW_ROLES[review.department])
+                else ""
+            )
+        reviews.append({"review": review, "decisions": decisions, "refusal": refusal})
     order = None
     if quote.state == QuoteState.CONVERTED:
         order = selectors.orders_visible_to(user).filter(quote=quote).only("pk", "number").first()
@@ -227,8 +240,24 @@ def _quote_context(
         "notice": notice,
         "order": order,
         "review_open": quote.state == QuoteState.IN_REVIEW,
+        "copy": _copy_button(quote, user),
         "review_requested": ReviewState.REQUESTED,
+        **_change_section(request, quote),
     }
+
+
+def _change_section(request: HttpRequest, quote: Quote) -> dict:
+    # views_changes imports this module's helpers: import it when first needed.
+    from apps.sales.views_changes import change_section
+
+    return change_section(request, quote)
+
+
+def _copy_button(quote: Quote, user) -> dict | None:
+    """ "Copy as new quote" for expired and declined quotes; disabled, with why, for non-sales."""
+    if quote.state not in quote_services.COPYABLE_STATES:
+        return None
+    return {"refusal": quote_services.quote_copy_refusal(quote, user)}
 
 
 @login_required
@@ -319,3 +348,25 @@ def quote_review_transition(request: HttpRequest, pk, review_pk, name: str) -> H
         messages.success(request, notice)
         return redirect("sales:quote-detail", pk=quote.pk)
     return _quote_answer(request, pk, notice=notice)
+
+
+@require_POST
+@login_required
+def quote_copy(request: HttpRequest, pk) -> HttpResponse:
+    """Copy an expired or declined quote as a new draft and open it."""
+    user = request.user
+    require_staff(user)
+    quote = selectors.quote_get_for_user(user, pk)
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        return _quote_answer(request, pk, status=400, error="The comment is invalid.")
+    try:
+        copy = quote_services.quote_copy(
+            quote=quote, actor=user, comment=form.cleaned_data["comment"].strip()
+        )
+    except (TransitionError, ValidationError, PermissionDenied) as exc:
+        message, status, allowed = service_error(exc)
+        return _quote_answer(request, pk, status=status, error=message, error_allowed=allowed)
+    url = reverse("sales:quote-detail", args=[copy.pk])
+    messages.success(request, f"{quote.number} copied as new quote {copy.number}.")
+    return hx_redirect(url) if request.htmx else redirect(url)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 from axes.models import AccessAttempt
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
+
+from apps.accounts.models import ApiToken
+from tests.factories import api_token_key
 
 pytestmark = pytest.mark.django_db
 
@@ -35,25 +37,34 @@ def _obtain(api: APIClient, username: str, password: str):
     return api.post(TOKEN_URL, {"username": username, "password": password}, format="json")
 
 
-def test_right_credentials_return_the_users_token(api, sales_rep, password):
+def test_right_credentials_return_a_new_expiring_token(api, sales_rep, password, settings):
+    settings.API_TOKEN_TTL_DAYS = 30
     res = _obtain(api, sales_rep.username, password)
     assert res.status_code == 200
-    assert res.json() == {"token": Token.objects.get(user=sales_rep).key}
-    # Asking again returns the same token rather than minting a new one.
-    assert _obtain(api, sales_rep.username, password).json() == res.json()
+    body = res.json()
+    token = ApiToken.objects.get(user=sales_rep)
+    assert token.key_hash == ApiToken.hash_key(body["token"])
+    assert body["name"] == "API login" == token.name
+    assert (token.expires_at - token.created_at).days == 30
+    # Asking again issues a second token: each client holds and revokes its own.
+    again = _obtain(api, sales_rep.username, password).json()
+    assert again["token"] != body["token"]
+    assert ApiToken.objects.filter(user=sales_rep).count() == 2
 
 
 def test_a_customer_contact_can_obtain_a_token_too(api, acme_contact, password):
     res = _obtain(api, acme_contact.username, password)
     assert res.status_code == 200
-    assert Token.objects.filter(user=acme_contact, key=res.json()["token"]).exists()
+    assert ApiToken.objects.filter(
+        user=acme_contact, key_hash=ApiToken.hash_key(res.json()["token"])
+    ).exists()
 
 
 def test_wrong_password_is_400_and_returns_no_token(api, sales_rep):
     res = _obtain(api, sales_rep.username, "not-the-password")
     assert res.status_code == 400
     assert res.json() == {"non_field_errors": ["Unable to log in with provided credentials."]}
-    assert not Token.objects.filter(user=sales_rep).exists()
+    assert not ApiToken.objects.filter(user=sales_rep).exists()
 
 
 def test_missing_fields_are_field_errors(api):
@@ -93,10 +104,9 @@ def test_an_unknown_token_is_401(api, sales_rep):
 
 
 def test_the_token_of_a_deactivated_user_stops_working(api, sales_rep):
-    token = Token.objects.create(user=sales_rep)
+    api.credentials(HTTP_AUTHORIZATION=f"Token {api_token_key(sales_rep)}")
     sales_rep.is_active = False
     sales_rep.save(update_fields=["is_active"])
-    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     assert api.get(ME_URL).status_code == 401
 
 
@@ -148,7 +158,7 @@ def test_a_locked_out_user_cannot_obtain_a_token(api, sales_rep, password):
     assert res.status_code == 429
     assert res["Content-Type"] == "application/json"
     assert res.json() == {"detail": "Too many failed login attempts. Try again later."}
-    assert not Token.objects.filter(user=sales_rep).exists()
+    assert not ApiToken.objects.filter(user=sales_rep).exists()
 
 
 def test_the_lockout_is_shared_with_the_login_page(api, client, sales_rep, password):

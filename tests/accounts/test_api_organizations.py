@@ -6,11 +6,10 @@ import uuid
 from decimal import Decimal
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from apps.accounts.models import OrganizationKind
-from tests.factories import AddressFactory, OrganizationFactory, UserFactory
+from tests.factories import AddressFactory, OrganizationFactory, UserFactory, api_token_key
 
 pytestmark = pytest.mark.django_db
 
@@ -28,8 +27,7 @@ def api():
 
     def _client(user) -> APIClient:
         client = APIClient()
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_key(user)}")
         return client
 
     return _client
@@ -52,11 +50,29 @@ def names(res) -> list[str]:
 # -- who sees what -----------------------------------------------------------------
 
 
-def test_internal_staff_list_every_organization(api, directory, sales_rep):
-    res = api(sales_rep).get(LIST)
+def test_internal_staff_list_every_organization(api, directory, finance):
+    res = api(finance).get(LIST)
     assert res.status_code == 200
     assert res.json()["count"] == 5
     assert names(res) == sorted(o.name for o in directory)
+
+
+@pytest.mark.parametrize(
+    ("role", "sees", "hidden"),
+    [
+        ("sales_rep", {"ACME", "BOREALIS", "KESTREL"}, {"DELTA", "EVERGREEN"}),
+        ("buyer", {"DELTA", "EVERGREEN", "KESTREL"}, {"ACME", "BOREALIS"}),
+    ],
+)
+def test_sales_and_purchasing_each_see_only_their_own_partners(
+    request, api, directory, role, sees, hidden
+):
+    client = api(request.getfixturevalue(role))
+    codes = {row["code"] for row in client.get(LIST).json()["results"]}
+    assert codes == sees
+    for org in directory:
+        status = client.get(detail(org)).status_code
+        assert status == (404 if org.code in hidden else 200), org.code
 
 
 def test_staff_see_the_credit_limit_but_never_internal_notes(api, directory, finance, acme):
@@ -123,9 +139,10 @@ def test_a_malformed_id_is_not_found(api, directory, sales_rep):
 
 
 def test_a_deactivated_contact_is_refused(api, directory, acme_contact):
+    client = api(acme_contact)
     acme_contact.is_active = False
     acme_contact.save(update_fields=["is_active"])
-    assert api(acme_contact).get(LIST).status_code == 401
+    assert client.get(LIST).status_code == 401
 
 
 def test_the_collection_is_read_only(api, directory, sales_manager, acme):
@@ -138,8 +155,8 @@ def test_the_collection_is_read_only(api, directory, sales_manager, acme):
 # -- filters, ordering, pagination ----------------------------------------------------
 
 
-def test_filter_by_kind(api, directory, sales_rep):
-    res = api(sales_rep).get(LIST, {"kind": OrganizationKind.SUPPLIER})
+def test_filter_by_kind(api, directory, finance):
+    res = api(finance).get(LIST, {"kind": OrganizationKind.SUPPLIER})
     assert names(res) == ["Delta Motors", "Evergreen Castings"]
 
 
@@ -157,8 +174,8 @@ def test_filter_by_is_active(api, directory, sales_rep, borealis):
     assert "Borealis Brewing" not in names(client.get(LIST, {"is_active": "true"}))
 
 
-def test_search_by_name_or_code(api, directory, sales_rep):
-    client = api(sales_rep)
+def test_search_by_name_or_code(api, directory, finance):
+    client = api(finance)
     assert names(client.get(LIST, {"q": "brew"})) == ["Borealis Brewing"]
     assert names(client.get(LIST, {"q": "evergreen"})) == ["Evergreen Castings"]
     assert names(client.get(LIST, {"q": "DELT"})) == ["Delta Motors"]
@@ -179,14 +196,14 @@ def test_ordering_from_the_allow_list(api, directory, sales_rep):
 
 
 @pytest.mark.parametrize("ordering", ["internal_notes", "-credit_limit", "group__name", "nope"])
-def test_ordering_outside_the_allow_list_is_ignored(api, directory, sales_rep, ordering):
-    res = api(sales_rep).get(LIST, {"ordering": ordering})
+def test_ordering_outside_the_allow_list_is_ignored(api, directory, finance, ordering):
+    res = api(finance).get(LIST, {"ordering": ordering})
     assert res.status_code == 200
     assert names(res) == sorted(o.name for o in directory)
 
 
-def test_pages_and_page_size(api, directory, sales_rep):
-    client = api(sales_rep)
+def test_pages_and_page_size(api, directory, finance):
+    client = api(finance)
     first = client.get(LIST, {"page_size": 2}).json()
     assert first["count"] == 5
     assert len(first["results"]) == 2
@@ -215,16 +232,17 @@ def organizations(kestrel, acme, borealis):
 
 
 # Token lookup with its user, the caller's organization, the caller's model
-# permissions (user and group), count, page, addresses of the page.
-STAFF_QUERIES = 7
+# permissions (user and group), the caller's roles (which kinds of partner they
+# read), count, page, addresses of the page.
+STAFF_QUERIES = 8
 
 
 @pytest.mark.parametrize("total", [3, 30])
 def test_staff_list_queries_are_constant(
-    api, organizations, sales_rep, django_assert_num_queries, total
+    api, organizations, finance, django_assert_num_queries, total
 ):
     organizations(total)
-    client = api(sales_rep)
+    client = api(finance)
     with django_assert_num_queries(STAFF_QUERIES):
         res = client.get(LIST)
     assert res.json()["count"] == total

@@ -35,12 +35,11 @@ def api():
 @pytest.fixture
 def token_api():
     """A client authenticating like a real integration: the user is loaded per request."""
-    from rest_framework.authtoken.models import Token
+    from tests.factories import api_token_key
 
     def _client(user):
         client = APIClient()
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_key(user)}")
         return client
 
     return _client

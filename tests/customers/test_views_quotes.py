@@ -401,3 +401,90 @@ def test_navigation_offers_quotes_and_orders_to_contacts_only(client_for, acme_c
     assert 'href="/portal/quotes/"' in html and 'href="/portal/orders/"' in html
     staff = client_for(sales_rep).get("/").content.decode()
     assert 'href="/portal/quotes/"' not in staff
+
+
+# --- a quote being revised -------------------------------------------------------------
+
+
+@pytest.fixture
+def revised_quote(sent_quote, sales_rep):
+    """Sent (rev 0), then revised back to draft and edited: quantity 3, a new note."""
+    sent_line = sent_quote.lines.get()
+    quote = quote_services.quote_revise(
+        quote=sent_quote, actor=sales_rep, comment="REVISION-REASON-CANARY"
+    )
+    quote_services.quote_update(
+        quote=quote,
+        actor=sales_rep,
+        expected_version=None,
+        internal_notes=INTERNAL_NOTE,
+        title="DRAFT-TITLE-CANARY",
+    )
+    quote_services.quote_line_update(line=sent_line, actor=sales_rep, quantity=3)
+    quote.refresh_from_db()
+    return quote
+
+
+def test_a_revised_quote_stays_in_the_portal_as_last_sent(client_for, revised_quote, acme_contact):
+    snapshot = revised_quote.revisions.get().snapshot
+    sent = snapshot["lines"][0]
+    response = client_for(acme_contact).get(_detail(revised_quote))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Being revised" in html and 'data-testid="being-revised"' in html
+    # The version the customer was sent: quantity 1 at the sent price, not the draft's 3.
+    assert f"USD {float(sent['line_total']):,.2f}" in html
+    assert f"USD {float(sent['line_total']) * 3:,.2f}" not in html
+    # No decision on a version that is being replaced.
+    assert _decide(revised_quote, "accept") not in html
+    assert "Accept quote" not in html and "Decline quote" not in html
+    # Nothing internal from the snapshot or the draft.
+    for secret in (
+        sent["unit_cost"],
+        f"{float(sent['unit_cost']):,.2f}",
+        INTERNAL_NOTE,
+        "DRAFT-TITLE-CANARY",
+        "REVISION-REASON-CANARY",
+        "Margin",
+    ):
+        assert secret not in html, secret
+
+
+def test_the_portal_list_shows_the_revised_quote_from_its_sent_version(
+    client_for, revised_quote, acme_contact, borealis_contact
+):
+    html = client_for(acme_contact).get(reverse("customers:quote-list")).content.decode()
+    assert f'data-quote="{revised_quote.number}"' in html and "Being revised" in html
+    assert "USD 20,000.00" in html and "USD 60,000.00" not in html
+    assert "DRAFT-TITLE-CANARY" not in html
+    other = client_for(borealis_contact).get(reverse("customers:quote-list")).content.decode()
+    assert revised_quote.number not in other
+    assert client_for(borealis_contact).get(_detail(revised_quote)).status_code == 404
+
+
+def test_deciding_a_quote_being_revised_is_refused_with_the_reason(
+    client_for, revised_quote, acme_contact
+):
+    response = client_for(acme_contact).post(
+        _decide(revised_quote, "accept"), {"version": revised_quote.version}
+    )
+    assert response.status_code == 409
+    assert "Kestrel is revising this quote" in response.content.decode()
+    revised_quote.refresh_from_db()
+    assert revised_quote.state == QuoteState.DRAFT
+
+
+def test_a_draft_never_sent_stays_invisible(client_for, make_quote, acme_contact):
+    draft = make_quote()
+    assert client_for(acme_contact).get(_detail(draft)).status_code == 404
+    html = client_for(acme_contact).get(reverse("customers:quote-list")).content.decode()
+    assert draft.number not in html
+
+
+def test_once_sent_again_the_customer_sees_the_new_version(
+    client_for, revised_quote, sales_rep, acme_contact
+):
+    quote = quote_services.quote_submit(quote=revised_quote, actor=sales_rep)
+    quote = quote_services.quote_send(quote=quote, actor=sales_rep)
+    html = client_for(acme_contact).get(_detail(quote)).content.decode()
+    assert "USD 60,000.00" in html and "Accept quote" in html and "Being revised" not in html

@@ -18,12 +18,11 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def token_api():
     """A client authenticating like a real integration: the user is loaded per request."""
-    from rest_framework.authtoken.models import Token
+    from tests.factories import api_token_key
 
     def _client(user):
         client = APIClient()
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_key(user)}")
         return client
 
     return _client
@@ -431,6 +430,39 @@ def test_revisions_are_listed_for_staff_only(api, sent_quote, sales_rep, acme_co
     assert api(acme_contact).get(url("quotes", sent_quote.pk, "revisions")).status_code == 404
 
 
+def test_cancel_in_production_through_the_api(
+    api, order, sales_rep, sales_manager, planner, acme_contact
+):
+    from apps.orders.services.orders import order_transition
+
+    order = order_update(
+        order=order, actor=sales_rep, expected_version=order.version, delivery_contact_name="Dock"
+    )
+    for name, actor in (
+        ("confirm", sales_manager),
+        ("plan", planner),
+        ("start_production", planner),
+    ):
+        order = order_transition(order=order, name=name, actor=actor)
+    cancel = url("orders", order.pk, "cancel")
+    res = api(planner).post(cancel, {"reason": "Stop", "charges": "0"}, format="json")
+    assert res.status_code == 403
+    assert res.json()["detail"] == "Only a sales manager may cancel an order that is in production."
+    assert api(acme_contact).post(cancel, {"reason": "x"}, format="json").status_code == 403
+    res = api(sales_manager).post(cancel, {"charges": "-1"}, format="json")
+    assert res.status_code == 400 and "charges" in res.json()
+    res = api(sales_manager).post(cancel, {"charges": "10"}, format="json")
+    assert res.status_code == 400 and "reason" in res.json()
+    res = api(sales_manager).post(
+        cancel, {"reason": "Stop", "charges": "750.50", "version": order.version}, format="json"
+    )
+    assert res.status_code == 200
+    body = res.json()
+    assert body["state"] == "cancelled" and body["cancellation_charges"] == "750.50"
+    mine = api(acme_contact).get(url("orders", order.pk)).json()
+    assert mine["cancellation_reason"] == "Stop" and mine["cancellation_charges"] == "750.50"
+
+
 def test_change_request_decisions_and_comment_audience_through_the_api(
     api, order, acme_contact, engineer, planner, sales_rep, sales_manager
 ):
@@ -476,4 +508,17 @@ def test_change_request_decisions_and_comment_audience_through_the_api(
     res = api(sales_rep).post(
         url("change-requests", cr["id"], "transitions", "apply"), {"version": 1}, format="json"
     )
+    assert res.status_code == 409
+
+
+def test_copy_as_new_quote_through_the_api(api, sent_quote, sales_rep, acme_contact):
+    declined = q.quote_decline(quote=sent_quote, actor=acme_contact)
+    res = api(acme_contact).post(url("quotes", declined.pk, "copy"), {}, format="json")
+    assert res.status_code == 403
+    res = api(sales_rep).post(url("quotes", declined.pk, "copy"), {}, format="json")
+    assert res.status_code == 201
+    body = res.json()
+    assert body["state"] == "draft" and body["copied_from"] == str(declined.pk)
+    assert body["lines"][0]["unit_price"] == "20000.00"
+    res = api(sales_rep).post(url("quotes", body["id"], "copy"), {}, format="json")
     assert res.status_code == 409

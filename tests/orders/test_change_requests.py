@@ -418,9 +418,10 @@ def test_a_quantity_change_takes_the_new_quantity_break_and_keeps_the_discount(
 def cheap_break(catalog):
     from apps.catalog.models import ProductPriceBreak
 
-    # 60 % off from 10 units: the price falls below the 12000 cost.
+    # 95 % off from 10 units: 1 000 a unit falls below the rolled-up cost of 1 548
+    # (motor 900 + frame 400 + assembly (1 h + 10 × 3 h) at 80 /h over 10 units).
     return ProductPriceBreak.objects.create(
-        product=catalog["skid"], min_quantity=10, discount_percent=Decimal("60")
+        product=catalog["skid"], min_quantity=10, discount_percent=Decimal("95")
     )
 
 
@@ -462,7 +463,8 @@ def test_a_configuration_change_is_applied_repriced_and_re_exploded(
     order.refresh_from_db()
     assert line.configuration == {"drive": "vfd"}
     assert "VFD" in line.configuration_text
-    assert (line.unit_price, line.unit_cost) == (Decimal("22500.00"), Decimal("12900.00"))
+    # Rolled-up cost: motor 900 + frame 400 + VFD 700 + assembly 4 h at 80 /h.
+    assert (line.unit_price, line.unit_cost) == (Decimal("22500.00"), Decimal("2320.00"))
     assert order.total == Decimal("22500.00")
     parts = {c.part_number: c.from_option for c in line.components.all()}
     assert parts["VFD-1"] == "drive=vfd" and "MTR-55" in parts

@@ -222,7 +222,8 @@ def test_cancel_allowed_until_planned(order, sales_rep, sales_manager, planner, 
     order_cancelled.disconnect(dispatch_uid="test-cancel")
 
 
-def test_cancel_refused_once_in_production(order, sales_rep, sales_manager, planner):
+@pytest.fixture
+def in_production(order, sales_rep, sales_manager, planner):
     order = _ready(order, sales_rep)
     for name, actor in (
         ("confirm", sales_manager),
@@ -230,9 +231,106 @@ def test_cancel_refused_once_in_production(order, sales_rep, sales_manager, plan
         ("start_production", planner),
     ):
         order = order_transition(order=order, name=name, actor=actor)
-    with pytest.raises(TransitionNotAllowed) as err:
-        order_transition(order=order, name="cancel", actor=sales_manager)
-    assert "hold" in err.value.allowed
+    return order
+
+
+def test_a_sales_manager_cancels_in_production_with_reason_and_charges(
+    in_production, sales_manager, catalog, acme_contact
+):
+    from apps.catalog.models import CapacityReservation, StockEntry, StockEntryKind
+    from apps.catalog.selectors import stock_position
+    from tests.catalog.factories import stock
+
+    order = in_production
+    motor = catalog["motor"]
+    # Bookings tagged with the order (conversion books none today; work orders would).
+    stock(motor, 2, kind=StockEntryKind.RESERVED, reference=order.number)
+    stock(motor, 1, kind=StockEntryKind.RESERVED, reference=f"{order.number}/10")
+    stock(motor, 5, kind=StockEntryKind.RESERVED, reference="SO-999999")  # someone else's
+    CapacityReservation.objects.create(
+        work_center=catalog["assy"], date=dt.date.today(), hours=4, reference=f"{order.number}/10"
+    )
+    other = CapacityReservation.objects.create(
+        work_center=catalog["assy"], date=dt.date.today(), hours=3, reference="WO-000001/10"
+    )
+    assert stock_position([motor.pk])[motor.pk]["reserved"] == Decimal("8")
+
+    order = svc.order_cancel(
+        order=order,
+        actor=sales_manager,
+        reason="Customer project stopped.",
+        charges=Decimal("1500"),
+        expected_version=order.version,
+    )
+    assert order.state == OrderState.CANCELLED
+    assert order.cancellation_reason == "Customer project stopped."
+    assert order.cancellation_charges == Decimal("1500.00")
+    # Only this order's bookings are released; the ledger keeps the reversal.
+    assert stock_position([motor.pk])[motor.pk]["reserved"] == Decimal("5")
+    assert StockEntry.objects.filter(reference=order.number, quantity=-3).exists()
+    assert list(CapacityReservation.objects.all()) == [other]
+    from apps.core.models import Activity
+
+    shown = Activity.objects.filter(object_id=str(order.pk), audience="customer")
+    assert any(
+        "Customer project stopped. Cancellation charges: USD 1,500.00." in a.text for a in shown
+    )
+
+
+@pytest.mark.parametrize("role", ["sales_rep", "planner", "finance"])
+def test_other_roles_are_refused_the_cancel_in_production_with_the_sentence(
+    in_production, role, request
+):
+    with pytest.raises(TransitionForbidden) as err:
+        svc.order_cancel(
+            order=in_production, actor=request.getfixturevalue(role), reason="Stop", charges=0
+        )
+    assert err.value.message == "Only a sales manager may cancel an order that is in production."
+    in_production.refresh_from_db()
+    assert in_production.state == OrderState.IN_PRODUCTION
+
+
+@pytest.mark.parametrize(
+    ("reason", "charges", "field"),
+    [
+        ("", 0, "reason"),
+        ("   ", 100, "reason"),
+        ("Stop", -1, "charges"),
+        ("Stop", "1000000000", "charges"),  # above the order total
+        ("Stop", "NaN", "charges"),
+    ],
+)
+def test_cancel_in_production_needs_a_reason_and_bounded_charges(
+    in_production, sales_manager, reason, charges, field
+):
+    with pytest.raises(ValidationError) as err:
+        svc.order_cancel(order=in_production, actor=sales_manager, reason=reason, charges=charges)
+    assert field in err.value.message_dict
+    in_production.refresh_from_db()
+    assert in_production.state == OrderState.IN_PRODUCTION
+
+
+def test_the_generic_cancel_transition_takes_the_comment_as_the_reason(
+    in_production, sales_manager
+):
+    with pytest.raises(ValidationError):
+        order_transition(order=in_production, name="cancel", actor=sales_manager)
+    order = order_transition(
+        order=in_production, name="cancel", actor=sales_manager, comment="Plant closed."
+    )
+    assert order.state == "cancelled" and order.cancellation_charges == 0
+
+
+def test_charges_only_apply_in_production(order, sales_manager):
+    with pytest.raises(ValidationError) as err:
+        svc.order_cancel(order=order, actor=sales_manager, charges=10)
+    assert "charges" in err.value.message_dict
+
+
+def test_cancel_is_refused_after_production(in_production, planner, sales_manager):
+    order = order_transition(order=in_production, name="mark_ready_to_ship", actor=planner)
+    with pytest.raises(TransitionNotAllowed):
+        svc.order_cancel(order=order, actor=sales_manager, reason="Too late")
 
 
 def test_order_data_edit_only_while_pending_and_versioned(order, sales_rep, sales_manager):

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from apps.catalog.models import SupplierPart
 from apps.core.concurrency import StaleObjectError
@@ -437,3 +438,128 @@ def test_grants_use_the_direct_foreign_key_tables(sent_quote, order):
     assert QuoteGroupObjectPermission.objects.filter(content_object=sent_quote).exists()
     assert SalesOrderGroupObjectPermission.objects.filter(content_object=order).exists()
     assert not GroupObjectPermission.objects.filter(content_type__app_label="orders").exists()
+
+
+# -- nobody reviews their own quote --------------------------------------------
+
+
+def test_a_sales_manager_cannot_decide_the_pricing_review_of_her_own_quote(
+    make_quote, sales_manager, kestrel
+):
+    from apps.accounts.roles import Role
+    from tests.factories import UserFactory
+
+    other_manager = UserFactory(
+        username="other.manager", organization=kestrel, roles=[Role.SALES_MANAGER]
+    )
+    quote = make_quote(lines=[("skid", 1, {}, 40)], owner=sales_manager)  # beyond her 15 %
+    quote = svc.quote_submit(quote=quote, actor=sales_manager)
+    pricing = quote.reviews.get(department="pricing")
+    # The request goes to another holder of the role, not to her.
+    assert other_manager.notifications.filter(title__contains="Pricing review").exists()
+    assert not sales_manager.notifications.filter(title__contains="Pricing review").exists()
+    assert available_transitions(pricing, sales_manager) == []
+
+    with pytest.raises(TransitionForbidden) as err:
+        svc.quote_review_decide(review=pricing, actor=sales_manager, decision="approve")
+    assert err.value.message == (
+        f"You own or created {quote.number}: another sales manager must decide its pricing review."
+    )
+    pricing.refresh_from_db()
+    assert pricing.state == ReviewState.REQUESTED
+
+    svc.quote_review_decide(review=pricing, actor=other_manager, decision="approve")
+    quote.refresh_from_db()
+    assert quote.state == QuoteState.APPROVED
+
+
+def test_the_creator_of_a_quote_cannot_review_it_after_handing_it_over(
+    make_quote, sales_manager, sales_rep
+):
+    from apps.orders.models import Quote
+
+    quote = make_quote(lines=[("skid", 1, {}, 40)], owner=sales_manager)
+    Quote.objects.filter(pk=quote.pk).update(owner=sales_rep)
+    quote = svc.quote_submit(quote=Quote.objects.get(pk=quote.pk), actor=sales_rep)
+    pricing = quote.reviews.get(department="pricing")
+    with pytest.raises(TransitionForbidden, match="You own or created"):
+        svc.quote_review_decide(
+            review=pricing, actor=sales_manager, decision="reject", comment="no"
+        )
+
+
+# -- copy as new quote -------------------------------------------------------------
+
+
+@pytest.fixture
+def expired_quote(make_quote, sales_rep, catalog):
+    from apps.orders.models import Quote
+
+    quote = make_quote(
+        lines=[("skid", 2, {"drive": "vfd"}, 5)],
+        title="Pump station 4",
+        terms="Net 30",
+        requested_date=in_days(10),
+    )
+    line = quote.lines.get()
+    QuoteLine = type(line)
+    QuoteLine.objects.filter(pk=line.pk).update(scope_statement="Install and train")
+    quote = svc.quote_send(quote=svc.quote_submit(quote=quote, actor=sales_rep), actor=sales_rep)
+    Quote.objects.filter(pk=quote.pk).update(valid_until=in_days(-1), requested_date=in_days(-2))
+    return svc.quote_expire(quote=Quote.objects.get(pk=quote.pk))
+
+
+def test_an_expired_quote_is_copied_as_a_new_draft_with_fresh_prices_and_dates(
+    expired_quote, sales_rep, catalog
+):
+    catalog["skid"].base_price = Decimal("21000")
+    catalog["skid"].save()
+    copy = svc.quote_copy(quote=expired_quote, actor=sales_rep)
+    assert copy.state == QuoteState.DRAFT and copy.number != expired_quote.number
+    assert copy.copied_from == expired_quote and copy.customer == expired_quote.customer
+    assert (copy.title, copy.terms) == ("Pump station 4", "Net 30")
+    assert copy.valid_until > timezone.localdate() and copy.requested_date is None
+    line = copy.lines.get()
+    assert (line.quantity, line.configuration, line.discount_percent) == (
+        2,
+        {"drive": "vfd"},
+        Decimal("5.00"),
+    )
+    assert line.scope_statement == "Install and train"
+    # Today's list: 21 000 + 2 500, less 5 %.
+    assert line.unit_list_price == Decimal("23500.00") and line.unit_price == Decimal("22325.00")
+    assert line.feasible_date is not None and copy.feasible_date is not None  # re-promised
+    texts = lambda q: list(  # noqa: E731
+        Activity.objects.filter(object_id=str(q.pk)).values_list("text", flat=True)
+    )
+    assert any(f"Copied from {expired_quote.number} (expired)" in t for t in texts(copy))
+    assert any(f"Copied as new quote {copy.number}" in t for t in texts(expired_quote))
+    expired_quote.refresh_from_db()
+    assert expired_quote.state == QuoteState.EXPIRED
+
+
+def test_a_declined_quote_can_be_copied_but_not_an_open_one(
+    sent_quote, make_quote, sales_rep, acme_contact, planner
+):
+    with pytest.raises(TransitionNotAllowed, match="Only expired or declined quotes"):
+        svc.quote_copy(quote=sent_quote, actor=sales_rep)
+    with pytest.raises(TransitionNotAllowed):
+        svc.quote_copy(quote=make_quote(), actor=sales_rep)
+    declined = svc.quote_decline(quote=sent_quote, actor=acme_contact, comment="Too dear")
+    with pytest.raises(TransitionForbidden, match="Only sales may copy"):
+        svc.quote_copy(quote=declined, actor=planner)
+    with pytest.raises(TransitionForbidden):
+        svc.quote_copy(quote=declined, actor=acme_contact)
+    assert svc.quote_copy(quote=declined, actor=sales_rep).lines.count() == 1
+
+
+def test_a_copy_of_a_product_no_longer_sold_is_refused(expired_quote, sales_rep, catalog):
+    from apps.orders.models import Quote
+
+    catalog["skid"].is_active = False
+    catalog["skid"].save()
+    before = Quote.objects.count()
+    with pytest.raises(ValidationError) as err:
+        svc.quote_copy(quote=expired_quote, actor=sales_rep)
+    assert "No longer sold" in err.value.message_dict["lines"][0]
+    assert Quote.objects.count() == before

@@ -379,3 +379,59 @@ def test_timeline_shows_the_transition(client_for, make_quote, sales_rep):
     html = client_for(sales_rep).get(_detail(quote)).content.decode()
     timeline = html.split('id="quote-timeline"', 1)[1]
     assert "Go ahead" in timeline and timezone.localdate().strftime("%Y") in timeline
+
+
+def test_own_pricing_review_buttons_are_disabled_with_the_reason_and_a_post_is_403(
+    client_for, make_quote, sales_manager
+):
+    quote = make_quote(lines=[("skid", 1, {}, 40)], owner=sales_manager)
+    quote = quote_services.quote_submit(quote=quote, actor=sales_manager)
+    pricing = quote.reviews.get(department="pricing")
+    html = client_for(sales_manager).get(_detail(quote)).content.decode()
+    sentence = (
+        f"You own or created {quote.number}: another sales manager must decide its pricing review."
+    )
+    assert 'data-testid="review-refusal"' in html and sentence in html
+    assert "disabled" in html and _review(quote, pricing, "approve") not in html
+    response = client_for(sales_manager).post(
+        _review(quote, pricing, "approve"), {"version": pricing.version}
+    )
+    assert response.status_code == 403 and sentence in response.content.decode()
+    pricing.refresh_from_db()
+    assert pricing.state == "requested"
+
+
+# --- copy as new quote ------------------------------------------------------------------
+
+
+@pytest.fixture
+def declined(sent_quote, acme_contact):
+    return quote_services.quote_decline(quote=sent_quote, actor=acme_contact)
+
+
+def test_copy_as_new_quote_from_the_staff_page(client_for, declined, sales_rep):
+    url = reverse("sales:quote-copy", kwargs={"pk": declined.pk})
+    html = client_for(sales_rep).get(_detail(declined)).content.decode()
+    assert 'data-testid="quote-copy"' in html and url in html
+    response = client_for(sales_rep).post(url, {}, **HX)
+    copy = Quote.objects.get(copied_from=declined)
+    assert response["HX-Redirect"] == _detail(copy)
+    html = client_for(sales_rep).get(_detail(copy)).content.decode()
+    assert 'data-testid="copied-from"' in html and declined.number in html
+    assert f"Copied from {declined.number}" in html  # the timeline
+
+
+def test_copy_button_is_disabled_with_the_reason_for_other_roles(client_for, declined, planner):
+    html = client_for(planner).get(_detail(declined)).content.decode()
+    assert "Only sales may copy a quote as a new quote." in html and "disabled" in html
+    url = reverse("sales:quote-copy", kwargs={"pk": declined.pk})
+    assert client_for(planner).post(url, {}).status_code == 403
+    assert not Quote.objects.filter(copied_from=declined).exists()
+
+
+def test_no_copy_button_on_open_quotes(client_for, sent_quote, sales_rep):
+    html = client_for(sales_rep).get(_detail(sent_quote)).content.decode()
+    assert 'data-testid="quote-copy"' not in html
+    url = reverse("sales:quote-copy", kwargs={"pk": sent_quote.pk})
+    response = client_for(sales_rep).post(url, {})
+    assert response.status_code == 409 and "Only expired or declined" in response.content.decode()

@@ -7,6 +7,8 @@ from rest_framework import serializers
 
 from apps.accounts.models import Address, Organization, User
 from apps.catalog.models import Product
+from apps.core.api import fields_for_some_callers
+from apps.core.api_transitions import TransitionInputSerializer
 from apps.core.limits import (
     ADDRESS_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
@@ -21,6 +23,7 @@ from apps.core.limits import (
 from apps.core.permissions import is_internal
 from apps.core.transitions import available_transitions
 from apps.orders.models import (
+    ChangeDecider,
     ChangeRequest,
     OrderLine,
     OrderLineComponent,
@@ -246,6 +249,7 @@ class QuoteSerializer(StatefulSerializer):
             "owner",
             "critical_path",
             "internal_notes",
+            "copied_from",
             "lines",
             "reviews",
             "available_transitions",
@@ -325,7 +329,7 @@ class DateChangeCustomerSerializer(DateChangeSerializer):
 
 
 class ComponentSerializer(serializers.ModelSerializer):
-    parent = serializers.PrimaryKeyRelatedField(read_only=True)
+    parent = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = OrderLineComponent
@@ -417,6 +421,8 @@ ORDER_PUBLIC = [
     "total",
     "order_revision",
     "state",
+    "cancellation_reason",
+    "cancellation_charges",
     "version",
     "created_at",
     "updated_at",
@@ -523,6 +529,10 @@ CR_PUBLIC = [
 class ChangeRequestSerializer(StatefulSerializer):
     requested_by = serializers.StringRelatedField()
     target_number = serializers.SerializerMethodField()
+    # Blank until proposed: a read-only model field would document the enum alone.
+    decider = serializers.ChoiceField(
+        choices=ChangeDecider.choices, allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = ChangeRequest
@@ -562,17 +572,13 @@ class ChangeRequestCreateSerializer(serializers.Serializer):
         return attrs
 
 
-class ChangeRequestTransitionSerializer(serializers.Serializer):
-    comment = serializers.CharField(required=False, allow_blank=True, max_length=4000, default="")
+class ChangeRequestTransitionSerializer(TransitionInputSerializer):
     comment_audience = serializers.ChoiceField(
         choices=[("internal", "Internal only"), ("customer", "Customer-visible")],
         required=False,
         default="internal",
         help_text="Staff comments are internal unless marked customer-visible "
         "(only on requests the customer sees). A customer's own comments are always visible.",
-    )
-    version = serializers.IntegerField(
-        required=False, min_value=1, help_text="The version you last read; 409 if it changed."
     )
 
 
@@ -586,3 +592,27 @@ class ChangeRequestAssessSerializer(serializers.Serializer):
         child=serializers.DictField(), required=False, max_length=PROPOSED_CHANGES_MAX
     )
     version = version_field()
+
+
+# The schema documents the internal serializers; customers get fewer fields.
+fields_for_some_callers(QuoteListSerializer, QuoteCustomerListSerializer)
+fields_for_some_callers(QuoteSerializer, QuoteCustomerSerializer)
+fields_for_some_callers(QuoteLineSerializer, QuoteLineCustomerSerializer)
+fields_for_some_callers(OrderSerializer, OrderCustomerSerializer)
+fields_for_some_callers(OrderLineSerializer, OrderLineCustomerSerializer)
+fields_for_some_callers(DateChangeSerializer, DateChangeCustomerSerializer)
+fields_for_some_callers(ChangeRequestSerializer, ChangeRequestCustomerSerializer)
+
+
+class OrderCancelSerializer(serializers.Serializer):
+    reason = text_field(
+        4000,
+        default="",
+        help_text="Required once the order is in production; shown to the customer.",
+    )
+    charges = money_field(
+        min_value=Decimal("0"),
+        default=Decimal("0"),
+        help_text="Cancellation charges (in production only), at most the order total.",
+    )
+    version = version_field(help_text="The order version you last read; 409 if it changed.")

@@ -206,8 +206,28 @@ class QuoteViewSet(
         )
         return self._detail(quote)
 
+    @extend_schema(
+        request=TransitionInputSerializer,
+        responses={
+            201: s.QuoteSerializer,
+            403: OpenApiResponse(description="Only sales copy quotes"),
+            404: OpenApiResponse(description="Not found"),
+            409: ConflictSerializer,
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def copy(self, request, pk=None):
+        """Copy an expired or declined quote as a new draft with today's prices and dates."""
+        quote = self.get_object()
+        data = TransitionInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        new = quote_services.quote_copy(
+            quote=quote, actor=request.user, comment=data.validated_data["comment"]
+        )
+        return self._detail(new, status.HTTP_201_CREATED)
+
     @extend_schema(responses=s.QuoteRevisionSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def revisions(self, request, pk=None):
         """Immutable snapshots of earlier revisions (staff only: they hold costs)."""
         quote = self.get_object()
@@ -298,6 +318,33 @@ class OrderViewSet(
         version = fields.pop("version", None)
         order_services.order_update(
             order=order, actor=request.user, expected_version=version, **fields
+        )
+        fresh = self.get_queryset().get(pk=order.pk)
+        return Response(self.get_serializer(fresh).data)
+
+    @extend_schema(
+        request=s.OrderCancelSerializer,
+        responses={
+            200: s.OrderSerializer,
+            400: OpenApiResponse(description="Missing reason or charges out of bounds"),
+            403: OpenApiResponse(description="Not a sales manager"),
+            404: OpenApiResponse(description="Not found"),
+            409: ConflictSerializer,
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        """Cancel with a reason and, once in production, cancellation charges."""
+        order = self.get_object()
+        data = s.OrderCancelSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        order_services.order_cancel(
+            order=order,
+            actor=request.user,
+            reason=v["reason"],
+            charges=v["charges"],
+            expected_version=v.get("version"),
         )
         fresh = self.get_queryset().get(pk=order.pk)
         return Response(self.get_serializer(fresh).data)

@@ -15,6 +15,7 @@ from apps.orders.models.quote import (  # noqa: I001 - quote before order before
 )
 from apps.orders.models.order import (
     ORDER_ACTIVE_STATES,
+    ORDER_CANCELLABLE_IN_PRODUCTION,
     ORDER_CANCELLABLE_STATES,
     ORDER_CLOSED_STATES,
     ORDER_OPEN_STATES,
@@ -39,6 +40,7 @@ from apps.orders.models.change import (
 __all__ = [
     "CHANGE_OPEN_STATES",
     "ORDER_ACTIVE_STATES",
+    "ORDER_CANCELLABLE_IN_PRODUCTION",
     "ORDER_CANCELLABLE_STATES",
     "ORDER_CLOSED_STATES",
     "ORDER_OPEN_STATES",

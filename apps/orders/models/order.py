@@ -48,6 +48,8 @@ ORDER_ACTIVE_STATES = frozenset(
 ORDER_CANCELLABLE_STATES = frozenset(
     {OrderState.PENDING, OrderState.CONFIRMED, OrderState.IN_DESIGN, OrderState.PLANNED}
 )
+# Once production has started only a sales manager cancels, with a reason and charges.
+ORDER_CANCELLABLE_IN_PRODUCTION = frozenset({OrderState.IN_PRODUCTION})
 ORDER_CLOSED_STATES = frozenset({OrderState.CLOSED, OrderState.CANCELLED})
 # Open orders count against the customer's credit limit.
 ORDER_OPEN_STATES = frozenset(ORDER_ACTIVE_STATES | {OrderState.ON_HOLD})
@@ -102,6 +104,13 @@ class SalesOrder(ConcurrentTransitionMixin, VersionedModel, UUIDModel):
         default=OrderState.PENDING, choices=OrderState.choices, protected=True, db_index=True
     )
     held_state = models.CharField(max_length=20, blank=True, editable=False)
+    cancellation_reason = models.TextField(blank=True, editable=False)
+    cancellation_charges = models.DecimalField(
+        **MONEY,
+        default=Decimal("0"),
+        editable=False,
+        help_text="Charged to the customer for work done before a cancellation in production.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -288,7 +297,7 @@ class SalesOrder(ConcurrentTransitionMixin, VersionedModel, UUIDModel):
 
     @transition(
         field=state,
-        source=list(ORDER_CANCELLABLE_STATES),
+        source=list(ORDER_CANCELLABLE_STATES | ORDER_CANCELLABLE_IN_PRODUCTION),
         target=OrderState.CANCELLED,
         permission=rules.can_cancel_order,
     )

@@ -71,6 +71,23 @@ class Quote(ConcurrentTransitionMixin, VersionedModel, UUIDModel):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="quotes_owned"
     )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    copied_from = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="copies",
+        editable=False,
+        help_text="The expired or declined quote this one was copied from.",
+    )
     title = models.CharField(max_length=200, blank=True)
     currency = models.CharField(max_length=3, default="USD")
     valid_until = models.DateField()
@@ -110,6 +127,10 @@ class Quote(ConcurrentTransitionMixin, VersionedModel, UUIDModel):
     @property
     def total(self) -> Decimal:
         return sum((line.line_total for line in self.lines.all()), Decimal("0"))
+
+    def is_owned_or_created_by(self, user) -> bool:
+        pk = getattr(user, "pk", None)
+        return pk is not None and pk in (self.owner_id, self.created_by_id)
 
     def reviews_for_current_revision(self):
         return self.reviews.filter(revision=self.revision)

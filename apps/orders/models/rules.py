@@ -62,7 +62,21 @@ def can_decide_for_customer(instance, user) -> bool:
 
 
 def can_review(review, user) -> bool:
-    return _internal_with(user, REVIEW_ROLES[review.department])
+    """A holder of the department's role who neither owns nor created the quote."""
+    return _internal_with(
+        user, REVIEW_ROLES[review.department]
+    ) and not review.quote.is_owned_or_created_by(user)
+
+
+def own_quote_review_refusal(review, user) -> str:
+    """Why `user` may not decide `review`, when the reason is that the quote is theirs."""
+    if not review.quote.is_owned_or_created_by(user):
+        return ""
+    role = Role(REVIEW_ROLES[review.department]).label.lower()
+    return (
+        f"You own or created {review.quote.number}: another {role} must decide its "
+        f"{review.get_department_display().lower()} review."
+    )
 
 
 def can_confirm_order(order, user) -> bool:

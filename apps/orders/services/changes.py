@@ -26,6 +26,7 @@ from django.utils import timezone
 from apps.accounts.roles import Role
 from apps.catalog.configuration import Configuration, ConfigurationError, configuration_validate
 from apps.core.concurrency import lock_for_update, refuse_unknown_fields, save_versioned
+from apps.core.limits import DESCRIPTION_MAX_LENGTH, MONEY_LIMIT, QUANTITY_MAX
 from apps.core.models import ActivityKind, Audience, next_number
 from apps.core.permissions import grant_org_access
 from apps.core.services import activity_record, notify
@@ -246,6 +247,8 @@ def _refresh_impact(cr: ChangeRequest) -> None:
     plans = plan_line_changes(cr)
     priced = [p for p in plans if p.price is not None]
     cr.line_price_delta = sum((p.total_delta for p in priced), Decimal("0"))
+    if abs(cr.line_price_delta) >= MONEY_LIMIT:
+        raise ValidationError({"proposed_changes": ["These changes move the price too far."]})
     cr.lowest_margin_percent = (
         max(min(p.price.margin_percent for p in priced), MARGIN_BOUND) if priced else None
     )
@@ -316,14 +319,21 @@ def _validate_proposed(cr: ChangeRequest, changes) -> None:
             errors.append(f"Item {i + 1}: unknown keys {', '.join(sorted(map(str, unknown)))}.")
         qty = change.get("quantity")
         if qty is not None and (
-            not isinstance(qty, int) or isinstance(qty, bool) or not 1 <= qty <= 1_000_000
+            not isinstance(qty, int) or isinstance(qty, bool) or not 1 <= qty <= QUANTITY_MAX
         ):
-            errors.append(f"Item {i + 1}: quantity must be a whole number from 1 to 1,000,000.")
+            errors.append(
+                f"Item {i + 1}: quantity must be a whole number from 1 to {QUANTITY_MAX:,}."
+            )
         if "configuration" in change and not isinstance(change["configuration"], dict):
             errors.append(f"Item {i + 1}: configuration must map option groups to options.")
         scope = change.get("scope_statement")
-        if scope is not None and (not isinstance(scope, str) or len(scope) > 5000):
-            errors.append(f"Item {i + 1}: the scope statement is text of at most 5000 characters.")
+        if scope is not None and (
+            not isinstance(scope, str) or len(scope) > DESCRIPTION_MAX_LENGTH
+        ):
+            errors.append(
+                f"Item {i + 1}: the scope statement is text of at most "
+                f"{DESCRIPTION_MAX_LENGTH:,} characters."
+            )
     if errors:
         raise ValidationError({"proposed_changes": errors})
     # Re-validate configurations and prices now, so a bad change is refused where it is made.
@@ -481,6 +491,10 @@ def change_request_apply(
             _amend_line(plan)
         # Deltas accumulate: each applied request moves the total by its own amount.
         order.total += delta + locked.price_delta
+        if not 0 <= order.total < MONEY_LIMIT:
+            raise TransitionNotAllowed(
+                f"Cannot apply: {order.number}'s total would become {order.total:,}."
+            )
         order.order_revision += 1
         save_versioned(
             order, expected_version=order.version, update_fields=["total", "order_revision"]

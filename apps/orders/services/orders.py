@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q, Sum
 from django.dispatch import Signal
 from django.urls import reverse
 
 from apps.accounts.roles import Role
+from apps.catalog.models import CapacityReservation, StockEntry, StockEntryKind
 from apps.catalog.selectors import bom_children, parts_by_id
 from apps.core.concurrency import lock_for_update, refuse_unknown_fields, save_versioned
 from apps.core.models import Audience, next_number
 from apps.core.permissions import grant_org_access
 from apps.core.services import activity_record, notify
-from apps.core.transitions import TransitionNotAllowed, run_transition
+from apps.core.transitions import (
+    TransitionForbidden,
+    TransitionNotAllowed,
+    available_transitions,
+    run_transition,
+)
 from apps.orders.models import (
+    ORDER_CANCELLABLE_IN_PRODUCTION,
     OrderLine,
     OrderLineComponent,
     OrderLineDateChange,
@@ -26,7 +34,7 @@ from apps.orders.models import (
     Quote,
     SalesOrder,
 )
-from apps.orders.models.rules import can_sell
+from apps.orders.models.rules import can_cancel_order, can_sell
 from apps.orders.services.quotes import _options_for, quote_recalculate
 
 # Role apps listen to these instead of `orders` importing them.
@@ -241,6 +249,25 @@ def order_update(
 def order_transition(
     *, order: SalesOrder, name: str, actor, comment: str = "", expected_version: int | None = None
 ) -> SalesOrder:
+    if name == "cancel":
+        # The comment is the reason; charges, if any, go through order_cancel directly.
+        return order_cancel(
+            order=order, actor=actor, reason=comment, expected_version=expected_version
+        )
+    return _order_transition(
+        order=order, name=name, actor=actor, comment=comment, expected_version=expected_version
+    )
+
+
+def _order_transition(
+    *,
+    order: SalesOrder,
+    name: str,
+    actor,
+    comment: str = "",
+    expected_version: int | None = None,
+    before=None,
+) -> SalesOrder:
     audience = Audience.CUSTOMER if name in CUSTOMER_VISIBLE_TRANSITIONS else Audience.INTERNAL
     order = run_transition(
         obj=order,
@@ -249,6 +276,7 @@ def order_transition(
         comment=comment,
         expected_version=expected_version,
         audience=audience,
+        before=before,
     )
     transaction.on_commit(
         lambda: order_state_changed.send(
@@ -267,6 +295,112 @@ def order_transition(
             url=reverse("sales:order-detail", args=[order.pk]),
         )
     return order
+
+
+def _release_bookings(order: SalesOrder) -> tuple[int, Decimal]:
+    """Release the stock and capacity booked for `order`: (stock rows reversed, hours freed).
+
+    Bookings are tagged with the order number as their reference (alone or as
+    "SO-000045/…"). Reserved stock is reversed with a negative entry so the
+    ledger keeps its history; capacity reservations are deleted, as a work
+    center's load is a booking, not a movement.
+    """
+    tagged = Q(reference=order.number) | Q(reference__startswith=f"{order.number}/")
+    reserved = (
+        StockEntry.objects.filter(tagged, kind=StockEntryKind.RESERVED)
+        .values("part_id")
+        .annotate(total=Sum("quantity"))
+    )
+    reversals = [
+        StockEntry(
+            part_id=row["part_id"],
+            kind=StockEntryKind.RESERVED,
+            quantity=-row["total"],
+            reference=order.number,
+            note=f"Released: {order.number} cancelled",
+        )
+        for row in reserved
+        if row["total"]
+    ]
+    StockEntry.objects.bulk_create(reversals)
+    capacity = CapacityReservation.objects.filter(tagged)
+    hours = capacity.aggregate(h=Sum("hours"))["h"] or Decimal("0")
+    capacity.delete()
+    return len(reversals), hours
+
+
+def _money_text(order: SalesOrder, amount: Decimal) -> str:
+    return f"{order.currency} {amount:,.2f}"
+
+
+@transaction.atomic
+def order_cancel(
+    *,
+    order: SalesOrder,
+    actor,
+    reason: str = "",
+    charges: Decimal | int | str = 0,
+    expected_version: int | None = None,
+) -> SalesOrder:
+    """Cancel an order and release what was booked for it.
+
+    Before production any sales manager may cancel (the reason is optional);
+    once in production only a sales manager, with a reason and cancellation
+    charges between zero and the order total.
+    """
+    reason = (reason or "").strip()
+    try:
+        charges = Decimal(str(charges))
+    except (InvalidOperation, ValueError):
+        raise ValidationError({"charges": ["Enter the charges as an amount."]}) from None
+    current = SalesOrder.objects.get(pk=order.pk)
+    in_production = current.state in ORDER_CANCELLABLE_IN_PRODUCTION
+    if in_production and not can_cancel_order(current, actor):
+        raise TransitionForbidden(
+            "Only a sales manager may cancel an order that is in production.",
+            allowed=available_transitions(current, actor),
+        )
+    errors: dict[str, list[str]] = {}
+    if in_production and not reason:
+        errors["reason"] = ["Say why an order in production is cancelled."]
+    if not charges.is_finite() or charges < 0:
+        errors["charges"] = ["Cancellation charges cannot be negative."]
+    elif charges > current.total:
+        errors["charges"] = [
+            f"Cancellation charges cannot exceed the order total "
+            f"({_money_text(current, current.total)})."
+        ]
+    elif charges and not in_production:
+        errors["charges"] = ["Charges apply only to orders cancelled in production."]
+    if errors:
+        raise ValidationError(errors)
+    charges = charges.quantize(Decimal("0.01"))
+
+    def stamp(locked: SalesOrder) -> None:
+        locked.cancellation_reason = reason
+        locked.cancellation_charges = charges
+
+    comment = reason
+    if charges:
+        comment = f"{reason} Cancellation charges: {_money_text(current, charges)}."
+    cancelled = _order_transition(
+        order=current,
+        name="cancel",
+        actor=actor,
+        comment=comment,
+        expected_version=expected_version,
+        before=stamp,
+    )
+    released, hours = _release_bookings(cancelled)
+    if released or hours:
+        activity_record(
+            target=cancelled,
+            actor=actor if getattr(actor, "pk", None) else None,
+            verb="bookings_released",
+            text=f"Released {released} stock reservation{'s' if released != 1 else ''} "
+            f"and {hours:g} h of capacity booked for {cancelled.number}.",
+        )
+    return cancelled
 
 
 @transaction.atomic

@@ -21,7 +21,7 @@ from apps.core.limits import MONEY_LIMIT
 from apps.core.models import ActivityKind, Audience, next_number
 from apps.core.permissions import grant_org_access
 from apps.core.services import activity_record, email_send_after_commit, notify
-from apps.core.transitions import TransitionNotAllowed, run_transition
+from apps.core.transitions import TransitionForbidden, TransitionNotAllowed, run_transition
 from apps.orders.models import (
     QUOTE_EDITABLE_STATES,
     Department,
@@ -32,7 +32,7 @@ from apps.orders.models import (
     QuoteState,
     ReviewState,
 )
-from apps.orders.models.rules import REVIEW_ROLES, SYSTEM, can_sell
+from apps.orders.models.rules import REVIEW_ROLES, SYSTEM, can_sell, own_quote_review_refusal
 from apps.orders.pricing import (
     PricingError,
     check_currency_has_price_list,
@@ -128,6 +128,7 @@ def quote_create(
         number=next_number("quote", "Q"),
         customer=customer,
         owner=actor,
+        created_by=actor,
         valid_until=valid_until,
         **fields,
     )
@@ -413,9 +414,13 @@ def _add_working_days(start: dt.date, days: int) -> dt.date:
     return day
 
 
-def _reviewers(department: str):
+def _reviewers(department: str, quote: Quote):
+    """Holders of the department's role, except whoever owns or created the quote."""
     User = get_user_model()
-    return User.objects.filter(groups__name=REVIEW_ROLES[department], is_active=True)
+    people = {quote.owner_id, quote.created_by_id} - {None}
+    return User.objects.filter(groups__name=REVIEW_ROLES[department], is_active=True).exclude(
+        pk__in=people
+    )
 
 
 @transaction.atomic
@@ -441,7 +446,7 @@ def quote_submit(
     )
     for dept in needed:
         notify(
-            recipients=_reviewers(dept),
+            recipients=_reviewers(dept, quote),
             title=f"{Department(dept).label} review requested for {quote.number}",
             body=f"{quote.customer.name}: due {due:%b %d}",
             url=reverse("sales:quote-detail", args=[quote.pk]),
@@ -466,6 +471,9 @@ def quote_review_decide(
         raise ValidationError({"decision": ["Choose approve, reject or request_changes."]})
     if decision != "approve" and not comment.strip():
         raise ValidationError({"comment": ["Say why, so sales knows what to change."]})
+    refusal = own_quote_review_refusal(review, actor)
+    if refusal:
+        raise TransitionForbidden(refusal)
 
     def stamp(locked: QuoteReview) -> None:
         locked.decided_by = actor
@@ -596,9 +604,13 @@ def quote_snapshot(quote: Quote) -> dict:
         "revision": quote.revision,
         "state": quote.state,
         "customer": str(quote.customer_id),
+        "title": quote.title,
+        "customer_reference": quote.customer_reference,
         "currency": quote.currency,
         "valid_until": quote.valid_until.isoformat(),
+        "sent_at": quote.sent_at.isoformat() if quote.sent_at else None,
         "requested_date": quote.requested_date.isoformat() if quote.requested_date else None,
+        "promised_date": quote.promised_date.isoformat() if quote.promised_date else None,
         "feasible_date": quote.feasible_date.isoformat() if quote.feasible_date else None,
         "terms": quote.terms,
         "lines": [
@@ -606,6 +618,7 @@ def quote_snapshot(quote: Quote) -> dict:
                 "id": str(line.pk),
                 "position": line.position,
                 "product": line.product.sku,
+                "product_name": line.product.name,
                 "configuration": line.configuration,
                 "configuration_text": line.configuration_text,
                 "quantity": line.quantity,
@@ -644,6 +657,91 @@ def quote_revise(
         expected_version=expected_version,
         before=snapshot,
     )
+
+
+COPYABLE_STATES = frozenset({QuoteState.EXPIRED, QuoteState.DECLINED})
+
+
+def quote_copy_refusal(quote: Quote, actor) -> str:
+    """Why `actor` may not copy `quote` as a new quote now ("" when they may)."""
+    if not can_sell(quote, actor):
+        return "Only sales may copy a quote as a new quote."
+    if quote.state not in COPYABLE_STATES:
+        return (
+            f"Only expired or declined quotes are copied as new quotes; {quote.number} is "
+            f"{quote.get_state_display().lower()}."
+        )
+    return ""
+
+
+@transaction.atomic
+def quote_copy(*, quote: Quote, actor, comment: str = "") -> Quote:
+    """Quote an expired or declined quote again: a new draft for the same customer with
+    the same lines and configurations, priced from today's price list and re-promised."""
+    source = Quote.objects.select_related("customer", "contact").get(pk=quote.pk)
+    refusal = quote_copy_refusal(source, actor)
+    if refusal:
+        if not can_sell(source, actor):
+            raise TransitionForbidden(refusal)
+        raise TransitionNotAllowed(refusal)
+    today = timezone.localdate()
+    lines = list(source.lines.select_related("product").order_by("position"))
+    gone = [f"line {ln.position} ({ln.product.name})" for ln in lines if not ln.product.is_active]
+    if gone:
+        raise ValidationError(
+            {"lines": [f"No longer sold, so it cannot be quoted again: {', '.join(gone)}."]}
+        )
+    contact = source.contact
+    if contact is not None and (
+        contact.organization is None or contact.organization.pk != source.customer_id
+    ):
+        contact = None
+    future = (
+        source.requested_date if source.requested_date and source.requested_date > today else None
+    )
+    copy = quote_create(
+        actor=actor,
+        customer=source.customer,
+        title=source.title,
+        contact=contact,
+        currency=source.currency,
+        requested_date=future,
+        shipping_address=source.shipping_address,
+        billing_address=source.billing_address,
+        terms=source.terms,
+        customer_reference=source.customer_reference,
+        internal_notes=source.internal_notes,
+    )
+    Quote.objects.filter(pk=copy.pk).update(copied_from=source)
+    copy.copied_from = source
+    for line in lines:
+        quote_line_add(
+            quote=copy,
+            actor=actor,
+            product=line.product,
+            quantity=line.quantity,
+            configuration=line.configuration,
+            discount_percent=line.discount_percent,
+            requested_date=line.requested_date
+            if line.requested_date and line.requested_date > today
+            else None,
+            scope_statement=line.scope_statement,
+            custom_spec=line.custom_spec,
+        )
+    activity_record(
+        target=copy,
+        actor=actor,
+        verb="copied_from",
+        text=f"Copied from {source.number} ({source.get_state_display().lower()}) with "
+        "today's prices and dates" + (f": {comment}" if comment else ""),
+    )
+    activity_record(
+        target=source,
+        actor=actor,
+        verb="copied_as",
+        text=f"Copied as new quote {copy.number}",
+    )
+    return Quote.objects.get(pk=copy.pk)
 
 
 @transaction.atomic
@@ -685,7 +783,7 @@ def quote_reviews_remind_overdue(*, now: dt.datetime | None = None) -> int:
             continue
         late = (today - review.due_date).days
         notify(
-            recipients=_reviewers(review.department),
+            recipients=_reviewers(review.department, review.quote),
             title=f"Overdue: {review.get_department_display()} review of {review.quote.number}",
             body=f"{review.quote.customer.name}: due {review.due_date:%b %d}, {late} day"
             f"{'s' if late != 1 else ''} late",
