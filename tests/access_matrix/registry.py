@@ -337,6 +337,7 @@ ROUTES: dict[str, list[Case]] = {
     "customers:quote-detail": [
         Case("acme sent", ACME_ONLY, kwargs=_pk("quote_acme_sent"), htmx=True),
         Case("acme converted", ACME_ONLY, kwargs=_pk("quote_acme_won")),
+        Case("acme being revised", ACME_ONLY, kwargs=_pk("quote_acme_revised")),
         Case(
             "borealis sent",
             expect(staff=404, borealis=200, external=404),
@@ -361,6 +362,13 @@ ROUTES: dict[str, list[Case]] = {
             kwargs=lambda w: {"pk": w.quote_acme_sent.pk, "name": "decline"},
             method="post",
             data={"comment": "Too dear."},
+        ),
+        # Being revised: shown, but not for deciding.
+        Case(
+            "accept acme being revised",
+            expect(staff=404, acme=409, external=404),
+            kwargs=lambda w: {"pk": w.quote_acme_revised.pk, "name": "accept"},
+            method="post",
         ),
     ],
     "customers:quote-change-request": [
@@ -494,6 +502,8 @@ ROUTES: dict[str, list[Case]] = {
     ],
     "quote-detail": [
         Case("acme draft", API_STAFF_ONLY, kwargs=_pk("quote_acme_draft")),
+        # The API shows quotes from `sent` on; the portal alone keeps the sent revision.
+        Case("acme being revised", API_STAFF_ONLY, kwargs=_pk("quote_acme_revised")),
         Case(
             "acme sent",
             expect(anon=401, staff=200, acme=200, external=404),

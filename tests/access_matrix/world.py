@@ -84,6 +84,7 @@ CANARY_GROUPS: dict[str, tuple[str, ...]] = {
     "slip reasons": ("CANARY-SLIP-REASON",),
     "change-request assessments": ("CANARY-CR-ENGINEERING", "CANARY-CR-MANUFACTURING"),
     "internal change requests": ("CANARY-INTERNAL-CR",),
+    "edits to a quote being revised": ("CANARY-REVISION-DRAFT",),
     "unit costs": ("31337.77", "31,337.77", "31337,77"),
     "option costs": ("1729.17", "1,729.17"),
     "change-request cost deltas": ("27182.81", "27,182.81"),
@@ -283,6 +284,24 @@ def build_world() -> World:
             f"quote_{aud}_sent", sent, seen_by=(aud,), markers=(sent.number, sent.pk, sent.title)
         )
         world.add(f"line_{aud}_sent", sent.lines.first())
+
+        # Sent, then revised: the customer keeps seeing the sent revision, never the edits.
+        revised = _quote(world, rep, org, title=f"{tag}-REVISED-QUOTE", product=skid)
+        revised = quote_services.quote_submit(quote=revised, actor=rep)
+        revised = quote_services.quote_send(quote=revised, actor=rep)
+        revised = quote_services.quote_revise(quote=revised, actor=rep)
+        revised = quote_services.quote_update(
+            quote=revised,
+            actor=rep,
+            expected_version=None,
+            title=f"CANARY-REVISION-DRAFT {tag}",
+        )
+        world.add(
+            f"quote_{aud}_revised",
+            revised,
+            seen_by=(aud,),
+            markers=(revised.number, revised.pk, f"{tag}-REVISED-QUOTE"),
+        )
 
         declined = _quote(world, rep, org, title=f"{tag}-DECLINED-QUOTE", product=skid)
         declined = quote_services.quote_submit(quote=declined, actor=rep)
