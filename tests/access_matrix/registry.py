@@ -446,6 +446,8 @@ ROUTES: dict[str, list[Case]] = {
     "suppliers:portal-organization": [Case("organization", SUPPLIER_PORTAL)],
     # API ------------------------------------------------------------------------
     "api-root": [Case("root", API_SIGNED_IN)],
+    # Issue 6 wants both behind a login in production (the accounts stream); they
+    # are public today, and this is the line to change when that lands.
     "api-schema": [Case("schema", EVERYONE)],
     "api-docs": [Case("docs", EVERYONE)],
     "api-token": [
