@@ -926,6 +926,10 @@ ADMIN_OVERRIDES: dict[str, Status] = {
 }
 
 
+# More rows for a view, where one row says too little.
+ADMIN_EXTRA_CASES: dict[str, list[Case]] = {}
+
+
 def _admin_object(model) -> Callable[[Any], Any]:
     def find(world):
         obj = world.admin_objects.get(model) or model._default_manager.order_by("pk").first()
@@ -967,6 +971,8 @@ def _admin_routes() -> dict[str, list[Case]]:
         Case(label, ADMIN_GATE, kwargs=lambda w, label=label: {"app_label": label})
         for label in sorted(app_labels)
     ]
+    for name, cases in ADMIN_EXTRA_CASES.items():
+        routes[name] = routes[name] + cases
     for name, status in ADMIN_OVERRIDES.items():
         routes[name] = [
             replace(c, expected={**c.expected, "ops_admin": status}) for c in routes[name]
