@@ -21,6 +21,20 @@ def _fast_settings(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 
+@pytest.fixture(autouse=True)
+def _private_rate_limits(settings, request):
+    # Rate-limit counters of this test alone: in the shared Redis they would
+    # carry over from other tests and earlier runs (apps/core/ratelimit.py).
+    settings.CACHES = {
+        **settings.CACHES,
+        "ratelimit": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"ratelimit-{request.node.nodeid}",
+        },
+    }
+    settings.RATE_LIMIT_CACHE = "ratelimit"
+
+
 @pytest.fixture
 def password() -> str:
     return PASSWORD

@@ -13,10 +13,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
+from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
@@ -143,3 +145,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if response is not None and isinstance(exc, TransitionConflict):
         response.data = {"detail": response.data["detail"], **exc.extra_body()}
     return response
+
+
+class AuthenticatedUnlessDebug(BasePermission):
+    """The API schema and docs: open in the demo (DEBUG on), signed-in only in production.
+
+    Read per request, not at import, so the two modes are one code path.
+    """
+
+    def has_permission(self, request, view) -> bool:
+        return bool(settings.DEBUG or (request.user and request.user.is_authenticated))

@@ -26,12 +26,14 @@ from apps.accounts.models import OrganizationKind
 from apps.core.concurrency import StaleObjectError
 from apps.core.htmx import render_page
 from apps.core.permissions import get_visible_or_404
-from apps.core.transitions import TransitionError, available_transitions
+from apps.core.transitions import TransitionError, available_transitions, transition_options
 from apps.customers.forms import ChangeRequestForm, DecisionForm
 from apps.orders import selectors
 from apps.orders.models import (
     ORDER_CLOSED_STATES,
+    ChangeDecider,
     ChangeRequest,
+    ChangeState,
     OrderState,
     Quote,
     QuoteState,
@@ -134,10 +136,20 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         .exclude(state__in=ORDER_CLOSED_STATES)
         .order_by("last_forecast", "number")[:DASHBOARD_LIMIT]
     )
+    # Change proposals only the customer can decide.
+    change_decisions = list(
+        selectors.change_requests_visible_to(user)
+        .filter(state=ChangeState.PROPOSED, decider=ChangeDecider.CUSTOMER)
+        .order_by("proposed_at")[:DASHBOARD_LIMIT]
+    )
     return directory.portal_dashboard(
         request,
         PORTAL,
-        extra_context={"action_items": action_items, "open_orders": open_orders},
+        extra_context={
+            "action_items": action_items,
+            "change_decisions": change_decisions,
+            "open_orders": open_orders,
+        },
     )
 
 
@@ -192,12 +204,13 @@ def _quote_context(
     user = request.user
     if quote.state in selectors.QUOTE_BEING_REVISED_STATES:
         return _revised_quote_context(request, quote, decision_error=decision_error)
-    allowed = set(available_transitions(quote, user))
+    # The customer's decisions, each enabled or disabled with the sentence that says why.
+    options = {o.name: o for o in transition_options(quote, user) if o.permitted}
     return {
         "quote": quote,
         "timeline_of": quote,
         "lines": list(quote.lines.all()),
-        "decisions": [name for name in DECISIONS if name in allowed],
+        "decisions": [options[name] for name in DECISIONS if name in options],
         "is_past_validity": quote.state == QuoteState.SENT and quote.is_past_validity(),
         "decision_error": decision_error,
         "decision_notice": decision_notice,
@@ -449,9 +462,10 @@ def change_request_transition(request: HttpRequest, pk, name: str) -> HttpRespon
     context_for = _order_context if is_order else _quote_context
     reload = selectors.order_get_for_user if is_order else selectors.quote_get_for_user
     form = DecisionForm(request.POST)
-    error = ""
+    error, status = "", 200
     if not form.is_valid():
         error = " ".join(e for errors in form.errors.values() for e in errors)
+        status = 400
     else:
         try:
             change_services.change_request_transition(
@@ -461,18 +475,23 @@ def change_request_transition(request: HttpRequest, pk, name: str) -> HttpRespon
                 comment=form.cleaned_data["comment"].strip(),
                 expected_version=form.cleaned_data["version"],
             )
-        except (TransitionError, StaleObjectError, ValidationError) as exc:
-            error = getattr(exc, "message", None) or " ".join(getattr(exc, "messages", [str(exc)]))
+        except TransitionError as exc:
+            # Not proposed to you, decided meanwhile, or Kestrel's to decide.
+            error, status = exc.message, exc.status
+        except StaleObjectError as exc:
+            error, status = str(exc), 409
+        except ValidationError as exc:
+            error, status = " ".join(exc.messages), 400
     notice = "" if error else f"You {CHANGE_DECISIONS[name]} change {cr.number}."
-    if not request.htmx:
-        if error:
-            messages.error(request, error)
-        else:
-            messages.success(request, notice)
+    if not request.htmx and not error:
+        messages.success(request, notice)
         return redirect(f"customers:{'order' if is_order else 'quote'}-detail", pk=target.pk)
     target = reload(user, target.pk)
     context = context_for(request, target, change_notice=notice)
     context["change_error"] = error
+    if not request.htmx:
+        return render_page(request, template, context, status=status)
+    # htmx swaps only 2xx and 422 answers (base.html): refusals travel as 422.
     return render_page(
         request, template, context, partial="changes-and-timeline", status=422 if error else 200
     )
