@@ -115,7 +115,8 @@ def _check(world, audience: str, case: Case, url: str, expected, *, htmx: bool):
     how = f"{case.method.upper()}{' (htmx)' if htmx else ''}"
     problems = []
     got = cell(response)
-    if got != str(expected):
+    allowed = {str(e) for e in expected} if isinstance(expected, tuple) else {str(expected)}
+    if got not in allowed:
         problems.append(f"{audience}: {how} expected {expected}, got {got}")
         if response.status_code >= 500 and getattr(response, "exc_info", None):
             problems.append("".join(traceback.format_exception(*response.exc_info))[-3000:])
