@@ -94,8 +94,6 @@ API_STAFF_ONLY = expect(anon=401, staff=200, external=404)
 # except where the middleware already hid the area from contacts.
 GET_405_STAFF_AREA = expect(anon=405, staff=405, external=404)
 SALES = ("sales_rep", "sales_manager")
-# Who may raise and assess a change request.
-CR_RAISERS = ("sales_rep", "sales_manager", "engineer", "planner")
 
 
 def _others(status: Status, **given: Status) -> dict[str, Status]:
@@ -329,88 +327,6 @@ ROUTES: dict[str, list[Case]] = {
             data={"comment": "waiting for the site"},
         ),
     ],
-    "sales:quote-change-request-create": [
-        Case("GET", GET_405_STAFF_AREA, kwargs=_pk("quote_acme_draft")),
-        Case(
-            "raise on acme draft",
-            expect(**_others(403, **dict.fromkeys(CR_RAISERS, REDIRECT)), external=404),
-            kwargs=_pk("quote_acme_draft"),
-            method="post",
-            data={"new-title": "Lighter frame", "new-description": "Check the weight."},
-        ),
-    ],
-    "sales:order-change-request-create": [
-        Case(
-            "raise on acme order",
-            expect(**_others(403, **dict.fromkeys(CR_RAISERS, REDIRECT)), external=404),
-            kwargs=_pk("order_acme"),
-            method="post",
-            data={"new-title": "Longer cable", "new-description": "Five metres."},
-        ),
-    ],
-    "sales:change-request-assess": [
-        Case(
-            "acme's own, not assessing yet",
-            expect(**_others(403, **dict.fromkeys(CR_RAISERS, 409)), external=404),
-            kwargs=_pk("cr_acme_customer"),
-            method="post",
-            data=lambda w: {
-                f"cr-{w.cr_acme_customer.pk}-{k}": "0"
-                for k in ("cost_delta", "price_delta", "date_delta_days")
-            },
-        ),
-    ],
-    "sales:change-request-transition": [
-        Case(
-            "GET",
-            GET_405_STAFF_AREA,
-            kwargs=lambda w: {"pk": w.cr_acme_customer.pk, "name": "start_assessment"},
-        ),
-        Case(
-            "start assessing acme's own",
-            expect(**_others(403, **dict.fromkeys(CR_RAISERS, REDIRECT)), external=404),
-            kwargs=lambda w: {"pk": w.cr_acme_customer.pk, "name": "start_assessment"},
-            method="post",
-        ),
-        # Staff never decide for the customer what changes its price.
-        Case(
-            "approve price change proposed to acme",
-            expect(staff=403, external=404),
-            kwargs=lambda w: {"pk": w.cr_acme_proposed.pk, "name": "approve"},
-            method="post",
-        ),
-        Case(
-            "approve minor change proposed to acme",
-            expect(**_others(403, sales_manager=REDIRECT), external=404),
-            kwargs=lambda w: {"pk": w.cr_acme_minor.pk, "name": "approve"},
-            method="post",
-        ),
-    ],
-    "sales:quote-copy": [
-        Case(
-            "GET",
-            GET_405_STAFF_AREA,
-            kwargs=_pk("quote_acme_sent"),
-        ),
-        # A sent quote is not copied (409 for sales); nothing is created for anyone.
-        Case(
-            "copy acme sent",
-            expect(**_others(403, sales_rep=409, sales_manager=409), external=404),
-            kwargs=_pk("quote_acme_sent"),
-            method="post",
-        ),
-    ],
-    "sales:order-cancel": [
-        Case("GET", GET_405_STAFF_AREA, kwargs=_pk("order_acme")),
-        # Charges on a pending order are refused (400) for the sales manager: no change.
-        Case(
-            "cancel acme order with charges",
-            expect(**_others(403, sales_manager=400), external=404),
-            kwargs=_pk("order_acme"),
-            method="post",
-            data={"reason": "Site closed", "charges": "5"},
-        ),
-    ],
     # customer portal ------------------------------------------------------------
     "customers:dashboard": [Case("dashboard", CUSTOMER_PORTAL)],
     "customers:organization": [Case("organization", CUSTOMER_PORTAL)],
@@ -480,31 +396,6 @@ ROUTES: dict[str, list[Case]] = {
             kwargs=_pk("order_acme"),
             method="post",
             data={"change-title": "Later delivery", "change-description": "Two weeks later."},
-        ),
-    ],
-    "customers:change-request-transition": [
-        Case(
-            "GET",
-            expect(anon=405, staff=405, customers=405, suppliers=404),
-            kwargs=lambda w: {"pk": w.cr_acme_proposed.pk, "name": "approve"},
-        ),
-        Case(
-            "approve price change proposed to acme",
-            expect(staff=404, acme=REDIRECT, external=404),
-            kwargs=lambda w: {"pk": w.cr_acme_proposed.pk, "name": "approve"},
-            method="post",
-        ),
-        Case(
-            "approve minor change proposed to acme (Kestrel decides)",
-            expect(staff=404, acme=403, external=404),
-            kwargs=lambda w: {"pk": w.cr_acme_minor.pk, "name": "approve"},
-            method="post",
-        ),
-        Case(
-            "approve staff-raised, not proposed",
-            expect(staff=404, external=404),
-            kwargs=lambda w: {"pk": w.cr_acme_internal.pk, "name": "approve"},
-            method="post",
         ),
     ],
     # purchasing and the supplier portal -----------------------------------------
@@ -712,16 +603,6 @@ ROUTES: dict[str, list[Case]] = {
             method="post",
         ),
     ],
-    "quote-copy": [
-        Case(
-            "copy acme sent",
-            expect(
-                anon=401, **_others(403, sales_rep=409, sales_manager=409), acme=403, external=404
-            ),
-            kwargs=_pk("quote_acme_sent"),
-            method="post",
-        ),
-    ],
     "order-list": [Case("list", API_SIGNED_IN, check=lists_exactly(VISIBLE_ORDERS))],
     "order-detail": [
         Case(
@@ -754,15 +635,6 @@ ROUTES: dict[str, list[Case]] = {
             kwargs=lambda w: {"pk": w.order_acme.pk, "name": "hold"},
             method="post",
             data={"comment": "waiting for the site"},
-        ),
-    ],
-    "order-cancel": [
-        Case(
-            "cancel acme order with charges",
-            expect(anon=401, **_others(403, sales_manager=400), acme=403, external=404),
-            kwargs=_pk("order_acme"),
-            method="post",
-            data={"reason": "Site closed", "charges": "5"},
         ),
     ],
     "change-request-list": [
