@@ -106,6 +106,11 @@ if env.bool("TANDEM_ZEAL", default=False):
     # approval, each lock the quote); a loop over rows shows three or more.
     ZEAL_NPLUSONE_THRESHOLD = 3
 
+# `make bench` only: the bare baseline view and per-request query counts (apps.core.bench).
+TANDEM_BENCH = env.bool("TANDEM_BENCH", default=False)
+if TANDEM_BENCH:
+    MIDDLEWARE.insert(0, "apps.core.bench.BenchMiddleware")
+
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
@@ -149,7 +154,8 @@ AUTH_USER_MODEL = "accounts.User"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend with the organization and permissions in fewer queries.
+    "apps.accounts.backends.TandemBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 
@@ -277,7 +283,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        "apps.core.api.StableOrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # 404 without the model's name, 409 with the allowed transitions, service errors mapped.

@@ -154,3 +154,18 @@ def client_for(client):
         return client
 
     return _login
+
+
+@pytest.fixture
+def token_api():
+    """token_api(user) -> an API client sending a working key of the user."""
+    from rest_framework.test import APIClient
+
+    from tests.factories import api_token_key
+
+    def _client(user):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_key(user)}")
+        return client
+
+    return _client

@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.http import Http404
 from rest_framework import exceptions, status
+from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission
@@ -23,10 +24,22 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
+from apps.core.lists import ListPaginator, stable_ordering
+
 
 class Pagination(PageNumberPagination):
+    """Pages of the one list pattern (apps.core.lists): capped count, ids first, then rows."""
+
     page_size_query_param = "page_size"
     max_page_size = 100
+    django_paginator_class = ListPaginator
+
+
+class StableOrderingFilter(OrderingFilter):
+    """`?ordering=` from the view's allow-list, then the primary key (pages never overlap)."""
+
+    def get_ordering(self, request, queryset, view):
+        return stable_ordering(super().get_ordering(request, queryset, view) or [])
 
 
 # No request of ours nests deeper than a few levels (a configuration is an

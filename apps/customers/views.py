@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.db.models import Count, Max, Min, QuerySet, Sum
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
@@ -25,6 +24,7 @@ from apps.accounts import directory
 from apps.accounts.models import OrganizationKind
 from apps.core.concurrency import StaleObjectError
 from apps.core.htmx import render_page
+from apps.core.lists import list_page
 from apps.core.permissions import get_visible_or_404
 from apps.core.transitions import TransitionError, available_transitions, transition_options
 from apps.customers.forms import ChangeRequestForm, DecisionForm
@@ -42,7 +42,6 @@ from apps.orders.models import (
 from apps.orders.services import changes as change_services
 from apps.orders.services import quotes as quote_services
 
-PAGE_SIZE = 25
 DASHBOARD_LIMIT = 5
 
 PORTAL = directory.Portal(
@@ -84,13 +83,9 @@ def _require_contact(user) -> None:
         raise Http404
 
 
-def _quotes_with_totals(user) -> QuerySet[Quote]:
-    # Quote.total sums prefetched lines; a list needs it in the same query.
-    return (
-        selectors.portal_quotes_visible_to(user)
-        .select_related("customer", "owner")
-        .annotate(line_count=Count("lines"), amount=Sum("lines__line_total"))
-    )
+def _portal_quotes(user) -> QuerySet[Quote]:
+    # Total and line count are stored on the quote (apps.core.lists): no aggregate here.
+    return selectors.portal_quotes_visible_to(user).select_related("customer", "owner")
 
 
 def _show_sent_versions(quotes: list[Quote]) -> None:
@@ -109,13 +104,7 @@ def _show_sent_versions(quotes: list[Quote]) -> None:
         quote.sent_at = version.sent_at
         quote.valid_until = version.valid_until
         quote.line_count = version.line_count
-        quote.amount = version.total
-
-
-def _orders_with_dates(user) -> QuerySet[SalesOrder]:
-    return selectors.order_list(user).annotate(
-        next_forecast=Min("lines__forecast_date"), last_forecast=Max("lines__forecast_date")
-    )
+        quote.total_amount = version.total
 
 
 # --- dashboard and organization ------------------------------------------------
@@ -127,14 +116,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     _require_contact(user)
     # Quotes waiting for the customer's answer; pending orders wait for staff.
     action_items = list(
-        _quotes_with_totals(user)
+        selectors.quote_list(user)
         .filter(state=QuoteState.SENT)
         .order_by("valid_until", "number")[:DASHBOARD_LIMIT]
     )
     open_orders = list(
-        _orders_with_dates(user)
+        selectors.order_list(user)
         .exclude(state__in=ORDER_CLOSED_STATES)
-        .order_by("last_forecast", "number")[:DASHBOARD_LIMIT]
+        .order_by("last_forecast_date", "number")[:DASHBOARD_LIMIT]
     )
     # Change proposals only the customer can decide.
     change_decisions = list(
@@ -173,12 +162,8 @@ def quote_list(request: HttpRequest) -> HttpResponse:
     tab = request.GET.get("state", "all")
     if tab not in QUOTE_TABS:
         tab = "all"
-    qs = _quotes_with_totals(user).filter(**QUOTE_TABS[tab][1])
-    # Explicit order: Meta.ordering is not applied to GROUP BY queries.
-    page = Paginator(qs.order_by("-sent_at", "-number"), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    page.object_list = list(page.object_list)
+    qs = _portal_quotes(user).filter(**QUOTE_TABS[tab][1])
+    page = list_page(request, qs.order_by("-sent_at", "-number"))
     _show_sent_versions(page.object_list)
     return render_page(
         request,
@@ -346,12 +331,10 @@ def order_list(request: HttpRequest) -> HttpResponse:
     tab = request.GET.get("state", "all")
     if tab not in ORDER_TABS:
         tab = "all"
-    qs = _orders_with_dates(user)
+    qs = selectors.order_list(user)
     if tab == "open":
         qs = qs.exclude(state__in=ORDER_CLOSED_STATES)
-    page = Paginator(qs.order_by("-created_at", "-number"), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = list_page(request, qs.order_by("-created_at", "-pk"))
     return render_page(
         request,
         "customers/order_list.html",

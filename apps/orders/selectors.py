@@ -13,7 +13,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils.dateparse import parse_date, parse_datetime
 
 from apps.core.permissions import get_visible_or_404, is_internal, visible_to
@@ -121,12 +121,10 @@ def quote_last_sent_versions(quotes) -> dict:
     return out
 
 
+# List querysets carry no aggregate: totals, line counts and forecast dates are
+# stored on the document (see apps.core.lists), so a list sorts and pages on indexes.
 def quote_list(user) -> QuerySet[Quote]:
-    return (
-        quotes_visible_to(user)
-        .select_related("customer", "owner")
-        .annotate(line_count=Count("lines"))
-    )
+    return quotes_visible_to(user).select_related("customer", "owner")
 
 
 def quote_detail_qs(user) -> QuerySet[Quote]:
@@ -161,22 +159,17 @@ def orders_visible_to(user) -> QuerySet[SalesOrder]:
 
 
 def order_list(user) -> QuerySet[SalesOrder]:
-    return (
-        orders_visible_to(user)
-        .select_related("customer", "owner", "quote")
-        .annotate(line_count=Count("lines"))
-    )
+    return orders_visible_to(user).select_related("customer", "owner", "quote")
 
 
 def order_detail_qs(user) -> QuerySet[SalesOrder]:
+    # The exploded BOM is internal: a customer's page and API never load it.
+    line_details = ("components", "date_changes") if is_internal(user) else ("date_changes",)
     return (
         orders_visible_to(user)
         .select_related("customer", "owner", "contact", "quote")
         .prefetch_related(
-            Prefetch(
-                "lines",
-                queryset=OrderLine.objects.prefetch_related("components", "date_changes"),
-            )
+            Prefetch("lines", queryset=OrderLine.objects.prefetch_related(*line_details))
         )
     )
 
