@@ -29,6 +29,7 @@ from apps.orders.models import Department, Quote, QuoteState, ReviewState, Sales
 from apps.orders.models.rules import REVIEW_ROLES, own_quote_review_refusal
 from apps.orders.services import quotes as quote_services
 from apps.orders.transitions import QUOTE_TRANSITIONS, REVIEW_DECISIONS
+from apps.sales.views_changes import change_section
 from apps.sales.views_common import (
     Action,
     DetailPage,
@@ -254,15 +255,8 @@ def _quote_context(
         if quote.state == QuoteState.DRAFT
         else [],
         "review_requested": ReviewState.REQUESTED,
-        **_change_section(request, quote),
+        **change_section(request, quote),
     }
-
-
-def _change_section(request: HttpRequest, quote: Quote) -> dict:
-    # views_changes imports this module's helpers: import it when first needed.
-    from apps.sales.views_changes import change_section
-
-    return change_section(request, quote)
 
 
 def _copy_button(quote: Quote, user) -> dict | None:
