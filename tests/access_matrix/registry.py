@@ -206,6 +206,8 @@ ROUTES: dict[str, list[Case]] = {
         Case("POST", expect(staff=REDIRECT, external=REDIRECT), method="post"),
     ],
     "core:healthz": [Case("health", EVERYONE)],
+    # Browsers ask every page for it: a redirect to the static icon, for everyone.
+    "favicon": [Case("icon", expect(anon=REDIRECT, staff=REDIRECT, external=REDIRECT))],
     # sales ----------------------------------------------------------------------
     "sales:home": [Case("home", expect(anon=REDIRECT, staff=REDIRECT, external=404))],
     "sales:customer-list": [Case("list", STAFF_ONLY, htmx=True)],
@@ -303,6 +305,17 @@ ROUTES: dict[str, list[Case]] = {
             kwargs=lambda w: {"pk": w.order_acme.pk, "name": "hold"},
             method="post",
             data={"comment": "waiting for the site"},
+        ),
+    ],
+    "sales:order-update": [
+        Case("GET", expect(anon=405, staff=405, external=404), kwargs=_pk("order_acme")),
+    ],
+    "sales:order-step": [
+        Case(
+            "unknown step",
+            expect(staff=404, external=404),
+            kwargs=lambda w: {"pk": w.order_acme.pk, "step": "teleport"},
+            method="post",
         ),
     ],
     # customer portal ------------------------------------------------------------

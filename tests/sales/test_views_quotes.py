@@ -238,7 +238,7 @@ def test_submit_without_htmx_redirects_to_the_page(client_for, make_quote, sales
     quote.refresh_from_db()
     assert quote.state == QuoteState.APPROVED
     page = client_for(sales_rep).get(_detail(quote)).content.decode()
-    assert "submit for review done" in page
+    assert "submitted for review." in page
 
 
 def test_sending_a_draft_is_refused_with_the_allowed_transitions(client_for, make_quote, sales_rep):
