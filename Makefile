@@ -11,12 +11,13 @@ DEPLOY_ENV := SECRET_KEY=test-only-key-not-secret-7f3a9c2e1b8d4f6a0c5e9b3d7a1f2e
 # The test client and the live server speak plain HTTP.
 TEST_ENV := $(DEPLOY_ENV) SECURE_SSL_REDIRECT=false TANDEM_ZEAL=true
 
-.PHONY: help install install-test demo test lint format services-stop worker beat
+.PHONY: help install install-test demo test lint format services-stop worker beat bench
 
 help:
 	@echo "make demo   - install, migrate, seed the demo company, serve on http://127.0.0.1:8000"
 	@echo "make test   - install, start throwaway PostgreSQL + Redis, run lint and the whole suite"
 	@echo "make lint   - ruff check and format check"
+	@echo "make bench  - seed a large data set (BENCH_SIZE=S|M|L) and load-test it: bench/results.md"
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +57,13 @@ test: install-test
 	$(DEPLOY_ENV) $(PY) manage.py check --deploy --fail-level WARNING && \
 	$(TEST_ENV) $(PY) manage.py collectstatic --noinput -v 0 && \
 	$(TEST_ENV) $(VENV)/bin/pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+
+# Not part of `make test`: a fresh database, seed_bulk, gunicorn and a load client
+# (scripts/bench.py). BENCH_SIZE=S takes minutes; M needs ~10 GB of disk and longer.
+BENCH_SIZE ?= S
+bench: install-test
+	eval "$$(scripts/test-services.sh start)" && \
+	$(DEPLOY_ENV) $(PY) scripts/bench.py --size $(BENCH_SIZE)
 
 services-stop:
 	scripts/test-services.sh stop

@@ -87,6 +87,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "apps.core.middleware.NoStoreForSignedInMiddleware",
     "apps.core.middleware.AreaAccessMiddleware",
     # Axes must be last so it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",
@@ -104,6 +105,11 @@ if env.bool("TANDEM_ZEAL", default=False):
     # Two loads from one line can be by design (submit, then the automatic
     # approval, each lock the quote); a loop over rows shows three or more.
     ZEAL_NPLUSONE_THRESHOLD = 3
+
+# `make bench` only: the bare baseline view and per-request query counts (apps.core.bench).
+TANDEM_BENCH = env.bool("TANDEM_BENCH", default=False)
+if TANDEM_BENCH:
+    MIDDLEWARE.insert(0, "apps.core.bench.BenchMiddleware")
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -148,7 +154,8 @@ AUTH_USER_MODEL = "accounts.User"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend with the organization and permissions in fewer queries.
+    "apps.accounts.backends.TandemBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 
@@ -163,6 +170,11 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "core:dashboard"
 LOGOUT_REDIRECT_URL = "accounts:login"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
+# Reset requests an hour, per e-mail address and per client address.
+PASSWORD_RESET_LIMIT_PER_ADDRESS = env.int("PASSWORD_RESET_LIMIT_PER_ADDRESS", default=5)
+PASSWORD_RESET_LIMIT_PER_CLIENT = env.int("PASSWORD_RESET_LIMIT_PER_CLIENT", default=20)
+if min(PASSWORD_RESET_LIMIT_PER_ADDRESS, PASSWORD_RESET_LIMIT_PER_CLIENT) < 1:
+    raise ImproperlyConfigured("The PASSWORD_RESET_LIMIT_* settings must be at least 1.")
 INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=7)
 API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=30)
 if API_TOKEN_TTL_DAYS < 1:
@@ -271,7 +283,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        "apps.core.api.StableOrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # 404 without the model's name, 409 with the allowed transitions, service errors mapped.

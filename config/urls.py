@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.urls import include, path
@@ -20,3 +21,8 @@ urlpatterns = [
     path("portal/", include("apps.customers.urls")),
     path("", include("apps.suppliers.urls")),
 ]
+
+if settings.TANDEM_BENCH:
+    from apps.core.bench import bare
+
+    urlpatterns.append(path("bench/bare/", bare, name="bench-bare"))

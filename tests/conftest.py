@@ -21,6 +21,20 @@ def _fast_settings(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 
+@pytest.fixture(autouse=True)
+def _private_rate_limits(settings, request):
+    # Rate-limit counters of this test alone: in the shared Redis they would
+    # carry over from other tests and earlier runs (apps/core/ratelimit.py).
+    settings.CACHES = {
+        **settings.CACHES,
+        "ratelimit": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"ratelimit-{request.node.nodeid}",
+        },
+    }
+    settings.RATE_LIMIT_CACHE = "ratelimit"
+
+
 @pytest.fixture
 def password() -> str:
     return PASSWORD
@@ -140,3 +154,18 @@ def client_for(client):
         return client
 
     return _login
+
+
+@pytest.fixture
+def token_api():
+    """token_api(user) -> an API client sending a working key of the user."""
+    from rest_framework.test import APIClient
+
+    from tests.factories import api_token_key
+
+    def _client(user):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_key(user)}")
+        return client
+
+    return _client

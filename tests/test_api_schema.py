@@ -93,6 +93,38 @@ def test_the_schema_endpoint_serves_a_token_client(sales_rep):
     assert res["Content-Type"].startswith("application/vnd.oai.openapi")
 
 
+# -- signed-in only in production --------------------------------------------------
+
+
+def test_in_production_an_anonymous_caller_gets_401_for_the_schema(client, settings):
+    settings.DEBUG = False
+    res = client.get("/api/schema/")
+    assert res.status_code == 401
+    assert res["WWW-Authenticate"] == "Token"
+    assert b"paths" not in res.content
+
+
+def test_in_production_the_docs_send_an_anonymous_visitor_to_sign_in(client, settings):
+    settings.DEBUG = False
+    for path in ("/api/docs/", "/api/docs/?script="):
+        res = client.get(path)
+        assert res.status_code == 302
+        assert res.url.startswith("/accounts/login/?next=/api/docs/")
+
+
+def test_in_the_demo_schema_and_docs_are_open(client, settings):
+    settings.DEBUG = True
+    assert client.get("/api/schema/").status_code == 200
+    assert client.get("/api/docs/").status_code == 200
+
+
+def test_signed_in_the_docs_load_the_schema_with_the_session(client_for, sales_rep, settings):
+    settings.DEBUG = False
+    client = client_for(sales_rep)
+    assert client.get("/api/docs/").status_code == 200
+    assert client.get("/api/schema/").status_code == 200
+
+
 # -- /api/docs/ ----------------------------------------------------------------------
 
 
@@ -130,7 +162,8 @@ def _same_origin(url: str) -> bool:
 
 
 @pytest.fixture
-def docs(client):
+def docs(client, sales_rep):
+    client.force_login(sales_rep)
     res = client.get("/api/docs/")
     assert res.status_code == 200
     page = _Assets()

@@ -19,7 +19,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from apps.orders.models import ChangeRequest, QuoteLine
-from tests.catalog.factories import ProductFactory
+from tests.catalog.factories import PartFactory, ProductFactory
 from tests.orders.conftest import (  # noqa: F401  (fixtures used by name)
     acme_addresses,
     catalog,
@@ -166,6 +166,26 @@ def test_unicode_digits_in_an_import_are_a_row_error_not_a_crash():
         WholeNumberWidget(label="lead time").clean("²")
 
 
+def test_numbers_beyond_their_columns_in_a_catalog_import_are_row_errors(delta):
+    from apps.catalog.models import Part
+    from apps.catalog.resources import PartResource, SupplierPriceResource
+    from tests.catalog.test_import import SUPPLIER_HEADER, run_import
+
+    _, errors = run_import(PartResource, "number,name,kind,uom,unit_cost\nBIG-1,Big,buy,ea,1e15\n")
+    assert errors == [
+        "Row 1 (line 2): unit_cost: Ensure that there are no more than 14 digits in total."
+    ]
+    assert not Part.objects.filter(number="BIG-1").exists()
+    PartFactory(number="MTR-5")
+    _, errors = run_import(
+        SupplierPriceResource,
+        SUPPLIER_HEADER + f"{delta.code},MTR-5,D-1,99999999999,1,false,10,\n",
+    )
+    assert errors == [
+        "Row 1 (line 2): lead_time_days: Ensure this value is less than or equal to 2147483647."
+    ]
+
+
 @pytest.mark.parametrize(
     "path",
     [
@@ -178,6 +198,8 @@ def test_unicode_digits_in_an_import_are_a_row_error_not_a_crash():
         "/api/v1/organizations/?page=٣",
         "/api/v1/change-requests/?order=²",
         "/api/v1/products/?ordering=base_cost",
+        "/api/v1/quotes/?q=%00&owner=%00&state=%00",
+        "/api/v1/organizations/?q=%00&kind=%00&is_active=%00",
     ],
 )
 def test_list_parameters_with_unicode_digits_never_crash(api, sales_rep, path):
@@ -191,10 +213,27 @@ def test_list_parameters_with_unicode_digits_never_crash(api, sales_rep, path):
         "/sales/orders/?page=٣&ordering=-²&state=²",
         "/sales/customers/?page=²&ordering=²&is_active=²",
         "/notifications/?page=²&filter=²",
+        "/sales/quotes/?q=%00&customer=not-a-uuid&state=bogus&ordering=-amount,-amount",
+        "/sales/orders/?q=%00&customer=%00&ordering=next_forecast,,-total",
+        "/sales/customers/?q=%00&has_contacts=%00&page=-1",
+        "/purchasing/suppliers/?q=%00&ordering=%00&page=99999999999999999999",
     ],
 )
-def test_page_parameters_with_unicode_digits_never_crash(client, sales_rep, path):
-    client.force_login(sales_rep)
+def test_page_parameters_with_unicode_digits_never_crash(client, sales_rep, buyer, path):
+    client.force_login(buyer if path.startswith("/purchasing/") else sales_rep)
+    assert client.get(path).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/portal/quotes/?state=²&page=²",
+        "/portal/orders/?state=%00&page=٣",
+        "/supplier/?page=%00",
+    ],
+)
+def test_portal_parameters_with_bad_values_never_crash(client, acme_contact, delta_contact, path):
+    client.force_login(delta_contact if path.startswith("/supplier/") else acme_contact)
     assert client.get(path).status_code == 200
 
 
@@ -281,27 +320,78 @@ def test_megabyte_texts_on_quotes_are_field_errors(api, make_quote, sales_rep, p
     assert_field_error(method(url, {field: MEGABYTE}, format="json"), field)
 
 
-def test_every_text_input_of_the_api_has_a_length_bound():
+def _subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+# Serializers that only document answers: nothing is ever read through them.
+OUTPUT_ONLY = {"ConfigurationResultSerializer", "ConflictSerializer", "IssuedTokenSerializer"}
+
+
+def test_every_input_of_the_api_has_bounds():
+    """Text has a max_length, numbers a min and max, lists a max length.
+
+    Walks every serializer of ours, so a new input field without bounds fails here.
+    """
     from rest_framework import serializers
 
-    from apps.core.api_transitions import TransitionInputSerializer
-    from apps.orders.api import serializers as s
+    import config.api  # noqa: F401  (imports every API module)
 
-    inputs = [
-        s.QuoteWriteSerializer,
-        s.QuoteLineWriteSerializer,
-        s.OrderWriteSerializer,
-        s.ChangeRequestCreateSerializer,
-        s.ChangeRequestAssessSerializer,
-        TransitionInputSerializer,
-    ]
-    unbounded = [
-        f"{cls.__name__}.{name}"
-        for cls in inputs
-        for name, field in cls().fields.items()
-        if isinstance(field, serializers.CharField) and field.max_length is None
-    ]
-    assert unbounded == []
+    unbounded = []
+    for cls in set(_subclasses(serializers.Serializer)):
+        if not cls.__module__.startswith("apps.") or cls.__name__ in OUTPUT_ONLY:
+            continue
+        if issubclass(cls, serializers.ModelSerializer) and not hasattr(cls, "Meta"):
+            continue  # an abstract base
+        for name, field in cls().fields.items():
+            if field.read_only:
+                continue
+            where = f"{cls.__name__}.{name}"
+            if isinstance(field, serializers.ChoiceField | serializers.RelatedField):
+                continue
+            if isinstance(field, serializers.CharField) and field.max_length is None:
+                unbounded.append(where)
+            if isinstance(field, serializers.IntegerField) and (
+                field.max_value is None or field.min_value is None
+            ):
+                unbounded.append(where)
+            if isinstance(field, serializers.DecimalField) and field.max_digits is None:
+                unbounded.append(where)
+            if isinstance(field, serializers.ListField) and field.max_length is None:
+                unbounded.append(where)
+    assert sorted(unbounded) == []
+
+
+def test_every_page_form_bounds_its_text_and_numbers():
+    """The page forms of our apps: the same bounds as the API, or the column's."""
+    from django import forms
+
+    import config.urls  # noqa: F401  (imports every page's views and forms)
+
+    unbounded = []
+    checked = set()
+    for cls in set(_subclasses(forms.Form)):
+        if not cls.__module__.startswith("apps."):
+            continue
+        try:
+            form = cls()
+        except TypeError:
+            continue  # needs arguments (a user, an object): its fields are checked by its tests
+        checked.add(cls.__name__)
+        for name, field in form.fields.items():
+            where = f"{cls.__name__}.{name}"
+            if isinstance(field.widget, forms.PasswordInput):
+                continue
+            if isinstance(field, forms.CharField) and field.max_length is None:
+                unbounded.append(where)
+            if isinstance(field, forms.IntegerField | forms.DecimalField) and (
+                field.max_value is None or field.min_value is None
+            ):
+                unbounded.append(where)
+    assert {"TransitionForm", "OrderCancelForm", "ChangeRequestForm", "DecisionForm"} <= checked
+    assert sorted(unbounded) == []
 
 
 # -- SQLite: two people saving at once -------------------------------------------------

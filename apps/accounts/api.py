@@ -17,7 +17,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from apps.accounts import services
-from apps.accounts.models import Address, ApiToken, Organization, OrganizationKind, User
+from apps.accounts.models import Address, Organization, OrganizationKind, User
 from apps.accounts.selectors import organizations_visible_to
 from apps.core.api import fields_for_some_callers
 from apps.core.permissions import is_internal
@@ -93,25 +93,6 @@ class TokenView(APIView):
                 {"token": key, "name": token.name, "expires_at": token.expires_at}
             ).data
         )
-
-
-@extend_schema(
-    request=None,
-    responses={
-        204: OpenApiResponse(description="The token used for this request no longer works"),
-        400: OpenApiResponse(description="The request was not authenticated with a token"),
-    },
-    tags=["auth"],
-)
-@api_view(["POST"])
-def token_revoke(request):
-    """Sign out an API client: revoke the token this request carries."""
-    if not isinstance(request.auth, ApiToken):
-        raise exceptions.ValidationError(
-            {"detail": "Only a token can be revoked here; browsers sign out at /accounts/logout/."}
-        )
-    services.api_token_revoke(token=request.auth, actor=request.user)
-    return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class AddressSerializer(serializers.ModelSerializer):

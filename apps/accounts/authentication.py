@@ -20,7 +20,10 @@ class ExpiringTokenAuthentication(TokenAuthentication):
 
     def authenticate_credentials(self, key: str):
         try:
-            token = ApiToken.objects.select_related("user").get(key_hash=ApiToken.hash_key(key))
+            # The organization comes along: every request asks for it (User.organization).
+            token = ApiToken.objects.select_related("user__membership__organization").get(
+                key_hash=ApiToken.hash_key(key)
+            )
         except ApiToken.DoesNotExist:
             raise exceptions.AuthenticationFailed("Invalid token.") from None
         now = timezone.now()

@@ -140,9 +140,10 @@ class User(AbstractUser):
     def organization(self) -> Organization | None:
         if not self.pk:
             return None
-        cached = self._state.fields_cache.get("membership")
-        if cached is not None:
-            return cached.organization
+        if "membership" in self._state.fields_cache:
+            # Loaded with the user (accounts.backends.TandemBackend.get_user).
+            cached = self._state.fields_cache["membership"]
+            return cached.organization if cached is not None else None
         # One query for membership and organization together: this runs on every request.
         return Organization.objects.filter(memberships__user_id=self.pk).first()
 
@@ -167,7 +168,39 @@ class User(AbstractUser):
 
     @cached_property
     def role_names(self) -> frozenset[str]:
-        return frozenset(g.name for g in self.groups.all()) if self.pk else frozenset()
+        """Group names; the permissions (`permission_names`) come in the same query."""
+        if not self.pk:
+            self.__dict__["_permission_names"] = set()
+            return frozenset()
+        from django.contrib.auth.models import Permission
+        from django.db.models import CharField, Value
+
+        groups = Group.objects.filter(user=self).values_list(
+            "name", "permissions__content_type__app_label", "permissions__codename"
+        )
+        direct = Permission.objects.filter(user=self).values_list(
+            Value("", output_field=CharField()), "content_type__app_label", "codename"
+        )
+        names, perms = set(), set()
+        for group, app_label, codename in groups.union(direct, all=True):
+            if group:
+                names.add(group)
+            if codename:
+                perms.add(f"{app_label}.{codename}")
+        self.__dict__["_permission_names"] = perms
+        return frozenset(names)
+
+    @property
+    def permission_names(self) -> set[str]:
+        """ "app.codename" of every model permission held directly or through a group.
+
+        Tied to role_names: dropping that cached value (after changing groups)
+        reloads both.
+        """
+        if "role_names" not in self.__dict__ or "_permission_names" not in self.__dict__:
+            self.__dict__.pop("role_names", None)
+            self.role_names  # noqa: B018 - loads both
+        return self.__dict__["_permission_names"]
 
     def has_role(self, *roles: str) -> bool:
         return bool(self.role_names.intersection(roles))

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -21,6 +22,7 @@ from apps.accounts.forms import (
     QueuedPasswordResetForm,
 )
 from apps.core.dashboards import role_labels
+from apps.core.ratelimit import rate_limit_hit
 
 
 class LoginView(auth_views.LoginView):
@@ -54,9 +56,41 @@ class LoginView(auth_views.LoginView):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset, throttled per address and per client.
+
+    Per address (PASSWORD_RESET_LIMIT_PER_ADDRESS an hour): past the limit the
+    visitor sees the usual "if the address exists we sent a mail" page and
+    nothing is sent. The owner already has the earlier mails, and a different
+    answer would tell a prober that the address is being reset a lot.
+    Per client (PASSWORD_RESET_LIMIT_PER_CLIENT an hour): past the limit the
+    page says so with a 429. That tells nothing about any address and tells a
+    person behind a busy address why nothing arrives.
+    """
+
     template_name = "accounts/password_reset.html"
     form_class = QueuedPasswordResetForm
     success_url = reverse_lazy("accounts:password-reset-done")
+    window_seconds = 60 * 60
+
+    def form_valid(self, form):
+        client = get_client_ip_address(self.request) or "unknown"
+        if not rate_limit_hit(
+            "password-reset-client",
+            client,
+            limit=settings.PASSWORD_RESET_LIMIT_PER_CLIENT,
+            window_seconds=self.window_seconds,
+        ):
+            response = render(self.request, "accounts/password_reset_throttled.html", status=429)
+            response["Retry-After"] = str(self.window_seconds)
+            return response
+        if not rate_limit_hit(
+            "password-reset-address",
+            form.cleaned_data["email"],
+            limit=settings.PASSWORD_RESET_LIMIT_PER_ADDRESS,
+            window_seconds=self.window_seconds,
+        ):
+            return redirect(self.get_success_url())
+        return super().form_valid(form)
 
 
 def _invitation_invalid(request: HttpRequest, exc: services.InvitationError) -> HttpResponse:

@@ -25,6 +25,7 @@ from apps.catalog.models import (
     RoutingOperation,
     StockEntry,
     StockEntryKind,
+    StockPosition,
     SupplierPart,
     WorkCenter,
     WorkCenterClosure,
@@ -101,17 +102,10 @@ def routing_for(*, product_ids=(), part_ids=()) -> dict[tuple[str, object], list
 
 
 def stock_position(part_ids) -> dict[object, dict[str, Decimal]]:
-    """On hand and reserved per part (running sums of the ledger)."""
+    """On hand and reserved per part: one row each (StockPosition), however long the history."""
     out: dict[object, dict[str, Decimal]] = defaultdict(lambda: {"on_hand": ZERO, "reserved": ZERO})
-    rows = (
-        StockEntry.objects.filter(
-            part_id__in=list(part_ids), kind__in=[StockEntryKind.ON_HAND, StockEntryKind.RESERVED]
-        )
-        .values("part_id", "kind")
-        .annotate(total=Sum("quantity"))
-    )
-    for row in rows:
-        out[row["part_id"]][row["kind"]] = row["total"] or ZERO
+    for row in StockPosition.objects.filter(part_id__in=list(part_ids)).values():
+        out[row["part_id"]] = {"on_hand": row["on_hand"], "reserved": row["reserved"]}
     return out
 
 

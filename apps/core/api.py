@@ -13,18 +13,33 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.http import Http404
 from rest_framework import exceptions, status
+from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
+from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
+from apps.core.lists import ListPaginator, stable_ordering
+
 
 class Pagination(PageNumberPagination):
+    """Pages of the one list pattern (apps.core.lists): capped count, ids first, then rows."""
+
     page_size_query_param = "page_size"
     max_page_size = 100
+    django_paginator_class = ListPaginator
+
+
+class StableOrderingFilter(OrderingFilter):
+    """`?ordering=` from the view's allow-list, then the primary key (pages never overlap)."""
+
+    def get_ordering(self, request, queryset, view):
+        return stable_ordering(super().get_ordering(request, queryset, view) or [])
 
 
 # No request of ours nests deeper than a few levels (a configuration is an
@@ -143,3 +158,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if response is not None and isinstance(exc, TransitionConflict):
         response.data = {"detail": response.data["detail"], **exc.extra_body()}
     return response
+
+
+class AuthenticatedUnlessDebug(BasePermission):
+    """The API schema and docs: open in the demo (DEBUG on), signed-in only in production.
+
+    Read per request, not at import, so the two modes are one code path.
+    """
+
+    def has_permission(self, request, view) -> bool:
+        return bool(settings.DEBUG or (request.user and request.user.is_authenticated))

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import Http404
+from django.utils.cache import add_never_cache_headers
 
 # Paths a customer or supplier contact may reach besides their own portal.
 _EXTERNAL_COMMON = (
@@ -41,3 +43,34 @@ class AreaAccessMiddleware:
             if not allowed:
                 raise Http404
         return self.get_response(request)
+
+
+class NoStoreForSignedInMiddleware:
+    """`Cache-Control: no-store` on every response to a signed-in user.
+
+    Pages and API answers carry what one person may see; no browser cache,
+    back button after sign-out or shared proxy should keep them. Checked after
+    the view, so API calls that DRF authenticated by token count too (DRF sets
+    the user on the underlying request). Static and media files are not
+    personal and stay cacheable (WhiteNoise answers static files before this
+    runs anyway).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.public_prefixes = tuple(
+            "/" + url.lstrip("/")
+            for url in (settings.STATIC_URL, settings.MEDIA_URL)
+            if url and url.lstrip("/")
+        )
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and not request.path_info.startswith(self.public_prefixes)
+        ):
+            add_never_cache_headers(response)
+        return response

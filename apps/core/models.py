@@ -67,7 +67,11 @@ class Activity(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["content_type", "object_id", "-created_at"])]
+        indexes = [
+            models.Index(fields=["content_type", "object_id", "-created_at"]),
+            # The dashboard's recent-activity panel: the newest entries of all.
+            models.Index(fields=["-created_at", "-id"], name="activity_recent_idx"),
+        ]
         verbose_name_plural = "activities"
 
     def __str__(self) -> str:

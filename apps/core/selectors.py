@@ -3,6 +3,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Model, QuerySet
 
 from apps.core.models import Activity, Audience, Notification
@@ -35,7 +37,30 @@ def notifications_for(*, user: User) -> QuerySet[Notification]:
     return Notification.objects.filter(recipient=user)
 
 
+UNREAD_TTL = 300
+
+
+def unread_cache_key(user: User) -> str:
+    # date_joined tells apart two users with the same id in different databases
+    # sharing one cache (test workers, a re-created database).
+    return f"unread:{user.pk}:{user.date_joined.timestamp():.6f}"
+
+
 def unread_notification_count(*, user: User) -> int:
+    """The navbar badge on every page: cached, dropped by notify and mark-read."""
     if not user.is_authenticated:
         return 0
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    key = unread_cache_key(user)
+    count = cache.get(key)
+    if count is None:
+        count = Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+        cache.set(key, count, UNREAD_TTL)
+    return count
+
+
+def unread_count_forget(users) -> None:
+    keys = [unread_cache_key(u) for u in users]
+    if keys:
+        cache.delete_many(keys)
+        # Again after commit: a page rendered meanwhile may have cached the old count.
+        transaction.on_commit(lambda: cache.delete_many(keys))

@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from apps.core.models import Activity, ActivityKind, Audience, Notification
+from apps.core.selectors import unread_count_forget
 
 if TYPE_CHECKING:
     from apps.core.types import UserLike as User
@@ -104,14 +105,19 @@ def notify(
     url: str = "",
     activity: Activity | None = None,
 ) -> list[Notification]:
-    return Notification.objects.bulk_create(
+    users = list({u.pk: u for u in recipients if u.is_active}.values())
+    created = Notification.objects.bulk_create(
         Notification(recipient=user, title=title, body=body, url=url, activity=activity)
-        for user in {u.pk: u for u in recipients if u.is_active}.values()
+        for user in users
     )
+    unread_count_forget(users)
+    return created
 
 
 def notification_mark_read(*, user: User, notification_ids: Iterable[int] | None = None) -> int:
     qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
     if notification_ids is not None:
         qs = qs.filter(pk__in=list(notification_ids))
-    return qs.update(read_at=timezone.now())
+    marked = qs.update(read_at=timezone.now())
+    unread_count_forget([user])
+    return marked

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.db.models import Count, Max, Min, QuerySet, Sum
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
@@ -25,13 +24,16 @@ from apps.accounts import directory
 from apps.accounts.models import OrganizationKind
 from apps.core.concurrency import StaleObjectError
 from apps.core.htmx import render_page
+from apps.core.lists import list_page
 from apps.core.permissions import get_visible_or_404
 from apps.core.transitions import TransitionError, available_transitions, transition_options
 from apps.customers.forms import ChangeRequestForm, DecisionForm
 from apps.orders import selectors
 from apps.orders.models import (
     ORDER_CLOSED_STATES,
+    ChangeDecider,
     ChangeRequest,
+    ChangeState,
     OrderState,
     Quote,
     QuoteState,
@@ -40,7 +42,6 @@ from apps.orders.models import (
 from apps.orders.services import changes as change_services
 from apps.orders.services import quotes as quote_services
 
-PAGE_SIZE = 25
 DASHBOARD_LIMIT = 5
 
 PORTAL = directory.Portal(
@@ -82,13 +83,9 @@ def _require_contact(user) -> None:
         raise Http404
 
 
-def _quotes_with_totals(user) -> QuerySet[Quote]:
-    # Quote.total sums prefetched lines; a list needs it in the same query.
-    return (
-        selectors.portal_quotes_visible_to(user)
-        .select_related("customer", "owner")
-        .annotate(line_count=Count("lines"), amount=Sum("lines__line_total"))
-    )
+def _portal_quotes(user) -> QuerySet[Quote]:
+    # Total and line count are stored on the quote (apps.core.lists): no aggregate here.
+    return selectors.portal_quotes_visible_to(user).select_related("customer", "owner")
 
 
 def _show_sent_versions(quotes: list[Quote]) -> None:
@@ -107,13 +104,7 @@ def _show_sent_versions(quotes: list[Quote]) -> None:
         quote.sent_at = version.sent_at
         quote.valid_until = version.valid_until
         quote.line_count = version.line_count
-        quote.amount = version.total
-
-
-def _orders_with_dates(user) -> QuerySet[SalesOrder]:
-    return selectors.order_list(user).annotate(
-        next_forecast=Min("lines__forecast_date"), last_forecast=Max("lines__forecast_date")
-    )
+        quote.total_amount = version.total
 
 
 # --- dashboard and organization ------------------------------------------------
@@ -125,19 +116,29 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     _require_contact(user)
     # Quotes waiting for the customer's answer; pending orders wait for staff.
     action_items = list(
-        _quotes_with_totals(user)
+        selectors.quote_list(user)
         .filter(state=QuoteState.SENT)
         .order_by("valid_until", "number")[:DASHBOARD_LIMIT]
     )
     open_orders = list(
-        _orders_with_dates(user)
+        selectors.order_list(user)
         .exclude(state__in=ORDER_CLOSED_STATES)
-        .order_by("last_forecast", "number")[:DASHBOARD_LIMIT]
+        .order_by("last_forecast_date", "number")[:DASHBOARD_LIMIT]
+    )
+    # Change proposals only the customer can decide.
+    change_decisions = list(
+        selectors.change_requests_visible_to(user)
+        .filter(state=ChangeState.PROPOSED, decider=ChangeDecider.CUSTOMER)
+        .order_by("proposed_at")[:DASHBOARD_LIMIT]
     )
     return directory.portal_dashboard(
         request,
         PORTAL,
-        extra_context={"action_items": action_items, "open_orders": open_orders},
+        extra_context={
+            "action_items": action_items,
+            "change_decisions": change_decisions,
+            "open_orders": open_orders,
+        },
     )
 
 
@@ -161,12 +162,8 @@ def quote_list(request: HttpRequest) -> HttpResponse:
     tab = request.GET.get("state", "all")
     if tab not in QUOTE_TABS:
         tab = "all"
-    qs = _quotes_with_totals(user).filter(**QUOTE_TABS[tab][1])
-    # Explicit order: Meta.ordering is not applied to GROUP BY queries.
-    page = Paginator(qs.order_by("-sent_at", "-number"), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    page.object_list = list(page.object_list)
+    qs = _portal_quotes(user).filter(**QUOTE_TABS[tab][1])
+    page = list_page(request, qs.order_by("-sent_at", "-number"))
     _show_sent_versions(page.object_list)
     return render_page(
         request,
@@ -334,12 +331,10 @@ def order_list(request: HttpRequest) -> HttpResponse:
     tab = request.GET.get("state", "all")
     if tab not in ORDER_TABS:
         tab = "all"
-    qs = _orders_with_dates(user)
+    qs = selectors.order_list(user)
     if tab == "open":
         qs = qs.exclude(state__in=ORDER_CLOSED_STATES)
-    page = Paginator(qs.order_by("-created_at", "-number"), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = list_page(request, qs.order_by("-created_at", "-pk"))
     return render_page(
         request,
         "customers/order_list.html",
@@ -450,9 +445,10 @@ def change_request_transition(request: HttpRequest, pk, name: str) -> HttpRespon
     context_for = _order_context if is_order else _quote_context
     reload = selectors.order_get_for_user if is_order else selectors.quote_get_for_user
     form = DecisionForm(request.POST)
-    error = ""
+    error, status = "", 200
     if not form.is_valid():
         error = " ".join(e for errors in form.errors.values() for e in errors)
+        status = 400
     else:
         try:
             change_services.change_request_transition(
@@ -462,18 +458,23 @@ def change_request_transition(request: HttpRequest, pk, name: str) -> HttpRespon
                 comment=form.cleaned_data["comment"].strip(),
                 expected_version=form.cleaned_data["version"],
             )
-        except (TransitionError, StaleObjectError, ValidationError) as exc:
-            error = getattr(exc, "message", None) or " ".join(getattr(exc, "messages", [str(exc)]))
+        except TransitionError as exc:
+            # Not proposed to you, decided meanwhile, or Kestrel's to decide.
+            error, status = exc.message, exc.status
+        except StaleObjectError as exc:
+            error, status = str(exc), 409
+        except ValidationError as exc:
+            error, status = " ".join(exc.messages), 400
     notice = "" if error else f"You {CHANGE_DECISIONS[name]} change {cr.number}."
-    if not request.htmx:
-        if error:
-            messages.error(request, error)
-        else:
-            messages.success(request, notice)
+    if not request.htmx and not error:
+        messages.success(request, notice)
         return redirect(f"customers:{'order' if is_order else 'quote'}-detail", pk=target.pk)
     target = reload(user, target.pk)
     context = context_for(request, target, change_notice=notice)
     context["change_error"] = error
+    if not request.htmx:
+        return render_page(request, template, context, status=status)
+    # htmx swaps only 2xx and 422 answers (base.html): refusals travel as 422.
     return render_page(
         request, template, context, partial="changes-and-timeline", status=422 if error else 200
     )

@@ -12,7 +12,8 @@ import datetime as dt
 from decimal import Decimal
 from types import SimpleNamespace
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils.dateparse import parse_date, parse_datetime
 
 from apps.core.permissions import get_visible_or_404, is_internal, visible_to
@@ -120,12 +121,10 @@ def quote_last_sent_versions(quotes) -> dict:
     return out
 
 
+# List querysets carry no aggregate: totals, line counts and forecast dates are
+# stored on the document (see apps.core.lists), so a list sorts and pages on indexes.
 def quote_list(user) -> QuerySet[Quote]:
-    return (
-        quotes_visible_to(user)
-        .select_related("customer", "owner")
-        .annotate(line_count=Count("lines"))
-    )
+    return quotes_visible_to(user).select_related("customer", "owner")
 
 
 def quote_detail_qs(user) -> QuerySet[Quote]:
@@ -160,22 +159,17 @@ def orders_visible_to(user) -> QuerySet[SalesOrder]:
 
 
 def order_list(user) -> QuerySet[SalesOrder]:
-    return (
-        orders_visible_to(user)
-        .select_related("customer", "owner", "quote")
-        .annotate(line_count=Count("lines"))
-    )
+    return orders_visible_to(user).select_related("customer", "owner", "quote")
 
 
 def order_detail_qs(user) -> QuerySet[SalesOrder]:
+    # The exploded BOM is internal: a customer's page and API never load it.
+    line_details = ("components", "date_changes") if is_internal(user) else ("date_changes",)
     return (
         orders_visible_to(user)
         .select_related("customer", "owner", "contact", "quote")
         .prefetch_related(
-            Prefetch(
-                "lines",
-                queryset=OrderLine.objects.prefetch_related("components", "date_changes"),
-            )
+            Prefetch("lines", queryset=OrderLine.objects.prefetch_related(*line_details))
         )
     )
 
@@ -188,6 +182,10 @@ def change_requests_visible_to(user) -> QuerySet[ChangeRequest]:
     """Staff see every request. A customer contact sees its organization's requests
     whose quote or order it may see itself, and of those raised by staff only the
     ones proposed to it: an internal request stays internal until it is proposed."""
+    if not is_internal(user):
+        # One query for the three content types the grants below look up (a cold
+        # cache would otherwise ask once per model from the same line).
+        ContentType.objects.get_for_models(ChangeRequest, Quote, SalesOrder)
     qs = visible_to(user, ChangeRequest.objects.all())
     if not is_internal(user):
         qs = qs.filter(

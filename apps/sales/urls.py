@@ -8,6 +8,7 @@ app_name = "sales"
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="sales:customer-list"), name="home"),
     path("customers/", views.customer_list, name="customer-list"),
+    path("customers/lookup/", views_quotes.customer_lookup, name="customer-lookup"),
     path("customers/<uuid:pk>/", views.customer_detail, name="customer-detail"),
     path("customers/<uuid:pk>/invite/", views.customer_invite, name="customer-invite"),
     path(

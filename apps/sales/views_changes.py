@@ -286,17 +286,28 @@ def change_section(
 def _answer(
     request: HttpRequest, target: Quote | SalesOrder, *, status: int = 200, **kw
 ) -> HttpResponse:
-    """htmx: the re-rendered section (422 carries errors); otherwise back to the page."""
+    """htmx: the re-rendered section (422 carries errors). A plain POST: back to the
+    page after success; on a refusal the page itself, with the error and its status."""
+    # Reload the target so the section shows what the service just wrote.
+    target = _reload_target(request.user, target)
     if request.htmx:
-        # Reload the target so the section shows what the service just wrote.
-        target = _reload_target(request.user, target)
         context = change_section(request, target, **kw)
         return render(request, SECTION_TEMPLATE, context, status=422 if status >= 400 else status)
-    if kw.get("error"):
-        messages.error(request, kw["error"])
-    elif kw.get("notice"):
-        messages.success(request, kw["notice"])
-    return redirect(_target_url(target))
+    if status < 400:
+        messages.success(request, kw.get("notice", ""))
+        return redirect(_target_url(target))
+    # The page views build the rest of the page; the section carries the error.
+    if isinstance(target, SalesOrder):
+        from apps.sales.views_orders import _order_context as page_context
+
+        template = "sales/order_detail.html"
+    else:
+        from apps.sales.views_quotes import _quote_context as page_context
+
+        template = "sales/quote_detail.html"
+    context = page_context(request, target)
+    context.update(change_section(request, target, **kw))
+    return render(request, template, context, status=status)
 
 
 def _reload_target(user, target: Quote | SalesOrder) -> Quote | SalesOrder:

@@ -13,8 +13,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.db.models import Min, Q, QuerySet
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -24,6 +23,8 @@ from apps.accounts.models import User
 from apps.accounts.roles import Role
 from apps.core.concurrency import StaleObjectError
 from apps.core.htmx import render_page
+from apps.core.limits import MONEY_LIMIT, VERSION_MAX
+from apps.core.lists import list_page
 from apps.core.templatetags.tandem import verb_label
 from apps.core.transitions import TransitionError, transition_names
 from apps.orders import selectors
@@ -43,7 +44,7 @@ from apps.sales.views_common import (
     workflow_actions,
 )
 from apps.sales.views_quotes import (
-    PAGE_SIZE,
+    CUSTOMER_WIDGET,
     StableOrderingFilter,
     customer_choices,
     styled_filter_form,
@@ -80,7 +81,10 @@ class OrderListFilter(django_filters.FilterSet):
     )
     state = django_filters.MultipleChoiceFilter(choices=OrderState.choices, label="State")
     customer = django_filters.ModelChoiceFilter(
-        queryset=customer_choices(), label="Customer", empty_label="Any customer"
+        queryset=customer_choices(),
+        label="Customer",
+        empty_label="Any customer",
+        widget=CUSTOMER_WIDGET,
     )
     ordering = StableOrderingFilter(
         label="Sort by",
@@ -88,13 +92,13 @@ class OrderListFilter(django_filters.FilterSet):
             ("number", "number"),
             ("created_at", "created"),
             ("total", "total"),
-            ("next_forecast", "forecast"),
+            ("next_forecast_date", "forecast"),
         ),
         field_labels={
             "number": "Number",
             "created_at": "Created",
             "total": "Total",
-            "next_forecast": "Next forecast",
+            "next_forecast_date": "Next forecast",
         },
         empty_label="Newest first",
     )
@@ -114,21 +118,13 @@ class OrderListFilter(django_filters.FilterSet):
         return queryset.filter(Q(number__icontains=value) | Q(customer_po__icontains=value))
 
 
-def orders_with_dates(user) -> QuerySet[SalesOrder]:
-    # Explicit order: Meta.ordering is not applied to GROUP BY queries.
-    return (
-        selectors.order_list(user)
-        .annotate(next_forecast=Min("lines__forecast_date"))
-        .order_by("-created_at", "pk")
-    )
-
-
 @login_required
 def order_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     require_staff(user)
-    filterset = OrderListFilter(request.GET or None, queryset=orders_with_dates(user))
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    qs = selectors.order_list(user).order_by("-created_at", "-pk")
+    filterset = OrderListFilter(request.GET or None, queryset=qs)
+    page = list_page(request, filterset.qs)
     filtered = filterset.is_bound and any(
         filterset.form.cleaned_data.get(k) for k in ("q", "state", "customer")
     )
@@ -203,9 +199,13 @@ def _can_edit_data(order: SalesOrder, user) -> bool:
 class OrderCancelForm(forms.Form):
     reason = forms.CharField(max_length=4000)
     charges = forms.DecimalField(
-        max_digits=14, decimal_places=2, min_value=Decimal("0"), initial=Decimal("0")
+        max_digits=14,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        max_value=MONEY_LIMIT - Decimal("0.01"),
+        initial=Decimal("0"),
     )
-    version = forms.IntegerField(required=False, min_value=1)
+    version = forms.IntegerField(required=False, min_value=1, max_value=VERSION_MAX)
 
 
 def _cancel_in_production(order: SalesOrder, user, form: OrderCancelForm | None) -> dict | None:

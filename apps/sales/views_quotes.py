@@ -11,19 +11,21 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from apps.accounts.models import Organization, OrganizationKind
+from apps.accounts.selectors import organizations_visible_to
 from apps.core.htmx import render_page
+from apps.core.lists import list_page, stable_ordering
 from apps.core.permissions import is_internal
 from apps.core.templatetags.tandem import verb_label
+from apps.core.widgets import LookupSelect
 from apps.orders import selectors
-from apps.orders.models import Quote, QuoteState, ReviewState, SalesOrder
+from apps.orders.models import Department, Quote, QuoteState, ReviewState, SalesOrder
 from apps.orders.models.rules import REVIEW_ROLES, own_quote_review_refusal
 from apps.orders.services import quotes as quote_services
 from apps.orders.transitions import QUOTE_TRANSITIONS, REVIEW_DECISIONS
@@ -69,7 +71,8 @@ def styled_filter_form(filterset: django_filters.FilterSet) -> None:
             css = "form-select"
         else:
             css = "form-control"
-        widget.attrs.setdefault("class", f"{css} {css}-sm")
+        # list-filter: the form reloads the results when one of these changes.
+        widget.attrs.setdefault("class", f"{css} {css}-sm list-filter")
         widget.attrs.setdefault("id", f"filter-{name}")
 
 
@@ -78,12 +81,35 @@ class StableOrderingFilter(django_filters.OrderingFilter):
         qs = super().filter(qs, value)
         if value:
             # Sort keys are not unique: the primary key keeps pages from overlapping.
-            qs = qs.order_by(*qs.query.order_by, "pk")
+            qs = qs.order_by(*stable_ordering(qs.query.order_by))
         return qs
 
 
 def customer_choices() -> QuerySet[Organization]:
     return Organization.objects.filter(kind=OrganizationKind.CUSTOMER).order_by("name")
+
+
+# Customers grow with the business: the filter finds them over htmx instead of
+# rendering one <option> per customer.
+CUSTOMER_WIDGET = LookupSelect("sales:customer-lookup", placeholder="Find a customer")
+LOOKUP_LIMIT = 20
+
+
+@login_required
+def customer_lookup(request: HttpRequest) -> HttpResponse:
+    """<option>s of the customers whose name or code contains ?q= (the filters' search box)."""
+    user = request.user
+    require_staff(user)
+    query = request.GET.get("q", "").strip()[:100]
+    qs = organizations_visible_to(user).filter(kind=OrganizationKind.CUSTOMER)
+    if query:
+        qs = qs.filter(Q(name__icontains=query) | Q(code__icontains=query))
+    options = qs.order_by("name").values_list("pk", "name")[:LOOKUP_LIMIT]
+    return render(
+        request,
+        "core/widgets/lookup_options.html",
+        {"options": options, "query": query, "empty_label": "Any customer"},
+    )
 
 
 # --- list ---------------------------------------------------------------------------
@@ -102,7 +128,10 @@ class QuoteListFilter(django_filters.FilterSet):
     )
     state = django_filters.MultipleChoiceFilter(choices=QuoteState.choices, label="State")
     customer = django_filters.ModelChoiceFilter(
-        queryset=customer_choices(), label="Customer", empty_label="Any customer"
+        queryset=customer_choices(),
+        label="Customer",
+        empty_label="Any customer",
+        widget=CUSTOMER_WIDGET,
     )
     ordering = StableOrderingFilter(
         label="Sort by",
@@ -110,13 +139,13 @@ class QuoteListFilter(django_filters.FilterSet):
             ("number", "number"),
             ("created_at", "created"),
             ("valid_until", "valid_until"),
-            ("amount", "total"),
+            ("total_amount", "total"),
         ),
         field_labels={
             "number": "Number",
             "created_at": "Created",
             "valid_until": "Valid until",
-            "amount": "Total",
+            "total_amount": "Total",
         },
         empty_label="Newest first",
     )
@@ -136,23 +165,14 @@ class QuoteListFilter(django_filters.FilterSet):
         return queryset.filter(Q(number__icontains=value) | Q(title__icontains=value))
 
 
-def quotes_with_totals(user) -> QuerySet[Quote]:
-    # Quote.total sums prefetched lines; the list needs it in the same query.
-    # Explicit order: Meta.ordering is not applied to GROUP BY queries.
-    return (
-        selectors.quote_list(user)
-        .annotate(amount=Sum("lines__line_total"))
-        .order_by("-created_at", "pk")
-    )
-
-
 @login_required
 def quote_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     require_staff(user)
-    filterset = QuoteListFilter(request.GET or None, queryset=quotes_with_totals(user))
+    qs = selectors.quote_list(user).order_by("-created_at", "-pk")
+    filterset = QuoteListFilter(request.GET or None, queryset=qs)
     # Invalid values (a made-up sort key) are dropped by the form; the rest still apply.
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = list_page(request, filterset.qs)
     filtered = filterset.is_bound and any(
         filterset.form.cleaned_data.get(k) for k in ("q", "state", "customer")
     )
@@ -226,6 +246,13 @@ def _quote_context(
             "link_icon": "box-seam",
         },
         "copy": _copy_button(quote, user),
+        # Re-derived on every edit, so a changed quantity or discount shows its review now.
+        "upcoming_reviews": [
+            (Department(dept).label, reasons)
+            for dept, reasons in quote_services.required_reviews(quote).items()
+        ]
+        if quote.state == QuoteState.DRAFT
+        else [],
         "review_requested": ReviewState.REQUESTED,
         **_change_section(request, quote),
     }

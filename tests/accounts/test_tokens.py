@@ -129,23 +129,6 @@ def test_a_password_hash_upgrade_at_login_is_not_a_password_change(sales_rep, pa
     assert _api(key).get(ME_URL).status_code == 200
 
 
-def test_an_api_client_signs_out_by_revoking_its_own_token(sales_rep):
-    kept = api_token_key(sales_rep, name="kept")
-    key = api_token_key(sales_rep, name="signing out")
-    client = _api(key)
-    assert client.post("/api/v1/auth/token/revoke/").status_code == 204
-    assert client.get(ME_URL).status_code == 401
-    assert list(ApiToken.objects.filter(user=sales_rep).values_list("name", flat=True)) == ["kept"]
-    assert _api(kept).get(ME_URL).status_code == 200
-
-
-def test_a_browser_session_has_no_token_to_revoke(client_for, sales_rep):
-    api_token_key(sales_rep)
-    res = client_for(sales_rep).post("/api/v1/auth/token/revoke/")
-    assert res.status_code == 400
-    assert ApiToken.objects.filter(user=sales_rep).count() == 1
-
-
 def test_issuing_beyond_the_cap_drops_the_oldest(sales_rep):
     first = api_token_key(sales_rep, name="first")
     for n in range(services.MAX_API_TOKENS_PER_USER):

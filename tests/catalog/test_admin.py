@@ -196,10 +196,10 @@ def test_part_changelist_query_count_does_not_grow_with_the_parts(
     _parts_with_stock(n)
     client.force_login(ops_admin)
     client.get("/admin/catalog/part/")  # warm the content-type cache
-    # session, user, its organization, the user's and its groups' permissions, the
-    # filtered and the full count, the page with its stock totals as one grouped
-    # query, the uom filter's choices.
-    with django_assert_num_queries(9):
+    # session, user with its organization, its roles and permissions (one query),
+    # the filtered and the full count, the page with its stock totals as one
+    # grouped query, the uom filter's choices.
+    with django_assert_num_queries(7):
         res = client.get("/admin/catalog/part/")
     assert res.status_code == 200
     assert res.context["cl"].result_count == n

@@ -114,3 +114,32 @@ def test_everyone_else_gets_404(request, client_for, own_cr, engineer, planner, 
 
 def test_unknown_decision_is_404(client_for, own_cr, acme_contact):
     assert client_for(acme_contact).post(_decide(own_cr, "apply")).status_code == 404
+
+
+def test_a_plain_post_refusal_shows_the_page_with_the_reason(
+    client_for, own_cr, order, engineer, planner, sales_rep, acme_contact
+):
+    cr = _proposed(own_cr, engineer, planner, sales_rep)
+    response = client_for(acme_contact).post(_decide(cr, "approve"), {"version": cr.version})
+    assert response.status_code == 403
+    assert 'data-testid="change-error"' in response.content.decode()
+
+
+def test_the_dashboard_lists_proposals_waiting_for_the_customer(
+    client_for, own_cr, order, engineer, planner, sales_rep, acme_contact, borealis_contact
+):
+    minor = svc.change_request_create(
+        actor=acme_contact, order=order, title="Label", description="x"
+    )
+    _proposed(minor, engineer, planner, sales_rep)  # Kestrel decides this one
+    cr = _proposed(own_cr, engineer, planner, sales_rep, price_delta=Decimal("10"))
+    html = client_for(acme_contact).get("/portal/").content.decode()
+    listed = html.split('data-testid="change-decisions"', 1)[1].split("</ul>", 1)[0]
+    assert cr.number in listed and _order_page(order) in listed
+    assert minor.number not in listed
+    assert cr.number not in client_for(borealis_contact).get("/portal/").content.decode()
+    svc.change_request_transition(change_request=cr, name="approve", actor=acme_contact)
+    assert (
+        'data-testid="change-decisions"'
+        not in client_for(acme_contact).get("/portal/").content.decode()
+    )

@@ -366,8 +366,9 @@ def test_quote_list_uses_a_constant_number_of_queries(
 ):
     _bulk_quotes(n, customer=acme, owner=sales_rep, product=catalog["skid"])
     client = token_api(sales_rep)
-    # token + user, organization, model perms (user's and groups'), count, page.
-    with django_assert_num_queries(6):
+    # token with user and organization, roles and perms (one query), count, page
+    # ids, the page's rows (apps.core.lists).
+    with django_assert_num_queries(5):
         res = client.get(url("quotes") + "?page_size=100")
     assert res.status_code == 200 and len(res.json()["results"]) == min(n, 100)
 
@@ -378,7 +379,8 @@ def test_customer_quote_list_uses_a_constant_number_of_queries(
 ):
     _bulk_quotes(n, customer=acme, owner=sales_rep, product=catalog["skid"], sent=True)
     client = token_api(acme_contact)
-    # token + user, organization, count, page: the guardian grants are a subquery.
+    # token with user and organization, count, page ids, rows: the guardian grants
+    # are a subquery.
     with django_assert_num_queries(4):
         res = client.get(url("quotes") + "?page_size=100")
     assert res.json()["count"] == n
@@ -405,7 +407,7 @@ def test_order_list_uses_a_constant_number_of_queries(
     for order in orders:
         grant_org_access(order, acme)
     staff, contact = token_api(sales_rep), token_api(acme_contact)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(5):
         res = staff.get(url("orders") + "?page_size=100")
     assert res.json()["count"] == n
     with django_assert_num_queries(4):
@@ -522,3 +524,41 @@ def test_copy_as_new_quote_through_the_api(api, sent_quote, sales_rep, acme_cont
     assert body["lines"][0]["unit_price"] == "20000.00"
     res = api(sales_rep).post(url("quotes", body["id"], "copy"), {}, format="json")
     assert res.status_code == 409
+
+
+@pytest.mark.parametrize("n", [5, 60])
+def test_change_request_list_uses_a_constant_number_of_queries(
+    token_api, order, sales_rep, acme_contact, n, django_assert_num_queries
+):
+    from apps.orders.models import ChangeOrigin, ChangeRequest, ChangeState, OrderState
+
+    line = order.lines.get()
+    # Approved requests on an order in production: each one's `apply` checks its lines.
+    SalesOrder.objects.filter(pk=order.pk).update(state=OrderState.IN_PRODUCTION)
+    crs = ChangeRequest.objects.bulk_create(
+        ChangeRequest(
+            number=f"CR-9{i:05d}",
+            order=order,
+            customer=order.customer,
+            origin=ChangeOrigin.CUSTOMER,
+            requested_by=acme_contact,
+            title="t",
+            description="d",
+            proposed_changes=[{"line": str(line.pk), "quantity": 2}],
+            state=ChangeState.APPROVED,
+        )
+        for i in range(n)
+    )
+    for cr in crs:
+        grant_org_access(cr, order.customer)
+    staff, contact = token_api(sales_rep), token_api(acme_contact)
+    # token + user, organization, model perms (user's and groups'), count, page,
+    # the orders' lines (for the work-done check of `apply`), the roles (groups).
+    with django_assert_num_queries(8):
+        res = staff.get(url("change-requests") + "?page_size=100")
+    assert res.json()["count"] == n
+    assert res.json()["results"][0]["available_transitions"] == ["apply"]
+    # token + user, organization, count, page, lines.
+    with django_assert_num_queries(5):
+        res = contact.get(url("change-requests") + "?page_size=100")
+    assert res.json()["count"] == n

@@ -579,3 +579,93 @@ def test_apply_is_refused_before_approval_and_to_other_roles(
         with pytest.raises(TransitionForbidden):
             svc.change_request_transition(change_request=cr, name="apply", actor=refused)
     svc.change_request_transition(change_request=cr, name="apply", actor=planner)
+
+
+def test_re_pricing_uses_the_price_list_of_the_order_currency(cr, order, engineer, planner):
+    line = order.lines.get()
+    SalesOrder.objects.filter(pk=order.pk).update(currency="EUR")
+    cr = svc.change_request_transition(change_request=cr, name="start_assessment", actor=engineer)
+    with pytest.raises(ValidationError) as err:
+        svc.change_request_assess(
+            change_request=cr,
+            actor=planner,
+            expected_version=None,
+            proposed_changes=[{"line": str(line.pk), "quantity": 2}],
+        )
+    assert "cannot be priced in EUR" in " ".join(err.value.message_dict["proposed_changes"])
+
+
+def test_a_credit_beyond_the_order_total_is_refused(
+    cr, order, engineer, planner, sales_rep, acme_contact
+):
+    cr = _approve(cr, engineer, planner, sales_rep, acme_contact, price_delta=-order.total - 1)
+    with pytest.raises(TransitionNotAllowed) as err:
+        svc.change_request_transition(change_request=cr, name="apply", actor=sales_rep)
+    assert "total would become" in err.value.message
+    order.refresh_from_db()
+    assert order.order_revision == 1
+
+
+def test_a_quantity_no_plant_can_make_in_time_is_a_field_error(cr, order, engineer, planner):
+    line = order.lines.get()
+    cr = svc.change_request_transition(change_request=cr, name="start_assessment", actor=engineer)
+    with pytest.raises(ValidationError) as err:
+        svc.change_request_assess(
+            change_request=cr,
+            actor=planner,
+            expected_version=None,
+            proposed_changes=[{"line": str(line.pk), "quantity": 1_000_000}],
+        )
+    assert "planning horizon" in " ".join(err.value.message_dict["proposed_changes"])
+
+
+# Who may fire each step, by the state and decider the request is in.
+ROLES = [
+    "sales_rep",
+    "sales_manager",
+    "engineer",
+    "planner",
+    "quality",
+    "buyer",
+    "warehouse",
+    "finance",
+    "acme_contact",
+    "borealis_contact",
+]
+MATRIX = {
+    ("submitted", ""): {"start_assessment": {"sales_rep", "sales_manager", "engineer", "planner"}},
+    ("assessing", ""): {"propose": {"sales_rep", "sales_manager"}},
+    ("proposed", "customer"): {
+        "approve": {"acme_contact"},
+        "reject": {"acme_contact", "sales_manager"},
+    },
+    ("proposed", "sales_manager"): {
+        "approve": {"sales_manager"},
+        "reject": {"sales_manager"},
+    },
+    ("approved", "customer"): {"apply": {"sales_rep", "sales_manager", "planner"}},
+}
+
+
+@pytest.mark.parametrize(("state", "decider"), list(MATRIX))
+def test_every_step_is_allowed_to_exactly_its_roles(
+    request, order, acme_contact, engineer, planner, sales_rep, state, decider
+):
+    from apps.core.transitions import available_transitions
+
+    cr = svc.change_request_create(actor=acme_contact, order=order, title="t", description="d")
+    if state != "submitted":
+        cr = _assessed(
+            cr, engineer, planner, price_delta=Decimal("5" if decider == "customer" else "0")
+        )
+    if state in ("proposed", "approved"):
+        cr = svc.change_request_transition(change_request=cr, name="propose", actor=sales_rep)
+        assert cr.decider == decider
+    if state == "approved":
+        cr = svc.change_request_transition(change_request=cr, name="approve", actor=acme_contact)
+    cr = ChangeRequest.objects.get(pk=cr.pk)
+    for role in ROLES:
+        user = request.getfixturevalue(role)
+        allowed = set(available_transitions(cr, user))
+        expected = {name for name, who in MATRIX[(state, decider)].items() if role in who}
+        assert allowed == expected, (role, allowed, expected)

@@ -167,12 +167,23 @@ def test_a_line_is_never_priced_with_another_currencys_numbers(make_quote, sales
 
 def test_changing_the_currency_reprices_or_is_refused(make_quote, sales_rep, catalog):
     ProductFactory(sku="EU-SKID", base_price=Decimal("18000"), currency="EUR")
+    ProductFactory(sku="EU-PUMP", base_price=Decimal("1"), currency="EUR")
     quote = make_quote()
     with pytest.raises(ValidationError) as err:
         svc.quote_update(quote=quote, actor=sales_rep, expected_version=None, currency="EUR")
-    assert "product" in err.value.message_dict
+    assert err.value.message_dict["currency"] == [
+        "Line 10: Pump skid has a price list in USD only; it cannot be priced in EUR."
+    ]
     quote.refresh_from_db()
     assert quote.currency == "USD"
+    # A quote whose lines all have a list in the new currency is priced again from it.
+    eur_skid = ProductFactory(sku="EU-SKID")
+    other = make_quote(lines=(), currency="EUR")
+    svc.quote_line_add(quote=other, actor=sales_rep, product=eur_skid, quantity=1)
+    eur_skid.currency = "USD"
+    eur_skid.save()
+    other = svc.quote_update(quote=other, actor=sales_rep, expected_version=None, currency="USD")
+    assert other.lines.get().unit_price == Decimal("18000.00")
 
 
 def test_api_answers_400_with_a_currency_field_error(sales_rep, acme, catalog):

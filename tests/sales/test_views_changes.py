@@ -292,3 +292,15 @@ def test_order_page_query_count_does_not_grow_with_change_requests(
         _in_state(order, acme_contact, engineer, planner, sales_rep, state)
     with django_assert_num_queries(13):
         assert client.get(url).content.decode().count("data-cr=") == 9
+
+
+def test_a_plain_post_refusal_shows_the_page_with_the_reason(
+    client_for, customer_cr, order, warehouse
+):
+    response = client_for(warehouse).post(
+        _step(customer_cr, "start_assessment"), {"version": customer_cr.version}
+    )
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert f"Order {order.number}" in html and 'data-testid="cr-error"' in html
+    assert "You may not start assessment" in html

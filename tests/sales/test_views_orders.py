@@ -112,13 +112,13 @@ def test_list_query_count_is_constant(client_for, sales_rep, order, django_asser
     client = client_for(sales_rep)
     url = reverse("sales:order-list")
     client.get(url)  # warm-up
-    # session, user, organization, user and group permissions, groups (navigation),
-    # unread notifications, count, customer choices, the page of orders (customer,
-    # owner, quote and next forecast joined): 10 whatever the number of orders.
-    with django_assert_num_queries(10):
+    # session, user with organization, roles and permissions (one query), count,
+    # page ids, the page's orders (customer, owner, quote joined; next forecast
+    # stored): 6 whatever the number of orders or customers.
+    with django_assert_num_queries(6):
         assert client.get(url).content.decode().count("data-order=") == 5
     _more_orders(order, 25, start=4)  # 30 orders now
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(6):
         assert client.get(url).content.decode().count("data-order=") == 25
 
 

@@ -142,14 +142,14 @@ def test_list_query_count_is_constant(client_for, sales_rep, make_quote, django_
     client = client_for(sales_rep)
     url = reverse("sales:quote-list")
     client.get(url)  # warm-up: session, content types, permission caches
-    # session, user, organization, user and group permissions, groups (navigation),
-    # unread notifications, count, customer choices, the page of quotes with
-    # customer, owner and total in one query: 10 whatever the number of quotes.
-    with django_assert_num_queries(10):
+    # session, user with organization, roles and permissions (one query), count,
+    # page ids, the page's quotes with customer and owner (total stored): 6
+    # whatever the number of quotes or customers.
+    with django_assert_num_queries(6):
         assert client.get(url).content.decode().count("data-quote=") == 5
     Quote.objects.filter(number__startswith="Q-9").delete()
     _more_quotes(template, 29)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(6):
         assert client.get(url).content.decode().count("data-quote=") == 25
 
 
@@ -476,6 +476,17 @@ def test_no_copy_button_on_open_quotes(client_for, sent_quote, sales_rep):
     url = reverse("sales:quote-copy", kwargs={"pk": sent_quote.pk})
     response = client_for(sales_rep).post(url, {})
     assert response.status_code == 409 and "Only expired or declined" in response.content.decode()
+
+
+def test_a_draft_shows_the_reviews_its_lines_need_now(client_for, make_quote, sales_rep):
+    quote = make_quote(lines=[("skid", 1, {}, 0)])
+    html = client_for(sales_rep).get(_detail(quote)).content.decode()
+    assert 'data-testid="upcoming-reviews"' not in html and "No reviews required" in html
+    line = quote.lines.get()
+    quote_services.quote_line_update(line=line, actor=sales_rep, discount_percent=93)
+    html = client_for(sales_rep).get(_detail(quote)).content.decode()
+    assert 'data-testid="upcoming-reviews"' in html
+    assert "margin -15.71 % is below the 20 % floor" in html
 
 
 # --- constant queries on the detail page -----------------------------------------------

@@ -1,4 +1,9 @@
-from apps.catalog.models.ledgers import CapacityReservation, StockEntry, StockEntryKind
+from apps.catalog.models.ledgers import (
+    CapacityReservation,
+    StockEntry,
+    StockEntryKind,
+    StockPosition,
+)
 from apps.catalog.models.parts import (
     BOMLine,
     Part,
@@ -34,6 +39,7 @@ __all__ = [
     "RuleKind",
     "StockEntry",
     "StockEntryKind",
+    "StockPosition",
     "SupplierPart",
     "SupplierPriceBreak",
     "WorkCenter",

@@ -7,7 +7,10 @@ manufacturing writes capacity reservations. `orders` reads both through
 
 from __future__ import annotations
 
-from django.db import models
+from collections import defaultdict
+
+from django.db import models, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from apps.catalog.models.parts import QTY, Part, WorkCenter
@@ -17,6 +20,15 @@ class StockEntryKind(models.TextChoices):
     ON_HAND = "on_hand", "On hand"
     RESERVED = "reserved", "Reserved"
     EXPECTED = "expected", "Expected receipt"
+
+
+class StockEntryQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        with transaction.atomic():
+            created = super().bulk_create(objs, *args, **kwargs)
+            stock_position_apply(objs)
+        return created
 
 
 class StockEntry(models.Model):
@@ -36,6 +48,8 @@ class StockEntry(models.Model):
     note = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
+    objects = StockEntryQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "stock entries"
@@ -43,6 +57,44 @@ class StockEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.part.number} {self.kind} {self.quantity:+} {self.reference}"
+
+    def save(self, *args, **kwargs):
+        adding = self._state.adding
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if adding:
+                stock_position_apply([self])
+
+
+class StockPosition(models.Model):
+    """On hand and reserved per part: the running sums of the ledger.
+
+    The promise engine reads this row instead of summing every entry ever
+    written, so its cost does not grow with history. The ledger is append-only
+    (corrections are counter-entries); every entry written through StockEntry.save
+    or StockEntry.objects.bulk_create moves the position in the same transaction.
+    """
+
+    part = models.OneToOneField(
+        Part, primary_key=True, on_delete=models.CASCADE, related_name="stock_position"
+    )
+    on_hand = models.DecimalField(**QTY, default=0)
+    reserved = models.DecimalField(**QTY, default=0)
+
+    def __str__(self) -> str:
+        return f"{self.part_id}: {self.on_hand} on hand, {self.reserved} reserved"
+
+
+def stock_position_apply(entries) -> None:
+    deltas: dict = defaultdict(lambda: {"on_hand": 0, "reserved": 0})
+    for entry in entries:
+        if entry.kind in (StockEntryKind.ON_HAND, StockEntryKind.RESERVED):
+            deltas[entry.part_id][entry.kind] += entry.quantity
+    for part_id, delta in deltas.items():
+        StockPosition.objects.get_or_create(part_id=part_id)
+        StockPosition.objects.filter(part_id=part_id).update(
+            on_hand=F("on_hand") + delta["on_hand"], reserved=F("reserved") + delta["reserved"]
+        )
 
 
 class CapacityReservation(models.Model):

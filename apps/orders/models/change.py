@@ -101,7 +101,8 @@ class ChangeRequest(ConcurrentTransitionMixin, VersionedModel, UUIDModel):
     )
 
     class Meta:
-        ordering = ["-created_at"]
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["-created_at", "-id"], name="change_created_idx")]
         constraints = [
             models.CheckConstraint(
                 condition=(

@@ -111,10 +111,24 @@ class SalesOrder(ConcurrentTransitionMixin, VersionedModel, UUIDModel):
         editable=False,
         help_text="Charged to the customer for work done before a cancellation in production.",
     )
+    # Stored for lists (shown and sortable without reading the lines); kept right
+    # by apps.orders.services.orders.order_refresh_totals.
+    line_count = models.PositiveIntegerField(default=0, editable=False)
+    next_forecast_date = models.DateField(null=True, blank=True, editable=False)
+    last_forecast_date = models.DateField(null=True, blank=True, editable=False)
 
     class Meta:
-        ordering = ["-created_at"]
-        indexes = [models.Index(fields=["customer", "state"])]
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["customer", "state"]),
+            models.Index(fields=["-created_at", "-id"], name="order_created_idx"),
+            models.Index(fields=["state", "-created_at", "-id"], name="order_state_created_idx"),
+            models.Index(
+                fields=["customer", "-created_at", "-id"], name="order_customer_created_idx"
+            ),
+            models.Index(fields=["total", "id"], name="order_total_idx"),
+            models.Index(fields=["next_forecast_date", "id"], name="order_next_forecast_idx"),
+        ]
         permissions = [("transition_salesorder", "Can move sales orders through their workflow")]
 
     def __str__(self) -> str:

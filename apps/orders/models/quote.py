@@ -110,10 +110,25 @@ class Quote(ConcurrentTransitionMixin, VersionedModel, UUIDModel):
     )
     sent_at = models.DateTimeField(null=True, blank=True, editable=False)
     decided_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Stored so a list can show and sort by them without touching the lines;
+    # kept right by apps.orders.services.quotes.quote_refresh_totals.
+    total_amount = models.DecimalField(**MONEY, default=Decimal("0"), editable=False)
+    line_count = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
-        ordering = ["-created_at"]
-        indexes = [models.Index(fields=["customer", "state"])]
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["customer", "state"]),
+            # The list's default order and the sorts and filters the desks use,
+            # each ending with the id the list adds so pages never overlap.
+            models.Index(fields=["-created_at", "-id"], name="quote_created_idx"),
+            models.Index(fields=["state", "-created_at", "-id"], name="quote_state_created_idx"),
+            models.Index(
+                fields=["customer", "-created_at", "-id"], name="quote_customer_created_idx"
+            ),
+            models.Index(fields=["total_amount", "id"], name="quote_total_idx"),
+            models.Index(fields=["valid_until", "id"], name="quote_valid_until_idx"),
+        ]
         permissions = [
             ("transition_quote", "Can move quotes through their workflow"),
             ("approve_pricing", "Can approve discounts and margins beyond the limits"),

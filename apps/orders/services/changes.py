@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.roles import Role
-from apps.catalog.configuration import Configuration, ConfigurationError, configuration_validate
+from apps.catalog.configuration import Configuration
 from apps.core.concurrency import lock_for_update, refuse_unknown_fields, save_versioned
 from apps.core.limits import DESCRIPTION_MAX_LENGTH, MONEY_LIMIT, QUANTITY_MAX
 from apps.core.models import ActivityKind, Audience, next_number
@@ -44,7 +44,7 @@ from apps.orders.models import (
 )
 from apps.orders.models.change import ORDER_SHIPPED_STATES
 from apps.orders.models.rules import can_assess_change, can_sell, margin_needs_manager
-from apps.orders.pricing import LinePrice, PricingError, margin_floor, price_line
+from apps.orders.pricing import LinePrice, margin_floor, price_from_list
 from apps.orders.promise import LineRequest, PromiseEngine
 from apps.orders.services.orders import _explode, _full_bom, order_line_reforecast
 
@@ -190,8 +190,11 @@ def plan_line_changes(cr: ChangeRequest, *, today: dt.date | None = None) -> lis
         return []
     lines = {
         str(line.pk): line
-        for line in OrderLine.objects.filter(order_id=cr.order_id).select_related("product")
+        for line in OrderLine.objects.filter(order_id=cr.order_id).select_related(
+            "product", "order"
+        )
     }
+    currency = next(iter(lines.values())).order.currency if lines else ""
     plans: list[LinePlan] = []
     requests: list[LineRequest] = []
     errors: list[str] = []
@@ -205,16 +208,16 @@ def plan_line_changes(cr: ChangeRequest, *, today: dt.date | None = None) -> lis
         config = price = None
         if quantity != line.quantity or selections != line.configuration:
             try:
-                config = configuration_validate(
-                    product=line.product, selections=selections, quantity=quantity
-                )
-                price = price_line(
-                    configuration=config,
+                # The price list in the order's currency: quantity break, then the discount.
+                config, price = price_from_list(
+                    product=line.product,
+                    selections=selections,
                     quantity=quantity,
                     discount_percent=line.discount_percent,
+                    currency=currency,
                 )
-            except (ConfigurationError, PricingError) as exc:
-                problems = " ".join(" ".join(v) for v in exc.errors.values())
+            except ValidationError as exc:
+                problems = " ".join(m for msgs in exc.message_dict.values() for m in msgs)
                 errors.append(f"Line {line.position}: {problems}")
                 continue
             requests.append(
@@ -233,7 +236,11 @@ def plan_line_changes(cr: ChangeRequest, *, today: dt.date | None = None) -> lis
     if errors:
         raise ValidationError({"proposed_changes": errors})
     if requests:
-        promise = PromiseEngine(today=today or timezone.localdate()).promise(requests)
+        try:
+            promise = PromiseEngine(today=today or timezone.localdate()).promise(requests)
+        except ValueError as exc:
+            # e.g. no free capacity within the planning horizon for this quantity.
+            raise ValidationError({"proposed_changes": [f"Cannot promise a date: {exc}"]}) from None
         by_key = {p.key: p for p in promise.lines}
         for plan in plans:
             found = by_key.get(str(plan.line.pk))

@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Count, Max, Min, Q, Sum
 from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone
@@ -189,6 +189,7 @@ def quote_convert(
                 )
             )
         OrderLine.objects.bulk_create(order_lines)
+        order_refresh_totals(order=order)
         bom, parts = _full_bom(
             {ql.product_id for ql in lines}, {o.pk for opts in options.values() for o in opts}
         )
@@ -390,9 +391,12 @@ def order_cancel(
         raise ValidationError({"charges": ["Enter the charges as an amount."]}) from None
     current = SalesOrder.objects.get(pk=order.pk)
     in_production = current.state in ORDER_CANCELLABLE_IN_PRODUCTION
-    if in_production and not can_cancel_order(current, actor):
+    # Who may act comes before what they sent: a planner hears "not you", not "bad charges".
+    if not can_cancel_order(current, actor):
         raise TransitionForbidden(
-            "Only a sales manager may cancel an order that is in production.",
+            "Only a sales manager may cancel an order that is in production."
+            if in_production
+            else "Only a sales manager may cancel an order.",
             allowed=available_transitions(current, actor),
         )
     errors: dict[str, list[str]] = {}
@@ -522,6 +526,7 @@ def order_line_reforecast(*, line: OrderLine, actor, new_date: dt.date, reason: 
     old = locked.forecast_date
     locked.forecast_date = new_date
     locked.save(update_fields=["forecast_date", "updated_at"])
+    order_refresh_totals(order=locked.order)
     who = actor if getattr(actor, "pk", None) else None
     moved = (
         f"Line {locked.position} ({locked.product_name}): forecast {old:%b %d} → {new_date:%b %d}"
@@ -538,3 +543,23 @@ def order_line_reforecast(*, line: OrderLine, actor, new_date: dt.date, reason: 
         text=f"{moved}.",
     )
     return locked
+
+
+def order_refresh_totals(*, order: SalesOrder) -> SalesOrder:
+    """Store the line count and the earliest and latest forecast, which lists show and sort by.
+
+    Called by every service that adds lines or moves their forecast dates
+    (conversion, reforecast, change-request apply).
+    """
+    agg = OrderLine.objects.filter(order=order).aggregate(
+        n=Count("pk"), first=Min("forecast_date"), last=Max("forecast_date")
+    )
+    fields = {
+        "line_count": agg["n"],
+        "next_forecast_date": agg["first"],
+        "last_forecast_date": agg["last"],
+    }
+    SalesOrder.objects.filter(pk=order.pk).update(**fields)
+    for key, value in fields.items():
+        setattr(order, key, value)
+    return order

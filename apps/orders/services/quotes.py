@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Count, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -156,7 +156,13 @@ def quote_update(*, quote: Quote, actor, expected_version: int | None, **fields:
         lines = list(quote.lines.select_related("product"))
         for line in lines:
             line.quote = quote
-            reprice_line(line, currency=quote.currency)
+            try:
+                reprice_line(line, currency=quote.currency)
+            except ValidationError as exc:
+                # The caller changed the currency: say so against that field.
+                raise ValidationError(
+                    {"currency": [f"Line {line.position}: {m}" for m in exc.messages]}
+                ) from None
             line.save()
     _touch(quote, quote.version, list(fields))
     if {"requested_date"} & set(fields):
@@ -297,26 +303,59 @@ def quote_recalculate(*, quote: Quote, today: dt.date | None = None) -> Quote:
         for line in lines
     ]
     result = PromiseEngine(today=today or timezone.localdate()).promise(requests)
+    changed = []
     for line, promise in zip(lines, result.lines, strict=True):
-        line.feasible_date = promise.feasible_date
-        line.critical_path = promise.critical_path
-        line.promise_explanation = promise.explanation
-        line.parts_without_price = bool(promise.parts_without_supplier_price)
-        line.has_subcontract = bool(promise.subcontracted_parts)
-    QuoteLine.objects.bulk_update(
-        lines,
-        [
-            "feasible_date",
-            "critical_path",
-            "promise_explanation",
-            "parts_without_price",
-            "has_subcontract",
-        ],
-    )
+        values = {
+            "feasible_date": promise.feasible_date,
+            "critical_path": promise.critical_path,
+            "promise_explanation": promise.explanation,
+            "parts_without_price": bool(promise.parts_without_supplier_price),
+            "has_subcontract": bool(promise.subcontracted_parts),
+        }
+        # Adding the 20th line leaves the promises of the first 19 as they were:
+        # only lines whose answer moved are written.
+        if any(getattr(line, key) != value for key, value in values.items()):
+            for key, value in values.items():
+                setattr(line, key, value)
+            changed.append(line)
+    if changed:
+        QuoteLine.objects.bulk_update(changed, list(PROMISE_FIELDS))
+    # One UPDATE for the dates and the stored totals the lists show.
+    total, count = _totals(lines)
     Quote.objects.filter(pk=quote.pk).update(
-        feasible_date=result.feasible_date, critical_path=result.critical_path
+        feasible_date=result.feasible_date,
+        critical_path=result.critical_path,
+        total_amount=total,
+        line_count=count,
     )
     quote.feasible_date, quote.critical_path = result.feasible_date, result.critical_path
+    quote.total_amount, quote.line_count = total, count
+    return quote
+
+
+PROMISE_FIELDS = (
+    "feasible_date",
+    "critical_path",
+    "promise_explanation",
+    "parts_without_price",
+    "has_subcontract",
+)
+
+
+def _totals(lines) -> tuple[Decimal, int]:
+    return sum((line.line_total for line in lines), Decimal("0")), len(lines)
+
+
+def quote_refresh_totals(*, quote: Quote) -> Quote:
+    """Store the quote's total and line count, which lists show and sort by.
+
+    Every service that adds, changes or removes quote lines calls this (or
+    quote_recalculate, which stores them in the same UPDATE as the dates).
+    """
+    agg = QuoteLine.objects.filter(quote=quote).aggregate(total=Sum("line_total"), n=Count("pk"))
+    total, count = agg["total"] or Decimal("0"), agg["n"]
+    Quote.objects.filter(pk=quote.pk).update(total_amount=total, line_count=count)
+    quote.total_amount, quote.line_count = total, count
     return quote
 
 

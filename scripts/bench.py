@@ -1,0 +1,413 @@
+"""`make bench`: Tandem under load at a manufacturer's size.
+
+A fresh database (`<DATABASE_URL>_bench`) is migrated and loaded with
+`seed_bulk --size`, the app is served by gunicorn (2 sync workers, DEBUG off)
+on loopback, warmed, and then a small threaded HTTP client (keep-alive
+connections from the standard library) drives each endpoint in short batches
+interleaved with the two baselines, the bare view anonymous and logged in
+(/bench/bare/, on only with TANDEM_BENCH), so every ratio compares numbers of
+the same minutes. For each endpoint: queries per request (X-Queries), p50 /
+p95 / p99, requests per second, the ratio to the logged-in bare view, and the
+big tables read by a sequential scan (EXPLAIN of every SELECT of one request).
+Writes bench/results.json and bench/results.md.
+
+Run from `make bench` (it starts PostgreSQL and Redis first); BENCH_SIZE=S|M|L.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+BASELINES = ("bare (anonymous)", "bare (logged in)")
+TARGETS = {  # kind → (throughput share of the logged-in bare view)
+    "html-list": 1 / 5,
+    "api-list": 1 / 3,
+    "detail": 1 / 4,
+}
+
+
+# -- setup ---------------------------------------------------------------------
+
+
+def _bench_database(url: str) -> str:
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/") + "_bench"
+    import psycopg
+
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def _prepare(size: str) -> dict:
+    """Migrate, seed, and return the URLs and credentials of the benchmarked endpoints."""
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.core.management import call_command
+    from django.db import connection
+
+    from apps.accounts.models import User
+    from apps.accounts.services import api_token_issue
+    from apps.orders.models import QUOTE_CUSTOMER_STATES, Quote, SalesOrder
+
+    started = time.monotonic()
+    call_command("migrate", "--noinput", verbosity=0)
+    call_command("collectstatic", "--noinput", verbosity=0)
+    call_command("seed_bulk", size=size)
+    seed_seconds = time.monotonic() - started
+
+    def session(username: str) -> str:
+        user = User.objects.get(username=username)
+        store = SessionStore()
+        store[SESSION_KEY] = str(user.pk)
+        store[BACKEND_SESSION_KEY] = "apps.accounts.backends.TandemBackend"
+        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        store.create()
+        return store.session_key
+
+    def token(username: str) -> str:
+        return api_token_issue(user=User.objects.get(username=username), name="bench")[1]
+
+    contact = User.objects.get(username="contact.c00000")
+    big = contact.organization
+    open_quotes = Quote.objects.exclude(state="converted")
+    # The smallest documents (2 lines where the size has them) and the 200-line ones.
+    q2 = open_quotes.filter(line_count__gte=2).order_by("line_count", "created_at").first()
+    q200 = open_quotes.filter(line_count=200).order_by("created_at").first()
+    o2 = SalesOrder.objects.filter(line_count__gte=2).order_by("line_count", "created_at").first()
+    o200 = SalesOrder.objects.filter(line_count=200).order_by("created_at").first()
+    portal_quote = (
+        open_quotes.filter(customer=big, state__in=QUOTE_CUSTOMER_STATES)
+        .order_by("-line_count")
+        .first()
+    )
+    portal_order = SalesOrder.objects.filter(customer=big).order_by("-created_at").first()
+    pages = max(1, Quote.objects.count() // 25)
+    deep = max(2, pages // 2)
+    creds = {
+        "anon": {},
+        "staff": {"Cookie": f"sessionid={session('rep00.sales')}"},
+        "contact": {"Cookie": f"sessionid={session('contact.c00000')}"},
+        "staff-api": {"Authorization": f"Token {token('rep00.sales')}"},
+        "contact-api": {"Authorization": f"Token {token('contact.c00000')}"},
+    }
+    endpoints = [
+        # (name, kind, who, path)
+        ("bare (anonymous)", "baseline", "anon", "/bench/bare/"),
+        ("bare (logged in)", "baseline", "staff", "/bench/bare/"),
+        ("staff dashboard", "dashboard", "staff", "/"),
+        ("portal dashboard", "dashboard", "contact", "/portal/"),
+        ("staff quote list p1", "html-list", "staff", "/sales/quotes/"),
+        ("staff quote list search", "html-list", "staff", "/sales/quotes/?state=sent&q=Q-0001"),
+        ("staff quote list by total", "html-list", "staff", "/sales/quotes/?ordering=-total"),
+        ("staff quote list deep", "html-list", "staff", f"/sales/quotes/?page={deep}"),
+        ("staff order list p1", "html-list", "staff", "/sales/orders/"),
+        (
+            "staff order list customer",
+            "html-list",
+            "staff",
+            f"/sales/orders/?customer={big.pk}&state=in_production",
+        ),
+        ("staff order list deep", "html-list", "staff", f"/sales/orders/?page={deep}"),
+        (f"staff quote detail {q2.line_count} lines", "detail", "staff", f"/sales/quotes/{q2.pk}/"),
+        ("staff quote detail 200 lines", "detail", "staff", f"/sales/quotes/{q200.pk}/"),
+        (f"staff order detail {o2.line_count} lines", "detail", "staff", f"/sales/orders/{o2.pk}/"),
+        ("staff order detail 200 lines", "detail", "staff", f"/sales/orders/{o200.pk}/"),
+        ("staff customer directory", "html-list", "staff", "/sales/customers/"),
+        ("portal quote list", "html-list", "contact", "/portal/quotes/"),
+        ("portal order list", "html-list", "contact", "/portal/orders/"),
+        ("portal quote detail", "detail", "contact", f"/portal/quotes/{portal_quote.pk}/"),
+        ("portal order detail", "detail", "contact", f"/portal/orders/{portal_order.pk}/"),
+        ("API quote list", "api-list", "staff-api", "/api/v1/quotes/"),
+        ("API quote list deep", "api-list", "staff-api", f"/api/v1/quotes/?page={deep}"),
+        ("API order list", "api-list", "staff-api", "/api/v1/orders/"),
+        ("API change-request list", "api-list", "staff-api", "/api/v1/change-requests/"),
+        ("API quote list (contact)", "api-list", "contact-api", "/api/v1/quotes/"),
+        ("API order list (contact)", "api-list", "contact-api", "/api/v1/orders/"),
+        ("API quote detail 200 lines", "detail", "staff-api", f"/api/v1/quotes/{q200.pk}/"),
+        ("API order detail 200 lines", "detail", "staff-api", f"/api/v1/orders/{o200.pk}/"),
+    ]
+    counts = {
+        "customers": big.__class__.objects.filter(kind="customer").count(),
+        "quotes": open_quotes.count(),
+        "orders": SalesOrder.objects.count(),
+    }
+    connection.close()
+    return {"creds": creds, "endpoints": endpoints, "seed_seconds": seed_seconds, "rows": counts}
+
+
+# -- load ----------------------------------------------------------------------
+
+
+class Client:
+    def __init__(self, port: int, headers: dict) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.headers = {"X-Forwarded-Proto": "https", "Host": "127.0.0.1", **headers}
+
+    def get(self, path: str, extra: dict | None = None) -> tuple[int, float, dict]:
+        start = time.perf_counter()
+        try:
+            self.conn.request("GET", path, headers={**self.headers, **(extra or {})})
+            response = self.conn.getresponse()
+            response.read()
+        except (http.client.HTTPException, OSError):
+            self.conn.close()
+            return 599, time.perf_counter() - start, {}
+        return response.status, time.perf_counter() - start, dict(response.getheaders())
+
+
+def _batch(port: int, headers: dict, path: str, seconds: float, threads: int) -> dict:
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    deadline = time.perf_counter() + seconds
+
+    def run() -> None:
+        nonlocal errors
+        client = Client(port, headers)
+        while time.perf_counter() < deadline:
+            status, elapsed, _ = client.get(path)
+            with lock:
+                latencies.append(elapsed)
+                errors += status != 200
+
+    started = time.perf_counter()
+    workers = [threading.Thread(target=run) for _ in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    return {"latencies": latencies, "errors": errors, "wall": time.perf_counter() - started}
+
+
+def _pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] * 1000
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _workers(master: int) -> list[int]:
+    children = Path(f"/proc/{master}/task/{master}/children")
+    return [int(p) for p in children.read_text().split()] if children.exists() else []
+
+
+# -- report --------------------------------------------------------------------
+
+
+def _bar(ratio: float, width: int = 30) -> str:
+    return "█" * max(1, round(min(ratio, 1.0) * width)) if ratio > 0 else ""
+
+
+def _markdown(result: dict) -> str:
+    lines = [
+        "# Tandem benchmark",
+        "",
+        f"Size **{result['size']}** ({result['rows']['customers']:,} customers, "
+        f"{result['rows']['quotes']:,} quotes, {result['rows']['orders']:,} orders; "
+        f"seeded in {result['seed_seconds']:.0f} s), gunicorn {result['workers']} sync workers, "
+        f"DEBUG off, {result['threads']} client threads over loopback, batches of "
+        f"{result['seconds']} s × {result['rounds']} rounds interleaved with the bare view. "
+        f"Machine: {result['machine']}. {result['requests']:,} requests in all.",
+        "",
+        "Ratio = requests per second of the endpoint / of the logged-in bare view, measured "
+        "in the same rounds. Targets: HTML lists ≥ 0.20, API lists ≥ 0.33, details ≥ 0.25.",
+        "",
+        "| endpoint | queries | p50 ms | p95 ms | p99 ms | req/s | ratio | target | seq scans |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for row in result["endpoints"]:
+        target = TARGETS.get(row["kind"])
+        verdict = "" if target is None else ("ok" if row["ratio"] >= target else "**missed**")
+        lines.append(
+            f"| {row['name']} | {row['queries']} | {row['p50']:.1f} | {row['p95']:.1f} | "
+            f"{row['p99']:.1f} | {row['rps']:.1f} | {row['ratio']:.2f} | {verdict} | "
+            f"{row['seq_scans'] or '—'} |"
+        )
+    lines += ["", "## Throughput relative to the logged-in bare view", "", "```"]
+    for row in result["endpoints"]:
+        lines.append(f"{row['name'][:30]:<30} {row['ratio']:5.2f} {_bar(row['ratio'])}")
+    mem = result["memory"]
+    lines += [
+        "```",
+        "",
+        "## Worker memory (RSS)",
+        "",
+        f"Before load (after warm-up): {', '.join(f'{m:.0f} MB' for m in mem['before'])}; "
+        f"after {result['requests']:,} requests: {', '.join(f'{m:.0f} MB' for m in mem['after'])}.",
+        "",
+        "Not measured here: the promise engine for a 20-line quote (no GET endpoint runs it; "
+        "adding a line re-writes only the lines whose promise moved, see tests/orders/"
+        "test_stored_totals.py).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+# -- main ----------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default=os.environ.get("BENCH_SIZE", "S"))
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--seconds", type=float, default=1.5, help="length of one batch")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--out", default=str(ROOT / "bench"))
+    args = parser.parse_args()
+
+    if not os.environ.get("DATABASE_URL"):
+        print("bench: DATABASE_URL is not set; run `make bench`.", file=sys.stderr)
+        return 2
+    os.environ["DATABASE_URL"] = _bench_database(os.environ["DATABASE_URL"])
+    cache = os.environ.get("CACHE_URL", "")
+    if cache.startswith("rediscache://"):
+        os.environ["CACHE_URL"] = cache.rsplit("/", 1)[0] + "/11"
+    os.environ.update(TANDEM_BENCH="true", DEBUG="false", SECURE_SSL_REDIRECT="false")
+    os.environ.pop("TANDEM_ZEAL", None)
+    prepared = _prepare(args.size)
+    creds = prepared["creds"]
+
+    server = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "config.wsgi:application",
+            "--workers",
+            str(args.workers),
+            "--worker-class",
+            "sync",
+            "--bind",
+            f"127.0.0.1:{args.port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=os.environ.copy(),
+    )
+    try:
+        for _ in range(100):
+            time.sleep(0.3)
+            if Client(args.port, {}).get("/bench/bare/")[0] == 200:
+                break
+        else:
+            raise RuntimeError("gunicorn did not answer")
+        endpoints = prepared["endpoints"]
+        # Warm-up: every endpoint a few times on each worker (templates, caches).
+        for name, _kind, who, path in endpoints:
+            client = Client(args.port, creds[who])
+            for _ in range(4):
+                status = client.get(path)[0]
+            if status != 200:
+                raise RuntimeError(f"{name}: {path} answered {status}")
+        workers = _workers(server.pid)
+        memory_before = [_rss_mb(pid) for pid in workers]
+
+        samples: dict[str, dict] = {
+            name: {"latencies": [], "errors": 0, "wall": 0.0} for name, *_ in endpoints
+        }
+        paired: dict[str, list[float]] = {name: [] for name, *_ in endpoints}
+        total = 0
+        for round_no in range(args.rounds):
+            for name, _kind, who, path in endpoints:
+                if name in BASELINES:
+                    continue
+                measured = {}
+                for label, w, p in (
+                    (BASELINES[0], "anon", "/bench/bare/"),
+                    (BASELINES[1], "staff", "/bench/bare/"),
+                    (name, who, path),
+                ):
+                    batch = _batch(args.port, creds[w], p, args.seconds, args.threads)
+                    s = samples[label]
+                    s["latencies"] += batch["latencies"]
+                    s["errors"] += batch["errors"]
+                    s["wall"] += batch["wall"]
+                    measured[label] = len(batch["latencies"]) / batch["wall"]
+                    total += len(batch["latencies"])
+                paired[name].append(measured[name] / measured[BASELINES[1]])
+            print(f"bench: round {round_no + 1}/{args.rounds} done", flush=True)
+
+        rows = []
+        for name, kind, who, path in endpoints:
+            client = Client(args.port, creds[who])
+            _status, _t, headers = client.get(path, {"X-Bench-Explain": "1"})
+            s = samples[name]
+            rps = len(s["latencies"]) / s["wall"] if s["wall"] else 0.0
+            ratio = (
+                statistics.median(paired[name])
+                if paired[name]
+                else rps / (len(samples[BASELINES[1]]["latencies"]) / samples[BASELINES[1]]["wall"])
+            )
+            rows.append(
+                {
+                    "name": name,
+                    "kind": kind,
+                    "path": path,
+                    "who": who,
+                    "queries": int(headers.get("X-Queries", "-1")),
+                    "seq_scans": ""
+                    if headers.get("X-Seq-Scans", "-") == "-"
+                    else headers["X-Seq-Scans"],
+                    "requests": len(s["latencies"]),
+                    "errors": s["errors"],
+                    "p50": _pct(s["latencies"], 50),
+                    "p95": _pct(s["latencies"], 95),
+                    "p99": _pct(s["latencies"], 99),
+                    "rps": rps,
+                    "ratio": ratio,
+                }
+            )
+        memory_after = [_rss_mb(pid) for pid in workers]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    result = {
+        "size": args.size,
+        "rows": prepared["rows"],
+        "seed_seconds": prepared["seed_seconds"],
+        "workers": args.workers,
+        "threads": args.threads,
+        "seconds": args.seconds,
+        "rounds": args.rounds,
+        "requests": total,
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs (shared)",
+        "memory": {"before": memory_before, "after": memory_after},
+        "endpoints": rows,
+    }
+    out = Path(args.out)
+    out.mkdir(exist_ok=True)
+    (out / "results.json").write_text(json.dumps(result, indent=2) + "\n")
+    (out / "results.md").write_text(_markdown(result))
+    print(_markdown(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,204 @@
+"""Exact query counts of every list and detail page, staff and portal, HTML and API.
+
+Each is measured at two sizes (3 and 30 documents; 2-line and 200-line
+documents) and must be the same number: lists select the page's ids first and
+read stored totals (apps.core.lists), details prefetch their lines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.core.permissions import grant_org_access
+from apps.orders.models import (
+    ChangeRequest,
+    OrderLine,
+    Quote,
+    QuoteLine,
+    QuoteState,
+    SalesOrder,
+)
+
+
+def _more_documents(n: int, *, order, sales_rep, acme) -> None:
+    """n more sent quotes, each converted to an order, granted to Acme like the services do."""
+    today = timezone.localdate()
+    start = Quote.objects.count()
+    template_line = order.quote.lines.first()
+    quotes = Quote.objects.bulk_create(
+        Quote(
+            number=f"Q-8{start + i:05d}",
+            customer=acme,
+            owner=sales_rep,
+            valid_until=today + dt.timedelta(days=30),
+            total_amount=Decimal("10"),
+            line_count=1,
+        )
+        for i in range(n)
+    )
+    Quote.objects.filter(pk__in=[q.pk for q in quotes]).update(state=QuoteState.CONVERTED)
+    QuoteLine.objects.bulk_create(
+        QuoteLine(
+            quote=q,
+            product=template_line.product,
+            quantity=1,
+            unit_list_price=Decimal("10"),
+            unit_price=Decimal("10"),
+            unit_cost=Decimal("5"),
+            line_total=Decimal("10"),
+            margin_percent=Decimal("50"),
+        )
+        for q in quotes
+    )
+    orders = SalesOrder.objects.bulk_create(
+        SalesOrder(
+            number=f"SO-8{start + i:05d}",
+            quote=q,
+            quote_revision=0,
+            customer=acme,
+            owner=sales_rep,
+            currency="USD",
+            payment_terms="net30",
+            total=Decimal("10"),
+            line_count=1,
+            next_forecast_date=today,
+            last_forecast_date=today,
+        )
+        for i, q in enumerate(quotes)
+    )
+    ChangeRequest.objects.bulk_create(
+        ChangeRequest(
+            number=f"CR-8{start + i:05d}",
+            order=o,
+            customer=acme,
+            requested_by=sales_rep,
+            title="Later delivery",
+            description="Please deliver a week later.",
+        )
+        for i, o in enumerate(orders)
+    )
+    for obj in [*quotes, *orders, *ChangeRequest.objects.filter(number__startswith="CR-8")]:
+        grant_org_access(obj, acme)
+
+
+def _more_lines(n: int, *, order) -> None:
+    """n more lines on the order and on its quote (a 200-line document)."""
+    quote_line = order.quote.lines.first()
+    order_line = order.lines.first()
+    q_fields = {f.attname: getattr(quote_line, f.attname) for f in QuoteLine._meta.concrete_fields}
+    o_fields = {f.attname: getattr(order_line, f.attname) for f in OrderLine._meta.concrete_fields}
+    QuoteLine.objects.bulk_create(
+        QuoteLine(**{**q_fields, "id": uuid.uuid4(), "position": 1000 + i}) for i in range(n)
+    )
+    OrderLine.objects.bulk_create(
+        OrderLine(**{**o_fields, "id": uuid.uuid4(), "quote_line_id": None, "position": 1000 + i})
+        for i in range(n)
+    )
+
+
+def _count(client, url) -> int:
+    client.get(url)  # warm-up: content types and other per-process caches
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return len(ctx.captured_queries)
+
+
+# Fixed costs: an HTML page loads the session (1) and the user with its
+# organization (1), and its roles and permissions in one query (1, for has_perm
+# and the navigation); the unread badge is cached. A token call loads token,
+# user and organization in one query. A list then adds count, page ids, rows (3).
+LIST_PAGES = {
+    ("staff", "sales:quote-list"): 6,
+    ("staff", "sales:order-list"): 6,
+    # + contact and open-invitation counts for the page's rows (the directory)
+    ("staff", "sales:customer-list"): 5,
+    ("contact", "customers:quote-list"): 6,
+    ("contact", "customers:order-list"): 6,
+    # action items, open orders, notifications, organization panels
+    ("contact", "customers:dashboard"): 7,
+    # every role's panels and the recent activity with its targets
+    ("staff", "core:dashboard"): 9,
+    # token, access (has_perm), count, ids, rows
+    ("staff-api", "quote-list"): 5,
+    ("staff-api", "order-list"): 5,
+    ("staff-api", "change-request-list"): 5,
+    # token, count, ids, rows: the guardian grants are a subquery
+    ("contact-api", "quote-list"): 4,
+    ("contact-api", "order-list"): 4,
+    ("contact-api", "change-request-list"): 4,
+}
+# A detail prefetches its lines (and for staff the reviews, BOM components and
+# date changes): 2 lines or 200 cost the same.
+DETAIL_PAGES = {
+    ("staff", "sales:quote-detail", "quote"): 9,
+    ("staff", "sales:order-detail", "order"): 8,
+    ("contact", "customers:quote-detail", "quote"): 7,
+    # no BOM components: the portal never shows them
+    ("contact", "customers:order-detail", "order"): 8,
+    ("staff-api", "quote-detail", "quote"): 5,
+    ("staff-api", "order-detail", "order"): 6,
+    ("contact-api", "quote-detail", "quote"): 3,
+    ("contact-api", "order-detail", "order"): 4,
+}
+
+
+@pytest.fixture
+def clients(client, sales_rep, acme_contact, token_api):
+    from django.test import Client
+
+    staff = Client()
+    staff.force_login(sales_rep)
+    contact = Client()
+    contact.force_login(acme_contact)
+    return {
+        "staff": staff,
+        "contact": contact,
+        "staff-api": token_api(sales_rep),
+        "contact-api": token_api(acme_contact),
+    }
+
+
+@pytest.mark.parametrize(("who", "name"), list(LIST_PAGES))
+def test_list_pages_make_the_same_queries_for_3_and_30_documents(
+    clients, order, sales_rep, acme, who, name
+):
+    client = clients[who]
+    url = reverse(name)
+    _more_documents(2, order=order, sales_rep=sales_rep, acme=acme)
+    small = _count(client, url)
+    _more_documents(27, order=order, sales_rep=sales_rep, acme=acme)
+    large = _count(client, url)
+    assert small == large == LIST_PAGES[(who, name)]
+
+
+@pytest.mark.parametrize(("who", "name", "target"), list(DETAIL_PAGES))
+def test_detail_pages_make_the_same_queries_for_2_and_200_lines(clients, order, who, name, target):
+    client = clients[who]
+    obj = order if target == "order" else order.quote
+    url = reverse(name, args=[obj.pk])
+    _more_lines(1, order=order)
+    small = _count(client, url)
+    _more_lines(198, order=order)
+    large = _count(client, url)
+    assert small == large == DETAIL_PAGES[(who, name, target)]
+
+
+def test_the_portal_order_page_never_loads_the_bom(clients, order):
+    url = reverse("customers:order-detail", args=[order.pk])
+    with CaptureQueriesContext(connection) as ctx:
+        assert clients["contact"].get(url).status_code == 200
+    assert not any("orderlinecomponent" in q["sql"] for q in ctx.captured_queries)
+    with CaptureQueriesContext(connection) as ctx:
+        assert (
+            clients["staff"].get(reverse("sales:order-detail", args=[order.pk])).status_code == 200
+        )
+    assert any("orderlinecomponent" in q["sql"] for q in ctx.captured_queries)
