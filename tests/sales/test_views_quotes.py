@@ -238,7 +238,7 @@ def test_submit_without_htmx_redirects_to_the_page(client_for, make_quote, sales
     quote.refresh_from_db()
     assert quote.state == QuoteState.APPROVED
     page = client_for(sales_rep).get(_detail(quote)).content.decode()
-    assert "submit for review done" in page
+    assert "submitted for review." in page
 
 
 def test_sending_a_draft_is_refused_with_the_allowed_transitions(client_for, make_quote, sales_rep):
@@ -514,8 +514,8 @@ def test_detail_query_count_is_the_same_for_2_and_20_lines(
     _grow_lines(in_review, 2)
     client = client_for(engineer)
     client.get(_detail(in_review))  # warm-up
-    # session, user, organization, user and group permissions, groups (navigation),
-    # unread notifications; the quote (customer, owner, contact, addresses joined),
+    # session and user (the rest of the user's data is cached per request); the
+    # quote (customer, owner, contact, addresses joined),
     # its lines with products, its reviews with deciders (prefetches); the
     # approve condition (every review approved) for the actions card; change
     # requests; the timeline: the same whatever the number of lines.
@@ -526,4 +526,4 @@ def test_detail_query_count_is_the_same_for_2_and_20_lines(
         assert client.get(_detail(in_review)).content.decode().count("data-line=") == 20
 
 
-QUERIES_QUOTE_DETAIL = 13
+QUERIES_QUOTE_DETAIL = 9
