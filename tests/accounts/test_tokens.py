@@ -60,8 +60,7 @@ def test_a_token_records_when_it_was_last_used_at_most_once_a_minute(
     token.refresh_from_db()
     first_use = token.last_used_at
     assert first_use is not None
-    # Within the minute: token lookup (with the user and organization) and the
-    # caller's roles; no write.
+    # Within the minute: token lookup with the caller's organization, its roles; no write.
     with django_assert_num_queries(2):
         client.get(ME_URL)
     token.refresh_from_db()

@@ -552,13 +552,13 @@ def test_change_request_list_uses_a_constant_number_of_queries(
     for cr in crs:
         grant_org_access(cr, order.customer)
     staff, contact = token_api(sales_rep), token_api(acme_contact)
-    # token + user, the roles, count, the page's ids, its rows, the orders' lines
-    # (for the work-done check of `apply`).
+    # token with user and organization, roles and model perms (one query), count,
+    # page ids, page rows, the orders' lines (for the work-done check of `apply`).
     with django_assert_num_queries(6):
         res = staff.get(url("change-requests") + "?page_size=100")
     assert res.json()["count"] == n
     assert res.json()["results"][0]["available_transitions"] == ["apply"]
-    # The same without the roles, plus the organization: 5 whatever the number.
+    # token with user and organization, count, page ids, page rows, lines.
     with django_assert_num_queries(5):
         res = contact.get(url("change-requests") + "?page_size=100")
     assert res.json()["count"] == n

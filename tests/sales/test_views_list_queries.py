@@ -124,23 +124,25 @@ LIST_PAGES = {
     ("contact", "customers:quote-list"): 6,
     ("contact", "customers:order-list"): 6,
     # action items, open orders, notifications, organization panels
-    ("contact", "customers:dashboard"): 7,
+    ("contact", "customers:dashboard"): 8,
     # every role's panels and the recent activity with its targets
     ("staff", "core:dashboard"): 9,
     # token, access (has_perm), count, ids, rows
     ("staff-api", "quote-list"): 5,
     ("staff-api", "order-list"): 5,
-    ("staff-api", "change-request-list"): 5,
+    # + the orders' lines (the work-done check of `apply`)
+    ("staff-api", "change-request-list"): 6,
     # token, count, ids, rows: the guardian grants are a subquery
     ("contact-api", "quote-list"): 4,
     ("contact-api", "order-list"): 4,
-    ("contact-api", "change-request-list"): 4,
+    # a contact sees only its own requests: no order lines needed
+    ("contact-api", "change-request-list"): 3,
 }
 # A detail prefetches its lines (and for staff the reviews, BOM components and
 # date changes): 2 lines or 200 cost the same.
 DETAIL_PAGES = {
-    ("staff", "sales:quote-detail", "quote"): 9,
-    ("staff", "sales:order-detail", "order"): 8,
+    ("staff", "sales:quote-detail", "quote"): 10,
+    ("staff", "sales:order-detail", "order"): 9,
     ("contact", "customers:quote-detail", "quote"): 7,
     # no BOM components: the portal never shows them
     ("contact", "customers:order-detail", "order"): 8,
@@ -177,7 +179,7 @@ def test_list_pages_make_the_same_queries_for_3_and_30_documents(
     small = _count(client, url)
     _more_documents(27, order=order, sales_rep=sales_rep, acme=acme)
     large = _count(client, url)
-    assert small == large == LIST_PAGES[(who, name)]
+    assert (small, large) == (LIST_PAGES[(who, name)],) * 2
 
 
 @pytest.mark.parametrize(("who", "name", "target"), list(DETAIL_PAGES))
@@ -189,7 +191,7 @@ def test_detail_pages_make_the_same_queries_for_2_and_200_lines(clients, order, 
     small = _count(client, url)
     _more_lines(198, order=order)
     large = _count(client, url)
-    assert small == large == DETAIL_PAGES[(who, name, target)]
+    assert (small, large) == (DETAIL_PAGES[(who, name, target)],) * 2
 
 
 def test_the_portal_order_page_never_loads_the_bom(clients, order):

@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='StockPosition',
             fields=[
-                ('part', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='stock_position', serialize=False, to='catalog.part')),
+                ('part', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='running_stock', serialize=False, to='catalog.part')),
                 ('on_hand', models.DecimalField(decimal_places=3, default=0, max_digits=12)),
                 ('reserved', models.DecimalField(decimal_places=3, default=0, max_digits=12)),
             ],

@@ -30,6 +30,15 @@ class StockEntryQuerySet(models.QuerySet):
             stock_position_apply(objs)
         return created
 
+    def delete(self):
+        # The ledger is append-only in the product; a script or test that
+        # deletes entries gets the positions of those parts recomputed.
+        with transaction.atomic():
+            part_ids = set(self.values_list("part_id", flat=True))
+            deleted = super().delete()
+            stock_position_rebuild(part_ids)
+        return deleted
+
 
 class StockEntry(models.Model):
     """Signed quantity movement in one of three buckets.
@@ -76,7 +85,7 @@ class StockPosition(models.Model):
     """
 
     part = models.OneToOneField(
-        Part, primary_key=True, on_delete=models.CASCADE, related_name="stock_position"
+        Part, primary_key=True, on_delete=models.CASCADE, related_name="running_stock"
     )
     on_hand = models.DecimalField(**QTY, default=0)
     reserved = models.DecimalField(**QTY, default=0)
@@ -120,3 +129,22 @@ class CapacityReservation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.work_center.code} {self.date}: {self.hours} h ({self.reference})"
+
+
+def stock_position_rebuild(part_ids) -> None:
+    """Recompute the positions of `part_ids` from the whole ledger."""
+    sums = {
+        row["part_id"]: row
+        for row in StockEntry.objects.filter(part_id__in=list(part_ids))
+        .values("part_id")
+        .annotate(
+            on_hand=models.Sum("quantity", filter=models.Q(kind=StockEntryKind.ON_HAND)),
+            reserved=models.Sum("quantity", filter=models.Q(kind=StockEntryKind.RESERVED)),
+        )
+    }
+    for part_id in part_ids:
+        row = sums.get(part_id, {})
+        StockPosition.objects.update_or_create(
+            part_id=part_id,
+            defaults={"on_hand": row.get("on_hand") or 0, "reserved": row.get("reserved") or 0},
+        )
