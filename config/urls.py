@@ -1,8 +1,18 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.urls import include, path
+from django.utils.functional import lazy
+from django.views.generic import RedirectView
+
+# Browsers ask for /favicon.ico before reading any <link rel="icon">. Not permanent:
+# the target is a hashed name that changes with the icon.
+favicon = RedirectView.as_view(
+    url=lazy(staticfiles_storage.url, str)("favicon.ico"), permanent=False
+)
 
 urlpatterns = [
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("accounts/", include("apps.accounts.urls")),
     path("api/", include("config.api")),

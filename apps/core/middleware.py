@@ -5,7 +5,15 @@ from django.http import Http404
 from django.utils.cache import add_never_cache_headers
 
 # Paths a customer or supplier contact may reach besides their own portal.
-_EXTERNAL_COMMON = ("/api/", "/accounts/", "/notifications/", "/static/", "/healthz", "/i18n/")
+_EXTERNAL_COMMON = (
+    "/api/",
+    "/accounts/",
+    "/notifications/",
+    "/static/",
+    "/healthz",
+    "/i18n/",
+    "/favicon.ico",
+)
 
 
 class AreaAccessMiddleware:

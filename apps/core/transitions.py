@@ -10,6 +10,7 @@ in one transaction. Side effects are the caller's, queued with on_commit.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import models, transaction
@@ -43,8 +44,11 @@ class UnknownTransition(TransitionError):
     status = 404
 
 
-def condition(message: str) -> Callable:
-    """Give a transition condition the sentence shown when it fails."""
+def condition(message: str | Callable[[Any], str]) -> Callable:
+    """Give a transition condition the sentence shown when it fails.
+
+    A callable message gets the object, so the sentence can name what is missing.
+    """
 
     def wrap(func):
         func.message = message
@@ -63,16 +67,59 @@ def available_transitions(obj: models.Model, user, field: str = "state") -> list
     return sorted(names)
 
 
-def _failed_conditions(method, state) -> list[str]:
-    meta = method._django_fsm
-    t = meta.get_transition(state)
-    if t is None:
-        return []
+def _condition_messages(transition, obj) -> list[str]:
     failed = []
-    for cond in t.conditions:
-        if not cond(method.__self__):
-            failed.append(getattr(cond, "message", cond.__name__.replace("_", " ")))
+    for cond in transition.conditions or ():
+        if not cond(obj):
+            message = getattr(cond, "message", cond.__name__.replace("_", " "))
+            failed.append(message(obj) if callable(message) else message)
     return failed
+
+
+def _failed_conditions(method, state) -> list[str]:
+    t = method._django_fsm.get_transition(state)
+    return [] if t is None else _condition_messages(t, method.__self__)
+
+
+def _not_yet(name: str, failed: list[str]) -> str:
+    return f"Cannot {name.replace('_', ' ')} yet: " + "; ".join(failed) + "."
+
+
+def _forbidden(name: str, obj: models.Model) -> str:
+    return f"You may not {name.replace('_', ' ')} this {obj._meta.verbose_name}."
+
+
+@dataclass(frozen=True)
+class TransitionOption:
+    """One way out of the current state, as one user sees it."""
+
+    name: str
+    permitted: bool  # the user's role may fire it at all
+    allowed: bool  # permitted, and every condition holds now
+    reason: str = ""  # why this user cannot fire it now ("" when allowed)
+    unmet: str = ""  # the failed conditions' sentence, whoever asks ("" when all hold)
+
+
+def transition_options(obj: models.Model, user, field: str = "state") -> list[TransitionOption]:
+    """Every transition out of `obj`'s current state with (allowed, reason) for `user`.
+
+    A button whose condition fails is shown disabled with the condition's own
+    refusal sentence (the one run_transition answers with), never just hidden.
+    """
+    fsm_field = obj._meta.get_field(field)
+    state = getattr(obj, field)
+    options = []
+    for name, method in fsm_field.transitions[type(obj)].items():
+        meta = method._django_fsm
+        if not meta.has_transition(state):
+            continue
+        t = meta.get_transition(state)
+        permitted = t.has_perm(obj, user)
+        failed = _condition_messages(t, obj)
+        unmet = _not_yet(name, failed) if failed else ""
+        reason = unmet if permitted else _forbidden(name, obj)
+        options.append(TransitionOption(name, permitted, permitted and not failed, reason, unmet))
+    return options
 
 
 def run_transition(
@@ -106,16 +153,10 @@ def run_transition(
         # django-fsm's has_transition_perm() also checks conditions; ask the
         # permission alone so a refusal says "forbidden" only when it is.
         if not method._django_fsm.has_transition_perm(locked, from_state, actor):
-            raise TransitionForbidden(
-                f"You may not {name.replace('_', ' ')} this {locked._meta.verbose_name}.",
-                allowed=allowed,
-            )
+            raise TransitionForbidden(_forbidden(name, locked), allowed=allowed)
         failed = _failed_conditions(method, from_state)
         if failed:
-            raise TransitionNotAllowed(
-                f"Cannot {name.replace('_', ' ')} yet: " + "; ".join(failed) + ".",
-                allowed=allowed,
-            )
+            raise TransitionNotAllowed(_not_yet(name, failed), allowed=allowed)
         if before is not None:
             before(locked)
         method(**(kwargs or {}))

@@ -26,7 +26,7 @@ from apps.core.concurrency import StaleObjectError
 from apps.core.htmx import render_page
 from apps.core.lists import list_page
 from apps.core.permissions import get_visible_or_404
-from apps.core.transitions import TransitionError, available_transitions
+from apps.core.transitions import TransitionError, available_transitions, transition_options
 from apps.customers.forms import ChangeRequestForm, DecisionForm
 from apps.orders import selectors
 from apps.orders.models import (
@@ -190,12 +190,13 @@ def _quote_context(
     user = request.user
     if quote.state in selectors.QUOTE_BEING_REVISED_STATES:
         return _revised_quote_context(request, quote, decision_error=decision_error)
-    allowed = set(available_transitions(quote, user))
+    # The customer's decisions, each enabled or disabled with the sentence that says why.
+    options = {o.name: o for o in transition_options(quote, user) if o.permitted}
     return {
         "quote": quote,
         "timeline_of": quote,
         "lines": list(quote.lines.all()),
-        "decisions": [name for name in DECISIONS if name in allowed],
+        "decisions": [options[name] for name in DECISIONS if name in options],
         "is_past_validity": quote.state == QuoteState.SENT and quote.is_past_validity(),
         "decision_error": decision_error,
         "decision_notice": decision_notice,

@@ -121,7 +121,27 @@ SKID_LINE = (
 def seed(users: dict, orgs: dict, products: dict) -> dict:
     sam = users["sam.sales"]
     made = {}
-    title = {"title": "Demo"}
+    # What a sales rep would call each project; people read these on every page.
+    titles = {
+        "sent": "Lift station 4 booster skids",
+        "accepted": "Cellar transfer pumps",
+        "declined": "Heap leach pump skids",
+        "expired": "Keg washer feed pumps",
+        "cancelled": "Reservoir inlet skids",
+    }
+    order_titles = {
+        "pending": "North plant booster skids",
+        "confirmed": "Fermenter CIP pump skids",
+        "planned": "Thickener underflow skids",
+        "in_production": "Filter backwash skids",
+        "ready_to_ship": "Bright tank transfer skids",
+        "partially_shipped": "Tailings return skids",
+        "shipped": "Clearwell pump skids",
+        "delivered": "Wort transfer skids",
+        "closed": "Process water skids",
+        "on_hold": "Storm basin pump skids",
+        "cancelled": "Brine line skids",
+    }
 
     quote, new = _quote(
         users,
@@ -178,7 +198,13 @@ def seed(users: dict, orgs: dict, products: dict) -> dict:
         ("cancelled", "ACME"),
     ):
         quote, new = _quote(
-            users, orgs, products, f"DEMO-{state.upper()}", customer, [SKID_LINE], **title
+            users,
+            orgs,
+            products,
+            f"DEMO-{state.upper()}",
+            customer,
+            [SKID_LINE],
+            title=titles[state],
         )
         if new:
             quote = _sent(quote, users)
@@ -207,7 +233,7 @@ def seed(users: dict, orgs: dict, products: dict) -> dict:
             f"DEMO-SO-{state.upper()}",
             customer,
             lines,
-            title=f"Order demo: {state.replace('_', ' ')}",
+            title=order_titles.get(state, "Pump skids"),
         )
         if new:
             quote = q.quote_accept(
@@ -248,7 +274,7 @@ def seed(users: dict, orgs: dict, products: dict) -> dict:
         "DEMO-SO-IN_DESIGN",
         "COBALT",
         [("dosing", 1, {"chemical": "fluoride"}, 0, {})],
-        title="Order demo: in design",
+        title="Fluoride dosing system",
     )
     if new:
         quote = q.quote_accept(quote=_sent(quote, users), actor=users["cobalt.buyer"])

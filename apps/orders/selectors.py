@@ -12,6 +12,7 @@ import datetime as dt
 from decimal import Decimal
 from types import SimpleNamespace
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils.dateparse import parse_date, parse_datetime
 
@@ -181,6 +182,10 @@ def change_requests_visible_to(user) -> QuerySet[ChangeRequest]:
     """Staff see every request. A customer contact sees its organization's requests
     whose quote or order it may see itself, and of those raised by staff only the
     ones proposed to it: an internal request stays internal until it is proposed."""
+    if not is_internal(user):
+        # One query for the three content types the grants below look up (a cold
+        # cache would otherwise ask once per model from the same line).
+        ContentType.objects.get_for_models(ChangeRequest, Quote, SalesOrder)
     qs = visible_to(user, ChangeRequest.objects.all())
     if not is_internal(user):
         qs = qs.filter(

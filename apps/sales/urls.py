@@ -37,6 +37,8 @@ urlpatterns = [
         views_orders.order_transition,
         name="order-transition",
     ),
+    path("orders/<uuid:pk>/data/", views_orders.order_update, name="order-update"),
+    path("orders/<uuid:pk>/steps/<slug:step>/", views_orders.order_step, name="order-step"),
     path(
         "quotes/<uuid:pk>/change-requests/",
         views_changes.quote_change_request_create,

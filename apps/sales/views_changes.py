@@ -39,7 +39,7 @@ from apps.orders import selectors
 from apps.orders.models import ChangeRequest, ChangeState, Quote, SalesOrder
 from apps.orders.models.rules import can_assess_change
 from apps.orders.services import changes as change_services
-from apps.sales.views_quotes import require_staff, service_error
+from apps.sales.views_common import require_staff, service_error
 
 SECTION_TEMPLATE = "sales/partials/change_requests.html"
 

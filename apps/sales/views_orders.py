@@ -16,44 +16,55 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from apps.accounts.models import User
+from apps.accounts.roles import Role
 from apps.core.concurrency import StaleObjectError
 from apps.core.htmx import render_page
 from apps.core.limits import MONEY_LIMIT, VERSION_MAX
 from apps.core.lists import list_page
-from apps.core.transitions import TransitionError, available_transitions, transition_names
+from apps.core.templatetags.tandem import verb_label
+from apps.core.transitions import TransitionError, transition_names
 from apps.orders import selectors
 from apps.orders.models import ORDER_CANCELLABLE_IN_PRODUCTION, OrderState, SalesOrder
-from apps.orders.models.rules import can_cancel_order
+from apps.orders.models.rules import can_cancel_order, can_engineer, can_override_credit, can_sell
+from apps.orders.services import orders as order_services
 from apps.orders.services.orders import order_cancel as order_cancel_service
 from apps.orders.services.orders import order_transition as order_transition_service
 from apps.sales.views_changes import change_section
+from apps.sales.views_common import (
+    REFUSED,
+    Action,
+    DetailPage,
+    require_staff,
+    service_error,
+    transition_post,
+    workflow_actions,
+)
 from apps.sales.views_quotes import (
     CUSTOMER_WIDGET,
     StableOrderingFilter,
-    TransitionForm,
     customer_choices,
-    require_staff,
-    service_error,
     styled_filter_form,
 )
 
-# Tone and icon per transition; anything not listed gets a plain button.
+# Label, tone and icon per transition, in the order they are shown.
 ORDER_ACTIONS = {
-    "confirm": ("primary", "check2-circle"),
-    "start_design": ("primary", "pencil-square"),
-    "plan": ("primary", "calendar-check"),
-    "plan_after_design": ("primary", "calendar-check"),
-    "start_production": ("primary", "gear"),
-    "mark_ready_to_ship": ("success", "box-seam"),
-    "ship_partially": ("outline-primary", "truck"),
-    "ship": ("success", "truck"),
-    "deliver": ("success", "house-check"),
-    "close": ("dark", "archive"),
-    "hold": ("outline-warning", "pause-circle"),
-    "release": ("outline-primary", "play-circle"),
-    "cancel": ("outline-danger", "x-circle"),
+    "confirm": Action("Confirm order", "primary", "check2-circle"),
+    "start_design": Action("Start design", "primary", "pencil-square"),
+    "plan": Action("Plan", "primary", "calendar-check"),
+    "plan_after_design": Action("Plan", "primary", "calendar-check"),
+    "start_production": Action("Start production", "primary", "gear"),
+    "mark_ready_to_ship": Action("Mark ready to ship", "success", "box-seam"),
+    "ship_partially": Action("Ship partially", "outline-primary", "truck"),
+    "ship": Action("Ship", "success", "truck"),
+    "deliver": Action("Mark delivered", "success", "house-check"),
+    "close": Action("Close", "dark", "archive"),
+    "hold": Action("Put on hold", "outline-warning", "pause-circle"),
+    "release": Action("Release hold", "outline-primary", "play-circle"),
+    "cancel": Action("Cancel order", "outline-danger", "x-circle"),
 }
 
 
@@ -125,6 +136,66 @@ def order_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+class OrderDataForm(forms.ModelForm):
+    """Everything fulfillment needs that the quote did not carry, completed while pending."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    # Optional to save (the data arrives bit by bit), needed to confirm.
+    needed = SalesOrder.CONFIRMATION_FIELDS
+
+    class Meta:
+        model = SalesOrder
+        # PENDING_FIELDS in the order a person fills them in.
+        fields = [
+            "customer_po",
+            "contact",
+            "shipping_address",
+            "billing_address",
+            "delivery_contact_name",
+            "delivery_contact_phone",
+            "delivery_window",
+            "installation_needed",
+            "site_requirements",
+            "terms",
+            "internal_notes",
+        ]
+        labels = {"contact": "Customer contact", "customer_po": "Customer PO"}
+        widgets = {
+            "shipping_address": forms.Textarea(attrs={"rows": 3}),
+            "billing_address": forms.Textarea(attrs={"rows": 3}),
+            "site_requirements": forms.Textarea(attrs={"rows": 2}),
+            "terms": forms.Textarea(attrs={"rows": 2}),
+            "internal_notes": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, order: SalesOrder, **kwargs):
+        super().__init__(*args, instance=order, initial={"version": order.version}, **kwargs)
+        self.fields["contact"].queryset = (
+            User.objects.filter(membership__organization=order.customer_id, is_active=True)
+            .select_related("membership__organization")
+            .order_by("last_name", "first_name", "username")
+        )
+        self.fields["contact"].label_from_instance = lambda u: u.get_full_name() or u.username
+        for name, field in self.fields.items():
+            if isinstance(field.widget, forms.CheckboxInput):
+                field.widget.attrs["class"] = "form-check-input"
+            elif isinstance(field.widget, forms.Select):
+                field.widget.attrs["class"] = "form-select form-select-sm"
+            else:
+                field.widget.attrs["class"] = "form-control form-control-sm"
+            if self.is_bound and self.errors.get(name):
+                field.widget.attrs["class"] += " is-invalid"
+
+    def changes(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.changed_data if name != "version"}
+
+
+def _can_edit_data(order: SalesOrder, user) -> bool:
+    return order.state == OrderState.PENDING and (
+        can_sell(order, user) or user.has_role(Role.FINANCE)
+    )
+
+
 class OrderCancelForm(forms.Form):
     reason = forms.CharField(max_length=4000)
     charges = forms.DecimalField(
@@ -155,13 +226,11 @@ def _order_context(
     error: str = "",
     error_allowed: list[str] | None = None,
     notice: str = "",
+    data_form: OrderDataForm | None = None,
+    data_error: str = "",
     cancel_form: OrderCancelForm | None = None,
 ) -> dict:
     user = request.user
-    allowed = available_transitions(order, user)
-    if order.state in ORDER_CANCELLABLE_IN_PRODUCTION:
-        # In production, cancelling takes a reason and charges: its own form below.
-        allowed = [name for name in allowed if name != "cancel"]
     lines = []
     for line in order.lines.all():
         components = list(line.components.all())
@@ -175,19 +244,41 @@ def _order_context(
                 "line_cost": line.unit_cost * line.quantity,
             }
         )
+    actions = workflow_actions(
+        order,
+        user,
+        ORDER_ACTIONS,
+        lambda name: reverse("sales:order-transition", kwargs={"pk": order.pk, "name": name}),
+        # In production, cancelling takes a reason and charges: its own form below.
+        skip=frozenset({"cancel"} if order.state in ORDER_CANCELLABLE_IN_PRODUCTION else ()),
+    )
+    confirm = actions["options"].get("confirm")
+    pending = order.state == OrderState.PENDING
+    credit_blocked = pending and not order.passes_credit_check()
     return {
         "order": order,
+        "header": {
+            "heading": f"Order {order.number}",
+            "subtitle": f"held while {OrderState(order.held_state).label.lower()}"
+            if order.held_state
+            else "",
+            "link_url": reverse("sales:quote-detail", args=[order.quote_id]),
+            "link_label": f"Quote {order.quote.number}",
+            "link_icon": "file-earmark-text",
+        },
         "lines": lines,
-        "missing": order.missing_for_confirmation() if order.state == OrderState.PENDING else [],
-        "actions": [
-            {
-                "name": name,
-                "label": name.replace("_", " ").capitalize(),
-                "tone": ORDER_ACTIONS.get(name, ("outline-secondary", "arrow-right"))[0],
-                "icon": ORDER_ACTIONS.get(name, ("outline-secondary", "arrow-right"))[1],
-            }
-            for name in allowed
-        ],
+        "missing": order.missing_for_confirmation() if pending else [],
+        # What confirming waits for, in the confirm transition's own words, for everyone.
+        "confirm_unmet": confirm.unmet if confirm else "",
+        "actions": actions,
+        "data_form": data_form
+        or (OrderDataForm(order=order) if _can_edit_data(order, user) else None),
+        "data_error": data_error,
+        "credit_override": credit_blocked and can_override_credit(order, user),
+        "credit_blocked": credit_blocked,
+        "design_approval": order.state == OrderState.IN_DESIGN
+        and order.design_approved_at is None
+        and can_engineer(order, user),
         "error": error,
         "error_allowed": error_allowed or [],
         "notice": notice,
@@ -196,28 +287,21 @@ def _order_context(
     }
 
 
+ORDER_PAGE = DetailPage(
+    template="sales/order_detail.html",
+    get=selectors.order_get_for_user,
+    context=_order_context,
+    url_name="sales:order-detail",
+)
+
+
 @login_required
 def order_detail(request: HttpRequest, pk) -> HttpResponse:
     require_staff(request.user)
     order = selectors.order_get_for_user(request.user, pk)
     return render_page(
-        request, "sales/order_detail.html", _order_context(request, order), partial="workflow"
+        request, ORDER_PAGE.template, _order_context(request, order), partial="workflow"
     )
-
-
-def _order_answer(request: HttpRequest, pk, *, status: int = 200, **kw) -> HttpResponse:
-    order = selectors.order_get_for_user(request.user, pk)
-    context = _order_context(request, order, **kw)
-    if request.htmx:
-        # htmx swaps only 2xx and 422 answers (base.html): refusals travel as 422.
-        return render_page(
-            request,
-            "sales/order_detail.html",
-            context,
-            partial="workflow-and-timeline",
-            status=422 if status >= 400 else status,
-        )
-    return render_page(request, "sales/order_detail.html", context, status=status)
 
 
 @require_POST
@@ -228,25 +312,78 @@ def order_transition(request: HttpRequest, pk, name: str) -> HttpResponse:
     order = selectors.order_get_for_user(user, pk)
     if name not in transition_names(order):
         raise Http404
-    form = TransitionForm(request.POST)
+    return transition_post(
+        request,
+        ORDER_PAGE,
+        pk,
+        call=lambda **kw: order_transition_service(order=order, name=name, actor=user, **kw),
+        notice=lambda result: f"{order.number}: {verb_label(name).lower()}.",
+    )
+
+
+# Staff steps beside the workflow that meet a transition's condition: the URL names one.
+ORDER_STEPS = {
+    "credit-override": (order_services.order_override_credit, "credit override approved"),
+    "design-approval": (order_services.order_design_approve, "design approval recorded"),
+}
+
+
+@require_POST
+@login_required
+def order_step(request: HttpRequest, pk, step: str) -> HttpResponse:
+    user = request.user
+    require_staff(user)
+    order = selectors.order_get_for_user(user, pk)
+    if step not in ORDER_STEPS:
+        raise Http404
+    service, done = ORDER_STEPS[step]
+    return transition_post(
+        request,
+        ORDER_PAGE,
+        pk,
+        call=lambda **kw: service(order=order, actor=user, **kw),
+        notice=lambda result: f"{order.number}: {done}.",
+    )
+
+
+@require_POST
+@login_required
+def order_update(request: HttpRequest, pk) -> HttpResponse:
+    """Save the order data while pending; a stale save keeps what the user typed."""
+    user = request.user
+    require_staff(user)
+    order = selectors.order_get_for_user(user, pk)
+    form = OrderDataForm(request.POST, order=order)
     if not form.is_valid():
-        return _order_answer(request, pk, status=400, error="The comment or version is invalid.")
-    try:
-        order_transition_service(
-            order=order,
-            name=name,
-            actor=user,
-            comment=form.cleaned_data["comment"].strip(),
-            expected_version=form.cleaned_data["version"],
+        return ORDER_PAGE.answer(
+            request, pk, status=400, data_form=form, data_error="Check the marked fields."
         )
-    except (TransitionError, StaleObjectError, ValidationError, PermissionDenied) as exc:
-        message, status, allowed = service_error(exc)
-        return _order_answer(request, pk, status=status, error=message, error_allowed=allowed)
-    notice = f"{order.number}: {name.replace('_', ' ')} done."
+    try:
+        order_services.order_update(
+            order=order,
+            actor=user,
+            expected_version=form.cleaned_data["version"],
+            **form.changes(),
+        )
+    except REFUSED as exc:
+        message, status, _allowed = service_error(exc)
+        if isinstance(exc, StaleObjectError):
+            message = (
+                "Someone else saved this order first. Your entries are still in the form: "
+                "check them against the saved order and save again."
+            )
+            # Keep what was typed, but let the next save go against the current version.
+            fresh = SalesOrder.objects.get(pk=order.pk)
+            data = request.POST.copy()
+            data["version"] = str(fresh.version)
+            form = OrderDataForm(data, order=fresh)
+            form.is_valid()
+        return ORDER_PAGE.answer(request, pk, status=status, data_form=form, data_error=message)
+    notice = f"{order.number}: order data saved."
     if not request.htmx:
         messages.success(request, notice)
         return redirect("sales:order-detail", pk=order.pk)
-    return _order_answer(request, pk, notice=notice)
+    return ORDER_PAGE.answer(request, pk, notice=notice)
 
 
 @require_POST
@@ -258,7 +395,7 @@ def order_cancel(request: HttpRequest, pk) -> HttpResponse:
     order = selectors.order_get_for_user(user, pk)
     form = OrderCancelForm(request.POST)
     if not form.is_valid():
-        return _order_answer(
+        return ORDER_PAGE.answer(
             request, pk, status=400, error="Check the reason and charges.", cancel_form=form
         )
     try:
@@ -274,12 +411,12 @@ def order_cancel(request: HttpRequest, pk) -> HttpResponse:
             if field in form.fields:
                 form.add_error(field, messages_)
         message, status, allowed = service_error(exc)
-        return _order_answer(request, pk, status=status, error=message, cancel_form=form)
+        return ORDER_PAGE.answer(request, pk, status=status, error=message, cancel_form=form)
     except (TransitionError, StaleObjectError, PermissionDenied) as exc:
         message, status, allowed = service_error(exc)
-        return _order_answer(request, pk, status=status, error=message, error_allowed=allowed)
+        return ORDER_PAGE.answer(request, pk, status=status, error=message, error_allowed=allowed)
     notice = f"{order.number} cancelled."
     if not request.htmx:
         messages.success(request, notice)
         return redirect("sales:order-detail", pk=order.pk)
-    return _order_answer(request, pk, notice=notice)
+    return ORDER_PAGE.answer(request, pk, notice=notice)

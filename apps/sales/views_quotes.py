@@ -10,79 +10,56 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from apps.accounts.models import Organization, OrganizationKind
 from apps.accounts.selectors import organizations_visible_to
-from apps.core.concurrency import StaleObjectError
-from apps.core.htmx import hx_redirect, render_page
-from apps.core.limits import COMMENT_MAX_LENGTH, VERSION_MAX
+from apps.core.htmx import render_page
 from apps.core.lists import list_page, stable_ordering
 from apps.core.permissions import is_internal
-from apps.core.transitions import TransitionError, available_transitions
+from apps.core.templatetags.tandem import verb_label
 from apps.core.widgets import LookupSelect
 from apps.orders import selectors
-from apps.orders.api.views import QUOTE_TRANSITIONS
 from apps.orders.models import Department, Quote, QuoteState, ReviewState, SalesOrder
 from apps.orders.models.rules import REVIEW_ROLES, own_quote_review_refusal
 from apps.orders.services import quotes as quote_services
+from apps.orders.transitions import QUOTE_TRANSITIONS, REVIEW_DECISIONS
+from apps.sales.views_changes import change_section
+from apps.sales.views_common import (
+    Action,
+    DetailPage,
+    require_staff,
+    transition_post,
+    workflow_actions,
+)
 
-REVIEW_DECISIONS = ("approve", "request_changes", "reject")
+PAGE_SIZE = 25
 
-# Button label and Bootstrap tone per transition, in the order they are shown.
+# Button label, Bootstrap tone and icon per transition, in the order they are shown.
 QUOTE_ACTIONS = {
-    "submit": ("Submit for review", "primary", "send"),
-    "approve": ("Approve", "success", "check2-circle"),
-    "send": ("Send to customer", "primary", "envelope"),
-    "accept": ("Record acceptance", "success", "hand-thumbs-up"),
-    "decline": ("Record decline", "outline-danger", "hand-thumbs-down"),
-    "convert": ("Convert to order", "success", "box-seam"),
-    "revise": ("Revise", "outline-secondary", "arrow-counterclockwise"),
-    "cancel": ("Cancel quote", "outline-danger", "x-circle"),
+    "submit": Action("Submit for review", "primary", "send"),
+    "approve": Action("Approve", "success", "check2-circle"),
+    "send": Action("Send to customer", "primary", "envelope"),
+    "accept": Action("Record acceptance", "success", "hand-thumbs-up"),
+    "decline": Action("Record decline", "outline-danger", "hand-thumbs-down"),
+    "convert": Action("Convert to order", "success", "box-seam"),
+    "revise": Action("Revise", "outline-secondary", "arrow-counterclockwise"),
+    "cancel": Action("Cancel quote", "outline-danger", "x-circle"),
+}
+REVIEW_ACTIONS = {
+    "approve": Action("Approve", "success", "check2"),
+    "request_changes": Action("Request changes", "outline-warning", "pencil"),
+    "reject": Action("Reject", "outline-danger", "x-lg"),
 }
 
 
 def has_role(user, role: str) -> bool:
     return is_internal(user) and user.has_role(role)
-
-
-def require_staff(user) -> None:
-    # The middleware already answers 404 to contacts under /sales/; this holds
-    # even if a route is mounted elsewhere.
-    if not is_internal(user):
-        raise Http404
-
-
-# --- shared form and error handling -----------------------------------------------
-
-
-class TransitionForm(forms.Form):
-    comment = forms.CharField(required=False, max_length=COMMENT_MAX_LENGTH)
-    version = forms.IntegerField(required=False, min_value=1, max_value=VERSION_MAX)
-
-
-def service_error(exc: Exception) -> tuple[str, int, list[str]]:
-    """(message, HTTP status, allowed transitions) for a refused service call."""
-    if isinstance(exc, TransitionError):
-        return exc.message, exc.status, exc.allowed
-    if isinstance(exc, StaleObjectError):
-        return str(exc), 409, []
-    if isinstance(exc, ValidationError):
-        if hasattr(exc, "error_dict"):
-            text = " ".join(m for msgs in exc.message_dict.values() for m in msgs)
-        else:
-            text = " ".join(exc.messages)
-        return text, 400, []
-    if isinstance(exc, PermissionDenied):
-        return str(exc) or "You may not do this.", 403, []
-    raise exc
 
 
 def styled_filter_form(filterset: django_filters.FilterSet) -> None:
@@ -211,14 +188,6 @@ def quote_list(request: HttpRequest) -> HttpResponse:
 # --- detail -------------------------------------------------------------------------
 
 
-def _action_buttons(names: list[str]) -> list[dict]:
-    return [
-        {"name": name, "label": label, "tone": tone, "icon": icon}
-        for name, (label, tone, icon) in QUOTE_ACTIONS.items()
-        if name in names
-    ]
-
-
 def _quote_context(
     request: HttpRequest,
     quote: Quote,
@@ -228,23 +197,31 @@ def _quote_context(
     notice: str = "",
 ) -> dict:
     user = request.user
-    allowed = available_transitions(quote, user)
     reviews = []
     for review in quote.reviews.all():
         if review.revision != quote.revision:
             continue
-        # review.quote is this quote: available_transitions checks quote_in_review.
+        # review.quote is this quote: the conditions check quote_in_review.
         review.quote = quote
-        decisions = [d for d in available_transitions(review, user) if d in REVIEW_DECISIONS]
+        actions = workflow_actions(
+            review,
+            user,
+            REVIEW_ACTIONS,
+            lambda name, r=review: reverse(
+                "sales:quote-review-transition",
+                kwargs={"pk": quote.pk, "review_pk": r.pk, "name": name},
+            ),
+        )
         # A reviewer whose own quote this is sees the buttons disabled, with the reason.
         refusal = ""
-        if not decisions and review.state == ReviewState.REQUESTED and review.quote_in_review():
-            refusal = (
-                own_quote_review_refusal(review, user)
-                if has_role(user, REVIEW_ROLES[review.department])
-                else ""
-            )
-        reviews.append({"review": review, "decisions": decisions, "refusal": refusal})
+        if (
+            not actions["buttons"]
+            and review.state == ReviewState.REQUESTED
+            and review.quote_in_review()
+            and has_role(user, REVIEW_ROLES[review.department])
+        ):
+            refusal = own_quote_review_refusal(review, user)
+        reviews.append({"review": review, "decisions": actions["buttons"], "refusal": refusal})
     order = None
     if quote.state == QuoteState.CONVERTED:
         order = selectors.orders_visible_to(user).filter(quote=quote).only("pk", "number").first()
@@ -252,13 +229,23 @@ def _quote_context(
         "quote": quote,
         "lines": list(quote.lines.all()),
         "reviews": reviews,
-        "actions": _action_buttons(allowed),
-        "allowed": allowed,
+        "actions": workflow_actions(
+            quote,
+            user,
+            QUOTE_ACTIONS,
+            lambda name: reverse("sales:quote-transition", kwargs={"pk": quote.pk, "name": name}),
+        ),
         "error": error,
         "error_allowed": error_allowed or [],
         "notice": notice,
         "order": order,
-        "review_open": quote.state == QuoteState.IN_REVIEW,
+        "header": {
+            "heading": f"Quote {quote.number}",
+            "subtitle": quote.title,
+            "link_url": reverse("sales:order-detail", args=[order.pk]) if order else "",
+            "link_label": f"Order {order.number}" if order else "",
+            "link_icon": "box-seam",
+        },
         "copy": _copy_button(quote, user),
         # Re-derived on every edit, so a changed quantity or discount shows its review now.
         "upcoming_reviews": [
@@ -268,15 +255,8 @@ def _quote_context(
         if quote.state == QuoteState.DRAFT
         else [],
         "review_requested": ReviewState.REQUESTED,
-        **_change_section(request, quote),
+        **change_section(request, quote),
     }
-
-
-def _change_section(request: HttpRequest, quote: Quote) -> dict:
-    # views_changes imports this module's helpers: import it when first needed.
-    from apps.sales.views_changes import change_section
-
-    return change_section(request, quote)
 
 
 def _copy_button(quote: Quote, user) -> dict | None:
@@ -286,28 +266,21 @@ def _copy_button(quote: Quote, user) -> dict | None:
     return {"refusal": quote_services.quote_copy_refusal(quote, user)}
 
 
+QUOTE_PAGE = DetailPage(
+    template="sales/quote_detail.html",
+    get=selectors.quote_get_for_user,
+    context=_quote_context,
+    url_name="sales:quote-detail",
+)
+
+
 @login_required
 def quote_detail(request: HttpRequest, pk) -> HttpResponse:
     require_staff(request.user)
     quote = selectors.quote_get_for_user(request.user, pk)
     return render_page(
-        request, "sales/quote_detail.html", _quote_context(request, quote), partial="workflow"
+        request, QUOTE_PAGE.template, _quote_context(request, quote), partial="workflow"
     )
-
-
-def _quote_answer(request: HttpRequest, pk, *, status: int = 200, **kw) -> HttpResponse:
-    quote = selectors.quote_get_for_user(request.user, pk)
-    context = _quote_context(request, quote, **kw)
-    if request.htmx:
-        # htmx swaps only 2xx and 422 answers (base.html): refusals travel as 422.
-        return render_page(
-            request,
-            "sales/quote_detail.html",
-            context,
-            partial="workflow-and-timeline",
-            status=422 if status >= 400 else status,
-        )
-    return render_page(request, "sales/quote_detail.html", context, status=status)
 
 
 @require_POST
@@ -319,28 +292,25 @@ def quote_transition(request: HttpRequest, pk, name: str) -> HttpResponse:
     service = QUOTE_TRANSITIONS.get(name)
     if service is None:
         raise Http404
-    form = TransitionForm(request.POST)
-    if not form.is_valid():
-        return _quote_answer(request, pk, status=400, error="The comment or version is invalid.")
-    try:
-        result = service(
-            quote=quote,
-            actor=user,
-            comment=form.cleaned_data["comment"].strip(),
-            expected_version=form.cleaned_data["version"],
-        )
-    except (TransitionError, StaleObjectError, ValidationError, PermissionDenied) as exc:
-        message, status, allowed = service_error(exc)
-        return _quote_answer(request, pk, status=status, error=message, error_allowed=allowed)
-    if isinstance(result, SalesOrder):
-        url = reverse("sales:order-detail", args=[result.pk])
-        messages.success(request, f"{quote.number} became order {result.number}.")
-        return hx_redirect(url) if request.htmx else redirect(url)
-    notice = f"{quote.number}: {QUOTE_ACTIONS.get(name, (name,))[0].lower()} done."
-    if not request.htmx:
-        messages.success(request, notice)
-        return redirect("sales:quote-detail", pk=quote.pk)
-    return _quote_answer(request, pk, notice=notice)
+
+    def converted_to(result) -> str | None:
+        if isinstance(result, SalesOrder):
+            return reverse("sales:order-detail", args=[result.pk])
+        return None
+
+    def notice(result) -> str:
+        if isinstance(result, SalesOrder):
+            return f"{quote.number} became order {result.number}."
+        return f"{quote.number}: {verb_label(name).lower()}."
+
+    return transition_post(
+        request,
+        QUOTE_PAGE,
+        pk,
+        call=lambda **kw: service(quote=quote, actor=user, **kw),
+        notice=notice,
+        redirect_to=converted_to,
+    )
 
 
 @require_POST
@@ -352,28 +322,18 @@ def quote_review_transition(request: HttpRequest, pk, review_pk, name: str) -> H
     if name not in REVIEW_DECISIONS:
         raise Http404
     review = get_object_or_404(quote.reviews.all(), pk=review_pk)
-    form = TransitionForm(request.POST)
-    if not form.is_valid():
-        return _quote_answer(request, pk, status=400, error="The comment or version is invalid.")
-    try:
-        review = quote_services.quote_review_decide(
-            review=review,
-            actor=user,
-            decision=name,
-            comment=form.cleaned_data["comment"].strip(),
-            expected_version=form.cleaned_data["version"],
-        )
-    except (TransitionError, StaleObjectError, ValidationError, PermissionDenied) as exc:
-        message, status, allowed = service_error(exc)
-        return _quote_answer(request, pk, status=status, error=message, error_allowed=allowed)
-    notice = (
-        f"{review.get_department_display()} review "
-        f"{review.get_state_display().lower()} on {quote.number}."
+    return transition_post(
+        request,
+        QUOTE_PAGE,
+        pk,
+        call=lambda **kw: quote_services.quote_review_decide(
+            review=review, actor=user, decision=name, **kw
+        ),
+        notice=lambda review: (
+            f"{review.get_department_display()} review "
+            f"{review.get_state_display().lower()} on {quote.number}."
+        ),
     )
-    if not request.htmx:
-        messages.success(request, notice)
-        return redirect("sales:quote-detail", pk=quote.pk)
-    return _quote_answer(request, pk, notice=notice)
 
 
 @require_POST
@@ -383,16 +343,13 @@ def quote_copy(request: HttpRequest, pk) -> HttpResponse:
     user = request.user
     require_staff(user)
     quote = selectors.quote_get_for_user(user, pk)
-    form = TransitionForm(request.POST)
-    if not form.is_valid():
-        return _quote_answer(request, pk, status=400, error="The comment is invalid.")
-    try:
-        copy = quote_services.quote_copy(
-            quote=quote, actor=user, comment=form.cleaned_data["comment"].strip()
-        )
-    except (TransitionError, ValidationError, PermissionDenied) as exc:
-        message, status, allowed = service_error(exc)
-        return _quote_answer(request, pk, status=status, error=message, error_allowed=allowed)
-    url = reverse("sales:quote-detail", args=[copy.pk])
-    messages.success(request, f"{quote.number} copied as new quote {copy.number}.")
-    return hx_redirect(url) if request.htmx else redirect(url)
+    return transition_post(
+        request,
+        QUOTE_PAGE,
+        pk,
+        call=lambda comment, expected_version: quote_services.quote_copy(
+            quote=quote, actor=user, comment=comment
+        ),
+        notice=lambda copy: f"{quote.number} copied as new quote {copy.number}.",
+        redirect_to=lambda copy: reverse("sales:quote-detail", args=[copy.pk]),
+    )

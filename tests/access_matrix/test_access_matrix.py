@@ -8,8 +8,13 @@ last test and written to test-artifacts/access-matrix.md.
 
 from __future__ import annotations
 
+import ast
+from collections import Counter
+from pathlib import Path
+
 import pytest
 
+from tests.access_matrix import registry
 from tests.access_matrix.harness import (
     SEEN_BY_STAFF,
     mail_leaks,
@@ -31,6 +36,26 @@ def test_every_route_is_in_the_matrix():
     ]
     stale = [f"remove {n} from the access matrix: no such route" for n in known if n not in names]
     assert not missing + stale, "\n".join(missing + stale)
+
+
+def test_the_registry_names_each_route_once():
+    """A dict literal keeps the last of two equal keys: two streams adding the same
+    route would silently drop one's cases. Merge them into one entry instead."""
+    tree = ast.parse(Path(registry.__file__).read_text())
+    literals = [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.AnnAssign | ast.Assign) and isinstance(node.value, ast.Dict)
+    ]
+    twice = [
+        name
+        for literal in literals
+        for name, count in Counter(
+            k.value for k in literal.keys if isinstance(k, ast.Constant)
+        ).items()
+        if count > 1
+    ]
+    assert not twice, f"named twice in registry.py: {twice}"
 
 
 @pytest.mark.django_db
@@ -59,5 +84,7 @@ def test_every_canary_reaches_staff_somewhere():
     assert not unseen, f"never shown to staff: {unseen}"
 
 
-def test_write_the_matrix_table():
-    print(write_table("access-matrix.md", "Access matrix: pages and API", RESULTS))
+def test_write_the_matrix_table(capsys):
+    table = write_table("access-matrix.md", "Access matrix: pages and API", RESULTS)
+    with capsys.disabled():
+        print("\n" + table)

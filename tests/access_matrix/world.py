@@ -19,11 +19,10 @@ from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
-from apps.accounts.models import AddressKind, OrganizationKind
+from apps.accounts.models import AddressKind, Organization, OrganizationKind
 from apps.accounts.roles import Role
-from apps.accounts.services import invitation_create, invitation_token
+from apps.accounts.services import api_token_issue, invitation_create, invitation_token
 from apps.catalog.models import (
     CapacityReservation,
     FulfillmentMode,
@@ -85,6 +84,7 @@ CANARY_GROUPS: dict[str, tuple[str, ...]] = {
     "slip reasons": ("CANARY-SLIP-REASON",),
     "change-request assessments": ("CANARY-CR-ENGINEERING", "CANARY-CR-MANUFACTURING"),
     "internal change requests": ("CANARY-INTERNAL-CR",),
+    "edits to a quote being revised": ("CANARY-REVISION-DRAFT",),
     "unit costs": ("31337.77", "31,337.77", "31337,77"),
     "option costs": ("1729.17", "1,729.17"),
     "change-request cost deltas": ("27182.81", "27,182.81"),
@@ -285,6 +285,35 @@ def build_world() -> World:
         )
         world.add(f"line_{aud}_sent", sent.lines.first())
 
+        # Sent, then revised: the customer keeps seeing the sent revision, never the edits.
+        revised = _quote(world, rep, org, title=f"{tag}-REVISED-QUOTE", product=skid)
+        revised = quote_services.quote_submit(quote=revised, actor=rep)
+        revised = quote_services.quote_send(quote=revised, actor=rep)
+        revised = quote_services.quote_revise(quote=revised, actor=rep)
+        revised = quote_services.quote_update(
+            quote=revised,
+            actor=rep,
+            expected_version=None,
+            title=f"CANARY-REVISION-DRAFT {tag}",
+        )
+        world.add(
+            f"quote_{aud}_revised",
+            revised,
+            seen_by=(aud,),
+            markers=(revised.number, revised.pk, f"{tag}-REVISED-QUOTE"),
+        )
+
+        declined = _quote(world, rep, org, title=f"{tag}-DECLINED-QUOTE", product=skid)
+        declined = quote_services.quote_submit(quote=declined, actor=rep)
+        declined = quote_services.quote_send(quote=declined, actor=rep)
+        declined = quote_services.quote_decline(quote=declined, actor=contact, comment="Too dear.")
+        world.add(
+            f"quote_{aud}_declined",
+            declined,
+            seen_by=(aud,),
+            markers=(declined.number, declined.pk, declined.title),
+        )
+
         won = _quote(world, rep, org, title=f"{tag}-WON-QUOTE", product=skid, qty=2)
         won = quote_services.quote_submit(quote=won, actor=rep)
         won = quote_services.quote_send(quote=won, actor=rep)
@@ -322,6 +351,18 @@ def build_world() -> World:
         )
         world.add(
             f"cr_{aud}_customer", own, seen_by=(aud,), markers=(own.number, own.pk, own.title)
+        )
+        assessing = change_services.change_request_create(
+            actor=contact, order=order, title=f"{tag}-ASSESSING-CR", description="Add a spare seal."
+        )
+        assessing = change_services.change_request_transition(
+            change_request=assessing, name="start_assessment", actor=users[Role.PLANNER]
+        )
+        world.add(
+            f"cr_{aud}_assessing",
+            assessing,
+            seen_by=(aud,),
+            markers=(assessing.number, assessing.pk, assessing.title),
         )
         hidden = change_services.change_request_create(
             actor=rep,
@@ -403,7 +444,8 @@ def build_world() -> World:
             client.force_login(users[aud])
         world.clients[aud] = client
     # After the logins: a login clears the user's failed attempts (axes).
-    Token.objects.create(user=users[Role.SALES_REP])
+    token, _key = api_token_issue(user=users[Role.SALES_REP], name="matrix")
+    world.add("token_sales_rep", token)
     attempt = {
         "user_agent": "matrix",
         "ip_address": "10.0.0.1",
@@ -416,6 +458,9 @@ def build_world() -> World:
     )
     AccessLog.objects.create(**attempt, attempt_time=timezone.now())
     AccessFailureLog.objects.create(**attempt, attempt_time=timezone.now())
+    # One contact: the delete page of an organization with several members hits
+    # an N+1 (Membership.__str__) under zeal; see the matrix report.
+    world.admin_objects[Organization] = world.orgs["acme"]
     world.kestrel = kestrel
     world.organization_content_type = ContentType.objects.get_for_model(type(kestrel))
     world.today = timezone.localdate()

@@ -181,13 +181,6 @@ def test_detail_offers_accept_and_decline_only_when_possible(client_for, acme_co
     assert "You accepted this quote" in html
 
 
-def test_expired_quote_offers_only_decline(client_for, acme_contact, expired_quote):
-    html = client_for(acme_contact).get(_detail(expired_quote)).content.decode()
-    assert _decide(expired_quote, "accept") not in html
-    assert _decide(expired_quote, "decline") in html
-    assert "Validity passed" in html
-
-
 # --- decisions -------------------------------------------------------------------
 
 
@@ -489,3 +482,24 @@ def test_once_sent_again_the_customer_sees_the_new_version(
     quote = quote_services.quote_send(quote=quote, actor=sales_rep)
     html = client_for(acme_contact).get(_detail(quote)).content.decode()
     assert "USD 60,000.00" in html and "Accept quote" in html and "Being revised" not in html
+
+
+def test_accept_past_validity_is_shown_disabled_with_the_reason(
+    client_for, acme_contact, expired_quote
+):
+    url = reverse("customers:quote-detail", kwargs={"pk": expired_quote.pk})
+    html = client_for(acme_contact).get(url).content.decode()
+    accept = html.split('data-decision="accept"', 1)[1].split("</form>", 1)[0]
+    assert "disabled" in accept
+    assert "the quote&#x27;s validity date has passed" in accept
+    decline = html.split('data-decision="decline"', 1)[1].split("</form>", 1)[0]
+    assert "disabled" not in decline
+
+
+def test_customers_see_no_internal_badges_or_raw_verbs(client_for, acme_contact, sent_quote):
+    url = reverse("customers:quote-detail", kwargs={"pk": sent_quote.pk})
+    html = client_for(acme_contact).get(url).content.decode()
+    timeline = html.split('id="quote-timeline"', 1)[1]
+    assert "Sent to the customer" in timeline  # the verb in words
+    assert "Customer-visible" not in html and "Visible to customer" not in html
+    assert f">v{sent_quote.version}<" not in html and "rev 0" not in html

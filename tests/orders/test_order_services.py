@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from apps.core.concurrency import StaleObjectError
+from apps.core.models import Activity
 from apps.core.transitions import TransitionForbidden, TransitionNotAllowed
 from apps.orders.models import OrderLineDateChange, OrderState, QuoteState, SalesOrder
 from apps.orders.selectors import orders_visible_to
@@ -119,8 +120,48 @@ def test_confirm_needs_credit_or_a_finance_override(order, sales_rep, sales_mana
     assert "credit limit" in err.value.message
     with pytest.raises(PermissionDenied):
         svc.order_override_credit(order=order, actor=sales_manager, comment="Good payer")
-    svc.order_override_credit(order=order, actor=finance, comment="Prepayment received")
+    with pytest.raises(ValidationError):
+        svc.order_override_credit(order=order, actor=finance, comment="  ")
+    with pytest.raises(StaleObjectError):
+        svc.order_override_credit(
+            order=order, actor=finance, comment="Prepaid", expected_version=order.version - 1
+        )
+    order = svc.order_override_credit(
+        order=order, actor=finance, comment="Prepayment received", expected_version=order.version
+    )
+    entry = Activity.objects.filter(verb="credit_override").get()
+    assert entry.actor == finance and "Prepayment received" in entry.text
+    with pytest.raises(TransitionNotAllowed, match="already has a credit override"):
+        svc.order_override_credit(order=order, actor=finance, comment="Again")
     assert order_transition(order=order, name="confirm", actor=finance).state == "confirmed"
+    with pytest.raises(TransitionNotAllowed, match="before confirmation"):
+        svc.order_override_credit(order=order, actor=finance, comment="Late")
+
+
+def test_design_approval_only_while_in_design(order, engineer):
+    with pytest.raises(TransitionNotAllowed, match="while the order is in design"):
+        svc.order_design_approve(order=order, actor=engineer)
+
+
+def test_transition_options_say_why_each_step_is_not_possible(order, sales_rep, sales_manager):
+    from apps.core.transitions import transition_options
+
+    options = {o.name: o for o in transition_options(order, sales_manager)}
+    assert set(options) == {"confirm", "hold", "cancel"}
+    confirm = options["confirm"]
+    assert confirm.permitted and not confirm.allowed
+    # The same sentence run_transition refuses with, naming what is missing.
+    assert confirm.reason == (
+        "Cannot confirm yet: order data is incomplete (missing: delivery contact)."
+    )
+    assert options["cancel"].allowed and options["cancel"].reason == ""
+    rep = {o.name: o for o in transition_options(order, sales_rep)}
+    assert not rep["confirm"].permitted
+    assert rep["confirm"].reason == "You may not confirm this sales order."
+    assert rep["confirm"].unmet == confirm.reason
+    order = _ready(order, sales_rep)
+    confirm = {o.name: o for o in transition_options(order, sales_manager)}["confirm"]
+    assert confirm.allowed and confirm.unmet == ""
 
 
 @pytest.mark.parametrize("actor", ["sales_rep", "planner", "acme_contact"])
@@ -173,7 +214,14 @@ def test_dto_order_goes_through_design(
     with pytest.raises(TransitionNotAllowed) as err:
         order_transition(order=order, name="plan_after_design", actor=planner)
     assert "design has not been approved" in err.value.message
-    SalesOrder.objects.filter(pk=order.pk).update(design_approved_at=timezone.now())
+    with pytest.raises(PermissionDenied):
+        svc.order_design_approve(order=order, actor=planner)
+    order = svc.order_design_approve(order=order, actor=engineer, comment="Signed drawing D-12")
+    assert order.design_approved_at is not None
+    entry = Activity.objects.filter(verb="design_approved").get()
+    assert entry.actor == engineer and "Signed drawing D-12" in entry.text
+    with pytest.raises(TransitionNotAllowed, match="already approved"):
+        svc.order_design_approve(order=order, actor=engineer)
     assert order_transition(order=order, name="plan_after_design", actor=planner).state == (
         "planned"
     )

@@ -128,7 +128,9 @@ def test_propose_is_disabled_until_both_assessments_are_in(
         change_request=customer_cr, name="start_assessment", actor=engineer
     )
     article = _article(client_for(sales_rep).get(_order_page(order)).content.decode(), customer_cr)
-    assert "Not yet: engineering and manufacturing assessments are both needed." in article
+    assert (
+        "Cannot propose yet: engineering and manufacturing assessments are both needed." in article
+    )
     assert 'data-testid="cr-assess"' in article
 
 

@@ -152,7 +152,7 @@ def test_detail_shows_lines_dates_costs_and_components(client_for, order, role, 
     assert line.first_promised_date.strftime("%b %-d, %Y") in html
     assert '<details data-testid="components">' in html  # collapsed by default
     assert "MTR-55" in html  # exploded component
-    assert "Needed before confirmation: delivery contact." in html
+    assert "Cannot confirm yet: order data is incomplete (missing: delivery contact)." in html
     assert 'id="order-timeline"' in html
 
 

@@ -172,7 +172,8 @@ def test_detail_shows_header_lines_costs_and_margins_to_internal_roles(
     assert response.status_code == 200
     html = response.content.decode()
     assert f"Quote {quote.number}" in html and "Acme Water Utility" in html
-    assert f"rev {quote.revision}" in html and f"v{quote.version}" in html
+    # Internal counters are not labels: no "rev 0" for a first issue, no "v3" badge.
+    assert "rev 0" not in html and f">v{quote.version}<" not in html
     assert "Variable frequency drive" in html or "VFD" in html
     assert f"{line.unit_cost:,.2f}" in html  # unit cost
     assert f"{line.margin_percent:.2f} %" in html  # margin
@@ -237,7 +238,7 @@ def test_submit_without_htmx_redirects_to_the_page(client_for, make_quote, sales
     quote.refresh_from_db()
     assert quote.state == QuoteState.APPROVED
     page = client_for(sales_rep).get(_detail(quote)).content.decode()
-    assert "submit for review done" in page
+    assert "submitted for review." in page
 
 
 def test_sending_a_draft_is_refused_with_the_allowed_transitions(client_for, make_quote, sales_rep):
@@ -248,7 +249,7 @@ def test_sending_a_draft_is_refused_with_the_allowed_transitions(client_for, mak
     assert response.status_code == 422  # htmx swaps 422 only (base.html)
     html = response.content.decode()
     assert "Cannot send a quote that is draft." in html
-    assert "Possible now:" in html and ">submit<" in html and ">cancel<" in html
+    assert "Possible now:" in html and ">Submit<" in html and ">Cancel<" in html
     plain = client.post(_transition(quote, "send"), {"version": quote.version})
     assert plain.status_code == 409
     assert 'data-testid="workflow-error"' in plain.content.decode()
@@ -379,6 +380,46 @@ def test_timeline_shows_the_transition(client_for, make_quote, sales_rep):
     html = client_for(sales_rep).get(_detail(quote)).content.decode()
     timeline = html.split('id="quote-timeline"', 1)[1]
     assert "Go ahead" in timeline and timezone.localdate().strftime("%Y") in timeline
+    assert ">Submitted for review<" in timeline  # the verb as words, not "Submit"
+
+
+# --- buttons that cannot be pressed say why -------------------------------------------
+
+
+def test_submit_without_lines_is_disabled_with_the_reason(client_for, make_quote, sales_rep):
+    quote = make_quote(lines=())
+    html = client_for(sales_rep).get(_detail(quote)).content.decode()
+    form = html.split('data-transition="submit"', 1)[1].split("</form>", 1)[0]
+    assert "disabled" in form and "Cannot submit yet: the quote has no lines." in form
+
+
+def test_acceptance_past_validity_is_disabled_with_the_reason(client_for, sent_quote, sales_rep):
+    Quote.objects.filter(pk=sent_quote.pk).update(
+        valid_until=timezone.localdate() - timezone.timedelta(days=1)
+    )
+    html = client_for(sales_rep).get(_detail(sent_quote)).content.decode()
+    form = html.split('data-transition="accept"', 1)[1].split("</form>", 1)[0]
+    assert "disabled" in form
+    assert "Cannot accept yet: the quote&#x27;s validity date has passed." in form
+    decline = html.split('data-transition="decline"', 1)[1].split("</form>", 1)[0]
+    assert "disabled" not in decline
+
+
+def test_review_buttons_are_disabled_with_the_reason_once_the_quote_left_review(
+    client_for, in_review, engineer, sales_rep
+):
+    quote = quote_services.quote_cancel(quote=in_review, actor=sales_rep)
+    html = client_for(engineer).get(_detail(quote)).content.decode()
+    form = html.split('data-review-form="engineering"', 1)[1].split("</form>", 1)[0]
+    assert form.count(" disabled title=") == 3
+    assert "Cannot approve yet: the quote is no longer in review." in form
+
+
+def test_converted_quote_links_its_order_in_the_header(client_for, order, sales_rep):
+    html = client_for(sales_rep).get(_detail(order.quote)).content.decode()
+    header = html.split("<header", 1)[1].split("</header>", 1)[0]
+    assert f"Order {order.number}" in header
+    assert reverse("sales:order-detail", args=[order.pk]) in header
 
 
 def test_own_pricing_review_buttons_are_disabled_with_the_reason_and_a_post_is_403(
@@ -446,3 +487,43 @@ def test_a_draft_shows_the_reviews_its_lines_need_now(client_for, make_quote, sa
     html = client_for(sales_rep).get(_detail(quote)).content.decode()
     assert 'data-testid="upcoming-reviews"' in html
     assert "margin -15.71 % is below the 20 % floor" in html
+
+
+# --- constant queries on the detail page -----------------------------------------------
+
+
+def _grow_lines(quote: Quote, total: int) -> None:
+    line = quote.lines.first()
+    for i in range(quote.lines.count(), total):
+        QuoteLine.objects.create(
+            quote=quote,
+            product=line.product,
+            position=100 + i,
+            quantity=1,
+            unit_list_price=line.unit_list_price,
+            unit_price=line.unit_price,
+            unit_cost=line.unit_cost,
+            line_total=line.line_total,
+            margin_percent=line.margin_percent,
+        )
+
+
+def test_detail_query_count_is_the_same_for_2_and_20_lines(
+    client_for, in_review, engineer, django_assert_num_queries
+):
+    _grow_lines(in_review, 2)
+    client = client_for(engineer)
+    client.get(_detail(in_review))  # warm-up
+    # session and user (the rest of the user's data is cached per request); the
+    # quote (customer, owner, contact, addresses joined),
+    # its lines with products, its reviews with deciders (prefetches); the
+    # approve condition (every review approved) for the actions card; change
+    # requests; the timeline: the same whatever the number of lines.
+    with django_assert_num_queries(QUERIES_QUOTE_DETAIL):
+        assert client.get(_detail(in_review)).content.decode().count("data-line=") == 2
+    _grow_lines(in_review, 20)
+    with django_assert_num_queries(QUERIES_QUOTE_DETAIL):
+        assert client.get(_detail(in_review)).content.decode().count("data-line=") == 20
+
+
+QUERIES_QUOTE_DETAIL = 9

@@ -66,12 +66,84 @@ _STATE_TONES = {
 }
 
 
+# What people read for a timeline verb (transition names and event verbs).
+# Anything not listed reads as its words ("line_added" → "Line added").
+_VERB_LABELS = {
+    # quotes
+    "submit": "Submitted for review",
+    "approve": "Approved",
+    "send": "Sent to the customer",
+    "accept": "Accepted",
+    "decline": "Declined",
+    "expire": "Expired",
+    "revise": "Revised",
+    "cancel": "Cancelled",
+    "convert": "Converted to an order",
+    "review_approved": "Review approved",
+    "review_rejected": "Review rejected",
+    "review_changes_requested": "Review asks for changes",
+    # orders
+    "confirm": "Confirmed",
+    "start_design": "Design started",
+    "plan": "Planned",
+    "plan_after_design": "Planned",
+    "start_production": "Production started",
+    "mark_ready_to_ship": "Ready to ship",
+    "ship_partially": "Partially shipped",
+    "ship": "Shipped",
+    "deliver": "Delivered",
+    "close": "Closed",
+    "hold": "Put on hold",
+    "release": "Released from hold",
+    "credit_override": "Credit override approved",
+    "design_approved": "Design approved",
+    "forecast_moved": "Forecast date moved",
+    "updated": "Order data updated",
+    "amended": "Amended",
+    # change requests
+    "start_assessment": "Assessment started",
+    "propose": "Proposed",
+    "reject": "Rejected",
+    "apply": "Applied",
+    "change_requested": "Change requested",
+    "submitted": "Submitted",
+    "assessed": "Assessed",
+    # everywhere
+    "created": "Created",
+    "email_sent": "E-mail sent",
+    "request_changes": "Changes requested",
+}
+
+
+@register.filter
+def verb_label(verb) -> str:
+    """A timeline verb as a person reads it: "start_production" → "Production started"."""
+    verb = str(verb or "")
+    return _VERB_LABELS.get(verb) or verb.replace("_", " ").strip().capitalize() or "Update"
+
+
+@register.filter
+def state_label(state) -> str:
+    """A raw state value as words ("in_production" → "In production")."""
+    return str(state or "").replace("_", " ").capitalize()
+
+
+@register.filter
+def revision_label(revision) -> str:
+    """Revision numbers count from 0 (the first issue, which needs no label)."""
+    try:
+        number = int(revision)
+    except (TypeError, ValueError):
+        return ""
+    return f"revision {number}" if number > 0 else ""
+
+
 @register.inclusion_tag("core/partials/status_badge.html")
 def status_badge(state: str, label: str = "") -> dict:
     state = str(state or "")
     return {
         "state": state,
-        "label": label or state.replace("_", " ").capitalize(),
+        "label": label or state_label(state),
         "tone": _STATE_TONES.get(state, "secondary"),
     }
 
@@ -79,7 +151,12 @@ def status_badge(state: str, label: str = "") -> dict:
 @register.inclusion_tag("core/partials/timeline.html", takes_context=True)
 def timeline(context, target, limit: int = 50) -> dict:
     user = context["request"].user
-    return {"entries": list(activities_for(user=user, target=target)[:limit]), "target": target}
+    return {
+        "entries": list(activities_for(user=user, target=target)[:limit]),
+        "target": target,
+        # Who may read an entry is staff's business; a customer sees only its own anyway.
+        "show_audience": user.is_authenticated and not user.is_external,
+    }
 
 
 @register.simple_tag(takes_context=True)

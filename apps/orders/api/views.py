@@ -30,46 +30,7 @@ from apps.orders.models import (
 from apps.orders.services import changes as change_services
 from apps.orders.services import orders as order_services
 from apps.orders.services import quotes as quote_services
-
-QUOTE_TRANSITIONS = {
-    "submit": quote_services.quote_submit,
-    "approve": quote_services.quote_approve,
-    "send": quote_services.quote_send,
-    "accept": quote_services.quote_accept,
-    "decline": quote_services.quote_decline,
-    "revise": quote_services.quote_revise,
-    "cancel": quote_services.quote_cancel,
-    "convert": order_services.quote_convert,
-}
-
-
-def quote_transition(*, obj, name, actor, comment, expected_version):
-    service = QUOTE_TRANSITIONS.get(name)
-    if service is None:
-        # expire is the scheduler's; unknown names get the generic 404 / 409 answer.
-        from apps.core.transitions import run_transition
-
-        return run_transition(
-            obj=obj, name=name, actor=actor, comment=comment, expected_version=expected_version
-        )
-    return service(quote=obj, actor=actor, comment=comment, expected_version=expected_version)
-
-
-def order_transition(*, obj, name, actor, comment, expected_version):
-    return order_services.order_transition(
-        order=obj, name=name, actor=actor, comment=comment, expected_version=expected_version
-    )
-
-
-def change_transition(*, obj, name, actor, comment, expected_version, comment_audience="internal"):
-    return change_services.change_request_transition(
-        change_request=obj,
-        name=name,
-        actor=actor,
-        comment=comment,
-        comment_audience=comment_audience,
-        expected_version=expected_version,
-    )
+from apps.orders.transitions import change_transition, order_transition, quote_transition
 
 
 class QuoteFilter(django_filters.FilterSet):

@@ -7,7 +7,7 @@ from django.db import models
 from django_fsm import GET_STATE, ConcurrentTransitionMixin, FSMField, transition
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from apps.accounts.models import Organization
+from apps.accounts.models import Organization, PaymentTerms
 from apps.catalog.models import FulfillmentMode, Part, Product
 from apps.core.models import UUIDModel, VersionedModel
 from apps.core.transitions import condition
@@ -134,22 +134,36 @@ class SalesOrder(ConcurrentTransitionMixin, VersionedModel, UUIDModel):
     def __str__(self) -> str:
         return self.number
 
+    @property
+    def payment_terms_label(self) -> str:
+        try:
+            return PaymentTerms(self.payment_terms).label
+        except ValueError:
+            return self.payment_terms
+
     # -- conditions ---------------------------------------------------------
 
+    # Field → what a person calls it when it is missing, in the order shown.
+    CONFIRMATION_FIELDS = {
+        "shipping_address": "shipping address",
+        "billing_address": "billing address",
+        "customer_po": "customer PO reference",
+        "delivery_contact_name": "delivery contact",
+    }
+
     def missing_for_confirmation(self) -> list[str]:
-        missing = []
-        if not self.shipping_address.strip():
-            missing.append("shipping address")
-        if not self.billing_address.strip():
-            missing.append("billing address")
-        if not self.customer_po.strip():
-            missing.append("customer PO reference")
-        if not self.delivery_contact_name.strip():
-            missing.append("delivery contact")
-        return missing
+        return [
+            label
+            for name, label in self.CONFIRMATION_FIELDS.items()
+            if not getattr(self, name).strip()
+        ]
 
     @condition(
-        "order data is incomplete (shipping and billing address, customer PO, delivery contact)"
+        lambda order: (
+            "order data is incomplete (missing: "
+            + ", ".join(order.missing_for_confirmation())
+            + ")"
+        )
     )
     def is_data_complete(self) -> bool:
         return not self.missing_for_confirmation()

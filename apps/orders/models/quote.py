@@ -370,6 +370,7 @@ class QuoteReview(ConcurrentTransitionMixin, VersionedModel, UUIDModel):
     def __str__(self) -> str:
         return f"{self.quote.number} {self.department} review (rev {self.revision})"
 
+    @condition("the quote is no longer in review")
     def quote_in_review(self) -> bool:
         return self.quote.state == QuoteState.IN_REVIEW and self.quote.revision == self.revision
 

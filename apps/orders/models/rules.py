@@ -99,6 +99,10 @@ def can_ship(order, user) -> bool:
     return _internal_with(user, Role.WAREHOUSE)
 
 
+def can_override_credit(order, user) -> bool:
+    return _internal_with(user, Role.FINANCE)
+
+
 def can_close(order, user) -> bool:
     return _internal_with(user, Role.FINANCE)
 

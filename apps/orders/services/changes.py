@@ -30,7 +30,7 @@ from apps.core.limits import DESCRIPTION_MAX_LENGTH, MONEY_LIMIT, QUANTITY_MAX
 from apps.core.models import ActivityKind, Audience, next_number
 from apps.core.permissions import grant_org_access
 from apps.core.services import activity_record, notify
-from apps.core.transitions import TransitionNotAllowed, run_transition
+from apps.core.transitions import TransitionNotAllowed, run_transition, transition_options
 from apps.orders.models import (
     ORDER_CLOSED_STATES,
     ChangeDecider,
@@ -586,29 +586,16 @@ def _move_dates(cr: ChangeRequest, order: SalesOrder, plans: list[LinePlan], act
 
 
 def change_request_refusals(cr: ChangeRequest, user, names) -> dict[str, str]:
-    """For each transition name in `names` that `user` cannot fire now, the sentence why."""
-    from apps.core.transitions import available_transitions
-
-    allowed = set(available_transitions(cr, user))
+    """For each transition name in `names` that `user` cannot fire now, the sentence why:
+    the failed conditions (as run_transition says them), or who may do it instead."""
+    options = {o.name: o for o in transition_options(cr, user)}
     out: dict[str, str] = {}
     for name in names:
-        if name in allowed:
-            continue
-        method = getattr(cr, name)
-        meta = method._django_fsm
-        transition = meta.get_transition(cr.state)
-        if transition is None:
+        option = options.get(name)
+        if option is None:
             out[name] = f"Not possible while {cr.get_state_display().lower()}."
-            continue
-        if not meta.has_transition_perm(cr, cr.state, user):
-            out[name] = _permission_sentence(cr, name)
-            continue
-        failed = [
-            getattr(c, "message", c.__name__.replace("_", " "))
-            for c in transition.conditions
-            if not c(cr)
-        ]
-        out[name] = ("Not yet: " + "; ".join(failed) + ".") if failed else "Not possible now."
+        elif not option.allowed:
+            out[name] = option.reason if option.permitted else _permission_sentence(cr, name)
     return out
 
 

@@ -6,11 +6,13 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Max, Min, Q, Sum
 from django.dispatch import Signal
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.accounts.roles import Role
 from apps.catalog.models import CapacityReservation, StockEntry, StockEntryKind
@@ -34,7 +36,7 @@ from apps.orders.models import (
     Quote,
     SalesOrder,
 )
-from apps.orders.models.rules import can_cancel_order, can_sell
+from apps.orders.models.rules import can_cancel_order, can_engineer, can_override_credit, can_sell
 from apps.orders.services.quotes import _options_for, quote_recalculate
 
 # Role apps listen to these instead of `orders` importing them.
@@ -211,7 +213,8 @@ def quote_convert(
         actor=actor,
         verb="created",
         audience=Audience.CUSTOMER,
-        text=f"Order {order.number} created from {quote.number} rev {quote.revision}",
+        text=f"Order {order.number} created from quote {quote.number}"
+        + (f", revision {quote.revision}" if quote.revision else ""),
     )
     return order
 
@@ -241,9 +244,47 @@ def order_update(
         target=locked,
         actor=actor,
         verb="updated",
-        text="Updated " + ", ".join(sorted(f.replace("_", " ") for f in fields)),
+        text="Updated "
+        + ", ".join(sorted(str(SalesOrder._meta.get_field(f).verbose_name) for f in fields)),
     )
     return locked
+
+
+def _ask(*, order: SalesOrder, title: str, body: str = "", roles=(), users=()) -> None:
+    """Notify the people a step asks something of (holders of `roles`, and `users`)."""
+    User = get_user_model()
+    recipients = list(users)
+    if roles:
+        recipients += User.objects.filter(groups__name__in=list(roles), is_active=True).distinct()
+    notify(
+        recipients=recipients,
+        title=title,
+        body=body,
+        url=reverse("sales:order-detail", args=[order.pk]),
+    )
+
+
+def _notify_asked(order: SalesOrder, name: str, actor, comment: str) -> None:
+    """One notification per step that hands work to someone; every step is on the timeline.
+
+    Confirming asks engineering (design-to-order) or planning to start, a ready
+    order asks the warehouse to ship, a delivered one asks finance to close;
+    a hold or a cancel asks the owner to talk to the customer. Everything else
+    only concerns whoever did it and is read in the timeline.
+    """
+    number = order.number
+    if name == "confirm":
+        if order.has_design_lines():
+            _ask(order=order, roles=[Role.ENGINEER], title=f"{number} confirmed: start the design")
+        else:
+            _ask(order=order, roles=[Role.PLANNER], title=f"{number} confirmed: plan it")
+    elif name == "mark_ready_to_ship":
+        _ask(order=order, roles=[Role.WAREHOUSE], title=f"{number} is ready to ship")
+    elif name == "deliver":
+        _ask(order=order, roles=[Role.FINANCE], title=f"{number} delivered: invoice and close")
+    elif name in ("hold", "cancel") and order.owner_id != getattr(actor, "pk", None):
+        verb = "put on hold" if name == "hold" else "cancelled"
+        _ask(order=order, users=[order.owner], title=f"{number} was {verb}", body=comment)
 
 
 @transaction.atomic
@@ -288,13 +329,7 @@ def _order_transition(
         transaction.on_commit(
             lambda: order_cancelled.send(sender=SalesOrder, order=order, actor=actor)
         )
-    if order.owner_id != getattr(actor, "pk", None):
-        notify(
-            recipients=[order.owner],
-            title=f"{order.number}: {name.replace('_', ' ')}",
-            body=comment,
-            url=reverse("sales:order-detail", args=[order.pk]),
-        )
+    _notify_asked(order, name, actor, comment)
     return order
 
 
@@ -407,16 +442,67 @@ def order_cancel(
     return cancelled
 
 
-@transaction.atomic
-def order_override_credit(*, order: SalesOrder, actor, comment: str) -> SalesOrder:
-    if not (actor.has_role(Role.FINANCE) and not actor.is_external):
-        raise PermissionDenied("Only finance may approve a credit override.")
+def _require_reason(comment: str, why: str) -> None:
     if not comment.strip():
-        raise ValidationError({"comment": ["Say why the credit limit may be exceeded."]})
-    locked = SalesOrder.objects.select_for_update().get(pk=order.pk)
+        raise ValidationError({"comment": [why]})
+
+
+@transaction.atomic
+def order_override_credit(
+    *, order: SalesOrder, actor, comment: str, expected_version: int | None = None
+) -> SalesOrder:
+    """Finance lets a pending order past the credit check, saying why (audited)."""
+    if not can_override_credit(order, actor):
+        raise PermissionDenied("Only finance may approve a credit override.")
+    _require_reason(comment, "Say why the credit limit may be exceeded.")
+    locked = lock_for_update(order, expected_version=expected_version)
+    if locked.state != OrderState.PENDING:
+        raise TransitionNotAllowed(
+            f"{locked.number} is {locked.get_state_display().lower()}; the credit check "
+            "happens before confirmation."
+        )
+    if locked.credit_override_by_id:
+        raise TransitionNotAllowed(f"{locked.number} already has a credit override.")
     locked.credit_override_by = actor
     save_versioned(locked, expected_version=locked.version, update_fields=["credit_override_by"])
-    activity_record(target=locked, actor=actor, verb="credit_override", text=comment)
+    activity_record(
+        target=locked,
+        actor=actor,
+        verb="credit_override",
+        text=f"Credit limit override approved: {comment.strip()}",
+    )
+    return locked
+
+
+@transaction.atomic
+def order_design_approve(
+    *, order: SalesOrder, actor, comment: str = "", expected_version: int | None = None
+) -> SalesOrder:
+    """Engineering records the customer's approval of the design, so planning may start."""
+    if not can_engineer(order, actor):
+        raise PermissionDenied("Only engineering may record the design approval.")
+    locked = lock_for_update(order, expected_version=expected_version)
+    if locked.state != OrderState.IN_DESIGN:
+        raise TransitionNotAllowed(
+            f"{locked.number} is {locked.get_state_display().lower()}; a design is approved "
+            "while the order is in design."
+        )
+    if locked.design_approved_at is not None:
+        raise TransitionNotAllowed(f"The design of {locked.number} is already approved.")
+    locked.design_approved_at = timezone.now()
+    save_versioned(locked, expected_version=locked.version, update_fields=["design_approved_at"])
+    activity_record(
+        target=locked,
+        actor=actor,
+        verb="design_approved",
+        audience=Audience.CUSTOMER,
+        text="Design approved by the customer" + (f": {comment.strip()}" if comment else ""),
+    )
+    _ask(
+        roles=[Role.PLANNER],
+        order=locked,
+        title=f"{locked.number}: design approved, ready to plan",
+    )
     return locked
 
 

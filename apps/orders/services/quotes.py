@@ -536,19 +536,28 @@ def quote_review_decide(
         text=f"{review.get_department_display()} review {review.get_state_display().lower()}"
         + (f": {comment}" if comment else ""),
     )
+    url = reverse("sales:quote-detail", args=[quote.pk])
     if review.state == ReviewState.APPROVED:
         fresh = Quote.objects.get(pk=quote.pk)
         if fresh.state == QuoteState.IN_REVIEW and fresh.all_required_reviews_approved():
             run_transition(
                 obj=fresh, name="approve", actor=SYSTEM, comment="All required reviews approved."
             )
-    notify(
-        recipients=[quote.owner],
-        title=f"{quote.number}: {review.get_department_display()} review "
-        f"{review.get_state_display().lower()}",
-        body=comment,
-        url=reverse("sales:quote-detail", args=[quote.pk]),
-    )
+            # The owner is asked to send it now; single approvals before that are timeline news.
+            notify(
+                recipients=[quote.owner],
+                title=f"{quote.number}: all reviews approved, ready to send",
+                url=url,
+            )
+    else:
+        # Rejected or changes requested: the owner has to revise.
+        notify(
+            recipients=[quote.owner],
+            title=f"{quote.number}: {review.get_department_display()} review "
+            f"{review.get_state_display().lower()}",
+            body=comment,
+            url=url,
+        )
     return review
 
 
@@ -601,14 +610,15 @@ def _decide(quote: Quote, name: str, actor, comment: str, expected_version) -> Q
         audience=Audience.CUSTOMER,
         before=stamp,
     )
-    notify(
-        recipients=[quote.owner],
-        title=f"{quote.number} was {quote.state} by the customer"
-        if actor is not None and getattr(actor, "is_external", False)
-        else f"{quote.number} marked {quote.state}",
-        body=comment,
-        url=reverse("sales:quote-detail", args=[quote.pk]),
-    )
+    if quote.owner_id != getattr(actor, "pk", None):
+        # The owner converts an acceptance or follows up a decline.
+        by = " by the customer" if getattr(actor, "is_external", False) else ""
+        notify(
+            recipients=[quote.owner],
+            title=f"{quote.number} was {quote.get_state_display().lower()}{by}",
+            body=comment,
+            url=reverse("sales:quote-detail", args=[quote.pk]),
+        )
     return quote
 
 
