@@ -142,7 +142,7 @@ LIST_PAGES = {
 # date changes): 2 lines or 200 cost the same.
 DETAIL_PAGES = {
     ("staff", "sales:quote-detail", "quote"): 10,
-    ("staff", "sales:order-detail", "order"): 9,
+    ("staff", "sales:order-detail", "order"): 10,
     ("contact", "customers:quote-detail", "quote"): 7,
     # no BOM components: the portal never shows them
     ("contact", "customers:order-detail", "order"): 8,
