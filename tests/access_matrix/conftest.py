@@ -24,6 +24,15 @@ def world(django_db_setup, django_db_blocker):
             PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
             CELERY_TASK_ALWAYS_EAGER=True,
             EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+            # The harness clears the cache before every request (throttles): a cache
+            # of this module's own, or it would flush the Redis cache that tests in
+            # the other xdist worker rely on (their exact query counts).
+            CACHES={
+                "default": {
+                    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                    "LOCATION": "access-matrix",
+                }
+            },
         ),
         transaction.atomic(),
     ):
