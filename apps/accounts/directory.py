@@ -14,7 +14,6 @@ import django_filters
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -28,10 +27,9 @@ from apps.accounts.forms import InvitationCreateForm
 from apps.accounts.models import Invitation, Organization, User
 from apps.core.dashboards import Panel, PanelRow
 from apps.core.htmx import render_page
+from apps.core.lists import list_page
 from apps.core.permissions import is_internal
 from apps.core.selectors import notifications_for
-
-PAGE_SIZE = 25
 
 
 @dataclass(frozen=True)
@@ -66,8 +64,8 @@ class Directory:
 
 
 def directory_queryset(user: User, directory: Directory) -> QuerySet[Organization]:
-    # Explicit order: Meta.ordering is not applied to GROUP BY queries.
-    return selectors.organizations_of_kind(user, directory.kind).order_by("name")
+    """No aggregate: contact and invitation counts are added to a page's rows only."""
+    return selectors.organizations_of_kind(user, directory.kind).order_by("name", "pk")
 
 
 def _require_directory_access(user: User, directory: Directory) -> None:
@@ -157,8 +155,8 @@ class OrganizationFilter(django_filters.FilterSet):
 
     def filter_has_contacts(self, queryset, name, value):
         if value == "true":
-            return queryset.filter(contact_count__gt=0)
-        return queryset.filter(contact_count=0)
+            return queryset.filter(selectors.has_contacts_q())
+        return queryset.filter(~selectors.has_contacts_q())
 
 
 # --- pages -------------------------------------------------------------------
@@ -172,7 +170,9 @@ def directory_list(request: HttpRequest, directory: Directory) -> HttpResponse:
     )
     # Invalid values (a made-up sort key, an unknown status) are dropped by the
     # form, so the page still answers with the remaining filters applied.
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    # The fast list pattern (apps/core/lists.py): capped count, the page's ids,
+    # then its rows with their contact and invitation counts.
+    page = list_page(request, filterset.qs, rows=selectors.with_contact_counts)
     filtered = (
         any(filterset.form.cleaned_data.get(k) for k in ("q", "is_active", "has_contacts"))
         if filterset.is_bound
@@ -325,8 +325,8 @@ def without_contact_panel(directory: Directory):
     def provider(user: User) -> Panel | None:
         if not _may_see_panels(user, directory):
             return None
-        qs = directory_queryset(user, directory).filter(is_active=True, contact_count=0)
-        items = list(qs.order_by("name")[:5])
+        qs = directory_queryset(user, directory).filter(~selectors.has_contacts_q(), is_active=True)
+        items = list(selectors.with_contact_counts(qs)[:5])
         rows = [
             PanelRow(
                 label=f"{org.name} ({org.code})",

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from apps.accounts.models import (
@@ -71,17 +71,24 @@ def pending_invitations_q(prefix: str = "") -> Q:
 
 
 def organizations_of_kind(user: User, kind: str) -> QuerySet[Organization]:
-    return (
-        organizations_visible_to(user)
-        .filter(kind=kind)
-        .annotate(
-            contact_count=Count("memberships", distinct=True),
-            # Links a contact can still use: not accepted, withdrawn or expired.
-            open_invitations=Count(
-                "invitations", filter=pending_invitations_q("invitations__"), distinct=True
-            ),
-        )
+    """Visible organizations of `kind`, without aggregates (see `with_contact_counts`)."""
+    return organizations_visible_to(user).filter(kind=kind)
+
+
+def with_contact_counts(qs: QuerySet[Organization]) -> QuerySet[Organization]:
+    """`contact_count` and `open_invitations` per row: a `rows` hook, run on a page's rows only."""
+    return qs.annotate(
+        contact_count=Count("memberships", distinct=True),
+        # Links a contact can still use: not accepted, withdrawn or expired.
+        open_invitations=Count(
+            "invitations", filter=pending_invitations_q("invitations__"), distinct=True
+        ),
     )
+
+
+def has_contacts_q() -> Q:
+    """Organizations with at least one portal contact, without counting them."""
+    return Q(Exists(Membership.objects.filter(organization=OuterRef("pk"))))
 
 
 def customers_visible_to(user: User) -> QuerySet[Organization]:

@@ -119,8 +119,8 @@ def _count(client, url) -> int:
 LIST_PAGES = {
     ("staff", "sales:quote-list"): 6,
     ("staff", "sales:order-list"): 6,
-    # + contact and open-invitation counts for the page's rows (the directory)
-    ("staff", "sales:customer-list"): 5,
+    # the directory: contact and open-invitation counts come with the page's rows
+    ("staff", "sales:customer-list"): 6,
     ("contact", "customers:quote-list"): 6,
     ("contact", "customers:order-list"): 6,
     # action items, open orders, notifications, organization panels

@@ -66,11 +66,15 @@ def test_list_paginates_with_a_constant_query_count(
         )
     client = client_for(buyer)
     client.get(LIST)  # warm process-wide caches (content types) so only the page counts
-    # session, user with organization, roles and permissions (one query), count,
-    # page rows; the unread badge is cached.
-    with django_assert_num_queries(5):
+    # session, user with organization, roles and permissions (one query), then
+    # the fast list pattern: capped count, the page's ids, the page's rows with
+    # their contact and invitation counts; the unread badge is cached.
+    with django_assert_num_queries(6) as captured:
         response = client.get(LIST)
     assert len(_codes(response)) == min(size, 25)
+    # Only the page's rows are aggregated: one GROUP BY, restricted to their ids.
+    grouped = [q["sql"] for q in captured.captured_queries if "GROUP BY" in q["sql"]]
+    assert len(grouped) == 1 and " IN (" in grouped[0]
     assert f"1–{min(size, 25)} of {size}" in response.content.decode()
 
 
