@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from apps.accounts import selectors, services
 from apps.accounts.models import Address, ApiToken, Invitation, Membership, Organization, User
+from apps.core.admin_utils import JoinedDeleteMixin
 
 
 class MembershipInline(admin.StackedInline):
@@ -60,14 +61,23 @@ class AddressInline(admin.TabularInline):
 
 
 class OrganizationMembershipInline(admin.TabularInline):
+    """The members, with their users in the same query (a user widget per row made one
+    query per member). People join an organization from their user's page."""
+
     model = Membership
     extra = 0
     fields = ["user", "job_title", "phone", "is_primary_contact"]
-    raw_id_fields = ["user"]
+    readonly_fields = ["user"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user", "organization")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(JoinedDeleteMixin, admin.ModelAdmin):
     list_display = ["name", "code", "kind", "payment_terms", "credit_limit", "is_active"]
     list_filter = ["kind", "is_active", "payment_terms"]
     search_fields = ["name", "code", "email"]

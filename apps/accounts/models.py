@@ -175,11 +175,16 @@ class User(AbstractUser):
         from django.contrib.auth.models import Permission
         from django.db.models import CharField, Value
 
-        groups = Group.objects.filter(user=self).values_list(
-            "name", "permissions__content_type__app_label", "permissions__codename"
+        # No ORDER BY in the parts of the UNION: SQLite (the demo) refuses it.
+        groups = (
+            Group.objects.filter(user=self)
+            .order_by()
+            .values_list("name", "permissions__content_type__app_label", "permissions__codename")
         )
-        direct = Permission.objects.filter(user=self).values_list(
-            Value("", output_field=CharField()), "content_type__app_label", "codename"
+        direct = (
+            Permission.objects.filter(user=self)
+            .order_by()
+            .values_list(Value("", output_field=CharField()), "content_type__app_label", "codename")
         )
         names, perms = set(), set()
         for group, app_label, codename in groups.union(direct, all=True):

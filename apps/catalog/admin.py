@@ -37,6 +37,7 @@ from apps.catalog.models import (
     WorkCenterClosure,
 )
 from apps.catalog.resources import PartResource, SupplierPriceResource
+from apps.core.admin_utils import JoinedDeleteMixin
 
 ONE = Decimal("1")
 
@@ -274,7 +275,7 @@ class WorkCenterClosureInline(admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(JoinedDeleteMixin, admin.ModelAdmin):
     list_display = [
         "sku",
         "name",

@@ -21,8 +21,6 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
-from rest_framework.views import set_rollback
 
 from apps.core.lists import ListPaginator, stable_ordering
 
@@ -149,6 +147,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         # DRF would repeat Django's message ("No Organization matches the given
         # query."), which names the model; an invisible object is just not found.
         exc = exceptions.NotFound()
+    # Imported here: rest_framework.views reads DEFAULT_PARSER_CLASSES (this module's
+    # parser) when it is imported, so importing it at the top is a circular import
+    # whenever this module is the first to load (DRF's pagination system check).
+    from rest_framework.views import exception_handler as drf_exception_handler
+    from rest_framework.views import set_rollback
+
     request = context.get("request")
     response = service_error_response(exc, user=getattr(request, "user", None))
     if response is not None:

@@ -86,7 +86,7 @@ def _require_contact(user) -> None:
 
 def _portal_quotes(user) -> QuerySet[Quote]:
     # Total and line count are stored on the quote (apps.core.lists): no aggregate here.
-    return selectors.portal_quotes_visible_to(user).select_related("customer", "owner")
+    return selectors.portal_quote_list(user)
 
 
 def _show_sent_versions(quotes: list[Quote]) -> None:
@@ -234,10 +234,7 @@ def _revised_quote_context(request: HttpRequest, quote: Quote, *, decision_error
     }
 
 
-REVISING = (
-    "Kestrel is revising this quote. You see the version last sent to you; you can "
-    "decide once the new version is sent."
-)
+REVISING = selectors.QUOTE_BEING_REVISED_REFUSAL
 
 
 def _portal_quote(user, pk) -> Quote:

@@ -35,6 +35,11 @@ from apps.orders.models import (
 QUOTE_BEING_REVISED_STATES = frozenset(
     {QuoteState.DRAFT, QuoteState.IN_REVIEW, QuoteState.APPROVED}
 )
+# Why a customer cannot decide a quote being revised (portal and API).
+QUOTE_BEING_REVISED_REFUSAL = (
+    "Kestrel is revising this quote. You see the version last sent to you; you can "
+    "decide once the new version is sent."
+)
 
 
 def quotes_visible_to(user) -> QuerySet[Quote]:
@@ -70,13 +75,23 @@ def _public_version(quote: Quote, revision: QuoteRevision) -> SimpleNamespace:
     snap = revision.snapshot
     lines = [
         SimpleNamespace(
+            id=line.get("id"),
             position=line.get("position"),
-            product=SimpleNamespace(name=line.get("product_name") or line.get("product", "")),
+            product=SimpleNamespace(
+                pk=line.get("product_id"),
+                sku=line.get("product", ""),
+                name=line.get("product_name") or line.get("product", ""),
+            ),
+            configuration=line.get("configuration") or {},
             configuration_text=line.get("configuration_text", ""),
             scope_statement=line.get("scope_statement", ""),
+            custom_spec=line.get("custom_spec", ""),
             quantity=line.get("quantity"),
+            unit_list_price=Decimal(line.get("unit_list_price") or line["unit_price"]),
+            discount_percent=Decimal(line.get("discount_percent") or "0"),
             unit_price=Decimal(line["unit_price"]),
             line_total=Decimal(line["line_total"]),
+            requested_date=_day(line.get("requested_date")),
             feasible_date=_day(line.get("feasible_date")),
         )
         for line in sorted(snap.get("lines", []), key=lambda ln: ln.get("position") or 0)
@@ -95,6 +110,11 @@ def _public_version(quote: Quote, revision: QuoteRevision) -> SimpleNamespace:
         sent_at=parse_datetime(sent_at) if sent_at else quote.sent_at,
         requested_date=_day(snap.get("requested_date")),
         promised_date=_day(snap.get("promised_date")),
+        feasible_date=_day(snap.get("feasible_date")),
+        # Snapshots taken before these were recorded show none rather than the draft's.
+        contact_id=snap.get("contact"),
+        shipping_address_id=snap.get("shipping_address"),
+        billing_address_id=snap.get("billing_address"),
         terms=snap.get("terms", ""),
         owner=quote.owner,
         lines=lines,
@@ -127,9 +147,15 @@ def quote_list(user) -> QuerySet[Quote]:
     return quotes_visible_to(user).select_related("customer", "owner")
 
 
-def quote_detail_qs(user) -> QuerySet[Quote]:
+def portal_quote_list(user) -> QuerySet[Quote]:
+    """The customer's list in the portal and the API: quotes being revised included."""
+    return portal_quotes_visible_to(user).select_related("customer", "owner")
+
+
+def quote_detail_qs(user, *, portal: bool = False) -> QuerySet[Quote]:
+    """`portal`: a customer also reads quotes being revised (as their last sent revision)."""
     qs = (
-        quotes_visible_to(user)
+        (portal_quotes_visible_to(user) if portal else quotes_visible_to(user))
         .select_related(
             "customer", "owner", "contact", "shipping_address", "billing_address", "copied_from"
         )

@@ -144,7 +144,10 @@ def _visible(prefix: str, external_names: dict[str, tuple[str, ...]]):
 
 VISIBLE_QUOTES = _visible(
     "quote_",
-    {c: (f"quote_{c}_sent", f"quote_{c}_declined", f"quote_{c}_won") for c in CUSTOMERS},
+    {
+        c: (f"quote_{c}_sent", f"quote_{c}_revised", f"quote_{c}_declined", f"quote_{c}_won")
+        for c in CUSTOMERS
+    },
 )
 VISIBLE_ORDERS = _visible("order_", {c: (f"order_{c}",) for c in CUSTOMERS})
 VISIBLE_CRS = _visible(
@@ -695,8 +698,13 @@ ROUTES: dict[str, list[Case]] = {
     ],
     "quote-detail": [
         Case("acme draft", API_STAFF_ONLY, kwargs=_pk("quote_acme_draft")),
-        # The API shows quotes from `sent` on; the portal alone keeps the sent revision.
-        Case("acme being revised", API_STAFF_ONLY, kwargs=_pk("quote_acme_revised")),
+        # The API shows quotes from `sent` on, and quotes being revised as their last
+        # sent revision (as the portal does).
+        Case(
+            "acme being revised",
+            expect(anon=401, staff=200, acme=200, external=404),
+            kwargs=_pk("quote_acme_revised"),
+        ),
         Case(
             "acme sent",
             expect(anon=401, staff=200, acme=200, external=404),
@@ -791,6 +799,13 @@ ROUTES: dict[str, list[Case]] = {
             "submit acme draft",
             expect(anon=401, **_others(403, sales_rep=200, sales_manager=200), external=404),
             kwargs=lambda w: {"pk": w.quote_acme_draft.pk, "name": "submit"},
+            method="post",
+        ),
+        # Shown to the customer, but not for deciding until the new revision is sent.
+        Case(
+            "accept acme being revised",
+            expect(anon=401, **_others(409), acme=409, external=404),
+            kwargs=lambda w: {"pk": w.quote_acme_revised.pk, "name": "accept"},
             method="post",
         ),
     ],

@@ -246,9 +246,8 @@ def build_world() -> World:
         work_center=assy, date=timezone.localdate(), hours=Decimal("2"), reference="WO-1/10"
     )
     world.add("vfd", vfd)
-    # A product on no quote, for the admin's delete page (see the report on
-    # product deletion with quote lines).
-    world.admin_objects[Product] = ProductFactory(sku="SPARE", name="Spare product")
+    # A product on quote lines of every customer: its admin delete page lists them.
+    world.admin_objects[Product] = skid
     world.add("motor", motor)
     world.add("dosing", dosing)
 
@@ -458,9 +457,8 @@ def build_world() -> World:
     )
     AccessLog.objects.create(**attempt, attempt_time=timezone.now())
     AccessFailureLog.objects.create(**attempt, attempt_time=timezone.now())
-    # One contact: the delete page of an organization with several members hits
-    # an N+1 (Membership.__str__) under zeal; see the matrix report.
-    world.admin_objects[Organization] = world.orgs["acme"]
+    # Every staff member belongs to it: its admin change and delete pages list them all.
+    world.admin_objects[Organization] = kestrel
     world.kestrel = kestrel
     world.organization_content_type = ContentType.objects.get_for_model(type(kestrel))
     world.today = timezone.localdate()

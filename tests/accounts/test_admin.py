@@ -125,3 +125,32 @@ def test_sales_rep_cannot_reach_an_admin_changelist(client, sales_rep):
     client.force_login(sales_rep)
     res = client.get("/admin/accounts/organization/")
     assert res.status_code == 302 and "/admin/login/" in res.url
+
+
+@pytest.mark.parametrize("page", ["change", "delete"])
+def test_organization_admin_pages_cost_the_same_queries_whatever_the_members(
+    client, ops_admin, acme, page
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import UserFactory
+
+    client.force_login(ops_admin)
+    path = f"/admin/accounts/organization/{acme.pk}/{page}/"
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(path)
+        assert response.status_code == 200
+        return len(ctx.captured_queries)
+
+    UserFactory(organization=acme)
+    UserFactory(organization=acme)
+    few = queries()
+    for _ in range(4):
+        UserFactory(organization=acme)
+    assert queries() == few
+    # The members are listed by name, and people join from their user's page.
+    html = client.get(path).content.decode()
+    assert acme.memberships.first().user.get_full_name() in html

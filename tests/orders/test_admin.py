@@ -121,3 +121,28 @@ def test_quote_cancel_action(client, ops_admin, sales_rep, make_quote):
     )
     quote.refresh_from_db()
     assert quote.state == QuoteState.CANCELLED
+
+
+def test_product_delete_page_lists_its_quote_lines_in_constant_queries(
+    client, ops_admin, make_quote, catalog
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(ops_admin)
+    path = f"/admin/catalog/product/{catalog['skid'].pk}/delete/"
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(path)
+        assert response.status_code == 200
+        return len(ctx.captured_queries)
+
+    first = make_quote()
+    make_quote()
+    few = queries()
+    for _ in range(3):
+        make_quote()
+    assert queries() == few
+    # The lines that protect the product are named by their quote.
+    assert first.number in client.get(path).content.decode()

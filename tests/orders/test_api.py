@@ -562,3 +562,84 @@ def test_change_request_list_uses_a_constant_number_of_queries(
     with django_assert_num_queries(5):
         res = contact.get(url("change-requests") + "?page_size=100")
     assert res.json()["count"] == n
+
+
+# -- a quote being revised ---------------------------------------------------
+
+
+@pytest.fixture
+def revised_quote(sent_quote, sales_rep):
+    """Sent, then revised back to draft and edited (new title, quantity 3, a note)."""
+    line = sent_quote.lines.get()
+    quote = q.quote_revise(quote=sent_quote, actor=sales_rep, comment="REVISION-REASON-CANARY")
+    quote = q.quote_update(
+        quote=quote,
+        actor=sales_rep,
+        expected_version=None,
+        internal_notes="NOTE-CANARY",
+        title="DRAFT-TITLE-CANARY",
+    )
+    q.quote_line_update(line=line, actor=sales_rep, quantity=3)
+    quote.refresh_from_db()
+    return quote
+
+
+def test_a_customer_reads_a_quote_being_revised_as_its_last_sent_revision(
+    api, revised_quote, acme_contact, borealis_contact
+):
+    sent = revised_quote.revisions.get().snapshot
+    res = api(acme_contact).get(url("quotes", revised_quote.pk))
+    assert res.status_code == 200
+    body = res.json()
+    assert body["being_revised"] is True and body["state"] == "sent"
+    assert body["available_transitions"] == []
+    assert body["title"] == sent["title"] and body["revision"] == 0
+    [line] = body["lines"]
+    assert line["quantity"] == 1 and line["line_total"] == sent["lines"][0]["line_total"]
+    assert Decimal(body["total"]) == Decimal(sent["lines"][0]["line_total"])
+    assert line["product"] == str(revised_quote.lines.get().product_id)
+    text = res.content.decode()
+    for secret in ("DRAFT-TITLE-CANARY", "NOTE-CANARY", "REVISION-REASON-CANARY", "unit_cost"):
+        assert secret not in text, secret
+    assert "margin" not in text
+    # Another customer still gets 404; staff see the draft itself.
+    assert api(borealis_contact).get(url("quotes", revised_quote.pk)).status_code == 404
+
+
+def test_the_customer_list_shows_a_quote_being_revised_from_its_sent_revision(
+    api, revised_quote, sent_quote, acme_contact, sales_rep
+):
+    rows = api(acme_contact).get(url("quotes")).json()["results"]
+    [row] = [r for r in rows if r["id"] == str(revised_quote.pk)]
+    assert row["being_revised"] is True and row["state"] == "sent"
+    assert row["title"] != "DRAFT-TITLE-CANARY" and row["line_count"] == 1
+    sent_total = Decimal(revised_quote.revisions.get().snapshot["lines"][0]["line_total"])
+    assert Decimal(row["total"]) == sent_total
+    staff = api(sales_rep).get(url("quotes", revised_quote.pk)).json()
+    assert staff["state"] == "draft" and staff["title"] == "DRAFT-TITLE-CANARY"
+
+
+def test_a_customer_cannot_decide_a_quote_being_revised(api, revised_quote, acme_contact):
+    res = api(acme_contact).post(
+        url("quotes", revised_quote.pk, "transitions", "accept"), {"version": revised_quote.version}
+    )
+    assert res.status_code == 409
+    assert "Kestrel is revising this quote" in res.json()["detail"]
+    revised_quote.refresh_from_db()
+    assert revised_quote.state == QuoteState.DRAFT
+
+
+@pytest.mark.parametrize("revised", [1, 3])
+def test_quotes_being_revised_add_one_query_to_the_customer_list_whatever_their_number(
+    token_api, make_quote, sales_rep, acme_contact, revised, django_assert_num_queries
+):
+    for _ in range(revised):
+        quote = q.quote_send(
+            quote=q.quote_submit(quote=make_quote(), actor=sales_rep), actor=sales_rep
+        )
+        q.quote_revise(quote=quote, actor=sales_rep)
+    client = token_api(acme_contact)
+    # token, count, page ids, rows, and the page's sent revisions.
+    with django_assert_num_queries(5):
+        res = client.get(url("quotes") + "?page_size=100")
+    assert [r["being_revised"] for r in res.json()["results"]] == [True] * revised

@@ -22,6 +22,7 @@ from apps.core.limits import (
 )
 from apps.core.permissions import is_internal
 from apps.core.transitions import available_transitions
+from apps.orders import selectors
 from apps.orders.models import (
     ChangeDecider,
     ChangeRequest,
@@ -229,10 +230,71 @@ class QuoteListSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+BEING_REVISED_HELP = (
+    "True while Kestrel revises a quote it sent: the answer is the last revision sent to "
+    "you (state `sent`), and it cannot be decided until the new revision is sent."
+)
+
+
+def _sent_version(quote):
+    """The customer's view of the last sent revision of a quote being revised, else None.
+
+    The list attaches it for the whole page in one query (`attach_sent_versions`).
+    """
+    if quote.state not in selectors.QUOTE_BEING_REVISED_STATES:
+        return None
+    if not hasattr(quote, "sent_version"):
+        quote.sent_version = selectors.quote_last_sent_versions([quote]).get(quote.pk)
+    return quote.sent_version
+
+
+def attach_sent_versions(quotes) -> None:
+    versions = selectors.quote_last_sent_versions(quotes)
+    for quote in quotes:
+        quote.sent_version = versions.get(quote.pk)
+
+
+def _as_sent(data: dict, version) -> dict:
+    """Overlay the sent revision's customer-facing fields: nothing of the draft shows."""
+    for field in ("title", "customer_reference", "currency", "terms", "revision"):
+        if field in data:
+            data[field] = getattr(version, field)
+    for field in ("valid_until", "requested_date", "promised_date", "feasible_date"):
+        if field in data:
+            value = getattr(version, field)
+            data[field] = value.isoformat() if value else None
+    for field in ("contact", "shipping_address", "billing_address"):
+        if field in data:
+            data[field] = getattr(version, f"{field}_id")
+    if "sent_at" in data:
+        data["sent_at"] = serializers.DateTimeField().to_representation(version.sent_at)
+    data["state"] = "sent"
+    data["total"] = serializers.DecimalField(max_digits=14, decimal_places=2).to_representation(
+        version.total
+    )
+    if "line_count" in data:
+        data["line_count"] = version.line_count
+    data["being_revised"] = True
+    return data
+
+
 class QuoteCustomerListSerializer(QuoteListSerializer):
+    being_revised = serializers.SerializerMethodField(help_text=BEING_REVISED_HELP)
+
     class Meta(QuoteListSerializer.Meta):
-        fields = [f for f in QuoteListSerializer.Meta.fields if f != "owner_name"]
+        fields = [
+            *(f for f in QuoteListSerializer.Meta.fields if f != "owner_name"),
+            "being_revised",
+        ]
         read_only_fields = fields
+
+    def get_being_revised(self, quote) -> bool:
+        return False
+
+    def to_representation(self, quote):
+        data = super().to_representation(quote)
+        version = _sent_version(quote)
+        return _as_sent(data, version) if version else data
 
 
 class QuoteSerializer(StatefulSerializer):
@@ -266,11 +328,59 @@ class QuoteCustomerSerializer(StatefulSerializer):
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     total = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
     lines = QuoteLineCustomerSerializer(many=True, read_only=True)
+    being_revised = serializers.SerializerMethodField(help_text=BEING_REVISED_HELP)
 
     class Meta:
         model = Quote
-        fields = [*QUOTE_PUBLIC, "lines", "available_transitions"]
+        fields = [*QUOTE_PUBLIC, "lines", "available_transitions", "being_revised"]
         read_only_fields = fields
+
+    def get_being_revised(self, quote) -> bool:
+        return False
+
+    def to_representation(self, quote):
+        version = _sent_version(quote)
+        if version is None:
+            return super().to_representation(quote)
+        # Neither the draft's lines nor its transitions: the sent snapshot's public fields.
+        data = {
+            name: field.to_representation(field.get_attribute(quote))
+            for name, field in self.fields.items()
+            if name not in ("lines", "available_transitions", "being_revised", "total")
+        }
+        data["total"] = None
+        data["available_transitions"] = []
+        data["lines"] = _sent_lines(version.lines)
+        return _as_sent(data, version)
+
+
+def _sent_lines(lines) -> list[dict]:
+    # Snapshots taken before product ids were recorded name the product by SKU.
+    missing = {line.product.sku for line in lines if not line.product.pk}
+    ids = dict(Product.objects.filter(sku__in=missing).values_list("sku", "pk")) if missing else {}
+    money = serializers.DecimalField(max_digits=14, decimal_places=2)
+    percent = serializers.DecimalField(max_digits=5, decimal_places=2)
+    return [
+        {
+            "id": line.id,
+            "position": line.position,
+            "product": str(line.product.pk or ids.get(line.product.sku, "")) or None,
+            "product_sku": line.product.sku,
+            "product_name": line.product.name,
+            "configuration": line.configuration,
+            "configuration_text": line.configuration_text,
+            "quantity": line.quantity,
+            "unit_list_price": money.to_representation(line.unit_list_price),
+            "discount_percent": percent.to_representation(line.discount_percent),
+            "unit_price": money.to_representation(line.unit_price),
+            "line_total": money.to_representation(line.line_total),
+            "requested_date": line.requested_date.isoformat() if line.requested_date else None,
+            "feasible_date": line.feasible_date.isoformat() if line.feasible_date else None,
+            "scope_statement": line.scope_statement,
+            "custom_spec": line.custom_spec,
+        }
+        for line in lines
+    ]
 
 
 class QuoteWriteSerializer(serializers.Serializer):

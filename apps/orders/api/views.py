@@ -17,6 +17,7 @@ from apps.core.api_transitions import (
     TransitionViewSetMixin,
 )
 from apps.core.permissions import is_internal
+from apps.core.transitions import TransitionNotAllowed
 from apps.orders import selectors
 from apps.orders.api import serializers as s
 from apps.orders.models import (
@@ -84,11 +85,31 @@ class QuoteViewSet(
     transition_service = staticmethod(quote_transition)
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
+    # What a customer reads and decides: quotes being revised are shown as their last
+    # sent revision (as in the portal) and refuse transitions with the reason.
+    PORTAL_ACTIONS = frozenset({"retrieve", "transitions"})
+
     def get_queryset(self):
         user = self.request.user
         if self.action == "list":
-            return selectors.quote_list(user)
-        return selectors.quote_detail_qs(user)
+            return (
+                selectors.quote_list(user)
+                if is_internal(user)
+                else selectors.portal_quote_list(user)
+            )
+        portal = self.action in self.PORTAL_ACTIONS and not is_internal(user)
+        return selectors.quote_detail_qs(user, portal=portal)
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        if page is not None and not is_internal(self.request.user):
+            s.attach_sent_versions(page)  # one query for the page's quotes being revised
+        return page
+
+    def run_transition_service(self, *, obj, **kwargs):
+        if not is_internal(kwargs["actor"]) and obj.state in selectors.QUOTE_BEING_REVISED_STATES:
+            raise TransitionNotAllowed(selectors.QUOTE_BEING_REVISED_REFUSAL)
+        return super().run_transition_service(obj=obj, **kwargs)
 
     def get_serializer_class(self):
         return s.quote_serializer_for(self.request.user, many_list=self.action == "list")

@@ -662,11 +662,15 @@ def quote_snapshot(quote: Quote) -> dict:
         "promised_date": quote.promised_date.isoformat() if quote.promised_date else None,
         "feasible_date": quote.feasible_date.isoformat() if quote.feasible_date else None,
         "terms": quote.terms,
+        "contact": str(quote.contact_id) if quote.contact_id else None,
+        "shipping_address": str(quote.shipping_address_id) if quote.shipping_address_id else None,
+        "billing_address": str(quote.billing_address_id) if quote.billing_address_id else None,
         "lines": [
             {
                 "id": str(line.pk),
                 "position": line.position,
                 "product": line.product.sku,
+                "product_id": str(line.product_id),
                 "product_name": line.product.name,
                 "configuration": line.configuration,
                 "configuration_text": line.configuration_text,
@@ -676,8 +680,10 @@ def quote_snapshot(quote: Quote) -> dict:
                 "unit_price": str(line.unit_price),
                 "unit_cost": str(line.unit_cost),
                 "line_total": str(line.line_total),
+                "requested_date": line.requested_date.isoformat() if line.requested_date else None,
                 "feasible_date": line.feasible_date.isoformat() if line.feasible_date else None,
                 "scope_statement": line.scope_statement,
+                "custom_spec": line.custom_spec,
             }
             for line in lines
         ],
