@@ -22,11 +22,11 @@ from django.views.decorators.http import require_POST
 
 from apps.accounts import directory
 from apps.accounts.models import OrganizationKind
-from apps.core.concurrency import StaleObjectError
 from apps.core.htmx import render_page
 from apps.core.lists import list_page
+from apps.core.pages import DetailPage, transition_post
 from apps.core.permissions import get_visible_or_404
-from apps.core.transitions import TransitionError, available_transitions, transition_options
+from apps.core.transitions import available_transitions, transition_options
 from apps.customers.forms import ChangeRequestForm, DecisionForm
 from apps.orders import selectors
 from apps.orders.models import (
@@ -182,32 +182,38 @@ def _quote_context(
     request: HttpRequest,
     quote: Quote,
     *,
-    decision_error: str = "",
-    decision_notice: str = "",
+    error: str = "",
+    error_allowed: list[str] | None = None,
+    notice: str = "",
     change_form: ChangeRequestForm | None = None,
     change_notice: str = "",
+    change_error: str = "",
 ) -> dict:
     user = request.user
     if quote.state in selectors.QUOTE_BEING_REVISED_STATES:
-        return _revised_quote_context(request, quote, decision_error=decision_error)
+        return _revised_quote_context(request, quote, error=error, change_error=change_error)
     # The customer's decisions, each enabled or disabled with the sentence that says why.
     options = {o.name: o for o in transition_options(quote, user) if o.permitted}
     return {
         "quote": quote,
+        "header": {"heading": f"Quote {quote.number}", "subtitle": quote.title},
         "timeline_of": quote,
         "lines": list(quote.lines.all()),
         "decisions": [options[name] for name in DECISIONS if name in options],
         "is_past_validity": quote.state == QuoteState.SENT and quote.is_past_validity(),
-        "decision_error": decision_error,
-        "decision_notice": decision_notice,
+        "error": error,
+        "notice": notice,
         "change_requests": _change_requests(user, quote=quote),
         "can_request_change": quote.state in (QuoteState.SENT, QuoteState.ACCEPTED),
         "change_form": directory.style_form(change_form or ChangeRequestForm(prefix="change")),
         "change_notice": change_notice,
+        "change_error": change_error,
     }
 
 
-def _revised_quote_context(request: HttpRequest, quote: Quote, *, decision_error: str = "") -> dict:
+def _revised_quote_context(
+    request: HttpRequest, quote: Quote, *, error: str = "", change_error: str = ""
+) -> dict:
     """The last sent revision of a quote Kestrel is revising, without decisions.
 
     Built from the immutable snapshot's customer-facing fields only
@@ -216,13 +222,14 @@ def _revised_quote_context(request: HttpRequest, quote: Quote, *, decision_error
     shown = selectors.quote_last_sent_versions([quote])[quote.pk]
     return {
         "quote": shown,
+        "header": {"heading": f"Quote {quote.number}", "subtitle": shown.title},
         "timeline_of": quote,
         "being_revised": True,
         "lines": shown.lines,
         "decisions": [],
         "is_past_validity": False,
-        "decision_error": decision_error,
-        "decision_notice": "",
+        "error": error,
+        "notice": "",
         "change_requests": list(
             selectors.change_requests_visible_to(request.user)
             .filter(quote=quote)
@@ -231,6 +238,7 @@ def _revised_quote_context(request: HttpRequest, quote: Quote, *, decision_error
         "can_request_change": False,
         "change_form": directory.style_form(ChangeRequestForm(prefix="change")),
         "change_notice": "",
+        "change_error": change_error,
     }
 
 
@@ -247,12 +255,21 @@ def _portal_quote(user, pk) -> Quote:
     return get_visible_or_404(user, qs, pk=pk)
 
 
+QUOTE_PAGE = DetailPage(
+    template="customers/quote_detail.html",
+    get=_portal_quote,
+    context=_quote_context,
+    url_name="customers:quote-detail",
+    partial="decision-and-timeline",
+)
+
+
 @login_required
 def quote_detail(request: HttpRequest, pk) -> HttpResponse:
     _require_contact(request.user)
     quote = _portal_quote(request.user, pk)
     return render_page(
-        request, "customers/quote_detail.html", _quote_context(request, quote), partial="decision"
+        request, QUOTE_PAGE.template, _quote_context(request, quote), partial="decision"
     )
 
 
@@ -266,46 +283,16 @@ def quote_transition(request: HttpRequest, pk, name: str) -> HttpResponse:
     if service is None:
         raise Http404
     if quote.state in selectors.QUOTE_BEING_REVISED_STATES:
-        return _quote_response(request, quote, status=409, decision_error=REVISING)
-    form = DecisionForm(request.POST)
-    error = ""
-    if not form.is_valid():
-        error = " ".join(e for errors in form.errors.values() for e in errors)
-    else:
-        try:
-            quote = service(
-                quote=quote,
-                actor=user,
-                comment=form.cleaned_data["comment"].strip(),
-                expected_version=form.cleaned_data["version"],
-            )
-        except (TransitionError, StaleObjectError) as exc:
-            # Expired meanwhile, already decided (another tab or a colleague), or
-            # changed since the page was loaded: say so where the buttons are.
-            error = getattr(exc, "message", None) or str(exc)
-    if error:
-        quote = selectors.quote_get_for_user(user, pk)
-        return _quote_response(request, quote, status=409, decision_error=error)
-    notice = f"You {'accepted' if name == 'accept' else 'declined'} {quote.number}."
-    if not request.htmx:
-        messages.success(request, notice)
-        return redirect("customers:quote-detail", pk=quote.pk)
-    quote = selectors.quote_get_for_user(user, pk)
-    return _quote_response(request, quote, decision_notice=notice)
-
-
-def _quote_response(request: HttpRequest, quote: Quote, *, status: int = 200, **kw) -> HttpResponse:
-    context = _quote_context(request, quote, **kw)
-    if request.htmx:
-        # htmx swaps only 2xx and 422 responses (see base.html), so errors travel as 422.
-        return render_page(
-            request,
-            "customers/quote_detail.html",
-            context,
-            partial="decision-and-timeline",
-            status=422 if status >= 400 else status,
-        )
-    return render_page(request, "customers/quote_detail.html", context, status=status)
+        return QUOTE_PAGE.answer(request, pk, status=409, error=REVISING)
+    verb = "accepted" if name == "accept" else "declined"
+    return transition_post(
+        request,
+        QUOTE_PAGE,
+        pk,
+        call=lambda **kw: service(quote=quote, actor=user, **kw),
+        notice=lambda result: f"You {verb} {quote.number}.",
+        form_class=DecisionForm,
+    )
 
 
 @require_POST
@@ -380,11 +367,16 @@ def _order_context(
     *,
     change_form: ChangeRequestForm | None = None,
     change_notice: str = "",
+    change_error: str = "",
 ) -> dict:
     user = request.user
     steps = order_progress(order)
     return {
         "order": order,
+        "header": {
+            "heading": f"Order {order.number}",
+            "subtitle": f"Your PO {order.customer_po}" if order.customer_po else "",
+        },
         # OrderLineDateChange.reason may name suppliers or internal problems: only
         # the size of each move leaves this function.
         "lines": [
@@ -398,6 +390,7 @@ def _order_context(
         "can_request_change": order.state not in ORDER_CLOSED_STATES,
         "change_form": directory.style_form(change_form or ChangeRequestForm(prefix="change")),
         "change_notice": change_notice,
+        "change_error": change_error,
     }
 
 
@@ -434,6 +427,34 @@ def _change_requests(user, **target) -> list[ChangeRequest]:
     return crs
 
 
+def _changes_page(template: str, get, context_for, url_name: str) -> DetailPage:
+    """A detail page whose htmx answer is its change-request region."""
+
+    def context(request, obj, *, error="", notice="", error_allowed=None):
+        return context_for(request, obj, change_error=error, change_notice=notice)
+
+    return DetailPage(
+        template=template,
+        get=get,
+        context=context,
+        url_name=url_name,
+        partial="changes-and-timeline",
+    )
+
+
+CHANGE_PAGES = {
+    "quote": _changes_page(
+        "customers/quote_detail.html", _portal_quote, _quote_context, "customers:quote-detail"
+    ),
+    "order": _changes_page(
+        "customers/order_detail.html",
+        selectors.order_get_for_user,
+        _order_context,
+        "customers:order-detail",
+    ),
+}
+
+
 @require_POST
 @login_required
 def change_request_transition(request: HttpRequest, pk, name: str) -> HttpResponse:
@@ -442,44 +463,16 @@ def change_request_transition(request: HttpRequest, pk, name: str) -> HttpRespon
     cr = selectors.change_request_get_for_user(user, pk)
     if name not in CHANGE_DECISIONS:
         raise Http404
-    target = cr.target
-    is_order = cr.order_id is not None
-    template = "customers/order_detail.html" if is_order else "customers/quote_detail.html"
-    context_for = _order_context if is_order else _quote_context
-    reload = selectors.order_get_for_user if is_order else selectors.quote_get_for_user
-    form = DecisionForm(request.POST)
-    error, status = "", 200
-    if not form.is_valid():
-        error = " ".join(e for errors in form.errors.values() for e in errors)
-        status = 400
-    else:
-        try:
-            change_services.change_request_transition(
-                change_request=cr,
-                name=name,
-                actor=user,
-                comment=form.cleaned_data["comment"].strip(),
-                expected_version=form.cleaned_data["version"],
-            )
-        except TransitionError as exc:
-            # Not proposed to you, decided meanwhile, or Kestrel's to decide.
-            error, status = exc.message, exc.status
-        except StaleObjectError as exc:
-            error, status = str(exc), 409
-        except ValidationError as exc:
-            error, status = " ".join(exc.messages), 400
-    notice = "" if error else f"You {CHANGE_DECISIONS[name]} change {cr.number}."
-    if not request.htmx and not error:
-        messages.success(request, notice)
-        return redirect(f"customers:{'order' if is_order else 'quote'}-detail", pk=target.pk)
-    target = reload(user, target.pk)
-    context = context_for(request, target, change_notice=notice)
-    context["change_error"] = error
-    if not request.htmx:
-        return render_page(request, template, context, status=status)
-    # htmx swaps only 2xx and 422 answers (base.html): refusals travel as 422.
-    return render_page(
-        request, template, context, partial="changes-and-timeline", status=422 if error else 200
+    # Not proposed to you, decided meanwhile, or Kestrel's to decide: said in the region.
+    return transition_post(
+        request,
+        CHANGE_PAGES["order" if cr.order_id is not None else "quote"],
+        cr.target.pk,
+        call=lambda **kw: change_services.change_request_transition(
+            change_request=cr, name=name, actor=user, **kw
+        ),
+        notice=lambda result: f"You {CHANGE_DECISIONS[name]} change {cr.number}.",
+        form_class=DecisionForm,
     )
 
 
