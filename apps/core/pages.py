@@ -12,7 +12,7 @@ none of them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django import forms
@@ -88,6 +88,19 @@ class DetailPage:
         return render_page(request, self.template, context, status=status)
 
 
+def region_page(page: DetailPage, region: str, partial: str) -> DetailPage:
+    """`page` whose buttons answer in one of its regions (change requests, tracker links):
+    the answer's error and notice reach the context as `<region>_error` / `<region>_notice`,
+    and htmx gets `partial`."""
+
+    def context(request, obj, *, error="", notice="", error_allowed=None, **extra):
+        return page.context(
+            request, obj, **{f"{region}_error": error, f"{region}_notice": notice}, **extra
+        )
+
+    return replace(page, context=context, partial=partial)
+
+
 def transition_post(
     request: HttpRequest,
     page: DetailPage,
@@ -98,11 +111,13 @@ def transition_post(
     redirect_to: Callable[[Any], str | None] = lambda result: None,
     form_class: type[TransitionForm] = TransitionForm,
     form_key: str = "",
+    success_context: Callable[[Any], dict] = lambda result: {},
 ) -> HttpResponse:
     """One button: call(**form.service_kwargs()) and answer the page.
 
     `form_key`: the context keyword the bound form goes back under when it is
     invalid or refused, so the page shows its field errors and what was typed.
+    `success_context`: more for the htmx answer's context (e.g. a link shown once).
     """
     form = form_class(request.POST)
     kept = {form_key: form} if form_key else {}
@@ -121,4 +136,4 @@ def transition_post(
     if not request.htmx:
         messages.success(request, text)
         return redirect(page.url_name, pk=pk)
-    return page.answer(request, pk, notice=text)
+    return page.answer(request, pk, notice=text, **success_context(result))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from axes.helpers import get_client_ip_address
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -24,11 +25,11 @@ from apps.accounts import directory
 from apps.accounts.models import OrganizationKind
 from apps.core.htmx import render_page
 from apps.core.lists import list_page
-from apps.core.pages import DetailPage, transition_post
+from apps.core.pages import DetailPage, region_page, transition_post
 from apps.core.permissions import get_visible_or_404
 from apps.core.transitions import available_transitions, transition_options
-from apps.customers.forms import ChangeRequestForm, DecisionForm
-from apps.orders import selectors
+from apps.customers.forms import AcceptForm, ChangeRequestForm, DecisionForm, DeclineForm
+from apps.orders import revisions, selectors, tracker_pages
 from apps.orders.models import (
     ORDER_CLOSED_STATES,
     ChangeDecider,
@@ -185,6 +186,8 @@ def _quote_context(
     error: str = "",
     error_allowed: list[str] | None = None,
     notice: str = "",
+    accept_form: AcceptForm | None = None,
+    decline_form: DeclineForm | None = None,
     change_form: ChangeRequestForm | None = None,
     change_notice: str = "",
     change_error: str = "",
@@ -194,21 +197,46 @@ def _quote_context(
         return _revised_quote_context(request, quote, error=error, change_error=change_error)
     # The customer's decisions, each enabled or disabled with the sentence that says why.
     options = {o.name: o for o in transition_options(quote, user) if o.permitted}
+    lines = list(quote.lines.all())
+    current = revisions.version_from_quote(quote, lines)
     return {
         "quote": quote,
         "header": {"heading": f"Quote {quote.number}", "subtitle": quote.title},
         "timeline_of": quote,
-        "lines": list(quote.lines.all()),
-        "decisions": [options[name] for name in DECISIONS if name in options],
+        "lines": lines,
+        "history": revisions.customer_history(quote, quote.revisions.all(), current),
+        "decisions": {name: options[name] for name in DECISIONS if name in options},
+        "accept_form": accept_form or AcceptForm(initial={"version": quote.version}),
+        "decline_form": decline_form or DeclineForm(initial={"version": quote.version}),
+        # Selected with the quote (_portal_quote): no query.
+        "acceptance": getattr(quote, "acceptance", None),
         "is_past_validity": quote.state == QuoteState.SENT and quote.is_past_validity(),
         "error": error,
         "notice": notice,
         "change_requests": _change_requests(user, quote=quote),
         "can_request_change": quote.state in (QuoteState.SENT, QuoteState.ACCEPTED),
-        "change_form": directory.style_form(change_form or ChangeRequestForm(prefix="change")),
+        "change_form": _change_form(request, _quote_lines(lines), "quote", change_form),
         "change_notice": change_notice,
         "change_error": change_error,
     }
+
+
+def _quote_lines(lines) -> list[tuple[int, str]]:
+    return [(line.position, line.product.name) for line in lines]
+
+
+def _change_form(
+    request: HttpRequest, lines, noun: str, form: ChangeRequestForm | None = None
+) -> ChangeRequestForm:
+    """The change-request form; `?change_line=<position>` (a line's link) preselects the line."""
+    if form is None:
+        initial = {"line": request.GET.get("change_line", "")[:5]}
+        form = ChangeRequestForm(prefix="change", lines=lines, noun=noun, initial=initial)
+    directory.style_form(form)
+    if "line" in form.fields:
+        widget = form.fields["line"].widget
+        widget.attrs["class"] = widget.attrs["class"].replace("form-control", "form-select")
+    return form
 
 
 def _revised_quote_context(
@@ -221,12 +249,13 @@ def _revised_quote_context(
     """
     shown = selectors.quote_last_sent_versions([quote])[quote.pk]
     return {
+        "history": revisions.customer_history(quote, quote.revisions.all(), None),
         "quote": shown,
         "header": {"heading": f"Quote {quote.number}", "subtitle": shown.title},
         "timeline_of": quote,
         "being_revised": True,
         "lines": shown.lines,
-        "decisions": [],
+        "decisions": {},
         "is_past_validity": False,
         "error": error,
         "notice": "",
@@ -236,7 +265,7 @@ def _revised_quote_context(
             .order_by("-created_at")
         ),
         "can_request_change": False,
-        "change_form": directory.style_form(ChangeRequestForm(prefix="change")),
+        "change_form": _change_form(request, _quote_lines(shown.lines), "quote"),
         "change_notice": "",
         "change_error": change_error,
     }
@@ -249,7 +278,7 @@ def _portal_quote(user, pk) -> Quote:
     # Lines with their products in one query: a 200-line quote made 200 more (bench).
     qs = (
         selectors.portal_quotes_visible_to(user)
-        .select_related("owner")
+        .select_related("owner", "acceptance")
         .prefetch_related(Prefetch("lines", queryset=QuoteLine.objects.select_related("product")))
     )
     return get_visible_or_404(user, qs, pk=pk)
@@ -284,14 +313,26 @@ def quote_transition(request: HttpRequest, pk, name: str) -> HttpResponse:
         raise Http404
     if quote.state in selectors.QUOTE_BEING_REVISED_STATES:
         return QUOTE_PAGE.answer(request, pk, status=409, error=REVISING)
-    verb = "accepted" if name == "accept" else "declined"
+    if name == "accept":
+        # The acceptance record keeps where it was signed from, with the time and user.
+        ip = get_client_ip_address(request) or None
+        return transition_post(
+            request,
+            QUOTE_PAGE,
+            pk,
+            call=lambda **kw: service(quote=quote, actor=user, ip_address=ip, **kw),
+            notice=lambda result: f"You accepted {quote.number}.",
+            form_class=AcceptForm,
+            form_key="accept_form",
+        )
     return transition_post(
         request,
         QUOTE_PAGE,
         pk,
         call=lambda **kw: service(quote=quote, actor=user, **kw),
-        notice=lambda result: f"You {verb} {quote.number}.",
-        form_class=DecisionForm,
+        notice=lambda result: f"You declined {quote.number}.",
+        form_class=DeclineForm,
+        form_key="decline_form",
     )
 
 
@@ -368,6 +409,9 @@ def _order_context(
     change_form: ChangeRequestForm | None = None,
     change_notice: str = "",
     change_error: str = "",
+    tracker_error: str = "",
+    tracker_notice: str = "",
+    tracker_url: str = "",
 ) -> dict:
     user = request.user
     steps = order_progress(order)
@@ -388,17 +432,36 @@ def _order_context(
         "steps_done": sum(1 for s in steps if s.status == "done"),
         "change_requests": _change_requests(user, order=order),
         "can_request_change": order.state not in ORDER_CLOSED_STATES,
-        "change_form": directory.style_form(change_form or ChangeRequestForm(prefix="change")),
+        "change_form": _change_form(request, _order_lines(order), "order", change_form),
+        # The quote's signed acceptance (selected with the order: no query).
+        "acceptance": getattr(order.quote, "acceptance", None),
+        "trackers": tracker_pages.tracker_section(
+            order, user, error=tracker_error, notice=tracker_notice
+        ),
+        "tracker_url": tracker_url,
         "change_notice": change_notice,
         "change_error": change_error,
     }
+
+
+def _order_lines(order: SalesOrder) -> list[tuple[int, str]]:
+    return [(line.position, line.product_name) for line in order.lines.all()]
+
+
+ORDER_PAGE = DetailPage(
+    template="customers/order_detail.html",
+    get=selectors.order_get_for_user,
+    context=_order_context,
+    url_name="customers:order-detail",
+    partial="changes-and-timeline",
+)
 
 
 @login_required
 def order_detail(request: HttpRequest, pk) -> HttpResponse:
     _require_contact(request.user)
     order = selectors.order_get_for_user(request.user, pk)
-    return render_page(request, "customers/order_detail.html", _order_context(request, order))
+    return render_page(request, ORDER_PAGE.template, _order_context(request, order))
 
 
 @require_POST
@@ -427,31 +490,28 @@ def _change_requests(user, **target) -> list[ChangeRequest]:
     return crs
 
 
-def _changes_page(template: str, get, context_for, url_name: str) -> DetailPage:
-    """A detail page whose htmx answer is its change-request region."""
+TRACKER_PAGE = region_page(ORDER_PAGE, "tracker", "trackers-and-timeline")
 
-    def context(request, obj, *, error="", notice="", error_allowed=None):
-        return context_for(request, obj, change_error=error, change_notice=notice)
 
-    return DetailPage(
-        template=template,
-        get=get,
-        context=context,
-        url_name=url_name,
-        partial="changes-and-timeline",
-    )
+@require_POST
+@login_required
+def order_tracker_create(request: HttpRequest, pk) -> HttpResponse:
+    _require_contact(request.user)
+    order = selectors.order_get_for_user(request.user, pk)
+    return tracker_pages.tracker_create(request, TRACKER_PAGE, order)
+
+
+@require_POST
+@login_required
+def order_tracker_revoke(request: HttpRequest, pk, link_id: int) -> HttpResponse:
+    _require_contact(request.user)
+    order = selectors.order_get_for_user(request.user, pk)
+    return tracker_pages.tracker_revoke(request, TRACKER_PAGE, order, link_id)
 
 
 CHANGE_PAGES = {
-    "quote": _changes_page(
-        "customers/quote_detail.html", _portal_quote, _quote_context, "customers:quote-detail"
-    ),
-    "order": _changes_page(
-        "customers/order_detail.html",
-        selectors.order_get_for_user,
-        _order_context,
-        "customers:order-detail",
-    ),
+    "quote": region_page(QUOTE_PAGE, "change", "changes-and-timeline"),
+    "order": region_page(ORDER_PAGE, "change", "changes-and-timeline"),
 }
 
 
@@ -479,12 +539,16 @@ def change_request_transition(request: HttpRequest, pk, name: str) -> HttpRespon
 def _change_request(
     request: HttpRequest, *, target: Quote | SalesOrder, template: str, context_for
 ) -> HttpResponse:
-    form = ChangeRequestForm(request.POST, prefix="change")
+    kind = "quote" if isinstance(target, Quote) else "order"
+    if kind == "quote":
+        lines = _quote_lines(target.lines.select_related("product"))
+    else:
+        lines = _order_lines(target)
+    form = ChangeRequestForm(request.POST, prefix="change", lines=lines, noun=kind)
     if form.is_valid():
-        kind = "quote" if isinstance(target, Quote) else "order"
         try:
             cr = change_services.change_request_create(
-                actor=request.user, **{kind: target}, **form.cleaned_data
+                actor=request.user, **{kind: target}, **form.service_kwargs()
             )
         except ValidationError as exc:
             # e.g. the order was closed meanwhile: shown with the form, never a 500.
