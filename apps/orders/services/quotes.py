@@ -26,6 +26,7 @@ from apps.orders.models import (
     QUOTE_EDITABLE_STATES,
     Department,
     Quote,
+    QuoteAcceptance,
     QuoteLine,
     QuoteReview,
     QuoteRevision,
@@ -648,9 +649,30 @@ def quote_accept(
     actor,
     comment: str = "",
     expected_version: int | None = None,
+    customer_po: str = "",
+    signer_name: str = "",
+    terms_accepted: bool = False,
+    ip_address: str | None = None,
     comment_audience: str | None = None,
 ) -> Quote:
-    return _decide(quote, "accept", actor, comment, expected_version, comment_audience)
+    """sent → accepted, with the acceptance record (PO, signer, terms, time, user, IP).
+
+    The portal and the API require the PO, the signer's name and the terms from a
+    customer (apps.customers.forms.AcceptForm, the API's accept input); staff recording
+    an acceptance received by other means may leave them empty.
+    """
+    quote = _decide(quote, "accept", actor, comment, expected_version, comment_audience)
+    QuoteAcceptance.objects.create(
+        quote=quote,
+        revision=quote.revision,
+        customer_po=customer_po.strip(),
+        signer_name=signer_name.strip(),
+        terms_accepted=terms_accepted,
+        accepted_by=actor if getattr(actor, "pk", None) else None,
+        accepted_at=quote.decided_at,
+        ip_address=ip_address or None,
+    )
+    return quote
 
 
 @transaction.atomic
