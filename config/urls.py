@@ -19,6 +19,8 @@ urlpatterns = [
     path("", include("apps.core.urls")),
     path("sales/", include("apps.sales.urls")),
     path("portal/", include("apps.customers.urls")),
+    path("engineering/", include("apps.engineering.urls")),
+    path("manufacturing/", include("apps.manufacturing.urls")),
     path("", include("apps.suppliers.urls")),
 ]
 

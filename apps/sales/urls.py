@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from apps.sales import views, views_changes, views_orders, views_quotes
+from apps.sales import views, views_changes, views_orders, views_quotes, views_reviews
 
 app_name = "sales"
 
@@ -29,6 +29,8 @@ urlpatterns = [
         views_quotes.quote_review_transition,
         name="quote-review-transition",
     ),
+    path("reviews/", views_reviews.review_inbox, name="review-inbox"),
+    path("reviews/<uuid:pk>/<slug:name>/", views_reviews.review_decide, name="review-decide"),
     path("orders/", views_orders.order_list, name="order-list"),
     path("orders/<uuid:pk>/", views_orders.order_detail, name="order-detail"),
     path("orders/<uuid:pk>/cancel/", views_orders.order_cancel, name="order-cancel"),

@@ -16,16 +16,15 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
-from apps.core.concurrency import StaleObjectError
 from apps.core.htmx import hx_redirect, render_page
 from apps.core.limits import COMMENT_MAX_LENGTH, VERSION_MAX
 from apps.core.permissions import is_internal
-from apps.core.transitions import TransitionError, transition_options
+from apps.core.refusals import REFUSED, service_error
+from apps.core.transitions import transition_options
 
 
 def require_staff(user) -> None:
@@ -38,26 +37,6 @@ def require_staff(user) -> None:
 class TransitionForm(forms.Form):
     comment = forms.CharField(required=False, max_length=COMMENT_MAX_LENGTH)
     version = forms.IntegerField(required=False, min_value=1, max_value=VERSION_MAX)
-
-
-REFUSED = (TransitionError, StaleObjectError, ValidationError, PermissionDenied)
-
-
-def service_error(exc: Exception) -> tuple[str, int, list[str]]:
-    """(message, HTTP status, allowed transitions) for a refused service call."""
-    if isinstance(exc, TransitionError):
-        return exc.message, exc.status, exc.allowed
-    if isinstance(exc, StaleObjectError):
-        return str(exc), 409, []
-    if isinstance(exc, ValidationError):
-        if hasattr(exc, "error_dict"):
-            text = " ".join(m for msgs in exc.message_dict.values() for m in msgs)
-        else:
-            text = " ".join(exc.messages)
-        return text, 400, []
-    if isinstance(exc, PermissionDenied):
-        return str(exc) or "You may not do this.", 403, []
-    raise exc
 
 
 @dataclass(frozen=True)

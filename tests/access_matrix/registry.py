@@ -175,6 +175,39 @@ STAFF_RAISE_CR = expect(
 
 # -- the routes -------------------------------------------------------------------
 
+
+def _review_inbox(app: str, department: str, role: str) -> dict[str, list[Case]]:
+    """A department's inbox: staff read it, its role decides (the others get the page
+    with the refusal, 403), contacts never see it."""
+    review = f"review_acme_{department}"
+    routes = {
+        f"{app}:review-inbox": [Case("inbox", STAFF_ONLY, htmx=True)],
+        f"{app}:review-decide": [
+            Case(
+                "GET",
+                GET_405_STAFF_AREA,
+                kwargs=lambda w: {"pk": getattr(w, review).pk, "name": "approve"},
+            ),
+            Case(
+                f"approve acme's {department} review",
+                expect(**_others(403, **{role: REDIRECT}), external=404),
+                kwargs=lambda w: {"pk": getattr(w, review).pk, "name": "approve"},
+                method="post",
+            ),
+            Case(
+                f"reject acme's {department} review without a comment",
+                expect(**_others(422, **{role: 422}), external=404),
+                kwargs=lambda w: {"pk": getattr(w, review).pk, "name": "reject"},
+                method="post",
+                htmx_only=True,
+            ),
+        ],
+    }
+    if app in ("engineering", "manufacturing"):
+        routes[f"{app}:home"] = [Case("home", expect(anon=REDIRECT, staff=REDIRECT, external=404))]
+    return routes
+
+
 ROUTES: dict[str, list[Case]] = {
     # accounts -------------------------------------------------------------------
     "accounts:login": [
@@ -968,6 +1001,11 @@ ROUTES: dict[str, list[Case]] = {
             method="post",
         ),
     ],
+    # review inboxes --------------------------------------------------------------
+    **_review_inbox("engineering", "engineering", "engineer"),
+    **_review_inbox("manufacturing", "manufacturing", "planner"),
+    **_review_inbox("suppliers", "purchasing", "buyer"),
+    **_review_inbox("sales", "pricing", "sales_manager"),
 }
 
 
