@@ -18,7 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts import directory
 from apps.accounts.models import OrganizationKind
@@ -29,6 +29,7 @@ from apps.core.permissions import get_visible_or_404
 from apps.core.transitions import TransitionError, available_transitions, transition_options
 from apps.customers.forms import ChangeRequestForm, DecisionForm
 from apps.orders import selectors
+from apps.orders.downloads import quote_pdf_response
 from apps.orders.models import (
     ORDER_CLOSED_STATES,
     ChangeDecider,
@@ -254,6 +255,14 @@ def quote_detail(request: HttpRequest, pk) -> HttpResponse:
     return render_page(
         request, "customers/quote_detail.html", _quote_context(request, quote), partial="decision"
     )
+
+
+@require_GET
+@login_required
+def quote_pdf(request: HttpRequest, pk) -> HttpResponse:
+    """The PDF sent with the quote's latest (or ?revision=N) sent revision."""
+    _require_contact(request.user)
+    return quote_pdf_response(request, _portal_quote(request.user, pk))
 
 
 @require_POST

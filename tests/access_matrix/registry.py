@@ -323,6 +323,18 @@ ROUTES: dict[str, list[Case]] = {
     # The customer filter's autocomplete: <option>s of the customers the user may see.
     "sales:customer-lookup": [Case("acme by name", STAFF_ONLY, query="?q=acme")],
     "sales:quote-list": [Case("list", STAFF_ONLY, htmx=True)],
+    "sales:quote-pdf": [
+        Case("acme sent", STAFF_ONLY, kwargs=_pk("quote_acme_sent")),
+        Case("acme won, revision 0", STAFF_ONLY, kwargs=_pk("quote_acme_won"), query="?revision=0"),
+        Case("acme being revised", STAFF_ONLY, kwargs=_pk("quote_acme_revised")),
+        Case("never sent", expect(staff=404, external=404), kwargs=_pk("quote_acme_draft")),
+        Case(
+            "no such revision",
+            expect(staff=404, external=404),
+            kwargs=_pk("quote_acme_sent"),
+            query="?revision=7",
+        ),
+    ],
     "sales:quote-detail": [
         Case("acme draft", STAFF_ONLY, kwargs=_pk("quote_acme_draft"), htmx=True),
         Case("acme sent", STAFF_ONLY, kwargs=_pk("quote_acme_sent")),
@@ -549,6 +561,29 @@ ROUTES: dict[str, list[Case]] = {
             "acme in review",
             expect(staff=404, external=404),
             kwargs=_pk("quote_acme_in_review"),
+        ),
+    ],
+    "customers:quote-pdf": [
+        Case("acme sent", ACME_ONLY, kwargs=_pk("quote_acme_sent")),
+        Case("acme converted", ACME_ONLY, kwargs=_pk("quote_acme_won")),
+        # The revision sent to acme, never the draft being revised (its canary title).
+        Case("acme being revised", ACME_ONLY, kwargs=_pk("quote_acme_revised")),
+        Case(
+            "borealis sent",
+            expect(staff=404, borealis=200, external=404),
+            kwargs=_pk("quote_borealis_sent"),
+        ),
+        Case("acme draft", expect(staff=404, external=404), kwargs=_pk("quote_acme_draft")),
+        Case(
+            "acme in review",
+            expect(staff=404, external=404),
+            kwargs=_pk("quote_acme_in_review"),
+        ),
+        Case(
+            "POST",
+            expect(anon=405, staff=405, customers=405, suppliers=404),
+            kwargs=_pk("quote_acme_sent"),
+            method="post",
         ),
     ],
     "customers:quote-transition": [

@@ -41,6 +41,7 @@ from apps.orders.pricing import (
     reprice_line,
 )
 from apps.orders.promise import LineRequest, PromiseEngine
+from apps.orders.services.documents import quote_document_create
 
 QUOTE_FIELDS = (
     "title",
@@ -587,6 +588,7 @@ def quote_send(
         before=stamp,
     )
     grant_org_access(quote, quote.customer)
+    quote_document_create(quote=quote)
     email_send_after_commit(
         to=_customer_recipients(quote),
         template_prefix="orders/email/quote_sent",
