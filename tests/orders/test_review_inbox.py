@@ -140,6 +140,7 @@ def test_approving_from_the_inbox_swaps_the_row_out(request, client_for, four_re
     assert f'id="review-{review.pk}"' not in html  # the row is replaced by nothing
     assert 'id="inbox-counts" class="d-flex gap-2 align-items-center" hx-swap-oob="true"' in html
     assert "0 waiting" in html
+    assert 'id="inbox-tail" hx-swap-oob="true"' in html and "Nothing waiting" in html
     assert f"review of {four_reviews.number} approved" in html
     review.refresh_from_db()
     assert review.state == ReviewState.APPROVED

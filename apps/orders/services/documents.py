@@ -46,9 +46,7 @@ def _company() -> dict:
     return {
         "name": company.name,
         "address": _address(address),
-        "email": company.email,
-        "phone": company.phone,
-        "website": company.website,
+        "contacts": [c for c in (company.phone, company.email, company.website) if c],
     }
 
 
