@@ -355,3 +355,19 @@ def test_dashboard_queue_counts_and_highlights_overdue_reviews(client_for, engin
     assert f'href="/engineering/reviews/#review-{review.pk}"' in panel
     assert "3 d late" in panel
     assert 'href="/engineering/reviews/"' in panel  # open the inbox
+
+
+def test_reviewers_are_notified_with_a_link_to_their_inbox(engineer, buyer, four_reviews):
+    assert engineer.notifications.get().url == "/engineering/reviews/"
+    assert buyer.notifications.get().url == "/purchasing/reviews/"
+
+
+def test_a_manager_who_owns_the_quote_sees_why_another_must_decide(
+    client_for, make_quote, sales_manager
+):
+    quote = make_quote(lines=(("skid", 1, {}, 30),), owner=sales_manager)  # over 25 %
+    quote = quote_services.quote_submit(quote=quote, actor=sales_manager)
+    html = client_for(sales_manager).get("/sales/reviews/").content.decode()
+    assert _cards(html) == [quote.number]
+    assert f"You own or created {quote.number}: another sales manager must decide" in html
+    assert 'data-decision="approve" disabled' in html
