@@ -27,6 +27,7 @@ from apps.core.htmx import render_page
 from apps.core.lists import list_page
 from apps.core.permissions import get_visible_or_404
 from apps.core.transitions import TransitionError, available_transitions, transition_options
+from apps.core.views_comments import thread_view
 from apps.customers.forms import ChangeRequestForm, DecisionForm
 from apps.orders import selectors
 from apps.orders.models import (
@@ -256,6 +257,14 @@ def quote_detail(request: HttpRequest, pk) -> HttpResponse:
     )
 
 
+@login_required
+def quote_comments(request: HttpRequest, pk) -> HttpResponse:
+    """The quote's thread as the customer reads it (customer-visible comments only)."""
+    _require_contact(request.user)
+    qs = selectors.portal_quotes_visible_to(request.user)
+    return thread_view(request, get_visible_or_404(request.user, qs, pk=pk))
+
+
 @require_POST
 @login_required
 def quote_transition(request: HttpRequest, pk, name: str) -> HttpResponse:
@@ -399,6 +408,13 @@ def _order_context(
         "change_form": directory.style_form(change_form or ChangeRequestForm(prefix="change")),
         "change_notice": change_notice,
     }
+
+
+@login_required
+def order_comments(request: HttpRequest, pk) -> HttpResponse:
+    _require_contact(request.user)
+    qs = selectors.orders_visible_to(request.user)
+    return thread_view(request, get_visible_or_404(request.user, qs, pk=pk))
 
 
 @login_required

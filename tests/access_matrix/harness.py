@@ -120,7 +120,9 @@ def _check(world, audience: str, case: Case, url: str, expected, *, htmx: bool):
         problems.append(f"{audience}: {how} expected {expected}, got {got}")
         if response.status_code >= 500 and getattr(response, "exc_info", None):
             problems.append("".join(traceback.format_exception(*response.exc_info))[-3000:])
-    body = response.content.decode(errors="replace")
+    # A download streams its file: the bytes are checked like any page.
+    raw = b"".join(response.streaming_content) if response.streaming else response.content
+    body = raw.decode(errors="replace")
     if audience not in EXTERNAL and audience != "anon":
         SEEN_BY_STAFF.update(c for c in world.canaries if c in body)
     if audience in EXTERNAL:

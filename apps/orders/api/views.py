@@ -10,6 +10,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from apps.accounts.models import Organization
+from apps.core.api_comments import CommentsViewSetMixin
 from apps.core.api_transitions import (
     ConflictSerializer,
     ServiceErrorsMixin,
@@ -72,6 +73,7 @@ def _conflict_docs(serializer):
     transitions=_conflict_docs(s.QuoteSerializer),
 )
 class QuoteViewSet(
+    CommentsViewSetMixin,
     TransitionViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -87,7 +89,7 @@ class QuoteViewSet(
 
     # What a customer reads and decides: quotes being revised are shown as their last
     # sent revision (as in the portal) and refuse transitions with the reason.
-    PORTAL_ACTIONS = frozenset({"retrieve", "transitions"})
+    PORTAL_ACTIONS = frozenset({"retrieve", "transitions", "comments"})
 
     def get_queryset(self):
         user = self.request.user
@@ -268,6 +270,7 @@ class OrderFilter(django_filters.FilterSet):
     transitions=_conflict_docs(s.OrderSerializer),
 )
 class OrderViewSet(
+    CommentsViewSetMixin,
     TransitionViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
