@@ -100,6 +100,11 @@ class QuoteViewSet(
                 else selectors.portal_quote_list(user)
             )
         portal = self.action in self.PORTAL_ACTIONS and not is_internal(user)
+        if self.action == "comments":
+            # The thread needs the quote, not its lines.
+            if portal:
+                return selectors.portal_quotes_visible_to(user)
+            return selectors.quotes_visible_to(user)
         return selectors.quote_detail_qs(user, portal=portal)
 
     def paginate_queryset(self, queryset):
@@ -288,6 +293,8 @@ class OrderViewSet(
         user = self.request.user
         if self.action == "list":
             return selectors.order_list(user)
+        if self.action == "comments":
+            return selectors.orders_visible_to(user)
         return selectors.order_detail_qs(user)
 
     def get_serializer_class(self):
