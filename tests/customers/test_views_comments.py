@@ -19,7 +19,7 @@ def pdf(name: str) -> SimpleUploadedFile:
 
 @pytest.fixture
 def thread(sent_quote, order, sales_rep):
-    """On the quote and the order: one internal and one customer-visible comment, each with a file."""
+    """Quote and order: an internal and a customer-visible comment, each with a file."""
     for target in (sent_quote, order):
         comment_post(
             target=target, actor=sales_rep, text="internal: margin 12%", files=[pdf("cost.pdf")]
