@@ -26,14 +26,17 @@ BROWSE = textwrap.dedent(
     call_command("seed_demo", verbosity=0)
     sent = Quote.objects.filter(customer__code="ACME", state=QuoteState.SENT).first()
     order = SalesOrder.objects.filter(customer__code="ACME").first()
+    from apps.core.models import Attachment
+    shared = Attachment.objects.get(activity__audience="customer", activity__object_id=str(sent.pk))
     pages = {
         "sam.sales": ["/", "/sales/quotes/", "/sales/orders/", "/sales/customers/",
                       f"/sales/quotes/{sent.pk}/", f"/sales/orders/{order.pk}/",
-                      "/api/v1/quotes/", "/api/v1/orders/", "/api/v1/change-requests/"],
+                      "/api/v1/quotes/", "/api/v1/orders/", "/api/v1/change-requests/",
+                      f"/api/v1/quotes/{sent.pk}/comments/"],
         "maria.manager": ["/", f"/sales/orders/{order.pk}/"],
         "acme.buyer": ["/portal/", "/portal/quotes/", "/portal/orders/",
                        f"/portal/quotes/{sent.pk}/", f"/portal/orders/{order.pk}/",
-                       "/api/v1/quotes/"],
+                       "/api/v1/quotes/", f"/files/{shared.pk}/"],
         "delta.rep": ["/supplier/"],
         "olivia.ops": ["/admin/", "/admin/orders/quote/"],
     }
@@ -53,7 +56,11 @@ BROWSE = textwrap.dedent(
 def test_the_demo_migrates_seeds_and_serves_every_role_on_sqlite(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARIABLES}
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    env.update(DJANGO_SETTINGS_MODULE="config.settings", SQLITE_PATH=str(tmp_path / "demo.sqlite3"))
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings",
+        SQLITE_PATH=str(tmp_path / "demo.sqlite3"),
+        MEDIA_ROOT=str(tmp_path / "media"),
+    )
     result = subprocess.run(
         [sys.executable, "-c", BROWSE],
         cwd=ROOT,
@@ -70,5 +77,5 @@ def test_the_demo_migrates_seeds_and_serves_every_role_on_sqlite(tmp_path):
         for line in result.stdout.splitlines()
         if line.startswith("PAGE ")
     ]
-    assert len(answers) == 20
+    assert len(answers) == 22
     assert [page for page, status in answers if status != "200"] == []

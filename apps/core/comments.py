@@ -71,6 +71,10 @@ def thread_kind(target: Model) -> ThreadKind:
         raise LookupError(f"{type(target).__name__} has no comment thread.") from None
 
 
+def has_thread(target: Model) -> bool:
+    return type(target) in _THREADS
+
+
 def can_open(user: User, target: Model) -> bool:
     if not (user.is_authenticated and user.is_active):
         return False

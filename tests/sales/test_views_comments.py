@@ -172,3 +172,10 @@ def test_download_is_an_attachment_with_safe_headers(rep_client, sent_quote, sal
     assert response["Content-Disposition"] == 'attachment; filename="Quote_final.pdf"'
     assert response["X-Content-Type-Options"] == "nosniff"
     assert "sandbox" in response["Content-Security-Policy"]
+
+
+def test_a_comment_shows_once_in_the_thread_not_again_in_the_history(rep_client, order, sales_rep):
+    comment_post(target=order, actor=sales_rep, text="Crane booked for Tuesday")
+    html = rep_client.get(reverse("sales:order-detail", args=[order.pk])).content.decode()
+    assert html.count("Crane booked for Tuesday") == 1
+    assert html.index("Crane booked for Tuesday") < html.index('id="timeline-heading"')

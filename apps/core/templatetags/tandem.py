@@ -6,6 +6,7 @@ from django import template
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
+from apps.core.models import ActivityKind
 from apps.core.selectors import activities_for
 
 register = template.Library()
@@ -154,9 +155,15 @@ def status_badge(state: str, label: str = "") -> dict:
 
 @register.inclusion_tag("core/partials/timeline.html", takes_context=True)
 def timeline(context, target, limit: int = 50) -> dict:
+    from apps.core.comments import has_thread
+
     user = context["request"].user
+    entries = activities_for(user=user, target=target)
+    if has_thread(target):
+        # Its comments (and their files) are read in the page's comment thread.
+        entries = entries.exclude(kind=ActivityKind.COMMENT)
     return {
-        "entries": list(activities_for(user=user, target=target)[:limit]),
+        "entries": list(entries[:limit]),
         "target": target,
         # Who may read an entry is staff's business; a customer sees only its own anyway.
         "show_audience": user.is_authenticated and not user.is_external,
