@@ -8,7 +8,9 @@ only) and `files` (multipart), and answers the comment with who was notified.
 
 from __future__ import annotations
 
+from django.http import Http404
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
@@ -18,17 +20,25 @@ from apps.core import comments
 from apps.core.api import Pagination
 from apps.core.limits import ATTACHMENTS_PER_COMMENT_MAX, COMMENT_MAX_LENGTH
 from apps.core.models import Activity, Attachment, Audience
+from apps.core.views_comments import attachment_response
 
 
 class CommentFileSerializer(serializers.ModelSerializer):
-    url = serializers.SerializerMethodField(help_text="Download (same permission as the comment).")
+    url = serializers.SerializerMethodField(help_text="Download for a signed-in browser.")
+    api_url = serializers.SerializerMethodField(help_text="Download with an API token.")
 
     class Meta:
         model = Attachment
-        fields = ["id", "filename", "size", "mime_type", "url"]
+        fields = ["id", "filename", "size", "mime_type", "url", "api_url"]
 
     def get_url(self, obj: Attachment) -> str:
         return reverse("core:attachment-download", kwargs={"pk": obj.pk})
+
+    def get_api_url(self, obj: Attachment) -> str:
+        basename, target_pk = self.context.get("basename"), self.context.get("target_pk")
+        if not (basename and target_pk):
+            return ""
+        return reverse(f"{basename}-comment-file", kwargs={"pk": target_pk, "file_id": obj.pk})
 
 
 class CommentSerializer(serializers.ModelSerializer):
@@ -72,6 +82,10 @@ class CommentCreatedSerializer(serializers.Serializer):
     not_notified = NotNotifiedSerializer(many=True)
 
 
+# The viewset actions of a thread: they need the object, not its lines.
+COMMENT_ACTIONS = frozenset({"comments", "comment_file"})
+
+
 class CommentsViewSetMixin:
     """Adds the `comments` action; the object comes from the viewset's own get_object()."""
 
@@ -98,7 +112,8 @@ class CommentsViewSetMixin:
             page = paginator.paginate_queryset(
                 comments.comments_for(user=user, target=target), request, view=self
             )
-            return paginator.get_paginated_response(CommentSerializer(page, many=True).data)
+            data = CommentSerializer(page, many=True, context=self._comment_context(target)).data
+            return paginator.get_paginated_response(data)
         data = CommentInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
@@ -111,8 +126,33 @@ class CommentsViewSetMixin:
             files=v["files"],
         )
         body = {
-            "comment": CommentSerializer(result.comment).data,
+            "comment": CommentSerializer(
+                result.comment, context=self._comment_context(target)
+            ).data,
             "notified": result.notified,
             "not_notified": [{"username": n, "reason": why} for n, why in result.not_notified],
         }
         return Response(body, status=status.HTTP_201_CREATED)
+
+    def _comment_context(self, target) -> dict:
+        return {"basename": self.basename, "target_pk": target.pk}
+
+    @extend_schema(
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            404: OpenApiResponse(description="Not found"),
+        }
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"comments/files/(?P<file_id>[0-9a-f-]{36})",
+        url_name="comment-file",
+    )
+    def comment_file(self, request, pk=None, file_id=None):
+        """A file of a comment the caller may read, as a download."""
+        target = self.get_object()
+        attachment = comments.attachment_get_for_user(request.user, file_id)
+        if attachment.activity.object_id != str(target.pk):
+            raise Http404
+        return attachment_response(attachment)

@@ -200,11 +200,14 @@ def comment_page(
 
 def attachment_get_for_user(user: User, pk) -> Attachment:
     """The file if `user` may read the comment it belongs to, else 404."""
-    attachment = (
-        Attachment.objects.select_related("activity", "activity__content_type")
-        .filter(pk=pk)
-        .first()
-    )
+    try:
+        attachment = (
+            Attachment.objects.select_related("activity", "activity__content_type")
+            .filter(pk=pk)
+            .first()
+        )
+    except (ValueError, ValidationError):
+        raise Http404 from None  # not even an id
     if attachment is None or not (user.is_authenticated and user.is_active):
         raise Http404
     activity = attachment.activity

@@ -168,7 +168,11 @@ def _result_sentence(result: comments.CommentResult) -> str:
 @login_required
 @require_GET
 def attachment_download(request: HttpRequest, pk) -> FileResponse:
-    attachment = comments.attachment_get_for_user(request.user, pk)
+    return attachment_response(comments.attachment_get_for_user(request.user, pk))
+
+
+def attachment_response(attachment) -> FileResponse:
+    """The file as a download that no browser renders or sniffs (pages and API alike)."""
     try:
         handle = attachment.file.open("rb")
     except FileNotFoundError:

@@ -1078,6 +1078,35 @@ ROUTES: dict[str, list[Case]] = {
         ]
         for noun, obj in (("quote", "quote_acme_sent"), ("order", "order_acme"))
     },
+    **{
+        f"{noun}-comment-file": [
+            Case(
+                "acme's shared file",
+                expect(anon=401, staff=200, acme=200, external=404),
+                kwargs=lambda w, o=obj, n=noun: {
+                    "pk": getattr(w, o).pk,
+                    "file_id": getattr(w, f"file_acme_{n}_shared").pk,
+                },
+            ),
+            Case(
+                "acme's internal file",
+                expect(anon=401, staff=200, external=404),
+                kwargs=lambda w, o=obj, n=noun: {
+                    "pk": getattr(w, o).pk,
+                    "file_id": getattr(w, f"file_acme_{n}_internal").pk,
+                },
+            ),
+            Case(
+                "borealis's shared file under acme's object",
+                expect(anon=401, staff=404, external=404),
+                kwargs=lambda w, o=obj, n=noun: {
+                    "pk": getattr(w, o).pk,
+                    "file_id": getattr(w, f"file_borealis_{n}_shared").pk,
+                },
+            ),
+        ]
+        for noun, obj in (("quote", "quote_acme_sent"), ("order", "order_acme"))
+    },
 }
 
 

@@ -58,6 +58,41 @@ def test_multipart_post_with_files(staff_api, sent_quote):
         ("b.csv", "text/csv"),
     ]
     assert files[0]["url"] == f"/files/{files[0]['id']}/"
+    assert files[0]["api_url"] == f"{url(sent_quote)}files/{files[0]['id']}/"
+
+
+def test_token_clients_download_what_they_may_read(
+    token_api, sent_quote, order, sales_rep, acme_contact, borealis_contact
+):
+    shared = comment_post(
+        target=sent_quote,
+        actor=sales_rep,
+        text="for you",
+        audience=Audience.CUSTOMER,
+        files=[SimpleUploadedFile("plan.pdf", PDF, "application/pdf")],
+    ).comment.attachments.get()
+    secret = comment_post(
+        target=sent_quote,
+        actor=sales_rep,
+        text="costs",
+        files=[SimpleUploadedFile("costs.pdf", PDF, "application/pdf")],
+    ).comment.attachments.get()
+    listed = token_api(acme_contact).get(url(sent_quote)).json()["results"]
+    api_url = listed[0]["files"][0]["api_url"]
+    download = token_api(acme_contact).get(api_url)
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == PDF
+    assert download["Content-Disposition"] == 'attachment; filename="plan.pdf"'
+    assert download["X-Content-Type-Options"] == "nosniff"
+    for client, path in (
+        (token_api(acme_contact), f"{url(sent_quote)}files/{secret.pk}/"),
+        (token_api(borealis_contact), api_url),
+        # A file is only found under its own quote.
+        (token_api(sales_rep), f"{url(order)}files/{shared.pk}/"),
+        (token_api(sales_rep), f"{url(sent_quote)}files/{'-' * 36}/"),
+    ):
+        assert client.get(path).status_code == 404, path
+    assert token_api(sales_rep).get(f"{url(sent_quote)}files/{secret.pk}/").status_code == 200
 
 
 def test_bad_input_is_400_with_field_errors(staff_api, sent_quote):

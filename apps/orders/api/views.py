@@ -10,7 +10,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from apps.accounts.models import Organization
-from apps.core.api_comments import CommentsViewSetMixin
+from apps.core.api_comments import COMMENT_ACTIONS, CommentsViewSetMixin
 from apps.core.api_transitions import (
     ConflictSerializer,
     ServiceErrorsMixin,
@@ -89,7 +89,7 @@ class QuoteViewSet(
 
     # What a customer reads and decides: quotes being revised are shown as their last
     # sent revision (as in the portal) and refuse transitions with the reason.
-    PORTAL_ACTIONS = frozenset({"retrieve", "transitions", "comments"})
+    PORTAL_ACTIONS = frozenset({"retrieve", "transitions", *COMMENT_ACTIONS})
 
     def get_queryset(self):
         user = self.request.user
@@ -100,7 +100,7 @@ class QuoteViewSet(
                 else selectors.portal_quote_list(user)
             )
         portal = self.action in self.PORTAL_ACTIONS and not is_internal(user)
-        if self.action == "comments":
+        if self.action in COMMENT_ACTIONS:
             # The thread needs the quote, not its lines.
             if portal:
                 return selectors.portal_quotes_visible_to(user)
@@ -293,7 +293,7 @@ class OrderViewSet(
         user = self.request.user
         if self.action == "list":
             return selectors.order_list(user)
-        if self.action == "comments":
+        if self.action in COMMENT_ACTIONS:
             return selectors.orders_visible_to(user)
         return selectors.order_detail_qs(user)
 
