@@ -380,6 +380,16 @@ def comment_post(
             by_url.setdefault(kind.page_url(target, user) + "#comments", []).append(user)
         for url, users in by_url.items():
             notify(recipients=users, title=title, body=body, url=url, activity=comment)
+        owner = getattr(target, "owner", None)
+        if actor.is_external and owner is not None and owner not in recipients:
+            # A customer's question reaches the person who answers for the document.
+            notify(
+                recipients=[owner],
+                title=f"{_display_name(actor)} commented on {target}",
+                body=body,
+                url=kind.page_url(target, owner) + "#comments",
+                activity=comment,
+            )
     return CommentResult(
         comment=comment, notified=[u.username for u in recipients], not_notified=refused
     )

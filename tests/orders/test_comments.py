@@ -251,3 +251,33 @@ def test_thread_pages_from_the_newest(sent_quote, sales_rep):
     oldest = comment_page(user=sales_rep, target=sent_quote, before=older.older_than, size=2)
     assert [c.text for c in oldest.entries] == ["note 0"]
     assert oldest.older_than is None
+
+
+def test_a_customer_comment_notifies_the_owner_once(sent_quote, sales_rep, acme_contact):
+    comment_post(
+        target=sent_quote,
+        actor=acme_contact,
+        text="Is blue paint possible?",
+        audience=Audience.CUSTOMER,
+    )
+    comment_post(
+        target=sent_quote,
+        actor=acme_contact,
+        text="@sales.rep and a spare seal?",
+        audience=Audience.CUSTOMER,
+    )
+    titles = list(
+        Notification.objects.filter(recipient=sales_rep, activity__kind="comment")
+        .order_by("id")
+        .values_list("title", flat=True)
+    )
+    name = acme_contact.get_full_name()
+    assert titles == [
+        f"{name} commented on {sent_quote.number}",
+        f"{name} mentioned you on {sent_quote.number}",
+    ]
+
+
+def test_staff_comments_notify_only_the_mentioned(sent_quote, engineer, sales_rep):
+    comment_post(target=sent_quote, actor=engineer, text="Checked the seal.")
+    assert not Notification.objects.filter(recipient=sales_rep, activity__kind="comment").exists()
