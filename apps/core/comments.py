@@ -249,7 +249,7 @@ class CommentResult:
 
 NOT_NOTIFIED_CANNOT_SEE = "they cannot see this thread"
 NOT_NOTIFIED_INTERNAL = "this comment is internal and they are not staff"
-NOT_NOTIFIED_NOT_HERE = "customers can mention their colleagues and the staff on this thread"
+NOT_NOTIFIED_NOT_HERE = "you can mention your colleagues and the Kestrel staff on this thread"
 NOT_NOTIFIED_TOO_MANY = f"at most {MENTIONS_PER_COMMENT_MAX} people are notified per comment"
 
 
@@ -292,15 +292,20 @@ def _mention_targets(
         user = users.get(name)
         if user is not None and user.pk == actor.pk:
             continue  # naming yourself notifies nobody, and needs no excuse
-        # One sentence for "no such user" and "cannot see it", so a mention does not
-        # tell a customer who exists at Kestrel or at another company.
-        if user is None or not can_open(user, target):
+        if actor.is_external:
+            # One sentence whatever the reason (no such user, another company, staff
+            # not on this thread), so a mention never tells a customer who exists.
+            named_ok = user is not None and (
+                (actor_org is not None and user.organization == actor_org)
+                or (not user.is_external and user.pk in staff_here)
+            )
+            if not (named_ok and can_read(user, target, audience)):
+                refused.append((name, NOT_NOTIFIED_NOT_HERE))
+            else:
+                chosen.append(user)
+        # Staff are told why; "no such user" and "cannot see it" read alike all the same.
+        elif user is None or not can_open(user, target):
             refused.append((name, NOT_NOTIFIED_CANNOT_SEE))
-        elif actor.is_external and not (
-            (actor_org is not None and user.organization == actor_org)
-            or (not user.is_external and user.pk in staff_here)
-        ):
-            refused.append((name, NOT_NOTIFIED_NOT_HERE))
         elif not audience_visible(user, audience):
             refused.append((name, NOT_NOTIFIED_INTERNAL))
         else:

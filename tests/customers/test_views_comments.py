@@ -108,7 +108,7 @@ def test_customer_mentioning_staff_not_on_the_thread_is_told(
         **HX,
     )
     html = response.content.decode()
-    assert "@engineer was not notified: customers can mention their colleagues" in html
+    assert "@engineer was not notified: you can mention your colleagues" in html
     assert not Notification.objects.filter(recipient=engineer).exists()
 
 

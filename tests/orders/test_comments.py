@@ -138,18 +138,24 @@ def test_mention_of_the_customer_on_a_visible_comment_links_to_the_portal(
 
 
 def test_customer_mentions_colleagues_and_the_staff_on_the_thread_only(
-    sent_quote, sales_rep, engineer, acme_contact, acme
+    sent_quote, sales_rep, engineer, acme_contact, acme, borealis
 ):
     colleague = UserFactory(username="acme.engineer", organization=acme)
+    UserFactory(username="borealis.x", organization=borealis)
     result = comment_post(
         target=sent_quote,
         actor=acme_contact,
-        text="@acme.engineer @sales.rep @engineer @acme.contact please check",
+        text="@acme.engineer @sales.rep @engineer @acme.contact @no.such.person @borealis.x",
         audience=Audience.CUSTOMER,
     )
-    # sales.rep owns the quote; engineer never wrote to the customer here.
+    # sales.rep owns the quote; engineer never wrote to the customer here. Who does not
+    # exist reads like who may not be named: a customer learns no usernames this way.
     assert result.notified == ["acme.engineer", "sales.rep"]
-    assert result.not_notified == [("engineer", NOT_NOTIFIED_NOT_HERE)]
+    assert result.not_notified == [
+        ("engineer", NOT_NOTIFIED_NOT_HERE),
+        ("no.such.person", NOT_NOTIFIED_NOT_HERE),
+        ("borealis.x", NOT_NOTIFIED_NOT_HERE),
+    ]
     assert Notification.objects.get(recipient=colleague).url.startswith("/portal/quotes/")
     assert Notification.objects.get(recipient=sales_rep).url.startswith("/sales/quotes/")
 
