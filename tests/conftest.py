@@ -14,11 +14,21 @@ from tests.factories import PASSWORD, OrganizationFactory, UserFactory
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_media_root(tmp_path_factory):
+    # Uploaded comment files land in a throwaway directory, never in the worktree's
+    # media/ (apps.core.models.PrivateFileStorage reads MEDIA_ROOT on every use).
+    from django.conf import settings as django_settings
+
+    previous = django_settings.MEDIA_ROOT
+    django_settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
+    yield
+    django_settings.MEDIA_ROOT = previous
+
+
 @pytest.fixture(autouse=True)
-def _fast_settings(settings, tmp_path):
+def _fast_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    # Stored files (quote PDFs) of this test alone, never in the checkout's media/.
-    settings.MEDIA_ROOT = str(tmp_path / "media")
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 

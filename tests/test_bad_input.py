@@ -327,7 +327,14 @@ def _subclasses(cls):
 
 
 # Serializers that only document answers: nothing is ever read through them.
-OUTPUT_ONLY = {"ConfigurationResultSerializer", "ConflictSerializer", "IssuedTokenSerializer"}
+OUTPUT_ONLY = {
+    "ConfigurationResultSerializer",
+    "ConflictSerializer",
+    "IssuedTokenSerializer",
+    # what a posted comment answers (who was notified)
+    "CommentCreatedSerializer",
+    "NotNotifiedSerializer",
+}
 
 
 def test_every_input_of_the_api_has_bounds():

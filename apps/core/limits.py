@@ -33,3 +33,9 @@ NOTES_MAX_LENGTH = 10_000
 
 # Change-request proposals: a handful of line edits, not a bulk import.
 PROPOSED_CHANGES_MAX = 50
+
+# Files attached to comments: what one upload and one comment may carry.
+ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
+ATTACHMENTS_PER_COMMENT_MAX = 5
+# @mentions looked up per comment: each costs a visibility check.
+MENTIONS_PER_COMMENT_MAX = 10

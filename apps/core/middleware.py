@@ -9,6 +9,7 @@ _EXTERNAL_COMMON = (
     "/api/",
     "/accounts/",
     "/notifications/",
+    "/files/",  # comment attachments: the view checks the comment's object and audience
     "/static/",
     "/healthz",
     "/i18n/",

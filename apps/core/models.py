@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import os
 import uuid
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.utils import timezone
 
@@ -114,6 +116,55 @@ class Notification(models.Model):
     @property
     def is_unread(self) -> bool:
         return self.read_at is None
+
+
+class PrivateFileStorage(FileSystemStorage):
+    """Files only a permission-checked view serves: under MEDIA_ROOT/private, with no URL.
+
+    The location is read from the settings on every use (tests point MEDIA_ROOT
+    elsewhere); `url()` refuses, so no template can link around the check.
+    """
+
+    @property
+    def base_location(self):
+        return os.path.join(settings.MEDIA_ROOT, "private")
+
+    @property
+    def location(self):
+        return os.path.abspath(self.base_location)
+
+    def url(self, name):
+        raise ValueError("Private files have no URL; link to their download view.")
+
+
+private_storage = PrivateFileStorage()
+
+
+def _attachment_path(instance: Attachment, filename: str) -> str:
+    # Never the uploaded name on disk: a random name with the checked extension.
+    ext = os.path.splitext(filename)[1].lower()
+    return timezone.now().strftime(f"comments/%Y/%m/{uuid.uuid4().hex}{ext}")
+
+
+class Attachment(models.Model):
+    """A file on a comment (an Activity of kind COMMENT): readable by whoever reads the comment."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    activity = models.ForeignKey(Activity, on_delete=models.PROTECT, related_name="attachments")
+    file = models.FileField(storage=private_storage, upload_to=_attachment_path, max_length=200)
+    filename = models.CharField(max_length=150)
+    mime_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.filename
 
 
 class NumberSequence(models.Model):

@@ -22,15 +22,29 @@ def activities_for(*, user: User, target: Model) -> QuerySet[Activity]:
     qs = Activity.objects.filter(
         content_type=ContentType.objects.get_for_model(target), object_id=str(target.pk)
     ).select_related("actor")
-    if not (user.is_authenticated and user.is_active):
-        return qs.none()
-    if not user.is_external:
+    audiences = readable_audiences(user)
+    if audiences is None:
         return qs
+    return qs.filter(audience__in=audiences) if audiences else qs.none()
+
+
+def readable_audiences(user: User) -> tuple[str, ...] | None:
+    """The audiences of entries `user` reads (None: every one). The one rule for
+    timelines, comments, their files and whom a comment may notify."""
+    if not (user.is_authenticated and user.is_active):
+        return ()
+    if not user.is_external:
+        return None
     if user.is_customer_contact:
-        return qs.filter(audience=Audience.CUSTOMER)
+        return (Audience.CUSTOMER,)
     if user.is_supplier_contact:
-        return qs.filter(audience=Audience.SUPPLIER)
-    return qs.none()
+        return (Audience.SUPPLIER,)
+    return ()
+
+
+def audience_visible(user: User, audience: str) -> bool:
+    audiences = readable_audiences(user)
+    return audiences is None or audience in audiences
 
 
 def notifications_for(*, user: User) -> QuerySet[Notification]:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.core import views
+from apps.core import views, views_comments
 
 app_name = "core"
 
@@ -8,5 +8,6 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("notifications/", views.notification_list, name="notification-list"),
     path("notifications/read/", views.notification_mark_read, name="notification-mark-read"),
+    path("files/<uuid:pk>/", views_comments.attachment_download, name="attachment-download"),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -29,6 +29,7 @@ from apps.core.lists import list_page
 from apps.core.pages import DetailPage, region_page, transition_post
 from apps.core.permissions import get_visible_or_404
 from apps.core.transitions import available_transitions, transition_options
+from apps.core.views_comments import thread_view
 from apps.customers.forms import AcceptForm, ChangeRequestForm, DecisionForm, DeclineForm
 from apps.orders import revisions, selectors, tracker_pages
 from apps.orders.downloads import quote_pdf_response
@@ -322,6 +323,14 @@ def quote_pdf(request: HttpRequest, pk) -> HttpResponse:
     return quote_pdf_response(request, _portal_quote(request.user, pk))
 
 
+@login_required
+def quote_comments(request: HttpRequest, pk) -> HttpResponse:
+    """The quote's thread as the customer reads it (customer-visible comments only)."""
+    _require_contact(request.user)
+    qs = selectors.portal_quotes_visible_to(request.user)
+    return thread_view(request, get_visible_or_404(request.user, qs, pk=pk))
+
+
 @require_POST
 @login_required
 def quote_transition(request: HttpRequest, pk, name: str) -> HttpResponse:
@@ -475,6 +484,13 @@ ORDER_PAGE = DetailPage(
     url_name="customers:order-detail",
     partial="changes-and-timeline",
 )
+
+
+@login_required
+def order_comments(request: HttpRequest, pk) -> HttpResponse:
+    _require_contact(request.user)
+    qs = selectors.orders_visible_to(request.user)
+    return thread_view(request, get_visible_or_404(request.user, qs, pk=pk))
 
 
 @login_required

@@ -10,8 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
+from apps.core.comments import comment_post
+from apps.core.models import Audience
 from apps.orders.models import Quote, SalesOrder
 from apps.orders.services import changes as cr
 from apps.orders.services import orders as so
@@ -127,6 +130,87 @@ SKID_LINE = (
         "beyond the skid flanges."
     },
 )
+
+
+def _datasheet_pdf() -> ContentFile:
+    """A one-page PDF the demo attaches to a comment (a real file a viewer opens)."""
+    text = b"BT /F1 18 Tf 72 720 Td (Kestrel PS-200 pump skid - datasheet) Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+        b"/Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(text), text),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return ContentFile(bytes(out), name="PS-200 datasheet.pdf")
+
+
+# (author, text, audience, with the datasheet): internal notes, a shared file, a reply.
+QUOTE_THREAD = (
+    (
+        "sam.sales",
+        "@erin.engineer Acme asked whether the skid fits their 2.4 m pit. Can you confirm "
+        "the frame height before they decide?",
+        Audience.INTERNAL,
+        False,
+    ),
+    (
+        "erin.engineer",
+        "Frame is 2.1 m with the motor fitted; fits with room for lifting eyes.",
+        Audience.INTERNAL,
+        False,
+    ),
+    (
+        "sam.sales",
+        "The datasheet with the frame dimensions is attached. The skid fits your 2.4 m pit.",
+        Audience.CUSTOMER,
+        True,
+    ),
+    (
+        "acme.buyer",
+        "Thanks, that answers our question. We will review the quote this week.",
+        Audience.CUSTOMER,
+        False,
+    ),
+)
+ORDER_THREAD = (
+    (
+        "pat.planner",
+        "Motor delivery moved up two days; production stays on plan.",
+        Audience.INTERNAL,
+        False,
+    ),
+    (
+        "sam.sales",
+        "Production has started. We will confirm the shipping date once testing is done.",
+        Audience.CUSTOMER,
+        False,
+    ),
+)
+
+
+def _comments(target, users: dict, thread) -> None:
+    for author, text, audience, with_file in thread:
+        comment_post(
+            target=target,
+            actor=users[author],
+            text=text,
+            audience=audience,
+            files=[_datasheet_pdf()] if with_file else [],
+        )
 
 
 def seed(users: dict, orgs: dict, products: dict) -> dict:
@@ -268,6 +352,7 @@ def seed(users: dict, orgs: dict, products: dict) -> dict:
                 quote = q.quote_revise(quote=quote, actor=sam, comment="Customer asked for 3")
                 q.quote_line_update(line=quote.lines.first(), actor=sam, quantity=3)
                 quote = _sent(Quote.objects.get(pk=quote.pk), users)
+                _comments(quote, users, QUOTE_THREAD)
             if state == "accepted":
                 quote = q.quote_accept(
                     quote=quote,
@@ -327,6 +412,8 @@ def seed(users: dict, orgs: dict, products: dict) -> dict:
                     name=name,
                     actor=users[ACTOR_FOR[name]],
                 )
+            if state == "in_production":
+                _comments(order, users, ORDER_THREAD)
             orders[state] = order
         else:
             orders[state] = SalesOrder.objects.filter(quote=quote).first()

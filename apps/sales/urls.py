@@ -26,6 +26,7 @@ urlpatterns = [
     path("quotes/", views_quotes.quote_list, name="quote-list"),
     path("quotes/<uuid:pk>/", views_quotes.quote_detail, name="quote-detail"),
     path("quotes/<uuid:pk>/pdf/", views_documents.quote_pdf, name="quote-pdf"),
+    path("quotes/<uuid:pk>/comments/", views_quotes.quote_comments, name="quote-comments"),
     path("quotes/<uuid:pk>/copy/", views_quotes.quote_copy, name="quote-copy"),
     path(
         "quotes/<uuid:pk>/transitions/<slug:name>/",
@@ -41,6 +42,7 @@ urlpatterns = [
     path("reviews/<uuid:pk>/<slug:name>/", views_reviews.review_decide, name="review-decide"),
     path("orders/", views_orders.order_list, name="order-list"),
     path("orders/<uuid:pk>/", views_orders.order_detail, name="order-detail"),
+    path("orders/<uuid:pk>/comments/", views_orders.order_comments, name="order-comments"),
     path("orders/<uuid:pk>/cancel/", views_orders.order_cancel, name="order-cancel"),
     path(
         "orders/<uuid:pk>/transitions/<slug:name>/",

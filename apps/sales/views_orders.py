@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
@@ -29,6 +29,7 @@ from apps.core.models import Audience
 from apps.core.pages import region_page
 from apps.core.templatetags.tandem import verb_label
 from apps.core.transitions import TransitionError, transition_names
+from apps.core.views_comments import thread_view
 from apps.orders import selectors, tracker_pages
 from apps.orders.models import ORDER_CANCELLABLE_IN_PRODUCTION, OrderState, SalesOrder
 from apps.orders.models.rules import can_cancel_order, can_engineer, can_override_credit, can_sell
@@ -307,6 +308,13 @@ ORDER_PAGE = DetailPage(
     context=_order_context,
     url_name="sales:order-detail",
 )
+
+
+@login_required
+def order_comments(request: HttpRequest, pk) -> HttpResponse:
+    """The order's comment thread: GET the partial, POST a comment."""
+    require_staff(request.user)
+    return thread_view(request, get_object_or_404(selectors.orders_visible_to(request.user), pk=pk))
 
 
 @login_required

@@ -23,6 +23,7 @@ from apps.core.htmx import render_page
 from apps.core.lists import list_page, stable_ordering
 from apps.core.permissions import is_internal
 from apps.core.templatetags.tandem import verb_label
+from apps.core.views_comments import thread_view
 from apps.core.widgets import LookupSelect
 from apps.orders import selectors
 from apps.orders.models import Department, Quote, QuoteState, ReviewState, SalesOrder
@@ -294,6 +295,13 @@ def quote_detail(request: HttpRequest, pk) -> HttpResponse:
     return render_page(
         request, QUOTE_PAGE.template, _quote_context(request, quote), partial="workflow"
     )
+
+
+@login_required
+def quote_comments(request: HttpRequest, pk) -> HttpResponse:
+    """The quote's comment thread: GET the partial, POST a comment."""
+    require_staff(request.user)
+    return thread_view(request, get_object_or_404(selectors.quotes_visible_to(request.user), pk=pk))
 
 
 @require_POST

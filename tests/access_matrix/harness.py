@@ -18,6 +18,7 @@ from django.test import TestCase
 from django.urls import get_resolver, reverse
 from django.urls.resolvers import URLPattern, URLResolver
 from pypdf import PdfReader
+from pypdf.errors import PdfReadError
 
 from tests.access_matrix.registry import LOGIN, REDIRECT, Case
 from tests.access_matrix.world import AUDIENCES, EXTERNAL
@@ -116,9 +117,13 @@ def body_text(response) -> str:
     """What the response says: its text, or the text of the PDF it is."""
     raw = b"".join(response.streaming_content) if response.streaming else response.content
     if response.get("Content-Type", "").startswith("application/pdf"):
-        reader = PdfReader(io.BytesIO(raw))
-        # The raw bytes too: metadata and anything not laid out as text.
-        return "\n".join(page.extract_text() for page in reader.pages) + raw.decode("latin-1")
+        # The raw bytes too: metadata and anything not laid out as text (and all there
+        # is of an uploaded file that only starts like a PDF).
+        try:
+            text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(raw)).pages)
+        except (PdfReadError, ValueError):
+            text = ""
+        return text + raw.decode("latin-1")
     return raw.decode(errors="replace")
 
 

@@ -1154,6 +1154,145 @@ ROUTES: dict[str, list[Case]] = {
     **_review_inbox("manufacturing", "manufacturing", "planner"),
     **_review_inbox("suppliers", "purchasing", "buyer"),
     **_review_inbox("sales", "pricing", "sales_manager"),
+    # comments and their files ----------------------------------------------------
+    # Staff read every comment; a customer the customer-visible ones of its own
+    # quotes and orders (the canaries of internal comments and files must not show).
+    **{
+        f"sales:{noun}-comments": [
+            Case("thread", STAFF_ONLY, kwargs=_pk(obj), htmx=True),
+            Case("older", STAFF_ONLY, kwargs=_pk(obj), query="?before=999999999", htmx=True),
+            Case(
+                "post internal",
+                expect(staff=200, external=404),
+                kwargs=_pk(obj),
+                method="post",
+                data={"text": "Checked with @sales.rep", "audience": "internal"},
+                htmx_only=True,
+            ),
+            Case(
+                "post empty",
+                expect(staff=422, external=404),
+                kwargs=_pk(obj),
+                method="post",
+                data={"text": ""},
+                htmx_only=True,
+            ),
+        ]
+        for noun, obj in (("quote", "quote_acme_sent"), ("order", "order_acme"))
+    },
+    **{
+        f"customers:{noun}-comments": [
+            Case("thread", ACME_ONLY, kwargs=_pk(obj), htmx=True),
+            Case(
+                "of acme's draft", expect(staff=404, external=404), kwargs=_pk("quote_acme_draft")
+            ),
+            Case(
+                "post",
+                expect(staff=404, acme=200, external=404),
+                kwargs=_pk(obj),
+                method="post",
+                data={"text": "When will it ship?", "audience": "internal"},
+                htmx_only=True,
+            ),
+            Case(
+                "plain post",
+                expect(staff=404, acme=REDIRECT, external=404),
+                kwargs=_pk(obj),
+                method="post",
+                data={"text": "Thanks"},
+            ),
+        ]
+        for noun, obj in (("quote", "quote_acme_sent"), ("order", "order_acme"))
+    },
+    "core:attachment-download": [
+        Case(
+            "acme's shared quote file",
+            expect(staff=200, acme=200, external=404),
+            kwargs=_pk("file_acme_quote_shared"),
+        ),
+        Case(
+            "acme's internal quote file",
+            expect(staff=200, external=404),
+            kwargs=_pk("file_acme_quote_internal"),
+        ),
+        Case(
+            "acme's shared order file",
+            expect(staff=200, acme=200, external=404),
+            kwargs=_pk("file_acme_order_shared"),
+        ),
+        Case(
+            "acme's internal order file",
+            expect(staff=200, external=404),
+            kwargs=_pk("file_acme_order_internal"),
+        ),
+        Case(
+            "no such file",
+            expect(staff=404, external=404),
+            kwargs=lambda w: {"pk": uuid.UUID(int=7)},
+        ),
+        Case(
+            "POST",
+            expect(staff=405, external=405),
+            method="post",
+            kwargs=_pk("file_acme_quote_shared"),
+        ),
+    ],
+    **{
+        f"{noun}-comments": [
+            Case("list", expect(anon=401, staff=200, acme=200, external=404), kwargs=_pk(obj)),
+            Case(
+                "post",
+                expect(anon=401, staff=201, acme=201, external=404),
+                kwargs=_pk(obj),
+                method="post",
+                data={"text": "Noted."},
+            ),
+            Case(
+                "post internal",
+                expect(anon=401, staff=201, acme=400, external=404),
+                kwargs=_pk(obj),
+                method="post",
+                data={"text": "Noted.", "audience": "internal"},
+            ),
+            Case(
+                "post empty",
+                expect(anon=401, staff=400, acme=400, external=404),
+                kwargs=_pk(obj),
+                method="post",
+                data={"text": " "},
+            ),
+        ]
+        for noun, obj in (("quote", "quote_acme_sent"), ("order", "order_acme"))
+    },
+    **{
+        f"{noun}-comment-file": [
+            Case(
+                "acme's shared file",
+                expect(anon=401, staff=200, acme=200, external=404),
+                kwargs=lambda w, o=obj, n=noun: {
+                    "pk": getattr(w, o).pk,
+                    "file_id": getattr(w, f"file_acme_{n}_shared").pk,
+                },
+            ),
+            Case(
+                "acme's internal file",
+                expect(anon=401, staff=200, external=404),
+                kwargs=lambda w, o=obj, n=noun: {
+                    "pk": getattr(w, o).pk,
+                    "file_id": getattr(w, f"file_acme_{n}_internal").pk,
+                },
+            ),
+            Case(
+                "borealis's shared file under acme's object",
+                expect(anon=401, staff=404, external=404),
+                kwargs=lambda w, o=obj, n=noun: {
+                    "pk": getattr(w, o).pk,
+                    "file_id": getattr(w, f"file_borealis_{n}_shared").pk,
+                },
+            ),
+        ]
+        for noun, obj in (("quote", "quote_acme_sent"), ("order", "order_acme"))
+    },
 }
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
 
@@ -31,6 +32,7 @@ from apps.catalog.models import (
     RuleKind,
     WorkCenterClosure,
 )
+from apps.core.comments import comment_post
 from apps.core.models import Audience
 from apps.core.services import activity_record
 from apps.orders.models import QuoteReview
@@ -84,6 +86,7 @@ CANARY_GROUPS: dict[str, tuple[str, ...]] = {
     "staff transition comments": ("CANARY-INTERNAL-COMMENT",),
     "staff comments on steps the customer sees": ("CANARY-SEND-COMMENT", "CANARY-CONVERT-COMMENT"),
     "internal timeline entries": ("CANARY-INTERNAL-ACTIVITY",),
+    "internal comments and their files": ("CANARY-THREAD-COMMENT", "CANARY-THREAD-FILE"),
     "slip reasons": ("CANARY-SLIP-REASON",),
     "change-request assessments": ("CANARY-CR-ENGINEERING", "CANARY-CR-MANUFACTURING"),
     "internal change requests": ("CANARY-INTERNAL-CR",),
@@ -162,6 +165,37 @@ def _decide_reviews(quote, world: World, *, departments=("engineering", "manufac
             decision="approve",
             comment=f"CANARY-REVIEW-COMMENT {quote.title}",
         )
+
+
+def _pdf(name: str, text: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, f"%PDF-1.4\n% {text}\n%%EOF\n".encode(), "application/pdf")
+
+
+def _plant_comments(world: World, aud: str, noun: str, target, *, author) -> None:
+    """An internal comment with a file (canaries) and a customer-visible one with a file."""
+    tag = aud.upper()
+    internal = comment_post(
+        target=target,
+        actor=author,
+        text=f"CANARY-THREAD-COMMENT {tag} {noun}",
+        files=[_pdf(f"CANARY-THREAD-FILE-{tag}.pdf", f"CANARY-THREAD-FILE {tag}")],
+    )
+    secret = internal.comment.attachments.get()
+    world.add(f"file_{aud}_{noun}_internal", secret, markers=(secret.pk,))
+    shared = comment_post(
+        target=target,
+        actor=author,
+        text=f"{tag}-SHARED-COMMENT {noun}",
+        audience=Audience.CUSTOMER,
+        files=[_pdf(f"{tag}-SHARED-FILE.pdf", f"{tag}-SHARED-FILE")],
+    )
+    visible = shared.comment.attachments.get()
+    world.add(
+        f"file_{aud}_{noun}_shared",
+        visible,
+        seen_by=(aud,),
+        markers=(visible.pk, f"{tag}-SHARED-COMMENT {noun}", f"{tag}-SHARED-FILE"),
+    )
 
 
 def build_world() -> World:
@@ -368,6 +402,8 @@ def build_world() -> World:
             expires_at=timezone.now() - dt.timedelta(minutes=1)
         )
         world.add(f"tracker_token_{aud}_expired", expired_token)
+        for noun, target in (("quote", sent), ("order", order)):
+            _plant_comments(world, aud, noun, target, author=rep)
 
         # Change requests: the customer's own (visible to it throughout), one
         # staff raised on a quote the customer may not see, one staff raised

@@ -141,15 +141,16 @@ LIST_PAGES = {
     ("contact-api", "change-request-list"): 3,
 }
 # A detail prefetches its lines (and for staff the reviews, BOM components and
-# date changes): 2 lines or 200 cost the same.
+# date changes): 2 lines or 200 cost the same. The pages' comment threads add
+# one query (two once there are comments: their files).
 DETAIL_PAGES = {
-    ("staff", "sales:quote-detail", "quote"): 10,
+    ("staff", "sales:quote-detail", "quote"): 11,
     # + the order's tracker links
-    ("staff", "sales:order-detail", "order"): 11,
+    ("staff", "sales:order-detail", "order"): 12,
     # + the revisions sent before (the history and its diff)
-    ("contact", "customers:quote-detail", "quote"): 8,
+    ("contact", "customers:quote-detail", "quote"): 9,
     # no BOM components: the portal never shows them; + the order's tracker links
-    ("contact", "customers:order-detail", "order"): 9,
+    ("contact", "customers:order-detail", "order"): 10,
     ("staff-api", "quote-detail", "quote"): 5,
     ("staff-api", "order-detail", "order"): 6,
     ("contact-api", "quote-detail", "quote"): 3,

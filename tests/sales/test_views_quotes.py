@@ -527,4 +527,4 @@ def test_detail_query_count_is_the_same_for_2_and_20_lines(
         assert client.get(_detail(in_review)).content.decode().count("data-line=") == 20
 
 
-QUERIES_QUOTE_DETAIL = 9
+QUERIES_QUOTE_DETAIL = 10  # with the comment thread

@@ -1,7 +1,12 @@
 from __future__ import annotations
 
-from django import template
+import re
 
+from django import template
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+
+from apps.core.models import ActivityKind
 from apps.core.selectors import activities_for
 
 register = template.Library()
@@ -150,13 +155,38 @@ def status_badge(state: str, label: str = "") -> dict:
 
 @register.inclusion_tag("core/partials/timeline.html", takes_context=True)
 def timeline(context, target, limit: int = 50) -> dict:
+    from apps.core.comments import has_thread
+
     user = context["request"].user
+    entries = activities_for(user=user, target=target)
+    if has_thread(target):
+        # Its comments (and their files) are read in the page's comment thread.
+        entries = entries.exclude(kind=ActivityKind.COMMENT)
     return {
-        "entries": list(activities_for(user=user, target=target)[:limit]),
+        "entries": list(entries[:limit]),
         "target": target,
         # Who may read an entry is staff's business; a customer sees only its own anyway.
         "show_audience": user.is_authenticated and not user.is_external,
     }
+
+
+@register.inclusion_tag("core/partials/comments.html", takes_context=True)
+def comment_thread(context, target) -> dict:
+    """The comment thread of `target` with its form, as the user may read and post it."""
+    from apps.core.views_comments import thread_context
+
+    return thread_context(context["request"], target)
+
+
+_MENTION_HTML = re.compile(r"(?<![\w@.])@([\w.+-]*[\w])")
+
+
+@register.filter
+def comment_html(text) -> str:
+    """A comment's text, escaped, with line breaks and its @mentions marked."""
+    escaped = escape(str(text or ""))
+    marked = _MENTION_HTML.sub(r'<span class="mention">@\1</span>', escaped)
+    return mark_safe(marked.replace("\n", "<br>"))  # noqa: S308 - escaped above
 
 
 @register.simple_tag(takes_context=True)

@@ -11,6 +11,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from apps.accounts.models import Organization
+from apps.core.api_comments import COMMENT_ACTIONS, CommentsViewSetMixin
 from apps.core.api_transitions import (
     ConflictSerializer,
     ServiceErrorsMixin,
@@ -73,6 +74,7 @@ def _conflict_docs(serializer):
     transitions=_conflict_docs(s.QuoteSerializer),
 )
 class QuoteViewSet(
+    CommentsViewSetMixin,
     TransitionViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -89,7 +91,7 @@ class QuoteViewSet(
 
     # What a customer reads and decides: quotes being revised are shown as their last
     # sent revision (as in the portal) and refuse transitions with the reason.
-    PORTAL_ACTIONS = frozenset({"retrieve", "transitions"})
+    PORTAL_ACTIONS = frozenset({"retrieve", "transitions", *COMMENT_ACTIONS})
 
     def get_queryset(self):
         user = self.request.user
@@ -100,6 +102,11 @@ class QuoteViewSet(
                 else selectors.portal_quote_list(user)
             )
         portal = self.action in self.PORTAL_ACTIONS and not is_internal(user)
+        if self.action in COMMENT_ACTIONS:
+            # The thread needs the quote, not its lines.
+            if portal:
+                return selectors.portal_quotes_visible_to(user)
+            return selectors.quotes_visible_to(user)
         return selectors.quote_detail_qs(user, portal=portal)
 
     def paginate_queryset(self, queryset):
@@ -287,6 +294,7 @@ class OrderFilter(django_filters.FilterSet):
     transitions=_conflict_docs(s.OrderSerializer),
 )
 class OrderViewSet(
+    CommentsViewSetMixin,
     TransitionViewSetMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -305,6 +313,8 @@ class OrderViewSet(
         user = self.request.user
         if self.action == "list":
             return selectors.order_list(user)
+        if self.action in COMMENT_ACTIONS:
+            return selectors.orders_visible_to(user)
         return selectors.order_detail_qs(user)
 
     def get_serializer_class(self):
