@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0005_stored_totals_and_list_indexes'),
+        ('orders', '0006_quote_acceptance_and_tracker_links'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -37,6 +37,7 @@ from apps.orders.models.change import (
     ChangeRequestUserObjectPermission,
     ChangeState,
 )
+from apps.orders.models.portal import OrderTrackerLink, QuoteAcceptance
 
 __all__ = [
     "CHANGE_OPEN_STATES",
@@ -60,7 +61,9 @@ __all__ = [
     "OrderLineComponent",
     "OrderLineDateChange",
     "OrderState",
+    "OrderTrackerLink",
     "Quote",
+    "QuoteAcceptance",
     "QuoteDocument",
     "QuoteGroupObjectPermission",
     "QuoteLine",
