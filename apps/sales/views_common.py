@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django import forms
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 
 from apps.core import pages
+from apps.core.models import Audience
 from apps.core.pages import REFUSED, DetailPage, service_error  # noqa: F401 (the staff views import them here)
 from apps.core.permissions import is_internal
 from apps.core.transitions import transition_options
@@ -27,7 +29,22 @@ def require_staff(user) -> None:
 
 
 class TransitionForm(pages.TransitionForm):
-    """The staff workflow button's form (apps.core.pages.TransitionForm)."""
+    """The staff workflow button's form (apps.core.pages.TransitionForm).
+
+    A staff comment is internal unless the box "Customer sees the comment" is ticked.
+    """
+
+    customer_sees = forms.BooleanField(required=False)
+
+    def comment_audience(self) -> str:
+        return Audience.CUSTOMER if self.cleaned_data["customer_sees"] else Audience.INTERNAL
+
+
+class AudienceTransitionForm(TransitionForm):
+    """For steps the customer sees: the service also gets `comment_audience`."""
+
+    def service_kwargs(self) -> dict:
+        return super().service_kwargs() | {"comment_audience": self.comment_audience()}
 
 
 @dataclass(frozen=True)
@@ -43,6 +60,7 @@ def workflow_actions(
     table: dict[str, Action],
     url: Callable[[str], str],
     skip: frozenset[str] = frozenset(),
+    customer_sees: frozenset[str] = frozenset(),
 ) -> dict:
     """The page's buttons for `user`, in the table's order.
 
@@ -51,7 +69,9 @@ def workflow_actions(
     of this state that wait on someone else's role. Transitions missing from
     the table (the scheduler's) or in `skip` (a step the page offers through its
     own form) are not shown. `options` maps every transition
-    of the state to its TransitionOption.
+    of the state to its TransitionOption. Transitions in `customer_sees` are on
+    the customer's timeline: their comment box offers to show the comment to the
+    customer too (it is internal otherwise).
     """
     options = {o.name: o for o in transition_options(obj, user)}
     buttons, others = [], []
@@ -68,12 +88,19 @@ def workflow_actions(
             "reason": option.reason,
             "unmet": option.unmet,
             "url": url(name),
+            "customer_sees": name in customer_sees,
         }
         (buttons if option.permitted else others).append(item)
     return {"buttons": buttons, "others": others, "options": options}
 
 
-def transition_post(request: HttpRequest, page: DetailPage, pk, **kwargs) -> HttpResponse:
-    """One workflow button (apps.core.pages.transition_post with the staff form)."""
-    kwargs.setdefault("form_class", TransitionForm)
+def transition_post(
+    request: HttpRequest, page: DetailPage, pk, *, audience: bool = False, **kwargs
+) -> HttpResponse:
+    """One workflow button (apps.core.pages.transition_post with the staff form).
+
+    With `audience`, the call also gets `comment_audience` from the form's
+    "Customer sees the comment" box (internal when unticked).
+    """
+    kwargs.setdefault("form_class", AudienceTransitionForm if audience else TransitionForm)
     return pages.transition_post(request, page, pk, **kwargs)

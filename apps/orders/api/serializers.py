@@ -533,7 +533,6 @@ ORDER_PUBLIC = [
     "total",
     "order_revision",
     "state",
-    "cancellation_reason",
     "cancellation_charges",
     "version",
     "created_at",
@@ -577,6 +576,7 @@ class OrderSerializer(StatefulSerializer):
             *ORDER_PUBLIC,
             "owner",
             "internal_notes",
+            "cancellation_reason",
             "held_state",
             "invoiced_amount",
             "paid_amount",
@@ -714,6 +714,16 @@ class QuoteAcceptSerializer(TransitionInputSerializer):
         return data
 
 
+class QuoteTransitionInputSerializer(QuoteAcceptSerializer):
+    """What a quote transition reads (documentation): `accept` takes customer_po,
+    signer_name and terms_accepted, all required from a customer (400 with field
+    errors); `decline` takes a reason, required from a customer (or the comment)."""
+
+    reason = serializers.CharField(
+        max_length=COMMENT_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
+
+
 class QuoteDeclineSerializer(TransitionInputSerializer):
     """Declining a quote: a customer says why (`reason`, or the comment)."""
 
@@ -768,7 +778,14 @@ class OrderCancelSerializer(serializers.Serializer):
     reason = text_field(
         4000,
         default="",
-        help_text="Required once the order is in production; shown to the customer.",
+        help_text="Required once the order is in production. Internal unless "
+        "comment_audience is customer.",
+    )
+    comment_audience = serializers.ChoiceField(
+        choices=[("internal", "Internal only"), ("customer", "Customer-visible")],
+        required=False,
+        help_text="Who reads the reason on the order's timeline: internal (the default) or "
+        "the customer too. The charges are always shown to the customer.",
     )
     charges = money_field(
         min_value=Decimal("0"),

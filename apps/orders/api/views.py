@@ -52,9 +52,9 @@ class QuoteFilter(django_filters.FilterSet):
         return qs.filter(Q(number__icontains=value) | Q(title__icontains=value))
 
 
-def _conflict_docs(serializer):
+def _conflict_docs(serializer, request=TransitionInputSerializer):
     return extend_schema(
-        request=TransitionInputSerializer,
+        request=request,
         responses={
             200: serializer,
             400: OpenApiResponse(description="Bad input"),
@@ -70,7 +70,7 @@ def _conflict_docs(serializer):
     retrieve=extend_schema(responses=s.QuoteSerializer),
     create=extend_schema(request=s.QuoteWriteSerializer, responses={201: s.QuoteSerializer}),
     partial_update=extend_schema(request=s.QuoteWriteSerializer, responses=s.QuoteSerializer),
-    transitions=_conflict_docs(s.QuoteSerializer),
+    transitions=_conflict_docs(s.QuoteSerializer, s.QuoteTransitionInputSerializer),
 )
 class QuoteViewSet(
     TransitionViewSetMixin,
@@ -84,6 +84,7 @@ class QuoteViewSet(
     ordering_fields = ["number", "created_at", "valid_until", "feasible_date", "total_amount"]
     ordering = ["-created_at"]
     transition_service = staticmethod(quote_transition)
+    comment_audiences = True
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     # What a customer reads and decides: quotes being revised are shown as their last
@@ -297,6 +298,7 @@ class OrderViewSet(
     ordering_fields = ["number", "created_at", "total"]
     ordering = ["-created_at"]
     transition_service = staticmethod(order_transition)
+    comment_audiences = True
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
@@ -345,6 +347,7 @@ class OrderViewSet(
             reason=v["reason"],
             charges=v["charges"],
             expected_version=v.get("version"),
+            comment_audience=v.get("comment_audience"),
         )
         fresh = self.get_queryset().get(pk=order.pk)
         return Response(self.get_serializer(fresh).data)
@@ -368,7 +371,7 @@ class ChangeRequestFilter(django_filters.FilterSet):
         request=s.ChangeRequestAssessSerializer, responses=s.ChangeRequestSerializer
     ),
     transitions=extend_schema(
-        request=s.ChangeRequestTransitionSerializer,
+        request=TransitionInputSerializer,
         responses={
             200: s.ChangeRequestSerializer,
             400: OpenApiResponse(description="Bad input"),
@@ -390,6 +393,7 @@ class ChangeRequestViewSet(
     ordering_fields = ["number", "created_at"]
     ordering = ["-created_at"]
     transition_service = staticmethod(change_transition)
+    comment_audiences = True
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
@@ -401,12 +405,6 @@ class ChangeRequestViewSet(
         return selectors.change_requests_visible_to(self.request.user).prefetch_related(
             "order__lines"
         )
-
-    def run_transition_service(self, **kwargs):
-        # The shared transition input plus who may read the comment.
-        data = s.ChangeRequestTransitionSerializer(data=self.request.data)
-        data.is_valid(raise_exception=True)
-        return change_transition(**kwargs, comment_audience=data.validated_data["comment_audience"])
 
     def get_serializer_class(self):
         if is_internal(self.request.user):

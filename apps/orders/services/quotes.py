@@ -465,7 +465,12 @@ def _reviewers(department: str, quote: Quote):
 
 @transaction.atomic
 def quote_submit(
-    *, quote: Quote, actor, comment: str = "", expected_version: int | None = None
+    *,
+    quote: Quote,
+    actor,
+    comment: str = "",
+    expected_version: int | None = None,
+    comment_audience: str | None = None,
 ) -> Quote:
     quote = quote_recalculate(quote=_lock(quote, expected_version))
     needed = required_reviews(quote)
@@ -482,7 +487,12 @@ def quote_submit(
             )
 
     quote = run_transition(
-        obj=quote, name="submit", actor=actor, comment=comment, before=create_reviews
+        obj=quote,
+        name="submit",
+        actor=actor,
+        comment=comment,
+        comment_audience=comment_audience,
+        before=create_reviews,
     )
     for dept in needed:
         notify(
@@ -573,7 +583,12 @@ def _customer_recipients(quote: Quote) -> list[str]:
 
 @transaction.atomic
 def quote_send(
-    *, quote: Quote, actor, comment: str = "", expected_version: int | None = None
+    *,
+    quote: Quote,
+    actor,
+    comment: str = "",
+    expected_version: int | None = None,
+    comment_audience: str | None = None,
 ) -> Quote:
     def stamp(locked: Quote) -> None:
         locked.sent_at = timezone.now()
@@ -585,6 +600,7 @@ def quote_send(
         comment=comment,
         expected_version=expected_version,
         audience=Audience.CUSTOMER,
+        comment_audience=comment_audience,
         before=stamp,
     )
     grant_org_access(quote, quote.customer)
@@ -598,7 +614,9 @@ def quote_send(
     return quote
 
 
-def _decide(quote: Quote, name: str, actor, comment: str, expected_version) -> Quote:
+def _decide(
+    quote: Quote, name: str, actor, comment: str, expected_version, comment_audience
+) -> Quote:
     def stamp(locked: Quote) -> None:
         locked.decided_at = timezone.now()
 
@@ -609,6 +627,7 @@ def _decide(quote: Quote, name: str, actor, comment: str, expected_version) -> Q
         comment=comment,
         expected_version=expected_version,
         audience=Audience.CUSTOMER,
+        comment_audience=comment_audience,
         before=stamp,
     )
     if quote.owner_id != getattr(actor, "pk", None):
@@ -634,6 +653,7 @@ def quote_accept(
     signer_name: str = "",
     terms_accepted: bool = False,
     ip_address: str | None = None,
+    comment_audience: str | None = None,
 ) -> Quote:
     """sent → accepted, with the acceptance record (PO, signer, terms, time, user, IP).
 
@@ -641,7 +661,7 @@ def quote_accept(
     customer (apps.customers.forms.AcceptForm, the API's accept input); staff recording
     an acceptance received by other means may leave them empty.
     """
-    quote = _decide(quote, "accept", actor, comment, expected_version)
+    quote = _decide(quote, "accept", actor, comment, expected_version, comment_audience)
     QuoteAcceptance.objects.create(
         quote=quote,
         revision=quote.revision,
@@ -657,9 +677,14 @@ def quote_accept(
 
 @transaction.atomic
 def quote_decline(
-    *, quote: Quote, actor, comment: str = "", expected_version: int | None = None
+    *,
+    quote: Quote,
+    actor,
+    comment: str = "",
+    expected_version: int | None = None,
+    comment_audience: str | None = None,
 ) -> Quote:
-    return _decide(quote, "decline", actor, comment, expected_version)
+    return _decide(quote, "decline", actor, comment, expected_version, comment_audience)
 
 
 def quote_expire(*, quote: Quote) -> Quote:
@@ -718,7 +743,12 @@ def quote_snapshot(quote: Quote) -> dict:
 
 @transaction.atomic
 def quote_revise(
-    *, quote: Quote, actor, comment: str = "", expected_version: int | None = None
+    *,
+    quote: Quote,
+    actor,
+    comment: str = "",
+    expected_version: int | None = None,
+    comment_audience: str | None = None,
 ) -> Quote:
     def snapshot(locked: Quote) -> None:
         QuoteRevision.objects.create(
@@ -736,6 +766,7 @@ def quote_revise(
         actor=actor,
         comment=comment,
         expected_version=expected_version,
+        comment_audience=comment_audience,
         before=snapshot,
     )
 
@@ -827,7 +858,12 @@ def quote_copy(*, quote: Quote, actor, comment: str = "") -> Quote:
 
 @transaction.atomic
 def quote_cancel(
-    *, quote: Quote, actor, comment: str = "", expected_version: int | None = None
+    *,
+    quote: Quote,
+    actor,
+    comment: str = "",
+    expected_version: int | None = None,
+    comment_audience: str | None = None,
 ) -> Quote:
     was_sent = quote.state == QuoteState.SENT
     return run_transition(
@@ -837,15 +873,26 @@ def quote_cancel(
         comment=comment,
         expected_version=expected_version,
         audience=Audience.CUSTOMER if was_sent else Audience.INTERNAL,
+        comment_audience=comment_audience,
     )
 
 
 @transaction.atomic
 def quote_approve(
-    *, quote: Quote, actor, comment: str = "", expected_version: int | None = None
+    *,
+    quote: Quote,
+    actor,
+    comment: str = "",
+    expected_version: int | None = None,
+    comment_audience: str | None = None,
 ) -> Quote:
     return run_transition(
-        obj=quote, name="approve", actor=actor, comment=comment, expected_version=expected_version
+        obj=quote,
+        name="approve",
+        actor=actor,
+        comment=comment,
+        expected_version=expected_version,
+        comment_audience=comment_audience,
     )
 
 
