@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django import forms
 from django.db import models
@@ -29,22 +30,18 @@ def require_staff(user) -> None:
 
 
 class TransitionForm(pages.TransitionForm):
-    """The staff workflow button's form (apps.core.pages.TransitionForm).
-
-    A staff comment is internal unless the box "Customer sees the comment" is ticked.
-    """
-
-    customer_sees = forms.BooleanField(required=False)
-
-    def comment_audience(self) -> str:
-        return Audience.CUSTOMER if self.cleaned_data["customer_sees"] else Audience.INTERNAL
+    """The staff workflow button's form (apps.core.pages.TransitionForm)."""
 
 
 class AudienceTransitionForm(TransitionForm):
-    """For steps the customer sees: the service also gets `comment_audience`."""
+    """A step the customer sees: a staff comment is internal unless the box
+    "Customer sees the comment" is ticked."""
 
-    def service_kwargs(self) -> dict:
-        return super().service_kwargs() | {"comment_audience": self.comment_audience()}
+    customer_sees = forms.BooleanField(required=False)
+
+    def service_kwargs(self) -> dict[str, Any]:
+        audience = Audience.CUSTOMER if self.cleaned_data["customer_sees"] else Audience.INTERNAL
+        return {**super().service_kwargs(), "comment_audience": audience}
 
 
 @dataclass(frozen=True)
@@ -99,8 +96,8 @@ def transition_post(
 ) -> HttpResponse:
     """One workflow button (apps.core.pages.transition_post with the staff form).
 
-    With `audience`, the call also gets `comment_audience` from the form's
-    "Customer sees the comment" box (internal when unticked).
+    With `audience` (a step the customer sees), the service also gets
+    `comment_audience` from the "Customer sees the comment" box.
     """
     kwargs.setdefault("form_class", AudienceTransitionForm if audience else TransitionForm)
     return pages.transition_post(request, page, pk, **kwargs)

@@ -742,16 +742,6 @@ class QuoteDeclineSerializer(TransitionInputSerializer):
         return data
 
 
-class ChangeRequestTransitionSerializer(TransitionInputSerializer):
-    comment_audience = serializers.ChoiceField(
-        choices=[("internal", "Internal only"), ("customer", "Customer-visible")],
-        required=False,
-        default="internal",
-        help_text="Staff comments are internal unless marked customer-visible "
-        "(only on requests the customer sees). A customer's own comments are always visible.",
-    )
-
-
 class ChangeRequestAssessSerializer(serializers.Serializer):
     engineering_assessment = text_field(NOTES_MAX_LENGTH)
     manufacturing_assessment = text_field(NOTES_MAX_LENGTH)
