@@ -125,7 +125,8 @@ class QuoteReviewInline(ReadOnlyMixin, admin.TabularInline):
     extra = 0
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[QuoteReview]:
-        return super().get_queryset(request).select_related("decided_by")
+        # Each row prints the review, whose __str__ names its quote's number.
+        return super().get_queryset(request).select_related("decided_by", "quote")
 
 
 @admin.register(Quote)

@@ -6,10 +6,12 @@ approved; sam.sales sends it and downloads the PDF, and so does acme.buyer."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
@@ -51,6 +53,10 @@ def test_reviewers_approve_from_their_inboxes_and_the_sent_quote_downloads_as_pd
     quote_services.quote_line_add(quote=quote, actor=sales_rep, product=controller, quantity=2)
     quote = quote_services.quote_submit(quote=quote, actor=sales_rep)
     assert quote.reviews.count() == 4
+    # Engineering is late: its dashboard queue and inbox row say so.
+    quote.reviews.filter(department="engineering").update(
+        due_date=timezone.localdate() - dt.timedelta(days=2)
+    )
 
     for username, role, department, url in REVIEWERS:
         user = UserFactory(username=username, organization=kestrel, roles=[role])
@@ -60,6 +66,8 @@ def test_reviewers_approve_from_their_inboxes_and_the_sent_quote_downloads_as_pd
         panel = page.locator(f'[data-panel="{department}-reviews"]')
         expect(panel.get_by_test_id("panel-count")).to_have_text("1")
         expect(panel).to_contain_text(quote.number)
+        if department == "engineering":
+            expect(panel.get_by_test_id("panel-alert")).to_have_text("1 overdue")
         screenshot(f"review-dashboard-{department}")
         panel.get_by_role("link", name="Open the inbox").click()
         expect(page).to_have_url(f"{live_server.url}{url}")
@@ -67,6 +75,7 @@ def test_reviewers_approve_from_their_inboxes_and_the_sent_quote_downloads_as_pd
         expect(card).to_contain_text("Acme Water Utility")
         expect(card.get_by_test_id("review-reasons")).not_to_be_empty()
         if department == "engineering":
+            expect(card.get_by_test_id("overdue")).to_have_text("2 days overdue")
             # Rejecting without a comment: the comment box says why, nothing is decided.
             card.get_by_role("button", name="Reject").click()
             expect(card.get_by_test_id("comment-error")).to_contain_text("Say why")

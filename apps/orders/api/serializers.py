@@ -714,6 +714,16 @@ class QuoteAcceptSerializer(TransitionInputSerializer):
         return data
 
 
+class QuoteTransitionInputSerializer(QuoteAcceptSerializer):
+    """What a quote transition reads (documentation): `accept` takes customer_po,
+    signer_name and terms_accepted, all required from a customer (400 with field
+    errors); `decline` takes a reason, required from a customer (or the comment)."""
+
+    reason = serializers.CharField(
+        max_length=COMMENT_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
+
+
 class QuoteDeclineSerializer(TransitionInputSerializer):
     """Declining a quote: a customer says why (`reason`, or the comment)."""
 

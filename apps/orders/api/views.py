@@ -53,9 +53,9 @@ class QuoteFilter(django_filters.FilterSet):
         return qs.filter(Q(number__icontains=value) | Q(title__icontains=value))
 
 
-def _conflict_docs(serializer):
+def _conflict_docs(serializer, request=TransitionInputSerializer):
     return extend_schema(
-        request=TransitionInputSerializer,
+        request=request,
         responses={
             200: serializer,
             400: OpenApiResponse(description="Bad input"),
@@ -71,7 +71,7 @@ def _conflict_docs(serializer):
     retrieve=extend_schema(responses=s.QuoteSerializer),
     create=extend_schema(request=s.QuoteWriteSerializer, responses={201: s.QuoteSerializer}),
     partial_update=extend_schema(request=s.QuoteWriteSerializer, responses=s.QuoteSerializer),
-    transitions=_conflict_docs(s.QuoteSerializer),
+    transitions=_conflict_docs(s.QuoteSerializer, s.QuoteTransitionInputSerializer),
 )
 class QuoteViewSet(
     CommentsViewSetMixin,
