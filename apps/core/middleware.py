@@ -13,6 +13,8 @@ _EXTERNAL_COMMON = (
     "/healthz",
     "/i18n/",
     "/favicon.ico",
+    # The public inquiry form: anyone may ask, signed in or not.
+    "/inquiry/",
 )
 
 

@@ -1,6 +1,22 @@
 from django.apps import AppConfig
 
 
+def _inquiry_url(obj, user) -> str | None:
+    from django.urls import reverse
+
+    from apps.core.permissions import is_internal
+
+    return reverse("sales:inquiry-detail", args=[obj.pk]) if is_internal(user) else None
+
+
+def _opportunity_url(obj, user) -> str | None:
+    from django.urls import reverse
+
+    from apps.core.permissions import is_internal
+
+    return reverse("sales:opportunity-detail", args=[obj.pk]) if is_internal(user) else None
+
+
 class SalesConfig(AppConfig):
     name = "apps.sales"
     label = "sales"
@@ -19,6 +35,13 @@ class SalesConfig(AppConfig):
             NavItem("Orders", "sales:order-list", "box-seam", INTERNAL_ROLES, order=20)
         )
         register_nav_item(
+            NavItem("Inquiries", "sales:inquiry-list", "inbox", INTERNAL_ROLES, order=5)
+        )
+        register_nav_item(NavItem("Pipeline", "sales:pipeline", "kanban", INTERNAL_ROLES, order=6))
+        register_nav_item(
+            NavItem("Forecast", "sales:forecast", "bar-chart-line", INTERNAL_ROLES, order=7)
+        )
+        register_nav_item(
             NavItem(
                 "Customers",
                 "sales:customer-list",
@@ -28,6 +51,12 @@ class SalesConfig(AppConfig):
             )
         )
 
+        from apps.orders.services.quotes import quote_state_changed
+        from apps.sales.services import on_quote_state_changed
+
+        quote_state_changed.connect(on_quote_state_changed, dispatch_uid="sales-win-on-accept")
+        register_target_url("sales.inquiry", _inquiry_url)
+        register_target_url("sales.opportunity", _opportunity_url)
         register_panel(without_contact_panel(CUSTOMERS))
         register_panel(pending_invitations_panel(CUSTOMERS))
         register_target_url("accounts.organization", CUSTOMERS.target_url)

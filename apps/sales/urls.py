@@ -1,7 +1,14 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from apps.sales import views, views_changes, views_orders, views_quotes
+from apps.sales import (
+    views,
+    views_changes,
+    views_inquiries,
+    views_opportunities,
+    views_orders,
+    views_quotes,
+)
 
 app_name = "sales"
 
@@ -59,4 +66,41 @@ urlpatterns = [
         views_changes.change_request_transition,
         name="change-request-transition",
     ),
+    path("inquiries/", views_inquiries.inquiry_list, name="inquiry-list"),
+    path("inquiries/new/", views_inquiries.inquiry_create, name="inquiry-create"),
+    path("inquiries/<uuid:pk>/", views_inquiries.inquiry_detail, name="inquiry-detail"),
+    path("inquiries/<uuid:pk>/edit/", views_inquiries.inquiry_update, name="inquiry-update"),
+    path(
+        "inquiries/<uuid:pk>/transitions/<slug:name>/",
+        views_inquiries.inquiry_transition,
+        name="inquiry-transition",
+    ),
+    path("opportunities/", views_opportunities.opportunity_list, name="opportunity-list"),
+    path(
+        "opportunities/<uuid:pk>/",
+        views_opportunities.opportunity_detail,
+        name="opportunity-detail",
+    ),
+    path(
+        "opportunities/<uuid:pk>/edit/",
+        views_opportunities.opportunity_update,
+        name="opportunity-update",
+    ),
+    path(
+        "opportunities/<uuid:pk>/quotes/",
+        views_opportunities.opportunity_quote_create,
+        name="opportunity-quote-create",
+    ),
+    path(
+        "opportunities/<uuid:pk>/transitions/<slug:name>/",
+        views_opportunities.opportunity_transition,
+        name="opportunity-transition",
+    ),
+    path("pipeline/", views_opportunities.pipeline, name="pipeline"),
+    path(
+        "pipeline/<uuid:pk>/moves/<slug:name>/",
+        views_opportunities.pipeline_move,
+        name="pipeline-move",
+    ),
+    path("forecast/", views_opportunities.forecast, name="forecast"),
 ]
