@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -40,6 +41,7 @@ from apps.sales.models import (
     InquirySource,
     InquiryState,
     Opportunity,
+    OpportunityQuote,
     OpportunityState,
 )
 
@@ -336,7 +338,10 @@ class OpportunityViewSet(
     def get_queryset(self):
         return selectors.with_quote_facts(
             selectors.opportunity_list(self.request.user)
-        ).prefetch_related("quote_links__quote")
+        ).prefetch_related(
+            # One query for the page's links with their quotes, whether any exist or not.
+            Prefetch("quote_links", queryset=OpportunityQuote.objects.select_related("quote"))
+        )
 
     def create(self, request):
         data = OpportunityWriteSerializer(data=request.data)
