@@ -29,8 +29,10 @@ BROWSE = textwrap.dedent(
     pages = {
         "sam.sales": ["/", "/sales/quotes/", "/sales/orders/", "/sales/customers/",
                       f"/sales/quotes/{sent.pk}/", f"/sales/orders/{order.pk}/",
-                      "/api/v1/quotes/", "/api/v1/orders/", "/api/v1/change-requests/"],
-        "maria.manager": ["/", f"/sales/orders/{order.pk}/"],
+                      "/api/v1/quotes/", "/api/v1/orders/", "/api/v1/change-requests/",
+                      "/sales/inquiries/", "/sales/opportunities/", "/sales/pipeline/",
+                      "/sales/forecast/", "/api/v1/inquiries/", "/api/v1/opportunities/"],
+        "maria.manager": ["/", f"/sales/orders/{order.pk}/", "/inquiry/"],
         "acme.buyer": ["/portal/", "/portal/quotes/", "/portal/orders/",
                        f"/portal/quotes/{sent.pk}/", f"/portal/orders/{order.pk}/",
                        "/api/v1/quotes/"],
@@ -70,5 +72,5 @@ def test_the_demo_migrates_seeds_and_serves_every_role_on_sqlite(tmp_path):
         for line in result.stdout.splitlines()
         if line.startswith("PAGE ")
     ]
-    assert len(answers) == 20
+    assert len(answers) == 27
     assert [page for page, status in answers if status != "200"] == []
