@@ -268,6 +268,8 @@ def inquiry_update(request: HttpRequest, pk) -> HttpResponse:
                 _form_errors(form, exc)
             message, status, _ = service_error(exc)
             return INQUIRY_PAGE.answer(request, pk, status=status, error=message, edit_form=form)
+        if request.htmx:
+            return INQUIRY_PAGE.answer(request, pk, notice=f"{inquiry.number} saved.")
         messages.success(request, f"{inquiry.number} saved.")
         return redirect("sales:inquiry-detail", pk=pk)
     return INQUIRY_PAGE.answer(

@@ -229,6 +229,8 @@ def opportunity_update(request: HttpRequest, pk) -> HttpResponse:
             return OPPORTUNITY_PAGE.answer(
                 request, pk, status=status, error=message, edit_form=form
             )
+        if request.htmx:
+            return OPPORTUNITY_PAGE.answer(request, pk, notice=f"{opportunity.number} saved.")
         messages.success(request, f"{opportunity.number} saved.")
         return redirect("sales:opportunity-detail", pk=pk)
     return OPPORTUNITY_PAGE.answer(
