@@ -1230,6 +1230,12 @@ ADMIN_OVERRIDES: dict[str, Status] = {
         for model in ("quote", "salesorder", "orderline", "changerequest")
         for view in ("add", "delete")
     },
+    # Inquiries and opportunities too (the public form, the API, sales' pages).
+    **{
+        f"admin:sales_{model}_{view}": 403
+        for model in ("inquiry", "opportunity")
+        for view in ("add", "delete")
+    },
 }
 
 
