@@ -52,9 +52,11 @@ class SalesConfig(AppConfig):
         )
 
         from apps.orders.services.quotes import quote_state_changed
+        from apps.sales.panels import open_inquiries_panel
         from apps.sales.services import on_quote_state_changed
 
         quote_state_changed.connect(on_quote_state_changed, dispatch_uid="sales-win-on-accept")
+        register_panel(open_inquiries_panel)
         register_target_url("sales.inquiry", _inquiry_url)
         register_target_url("sales.opportunity", _opportunity_url)
         register_panel(without_contact_panel(CUSTOMERS))

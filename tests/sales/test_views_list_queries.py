@@ -125,8 +125,9 @@ LIST_PAGES = {
     ("contact", "customers:order-list"): 6,
     # action items, open orders, notifications, organization panels
     ("contact", "customers:dashboard"): 8,
-    # every role's panels and the recent activity with its targets
-    ("staff", "core:dashboard"): 9,
+    # every role's panels and the recent activity with its targets, and the
+    # sales rep's open inquiries by state (one GROUP BY)
+    ("staff", "core:dashboard"): 10,
     # token, access (has_perm), count, ids, rows
     ("staff-api", "quote-list"): 5,
     ("staff-api", "order-list"): 5,

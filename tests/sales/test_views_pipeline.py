@@ -150,3 +150,14 @@ def test_the_forecast_ignores_an_unknown_currency(client_for, sales_rep):
     response = client_for(sales_rep).get(reverse("sales:forecast") + "?currency=<script>")
     assert response.status_code == 200
     assert b"Nothing to forecast" in response.content
+
+
+def test_the_sales_dashboard_counts_the_inquiries_waiting(client_for, sales_rep, engineer):
+    web_inquiry()
+    web_inquiry()
+    qualified(web_inquiry(), sales_rep)
+    page = client_for(sales_rep).get("/").content.decode()
+    panel = page.split("Inquiries to work on")[1].split("</section>")[0]
+    assert "?state=new" in panel and "?state=qualified" in panel
+    assert re.search(r"New.*?>\s*2\s*<", panel, re.S)
+    assert "Inquiries to work on" not in client_for(engineer).get("/").content.decode()
