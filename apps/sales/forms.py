@@ -37,6 +37,23 @@ class OwnerField(forms.ModelChoiceField):
         return obj.get_full_name() or obj.get_username()
 
 
+class SalesEditForm(forms.Form):
+    """An inquiry's or opportunity's fields as sales edit them, with the version read."""
+
+    version = forms.IntegerField(
+        required=False, min_value=1, max_value=VERSION_MAX, widget=forms.HiddenInput
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Evaluated per form: people join and leave the sales team.
+        self.fields["owner"].queryset = sales_people()
+        self.order_fields([name for name in self.fields if name != "version"])
+
+    def service_fields(self) -> dict:
+        return {k: v for k, v in self.cleaned_data.items() if k != "version"}
+
+
 class PublicInquiryForm(forms.Form):
     """The anonymous form at /inquiry/. `website` is the honeypot: hidden from
     people, filled in by bots."""
@@ -78,7 +95,7 @@ class PublicInquiryForm(forms.Form):
         return bool(self.cleaned_data.get("website"))
 
 
-class InquiryForm(forms.Form):
+class InquiryForm(SalesEditForm):
     """Manual entry and editing by sales."""
 
     contact_name = forms.CharField(max_length=200)
@@ -100,19 +117,9 @@ class InquiryForm(forms.Form):
     internal_notes = forms.CharField(
         required=False, max_length=NOTES_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
     )
-    version = forms.IntegerField(
-        required=False, min_value=1, max_value=VERSION_MAX, widget=forms.HiddenInput
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = sales_people()
-
-    def service_fields(self) -> dict:
-        return {k: v for k, v in self.cleaned_data.items() if k != "version"}
 
 
-class OpportunityForm(forms.Form):
+class OpportunityForm(SalesEditForm):
     title = forms.CharField(max_length=TITLE_MAX_LENGTH)
     amount = forms.DecimalField(max_digits=14, decimal_places=2, min_value=0, max_value=MONEY_BOUND)
     currency = CURRENCY
@@ -122,13 +129,3 @@ class OpportunityForm(forms.Form):
     internal_notes = forms.CharField(
         required=False, max_length=NOTES_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
     )
-    version = forms.IntegerField(
-        required=False, min_value=1, max_value=VERSION_MAX, widget=forms.HiddenInput
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = sales_people()
-
-    def service_fields(self) -> dict:
-        return {k: v for k, v in self.cleaned_data.items() if k != "version"}

@@ -32,9 +32,10 @@ from apps.orders.models import Quote, QuoteState
 from apps.orders.models.rules import SYSTEM, can_sell
 from apps.orders.services.quotes import quote_create
 from apps.sales.models import (
+    INQUIRY_OPEN_STATES,
+    OPPORTUNITY_OPEN_STATES,
     Inquiry,
     InquirySource,
-    InquiryState,
     Opportunity,
     OpportunityQuote,
     OpportunityState,
@@ -242,23 +243,36 @@ def inquiry_create(
 def inquiry_update(
     *, inquiry: Inquiry, actor, expected_version: int | None = None, **fields: Any
 ) -> Inquiry:
+    return _edit(
+        inquiry,
+        actor=actor,
+        expected_version=expected_version,
+        fields=fields,
+        allowed=INQUIRY_FIELDS,
+        open_states=INQUIRY_OPEN_STATES,
+        check=_check_inquiry_fields,
+    )
+
+
+def _edit(obj, *, actor, expected_version, fields, allowed, open_states, check):
+    """The one way an inquiry's or opportunity's fields change: sales only, while
+    open, against the version the editor read, with the changed fields on the timeline."""
     require_seller(actor)
-    refuse_unknown_fields(fields, INQUIRY_FIELDS)
-    inquiry = lock_for_update(inquiry, expected_version=expected_version)
-    if inquiry.state not in (InquiryState.NEW, InquiryState.QUALIFYING, InquiryState.QUALIFIED):
+    refuse_unknown_fields(fields, allowed)
+    obj = lock_for_update(obj, expected_version=expected_version)
+    if obj.state not in open_states:
         raise TransitionNotAllowed(
-            f"{inquiry.number} is {inquiry.get_state_display().lower()}; "
-            "it can no longer be edited."
+            f"{obj.number} is {obj.get_state_display().lower()}; it can no longer be edited."
         )
-    _check_inquiry_fields(fields)
-    changed = [k for k, v in fields.items() if getattr(inquiry, k) != v]
+    check(fields)
+    changed = [k for k, v in fields.items() if getattr(obj, k) != v]
     for key in changed:
-        setattr(inquiry, key, fields[key])
+        setattr(obj, key, fields[key])
     if changed:
-        save_versioned(inquiry, expected_version=inquiry.version, update_fields=changed)
-        labels = ", ".join(Inquiry._meta.get_field(k).verbose_name for k in changed)
-        activity_record(target=inquiry, actor=actor, verb="updated", text=f"Changed {labels}")
-    return inquiry
+        save_versioned(obj, expected_version=obj.version, update_fields=changed)
+        labels = ", ".join(type(obj)._meta.get_field(k).verbose_name for k in changed)
+        activity_record(target=obj, actor=actor, verb="updated", text=f"Changed {labels}")
+    return obj
 
 
 # -- inquiries: workflow ----------------------------------------------------------
@@ -424,23 +438,15 @@ def opportunity_create(
 def opportunity_update(
     *, opportunity: Opportunity, actor, expected_version: int | None = None, **fields: Any
 ) -> Opportunity:
-    require_seller(actor)
-    refuse_unknown_fields(fields, OPPORTUNITY_FIELDS)
-    opportunity = lock_for_update(opportunity, expected_version=expected_version)
-    if opportunity.state not in (OpportunityState.OPEN, OpportunityState.QUOTING):
-        raise TransitionNotAllowed(
-            f"{opportunity.number} is {opportunity.get_state_display().lower()}; "
-            "it can no longer be edited."
-        )
-    _check_opportunity_fields(fields)
-    changed = [k for k, v in fields.items() if getattr(opportunity, k) != v]
-    for key in changed:
-        setattr(opportunity, key, fields[key])
-    if changed:
-        save_versioned(opportunity, expected_version=opportunity.version, update_fields=changed)
-        labels = ", ".join(Opportunity._meta.get_field(k).verbose_name for k in changed)
-        activity_record(target=opportunity, actor=actor, verb="updated", text=f"Changed {labels}")
-    return opportunity
+    return _edit(
+        opportunity,
+        actor=actor,
+        expected_version=expected_version,
+        fields=fields,
+        allowed=OPPORTUNITY_FIELDS,
+        open_states=OPPORTUNITY_OPEN_STATES,
+        check=_check_opportunity_fields,
+    )
 
 
 def _stamp_closed(locked: Opportunity) -> None:
@@ -473,7 +479,7 @@ def opportunity_quote_create(*, opportunity: Opportunity, actor) -> Quote:
     opportunity moves to quoting."""
     require_seller(actor)
     opportunity = lock_for_update(opportunity, expected_version=None)
-    if opportunity.state not in (OpportunityState.OPEN, OpportunityState.QUOTING):
+    if opportunity.state not in OPPORTUNITY_OPEN_STATES:
         raise TransitionNotAllowed(
             f"{opportunity.number} is {opportunity.get_state_display().lower()}: "
             "no new quotes for it."

@@ -22,11 +22,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from apps.accounts import directory
-from apps.core.concurrency import StaleObjectError
 from apps.core.htmx import render_page
-from apps.core.lists import list_page
 from apps.core.ratelimit import rate_limit_hit
-from apps.core.transitions import TransitionError
 from apps.orders.models.rules import can_sell
 from apps.sales import selectors, services
 from apps.sales.forms import InquiryForm, PublicInquiryForm
@@ -41,10 +38,10 @@ from apps.sales.views_common import (
     Action,
     DetailPage,
     require_staff,
-    service_error,
     transition_post,
     workflow_actions,
 )
+from apps.sales.views_helpers import edit_post, filtered_list, form_errors
 from apps.sales.views_quotes import StableOrderingFilter, styled_filter_form
 
 INQUIRY_ACTIONS = {
@@ -109,22 +106,13 @@ class InquiryListFilter(django_filters.FilterSet):
 def inquiry_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     require_staff(user)
-    qs = selectors.inquiry_list(user).order_by("-created_at", "-pk")
-    filterset = InquiryListFilter(request.GET or None, queryset=qs)
-    page = list_page(request, filterset.qs)
-    filtered = filterset.is_bound and any(
-        filterset.form.cleaned_data.get(k) for k in ("q", "state", "source")
-    )
-    return render_page(
+    return filtered_list(
         request,
+        selectors.inquiry_list(user).order_by("-created_at", "-pk"),
+        InquiryListFilter,
         "sales/inquiry_list.html",
-        {
-            "filter": filterset,
-            "page_obj": page,
-            "filtered": filtered,
-            "can_create": can_sell(None, user),
-        },
-        partial="results",
+        ("q", "state", "source"),
+        can_create=can_sell(None, user),
     )
 
 
@@ -146,21 +134,13 @@ def inquiry_create(request: HttpRequest) -> HttpResponse:
                     actor=user, source=InquirySource.MANUAL, **form.service_fields()
                 )
             except ValidationError as exc:
-                _form_errors(form, exc)
+                form_errors(form, exc)
             else:
                 messages.success(request, f"Inquiry {inquiry.number} entered.")
                 return redirect("sales:inquiry-detail", pk=inquiry.pk)
         status = 400
     directory.style_form(form)
     return render(request, "sales/inquiry_form.html", {"form": form}, status=status)
-
-
-def _form_errors(form: forms.Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 # --- detail -----------------------------------------------------------------------------
@@ -244,36 +224,12 @@ def inquiry_update(request: HttpRequest, pk) -> HttpResponse:
     user = request.user
     require_staff(user)
     inquiry = selectors.inquiry_get_for_user(user, pk)
-    if not can_sell(None, user):
-        raise PermissionDenied("Only sales edit inquiries.")
-    form = _edit_form(inquiry, request.POST)
-    if form is None:
-        return INQUIRY_PAGE.answer(
-            request,
-            pk,
-            status=409,
-            error=f"{inquiry.number} is {inquiry.get_state_display().lower()}; "
-            "it can no longer be edited.",
-        )
-    if form.is_valid():
-        try:
-            services.inquiry_update(
-                inquiry=inquiry,
-                actor=user,
-                expected_version=form.cleaned_data["version"],
-                **form.service_fields(),
-            )
-        except (TransitionError, StaleObjectError, ValidationError) as exc:
-            if isinstance(exc, ValidationError):
-                _form_errors(form, exc)
-            message, status, _ = service_error(exc)
-            return INQUIRY_PAGE.answer(request, pk, status=status, error=message, edit_form=form)
-        if request.htmx:
-            return INQUIRY_PAGE.answer(request, pk, notice=f"{inquiry.number} saved.")
-        messages.success(request, f"{inquiry.number} saved.")
-        return redirect("sales:inquiry-detail", pk=pk)
-    return INQUIRY_PAGE.answer(
-        request, pk, status=400, error="Check the highlighted fields.", edit_form=form
+    return edit_post(
+        request,
+        INQUIRY_PAGE,
+        inquiry,
+        form=_edit_form(inquiry, request.POST),
+        save=lambda **kw: services.inquiry_update(inquiry=inquiry, actor=user, **kw),
     )
 
 

@@ -10,7 +10,6 @@ import django_filters
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -18,10 +17,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from apps.accounts import directory
-from apps.core.concurrency import StaleObjectError
 from apps.core.htmx import hx_redirect, render_page
-from apps.core.lists import list_page
-from apps.core.transitions import TransitionError, transition_options
+from apps.core.transitions import transition_options
 from apps.orders.models.rules import can_sell
 from apps.sales import selectors, services
 from apps.sales.forms import OpportunityForm
@@ -36,7 +33,7 @@ from apps.sales.views_common import (
     transition_post,
     workflow_actions,
 )
-from apps.sales.views_inquiries import _form_errors
+from apps.sales.views_helpers import edit_post, filtered_list
 from apps.sales.views_quotes import (
     CUSTOMER_WIDGET,
     StableOrderingFilter,
@@ -104,17 +101,12 @@ class OpportunityListFilter(django_filters.FilterSet):
 def opportunity_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     require_staff(user)
-    qs = selectors.opportunity_list(user).order_by("-created_at", "-pk")
-    filterset = OpportunityListFilter(request.GET or None, queryset=qs)
-    page = list_page(request, filterset.qs)
-    filtered = filterset.is_bound and any(
-        filterset.form.cleaned_data.get(k) for k in ("q", "state", "customer")
-    )
-    return render_page(
+    return filtered_list(
         request,
+        selectors.opportunity_list(user).order_by("-created_at", "-pk"),
+        OpportunityListFilter,
         "sales/opportunity_list.html",
-        {"filter": filterset, "page_obj": page, "filtered": filtered},
-        partial="results",
+        ("q", "state", "customer"),
     )
 
 
@@ -203,38 +195,12 @@ def opportunity_update(request: HttpRequest, pk) -> HttpResponse:
     user = request.user
     require_staff(user)
     opportunity = selectors.opportunity_get_for_user(user, pk)
-    if not can_sell(None, user):
-        raise PermissionDenied("Only sales edit opportunities.")
-    form = _edit_form(opportunity, request.POST)
-    if form is None:
-        return OPPORTUNITY_PAGE.answer(
-            request,
-            pk,
-            status=409,
-            error=f"{opportunity.number} is {opportunity.get_state_display().lower()}; "
-            "it can no longer be edited.",
-        )
-    if form.is_valid():
-        try:
-            services.opportunity_update(
-                opportunity=opportunity,
-                actor=user,
-                expected_version=form.cleaned_data["version"],
-                **form.service_fields(),
-            )
-        except (TransitionError, StaleObjectError, ValidationError) as exc:
-            if isinstance(exc, ValidationError):
-                _form_errors(form, exc)
-            message, status, _ = service_error(exc)
-            return OPPORTUNITY_PAGE.answer(
-                request, pk, status=status, error=message, edit_form=form
-            )
-        if request.htmx:
-            return OPPORTUNITY_PAGE.answer(request, pk, notice=f"{opportunity.number} saved.")
-        messages.success(request, f"{opportunity.number} saved.")
-        return redirect("sales:opportunity-detail", pk=pk)
-    return OPPORTUNITY_PAGE.answer(
-        request, pk, status=400, error="Check the highlighted fields.", edit_form=form
+    return edit_post(
+        request,
+        OPPORTUNITY_PAGE,
+        opportunity,
+        form=_edit_form(opportunity, request.POST),
+        save=lambda **kw: services.opportunity_update(opportunity=opportunity, actor=user, **kw),
     )
 
 
