@@ -20,6 +20,7 @@ urlpatterns = [
     path("sales/", include("apps.sales.urls")),
     path("inquiry/", include("apps.sales.public_urls")),
     path("portal/", include("apps.customers.urls")),
+    path("track/", include("apps.customers.urls_tracker")),
     path("", include("apps.suppliers.urls")),
 ]
 

@@ -13,8 +13,8 @@ _EXTERNAL_COMMON = (
     "/healthz",
     "/i18n/",
     "/favicon.ico",
-    # The public inquiry form: anyone may ask, signed in or not.
-    "/inquiry/",
+    "/track/",  # the public order tracker: a contact may open a link shared with them
+    "/inquiry/",  # the public inquiry form: anyone may ask, signed in or not
 )
 
 
