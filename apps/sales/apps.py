@@ -26,7 +26,10 @@ class SalesConfig(AppConfig):
         from apps.accounts.roles import INTERNAL_ROLES, SALES_ROLES, Role
         from apps.core.dashboards import register_panel, register_target_url
         from apps.core.navigation import NavItem, register_nav_item
+        from apps.orders.review_inbox import register_inbox
+        from apps.sales.panels import PANELS
         from apps.sales.views import CUSTOMERS
+        from apps.sales.views_reviews import REVIEW_INBOX
 
         register_nav_item(
             NavItem("Quotes", "sales:quote-list", "file-earmark-text", INTERNAL_ROLES, order=10)
@@ -52,13 +55,14 @@ class SalesConfig(AppConfig):
         )
 
         from apps.orders.services.quotes import quote_state_changed
-        from apps.sales.panels import open_inquiries_panel
         from apps.sales.services import on_quote_state_changed
 
         quote_state_changed.connect(on_quote_state_changed, dispatch_uid="sales-win-on-accept")
-        register_panel(open_inquiries_panel)
         register_target_url("sales.inquiry", _inquiry_url)
         register_target_url("sales.opportunity", _opportunity_url)
+        register_inbox(REVIEW_INBOX)
+        for panel in PANELS:
+            register_panel(panel)
         register_panel(without_contact_panel(CUSTOMERS))
         register_panel(pending_invitations_panel(CUSTOMERS))
         register_target_url("accounts.organization", CUSTOMERS.target_url)
