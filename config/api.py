@@ -12,6 +12,7 @@ from apps.accounts.api import OrganizationViewSet, TokenView, me
 from apps.catalog.api import ProductViewSet
 from apps.core.api import AuthenticatedUnlessDebug
 from apps.orders.api.views import ChangeRequestViewSet, OrderViewSet, QuoteViewSet
+from apps.sales.api import InquiryViewSet, OpportunityViewSet
 
 router = DefaultRouter()
 router.register("organizations", OrganizationViewSet, basename="organization")
@@ -19,6 +20,8 @@ router.register("products", ProductViewSet, basename="product")
 router.register("quotes", QuoteViewSet, basename="quote")
 router.register("orders", OrderViewSet, basename="order")
 router.register("change-requests", ChangeRequestViewSet, basename="change-request")
+router.register("inquiries", InquiryViewSet, basename="inquiry")
+router.register("opportunities", OpportunityViewSet, basename="opportunity")
 
 
 def _signed_in_unless_debug(view):

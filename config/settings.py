@@ -316,6 +316,9 @@ SPECTACULAR_SETTINGS = {
         "ReviewStateEnum": "apps.orders.models.ReviewState",
         "OrderStateEnum": "apps.orders.models.OrderState",
         "ChangeStateEnum": "apps.orders.models.ChangeState",
+        "InquiryStateEnum": "apps.sales.models.InquiryState",
+        "InquirySourceEnum": "apps.sales.models.InquirySource",
+        "OpportunityStateEnum": "apps.sales.models.OpportunityState",
     },
 }
 
@@ -328,6 +331,20 @@ TANDEM_DISCOUNT_LIMITS = {
 TANDEM_MARGIN_FLOOR_PERCENT = env.float("MARGIN_FLOOR_PERCENT", default=20.0)
 TANDEM_REVIEW_DAYS = env.int("REVIEW_DAYS", default=3)
 TANDEM_QUOTE_VALIDITY_DAYS = env.int("QUOTE_VALIDITY_DAYS", default=30)
+
+# Sales pipeline: the public inquiry form's throttle (valid submissions per client
+# address an hour), the probability a qualified inquiry counts with in the
+# weighted forecast, and a new opportunity's starting probability (percent).
+INQUIRY_FORM_LIMIT_PER_CLIENT = env.int("INQUIRY_FORM_LIMIT_PER_CLIENT", default=5)
+TANDEM_INQUIRY_FORECAST_PROBABILITY = env.int("INQUIRY_FORECAST_PROBABILITY", default=10)
+TANDEM_OPPORTUNITY_DEFAULT_PROBABILITY = env.int("OPPORTUNITY_DEFAULT_PROBABILITY", default=20)
+if INQUIRY_FORM_LIMIT_PER_CLIENT < 1:
+    raise ImproperlyConfigured("INQUIRY_FORM_LIMIT_PER_CLIENT must be at least 1.")
+if not (
+    0 <= TANDEM_INQUIRY_FORECAST_PROBABILITY <= 100
+    and 0 <= TANDEM_OPPORTUNITY_DEFAULT_PROBABILITY <= 100
+):
+    raise ImproperlyConfigured("Forecast probabilities are percentages between 0 and 100.")
 
 LOGGING = {
     "version": 1,

@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/", include("config.api")),
     path("", include("apps.core.urls")),
     path("sales/", include("apps.sales.urls")),
+    path("inquiry/", include("apps.sales.public_urls")),
     path("portal/", include("apps.customers.urls")),
     path("track/", include("apps.customers.urls_tracker")),
     path("engineering/", include("apps.engineering.urls")),

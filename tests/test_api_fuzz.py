@@ -44,6 +44,7 @@ from tests.orders.conftest import (  # noqa: F401  (fixtures used by name)
     order,
     sent_quote,
 )
+from tests.sales import sales_helpers
 
 pytestmark = pytest.mark.django_db
 
@@ -96,7 +97,12 @@ def fuzz_world(kestrel, acme_contact, delta_contact, delta, borealis, make_quote
     cr = change_request_create(
         actor=acme_contact, order=order, title="Add a spare seal", description="One more."
     )
+    inquiry = sales_helpers.web_inquiry()
+    qualified = sales_helpers.qualified(sales_helpers.web_inquiry(), staff)
+    opportunity = sales_helpers.opportunity(staff, borealis)
     ids = {
+        "inquiries": [str(inquiry.pk), str(qualified.pk)],
+        "opportunities": [str(opportunity.pk)],
         "quotes": [str(draft.pk), str(order.quote_id), str(foreign.pk)],
         "orders": [str(order.pk)],
         "change-requests": [str(cr.pk)],

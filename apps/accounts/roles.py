@@ -164,3 +164,16 @@ ROLE_PERMISSIONS[Role.ENGINEER] += [
     )
     for action in ("add", "change")
 ]
+
+# Sales (inquiries, opportunities, their quote links): sales write, every other
+# internal role reads (DESIGN §3); contacts never see them.
+_SALES_MODELS = ("inquiry", "opportunity", "opportunityquote")
+for _role in INTERNAL_ROLES - {Role.OPS_ADMIN}:
+    ROLE_PERMISSIONS[_role] = [
+        *ROLE_PERMISSIONS[_role],
+        *(f"sales.view_{model}" for model in _SALES_MODELS),
+    ]
+for _role in SALES_ROLES:
+    ROLE_PERMISSIONS[_role] += [
+        f"sales.{action}_{model}" for model in _SALES_MODELS for action in ("add", "change")
+    ]

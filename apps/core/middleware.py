@@ -15,6 +15,7 @@ _EXTERNAL_COMMON = (
     "/i18n/",
     "/favicon.ico",
     "/track/",  # the public order tracker: a contact may open a link shared with them
+    "/inquiry/",  # the public inquiry form: anyone may ask, signed in or not
 )
 
 

@@ -1,6 +1,22 @@
 from django.apps import AppConfig
 
 
+def _inquiry_url(obj, user) -> str | None:
+    from django.urls import reverse
+
+    from apps.core.permissions import is_internal
+
+    return reverse("sales:inquiry-detail", args=[obj.pk]) if is_internal(user) else None
+
+
+def _opportunity_url(obj, user) -> str | None:
+    from django.urls import reverse
+
+    from apps.core.permissions import is_internal
+
+    return reverse("sales:opportunity-detail", args=[obj.pk]) if is_internal(user) else None
+
+
 class SalesConfig(AppConfig):
     name = "apps.sales"
     label = "sales"
@@ -22,6 +38,13 @@ class SalesConfig(AppConfig):
             NavItem("Orders", "sales:order-list", "box-seam", INTERNAL_ROLES, order=20)
         )
         register_nav_item(
+            NavItem("Inquiries", "sales:inquiry-list", "inbox", INTERNAL_ROLES, order=5)
+        )
+        register_nav_item(NavItem("Pipeline", "sales:pipeline", "kanban", INTERNAL_ROLES, order=6))
+        register_nav_item(
+            NavItem("Forecast", "sales:forecast", "bar-chart-line", INTERNAL_ROLES, order=7)
+        )
+        register_nav_item(
             NavItem(
                 "Customers",
                 "sales:customer-list",
@@ -31,6 +54,12 @@ class SalesConfig(AppConfig):
             )
         )
 
+        from apps.orders.services.quotes import quote_state_changed
+        from apps.sales.services import on_quote_state_changed
+
+        quote_state_changed.connect(on_quote_state_changed, dispatch_uid="sales-win-on-accept")
+        register_target_url("sales.inquiry", _inquiry_url)
+        register_target_url("sales.opportunity", _opportunity_url)
         register_inbox(REVIEW_INBOX)
         for panel in PANELS:
             register_panel(panel)

@@ -147,4 +147,40 @@ def pending_orders_panel(user) -> Panel | None:
     )
 
 
-PANELS = (my_drafts_panel, awaiting_customer_panel, pending_orders_panel, awaiting_approval_panel)
+def open_inquiries_panel(user) -> Panel | None:
+    """The qualification queue: inquiries waiting for sales, by state (one GROUP BY)."""
+    from apps.sales.models import InquiryState
+    from apps.sales.selectors import open_inquiry_counts
+
+    if not is_internal(user) or not user.has_role(Role.SALES_REP, Role.SALES_MANAGER):
+        return None
+    counts = open_inquiry_counts(user)
+    queue = (InquiryState.NEW, InquiryState.QUALIFYING, InquiryState.QUALIFIED)
+    return Panel(
+        key="inquiries",
+        title="Inquiries to work on",
+        icon="inbox",
+        count=sum(counts.values()),
+        rows=[
+            PanelRow(
+                label=InquiryState(state).label,
+                value=str(counts.get(state, 0)),
+                url=_list_url("sales:inquiry-list", state=state),
+                state=str(state),
+            )
+            for state in queue
+        ],
+        empty_text="No inquiries waiting.",
+        more_url=reverse("sales:inquiry-list"),
+        order=5,
+        queue=True,
+    )
+
+
+PANELS = (
+    open_inquiries_panel,
+    my_drafts_panel,
+    awaiting_customer_panel,
+    pending_orders_panel,
+    awaiting_approval_panel,
+)

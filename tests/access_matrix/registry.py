@@ -149,6 +149,8 @@ VISIBLE_QUOTES = _visible(
         for c in CUSTOMERS
     },
 )
+VISIBLE_INQUIRIES = _visible("inquiry_", {})
+VISIBLE_OPPORTUNITIES = _visible("opportunity_", {})
 VISIBLE_ORDERS = _visible("order_", {c: (f"order_{c}",) for c in CUSTOMERS})
 VISIBLE_CRS = _visible(
     "cr_",
@@ -395,6 +397,106 @@ ROUTES: dict[str, list[Case]] = {
             method="post",
         ),
     ],
+    # inquiries, opportunities, pipeline, forecast (DESIGN §3: sales write, other
+    # staff read, contacts 404) and the public inquiry form ------------------------
+    "inquiry:form": [
+        Case("form", EVERYONE),
+        Case("empty POST", expect(anon=400, staff=400, external=400), method="post", data={}),
+    ],
+    "inquiry:thanks": [Case("page", EVERYONE)],
+    "sales:inquiry-list": [Case("list", STAFF_ONLY, htmx=True)],
+    "sales:inquiry-create": [
+        Case("form", expect(**_others(403, sales_rep=200, sales_manager=200), external=404)),
+        Case(
+            "empty POST",
+            expect(**_others(403, sales_rep=400, sales_manager=400), external=404),
+            method="post",
+            data={},
+        ),
+    ],
+    "sales:inquiry-detail": [
+        Case("new", STAFF_ONLY, kwargs=_pk("inquiry_new"), htmx=True),
+        Case(
+            "no such inquiry",
+            expect(staff=404, external=404),
+            kwargs=lambda w: {"pk": uuid.UUID(int=1)},
+        ),
+    ],
+    "sales:inquiry-update": [
+        Case("GET", GET_405_STAFF_AREA, kwargs=_pk("inquiry_new")),
+        Case(
+            "empty POST",
+            expect(**_others(403, sales_rep=400, sales_manager=400), external=404),
+            kwargs=_pk("inquiry_new"),
+            method="post",
+            data={},
+        ),
+    ],
+    "sales:inquiry-transition": [
+        Case(
+            "start qualifying",
+            expect(**_others(403, sales_rep=REDIRECT, sales_manager=REDIRECT), external=404),
+            kwargs=lambda w: {"pk": w.inquiry_new.pk, "name": "start_qualifying"},
+            method="post",
+        ),
+        Case(
+            "convert qualified",
+            expect(**_others(403, sales_rep=REDIRECT, sales_manager=REDIRECT), external=404),
+            kwargs=lambda w: {"pk": w.inquiry_qualified.pk, "name": "convert"},
+            method="post",
+        ),
+    ],
+    "sales:opportunity-list": [Case("list", STAFF_ONLY, htmx=True)],
+    "sales:opportunity-detail": [
+        Case("acme open", STAFF_ONLY, kwargs=_pk("opportunity_acme_open"), htmx=True),
+        Case("acme quoting", STAFF_ONLY, kwargs=_pk("opportunity_acme_quoting")),
+    ],
+    "sales:opportunity-update": [
+        Case(
+            "empty POST",
+            expect(**_others(403, sales_rep=400, sales_manager=400), external=404),
+            kwargs=_pk("opportunity_acme_open"),
+            method="post",
+            data={},
+        ),
+    ],
+    "sales:opportunity-quote-create": [
+        Case("GET", GET_405_STAFF_AREA, kwargs=_pk("opportunity_acme_open")),
+        Case(
+            "new quote",
+            expect(**_others(403, sales_rep=REDIRECT, sales_manager=REDIRECT), external=404),
+            kwargs=_pk("opportunity_acme_open"),
+            method="post",
+        ),
+    ],
+    "sales:opportunity-transition": [
+        Case(
+            "lose with a reason",
+            expect(**_others(403, sales_rep=REDIRECT, sales_manager=REDIRECT), external=404),
+            kwargs=lambda w: {"pk": w.opportunity_acme_open.pk, "name": "lose"},
+            method="post",
+            data={"comment": "Went with a rival."},
+        ),
+    ],
+    "sales:pipeline": [Case("board", STAFF_ONLY, htmx=True)],
+    "sales:pipeline-move": [
+        Case(
+            "lose with a reason",
+            expect(**_others(403, sales_rep=REDIRECT, sales_manager=REDIRECT), external=404),
+            kwargs=lambda w: {"pk": w.opportunity_acme_open.pk, "name": "lose"},
+            method="post",
+            data={"comment": "Went with a rival."},
+        ),
+        Case(
+            "start quoting without a quote (htmx)",
+            expect(**_others(422), external=404),
+            kwargs=lambda w: {"pk": w.opportunity_acme_open.pk, "name": "start_quoting"},
+            method="post",
+            htmx=True,
+            htmx_only=True,
+        ),
+    ],
+    "sales:forecast": [Case("forecast", STAFF_ONLY)],
     "sales:order-list": [Case("list", STAFF_ONLY, htmx=True)],
     "sales:order-detail": [Case("acme order", STAFF_ONLY, kwargs=_pk("order_acme"), htmx=True)],
     "sales:order-transition": [
@@ -849,6 +951,82 @@ ROUTES: dict[str, list[Case]] = {
             kwargs=_pk("skid"),
             method="post",
             data={"configuration": {}, "quantity": 1},
+        ),
+    ],
+    "inquiry-list": [
+        Case("list", API_STAFF_ONLY, check=lists_exactly(VISIBLE_INQUIRIES)),
+        Case(
+            "create",
+            expect(anon=401, **_others(403, sales_rep=201, sales_manager=201), external=404),
+            method="post",
+            data={
+                "contact_name": "Crm Person",
+                "contact_email": "crm@cobalt.example",
+                "subject": "Slurry pumps",
+                "message": "Six slurry pumps.",
+            },
+        ),
+    ],
+    "inquiry-detail": [
+        Case("new", API_STAFF_ONLY, kwargs=_pk("inquiry_new")),
+        Case(
+            "PATCH new",
+            expect(anon=401, **_others(403, sales_rep=200, sales_manager=200), external=404),
+            kwargs=_pk("inquiry_new"),
+            method="patch",
+            data={"company_name": "Renamed"},
+        ),
+    ],
+    "inquiry-transitions": [
+        Case(
+            "start qualifying",
+            expect(anon=401, **_others(403, sales_rep=200, sales_manager=200), external=404),
+            kwargs=lambda w: {"pk": w.inquiry_new.pk, "name": "start_qualifying"},
+            method="post",
+        ),
+        Case(
+            "convert new (wrong state)",
+            expect(anon=401, staff=409, external=404),
+            kwargs=lambda w: {"pk": w.inquiry_new.pk, "name": "convert"},
+            method="post",
+        ),
+    ],
+    "opportunity-list": [
+        Case("list", API_STAFF_ONLY, check=lists_exactly(VISIBLE_OPPORTUNITIES)),
+        Case(
+            "create for acme",
+            expect(anon=401, **_others(403, sales_rep=201, sales_manager=201), external=404),
+            method="post",
+            data=lambda w: {
+                "customer": str(w.orgs["acme"].pk),
+                "title": "New",
+                "expected_close_date": "2031-01-31",
+            },
+        ),
+    ],
+    "opportunity-detail": [
+        Case("acme open", API_STAFF_ONLY, kwargs=_pk("opportunity_acme_open")),
+        Case(
+            "PATCH acme open",
+            expect(anon=401, **_others(403, sales_rep=200, sales_manager=200), external=404),
+            kwargs=_pk("opportunity_acme_open"),
+            method="patch",
+            data={"probability": 60},
+        ),
+    ],
+    "opportunity-transitions": [
+        Case(
+            "lose acme open",
+            expect(anon=401, **_others(403, sales_rep=200, sales_manager=200), external=404),
+            kwargs=lambda w: {"pk": w.opportunity_acme_open.pk, "name": "lose"},
+            method="post",
+            data={"comment": "Went with a rival."},
+        ),
+        Case(
+            "win acme quoting (no accepted quote)",
+            expect(anon=401, **_others(403, sales_rep=409, sales_manager=409), external=404),
+            kwargs=lambda w: {"pk": w.opportunity_acme_quoting.pk, "name": "win"},
+            method="post",
         ),
     ],
     "quote-list": [
@@ -1375,6 +1553,12 @@ ADMIN_OVERRIDES: dict[str, Status] = {
     **{
         f"admin:orders_{model}_{view}": 403
         for model in ("quote", "salesorder", "orderline", "changerequest")
+        for view in ("add", "delete")
+    },
+    # Inquiries and opportunities too (the public form, the API, sales' pages).
+    **{
+        f"admin:sales_{model}_{view}": 403
+        for model in ("inquiry", "opportunity")
         for view in ("add", "delete")
     },
 }

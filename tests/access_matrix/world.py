@@ -10,6 +10,7 @@ on a page: number, title) and the audiences allowed to see it.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -95,6 +96,7 @@ CANARY_GROUPS: dict[str, tuple[str, ...]] = {
     "option costs": ("1729.17", "1,729.17"),
     "change-request cost deltas": ("27182.81", "27,182.81"),
     "margins": (MARGIN,),
+    "inquiry and opportunity notes": ("CANARY-INQUIRY-NOTE", "CANARY-OPPORTUNITY-NOTE"),
 }
 CANARIES = tuple(c for group in CANARY_GROUPS.values() for c in group)
 
@@ -519,6 +521,8 @@ def build_world() -> World:
         world.add(f"invitation_{aud}", invitation, seen_by=(aud,), markers=(invitation.email,))
         world.add(f"invitation_token_{aud}", invitation_token(invitation))
 
+    _sales_pipeline(world, rep=users[Role.SALES_REP])
+
     for aud in AUDIENCES:
         # A 500 is recorded as a cell of the matrix, with its traceback, not raised.
         client = Client(raise_request_exception=False)
@@ -546,3 +550,49 @@ def build_world() -> World:
     world.organization_content_type = ContentType.objects.get_for_model(type(kestrel))
     world.today = timezone.localdate()
     return world
+
+
+def _sales_pipeline(world: World, *, rep) -> None:
+    """Inquiries and opportunities: Kestrel's alone, no external audience sees them."""
+    from apps.sales import services as sales_services
+
+    def inquiry(tag: str):
+        made, _ = sales_services.inquiry_submit_public(
+            form_token=uuid.uuid4(),
+            contact_name="Dana Field",
+            contact_email=f"dana@{tag.lower()}.example",
+            company_name=f"{tag} Water",
+            subject=f"{tag}-INQUIRY skids",
+            message="Two dosing skids for a new plant.",
+        )
+        return sales_services.inquiry_update(
+            inquiry=made, actor=rep, internal_notes=f"CANARY-INQUIRY-NOTE {tag}"
+        )
+
+    new = inquiry("NORTHWIND")
+    world.add("inquiry_new", new, markers=(new.number, new.pk, new.subject))
+    ready = inquiry("SOUTHWIND")
+    ready = sales_services.inquiry_transition(inquiry=ready, name="start_qualifying", actor=rep)
+    ready = sales_services.inquiry_update(
+        inquiry=ready,
+        actor=rep,
+        estimated_value=Decimal("40000"),
+        expected_close_date=timezone.localdate() + dt.timedelta(days=40),
+    )
+    ready = sales_services.inquiry_transition(inquiry=ready, name="qualify", actor=rep)
+    world.add("inquiry_qualified", ready, markers=(ready.number, ready.pk, ready.subject))
+    for stage in ("open", "quoting"):
+        opp = sales_services.opportunity_create(
+            actor=rep,
+            customer=world.orgs["acme"],
+            title=f"ACME-{stage.upper()}-OPPORTUNITY",
+            amount=Decimal("120000"),
+            probability=35,
+            expected_close_date=timezone.localdate() + dt.timedelta(days=30),
+            internal_notes=f"CANARY-OPPORTUNITY-NOTE {stage}",
+        )
+        if stage == "quoting":
+            quote = sales_services.opportunity_quote_create(opportunity=opp, actor=rep)
+            world.add("quote_acme_for_opportunity", quote, markers=(quote.number, quote.pk))
+            opp.refresh_from_db()
+        world.add(f"opportunity_acme_{stage}", opp, markers=(opp.number, opp.pk, opp.title))

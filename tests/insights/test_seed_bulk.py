@@ -35,5 +35,11 @@ def test_seed_bulk_loads_a_consistent_skewed_data_set(db):
         == QuoteGroupObjectPermission.objects.filter(group=contact.organization.group).count()
         > 0
     )
+    # The sales pipeline: a tenth of the quotes each, in every state, sized for the forecast.
+    from apps.sales.models import Inquiry, InquiryState, Opportunity, OpportunityState
+
+    assert Inquiry.objects.count() == Opportunity.objects.count() == 20
+    assert set(Opportunity.objects.values_list("state", flat=True)) <= set(OpportunityState)
+    assert Inquiry.objects.filter(state=InquiryState.QUALIFIED, estimated_value__gt=0).exists()
     with pytest.raises(CommandError):
         call_command("seed_bulk", size="XS", verbosity=0)

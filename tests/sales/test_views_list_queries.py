@@ -127,8 +127,8 @@ LIST_PAGES = {
     ("contact", "customers:dashboard"): 8,
     # a sales rep's panels: notifications (2), the customer directory's (3) and the
     # queues instead of recent activity: own drafts, sent quotes, pending orders
-    # (counts + rows, 2 each)
-    ("staff", "core:dashboard"): 12,
+    # (counts + rows, 2 each), and the open inquiries by state (one GROUP BY)
+    ("staff", "core:dashboard"): 13,
     # token, access (has_perm), count, ids, rows
     ("staff-api", "quote-list"): 5,
     ("staff-api", "order-list"): 5,

@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Sum
+from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone
 
@@ -43,6 +44,10 @@ from apps.orders.pricing import (
 )
 from apps.orders.promise import LineRequest, PromiseEngine
 from apps.orders.services.documents import quote_document_create
+
+# Sent on commit when the customer's decision is recorded (accept / decline), so
+# apps above orders (sales' opportunities) follow without orders importing them.
+quote_state_changed = Signal()  # sender=Quote, quote, transition, actor
 
 QUOTE_FIELDS = (
     "title",
@@ -640,6 +645,9 @@ def _decide(
         audience=Audience.CUSTOMER,
         comment_audience=comment_audience,
         before=stamp,
+    )
+    transaction.on_commit(
+        lambda: quote_state_changed.send(sender=Quote, quote=quote, transition=name, actor=actor)
     )
     if quote.owner_id != getattr(actor, "pk", None):
         # The owner converts an acceptance or follows up a decline.

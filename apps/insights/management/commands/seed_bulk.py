@@ -46,6 +46,7 @@ from apps.orders.models import (
     SalesOrder,
     SalesOrderGroupObjectPermission,
 )
+from apps.sales.models import Inquiry, InquirySource, InquiryState, Opportunity, OpportunityState
 
 PASSWORD = "bench-password"
 ANCHOR = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -158,6 +159,7 @@ class Command(BaseCommand):
             self._people_and_catalog()
             self._quotes()
             self._orders()
+            self._pipeline()
             self._activities()
         # VACUUM cannot run in a transaction (a test's); the planner needs the statistics.
         if connection.vendor == "postgresql":
@@ -171,6 +173,69 @@ class Command(BaseCommand):
                 f"in {time.monotonic() - started:.0f} s"
             )
         )
+
+    # -- inquiries and opportunities (a tenth of the quotes each) -------------------
+
+    def _pipeline(self) -> None:
+        n = max(10, self.size.quotes // 10)
+        inquiry_states = [
+            (InquiryState.NEW, 20),
+            (InquiryState.QUALIFYING, 15),
+            (InquiryState.QUALIFIED, 15),
+            (InquiryState.CONVERTED, 30),
+            (InquiryState.DISQUALIFIED, 12),
+            (InquiryState.SPAM, 8),
+        ]
+        stages = [
+            (OpportunityState.OPEN, 30),
+            (OpportunityState.QUOTING, 30),
+            (OpportunityState.WON, 25),
+            (OpportunityState.LOST, 15),
+        ]
+        sources = [InquirySource.WEB, InquirySource.WEB, InquirySource.API, InquirySource.MANUAL]
+        inquiries, opportunities = [], []
+        for i in range(n):
+            created = ANCHOR - dt.timedelta(minutes=7 * (n - i))
+            close = ANCHOR.date() + dt.timedelta(days=self.rng.randint(-30, 270))
+            value = Decimal(self.rng.randint(5, 400) * 1000)
+            customer = self.customers[self.customer_index()]
+            inquiries.append(
+                Inquiry(
+                    id=self.uuid(),
+                    number=f"INQ-{i + 1:07d}",
+                    source=sources[i % len(sources)],
+                    state=self.pick(inquiry_states),
+                    contact_name=f"Contact {i}",
+                    contact_email=f"contact{i}@{customer.code.lower()}.example",
+                    company_name=customer.name,
+                    subject=f"Inquiry {i} for pump skids",
+                    message="Please quote pump skids for our next project.",
+                    estimated_value=value,
+                    expected_close_date=close,
+                    owner=self.staff[i % len(self.staff)],
+                    created_at=created,
+                    updated_at=created,
+                )
+            )
+            opportunities.append(
+                Opportunity(
+                    id=self.uuid(),
+                    number=f"OPP-{i + 1:07d}",
+                    title=f"Opportunity {i}",
+                    customer=customer,
+                    owner=self.staff[i % len(self.staff)],
+                    amount=value,
+                    probability=self.rng.choice([10, 20, 30, 50, 70, 90]),
+                    expected_close_date=close,
+                    state=self.pick(stages),
+                    created_at=created,
+                    updated_at=created,
+                )
+            )
+        # Seven digits, like the bench quotes: the services' own numbers (six) never collide.
+        Inquiry.objects.bulk_create(inquiries, batch_size=5000)
+        Opportunity.objects.bulk_create(opportunities, batch_size=5000)
+        self.n_pipeline = n
 
     # -- helpers --------------------------------------------------------------
 
