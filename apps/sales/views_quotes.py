@@ -25,8 +25,15 @@ from apps.core.permissions import is_internal
 from apps.core.templatetags.tandem import verb_label
 from apps.core.widgets import LookupSelect
 from apps.orders import selectors
-from apps.orders.models import Department, Quote, QuoteState, ReviewState, SalesOrder
-from apps.orders.models.rules import REVIEW_ROLES, own_quote_review_refusal
+from apps.orders.models import (
+    QUOTE_EDITABLE_STATES,
+    Department,
+    Quote,
+    QuoteState,
+    ReviewState,
+    SalesOrder,
+)
+from apps.orders.models.rules import REVIEW_ROLES, can_sell, own_quote_review_refusal
 from apps.orders.services import quotes as quote_services
 from apps.orders.transitions import QUOTE_TRANSITIONS, REVIEW_DECISIONS
 from apps.sales.views_changes import change_section
@@ -180,7 +187,12 @@ def quote_list(request: HttpRequest) -> HttpResponse:
     return render_page(
         request,
         "sales/quote_list.html",
-        {"filter": filterset, "page_obj": page, "filtered": filtered},
+        {
+            "filter": filterset,
+            "page_obj": page,
+            "filtered": filtered,
+            "can_create": can_sell(None, user),
+        },
         partial="results",
     )
 
@@ -247,6 +259,9 @@ def _quote_context(
             "link_icon": "box-seam",
         },
         "copy": _copy_button(quote, user),
+        "builder_url": reverse("sales:quote-builder", args=[quote.pk])
+        if quote.state in QUOTE_EDITABLE_STATES and can_sell(quote, user)
+        else "",
         # Re-derived on every edit, so a changed quantity or discount shows its review now.
         "upcoming_reviews": [
             (Department(dept).label, reasons)
