@@ -26,10 +26,14 @@ BROWSE = textwrap.dedent(
     call_command("seed_demo", verbosity=0)
     sent = Quote.objects.filter(customer__code="ACME", state=QuoteState.SENT).first()
     order = SalesOrder.objects.filter(customer__code="ACME").first()
+    draft = Quote.objects.filter(state=QuoteState.DRAFT).first()
+    builder = f"/sales/quotes/{draft.pk}/builder/"
     pages = {
         "sam.sales": ["/", "/sales/quotes/", "/sales/orders/", "/sales/customers/",
                       f"/sales/quotes/{sent.pk}/", f"/sales/orders/{order.pk}/",
-                      "/api/v1/quotes/", "/api/v1/orders/", "/api/v1/change-requests/"],
+                      "/api/v1/quotes/", "/api/v1/orders/", "/api/v1/change-requests/",
+                      "/sales/quotes/new/", builder,
+                      f"{builder}?line={draft.lines.first().pk}"],
         "maria.manager": ["/", f"/sales/orders/{order.pk}/"],
         "acme.buyer": ["/portal/", "/portal/quotes/", "/portal/orders/",
                        f"/portal/quotes/{sent.pk}/", f"/portal/orders/{order.pk}/",
@@ -70,5 +74,5 @@ def test_the_demo_migrates_seeds_and_serves_every_role_on_sqlite(tmp_path):
         for line in result.stdout.splitlines()
         if line.startswith("PAGE ")
     ]
-    assert len(answers) == 20
+    assert len(answers) == 23
     assert [page for page, status in answers if status != "200"] == []
