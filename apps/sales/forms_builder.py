@@ -66,11 +66,21 @@ def apply_service_errors(form: forms.Form, exc: ValidationError, *, fields: dict
 # -- a new quote ---------------------------------------------------------------
 
 
+class RequiredCustomerSelect(LookupSelect):
+    """The customer lookup for a choice that must be made: its search results start
+    with "Choose a customer", not the filters' "Any customer"."""
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["lookup_url"] += "?required=1"
+        return context
+
+
 class QuoteCreateForm(forms.Form):
     customer = forms.ModelChoiceField(
         queryset=Organization.objects.none(),
         empty_label="Choose a customer",
-        widget=LookupSelect("sales:customer-lookup", placeholder="Find a customer"),
+        widget=RequiredCustomerSelect("sales:customer-lookup", placeholder="Find a customer"),
         error_messages={"invalid_choice": "Choose a customer from the search results."},
     )
     title = forms.CharField(required=False, max_length=TITLE_MAX_LENGTH)
@@ -107,6 +117,41 @@ class QuoteCreateForm(forms.Form):
             if data[key] not in ("", None):
                 fields[key] = data[key]
         return fields
+
+
+class QuoteDetailsForm(forms.Form):
+    """The draft's own fields the builder edits (prefix "quote": the configurator's
+    fields travel in the same post, so its entries survive the answer)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=VERSION_MAX)
+    title = forms.CharField(required=False, max_length=TITLE_MAX_LENGTH)
+    requested_date = forms.DateField(required=False, widget=DATE, label="Requested delivery")
+    valid_until = forms.DateField(widget=DATE)
+    customer_reference = forms.CharField(required=False, max_length=60)
+
+    SERVICE_FIELDS = {
+        "title": "title",
+        "requested_date": "requested_date",
+        "valid_until": "valid_until",
+        "customer_reference": "customer_reference",
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, prefix="quote", **kwargs)
+        _styled(self)
+
+    @classmethod
+    def for_quote(cls, quote) -> QuoteDetailsForm:
+        return cls(
+            initial={"version": quote.version} | {k: getattr(quote, k) for k in cls.SERVICE_FIELDS}
+        )
+
+    def changes(self, quote) -> dict:
+        return {
+            key: self.cleaned_data[key]
+            for key in self.SERVICE_FIELDS
+            if self.cleaned_data[key] != getattr(quote, key)
+        }
 
 
 def customer_prefill(user, raw: str | None) -> Organization | None:

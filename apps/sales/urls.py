@@ -21,6 +21,11 @@ urlpatterns = [
     path("quotes/<uuid:pk>/", views_quotes.quote_detail, name="quote-detail"),
     path("quotes/<uuid:pk>/builder/", views_builder.quote_builder, name="quote-builder"),
     path(
+        "quotes/<uuid:pk>/builder/details/",
+        views_builder.quote_details_update,
+        name="quote-details-update",
+    ),
+    path(
         "quotes/<uuid:pk>/builder/preview/",
         views_builder.quote_line_preview_view,
         name="quote-line-preview",

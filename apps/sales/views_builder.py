@@ -35,6 +35,7 @@ from apps.sales.forms_builder import (
     OPTION_PREFIX,
     LineForm,
     QuoteCreateForm,
+    QuoteDetailsForm,
     apply_service_errors,
     customer_prefill,
     line_initial,
@@ -198,6 +199,7 @@ def _builder_context(
     quote: Quote,
     *,
     form: LineForm | None = None,
+    details: QuoteDetailsForm | None = None,
     notice: str = "",
     error: str = "",
     conflict: str = "",
@@ -233,6 +235,7 @@ def _builder_context(
         "conflict": conflict,
     }
     if editable:
+        context["details"] = details or QuoteDetailsForm.for_quote(quote)
         context.update(_configurator(request, quote, form or _new_line_form(request, quote)))
     return context
 
@@ -267,24 +270,31 @@ def quote_line_preview_view(request: HttpRequest, pk) -> HttpResponse:
     return render_page(request, BUILDER, context, partial="configurator")
 
 
+def _kept_line_form(request: HttpRequest, quote: Quote) -> LineForm | None:
+    """The configurator as the user left it (from the post), against `quote`'s current
+    version: what was typed survives an answer that re-renders the whole builder."""
+    if not request.POST.get("product"):
+        return None  # no product chosen yet: nothing typed worth keeping
+    data = request.POST.copy()
+    data["version"] = str(quote.version)
+    line = _find_line(quote, data.get("line"))
+    if line is None:
+        data.pop("line", None)  # removed meanwhile: the entries stay, as a new line
+    return LineForm(data, user=request.user, line=line)
+
+
 def _refused(
-    request: HttpRequest, quote: Quote, exc: Exception, *, form: LineForm | None = None
+    request: HttpRequest, quote: Quote, exc: Exception, *, form: LineForm | None = None, **kw
 ) -> HttpResponse:
     """The builder after a refused save. Someone else saved first: the lines as they
     are now, with every entry kept and the next save going against that version."""
     if not isinstance(exc, StaleObjectError):
         message, status, _allowed = service_error(exc)
-        return _answer(request, quote, form=form, status=status, error=message)
-    user = request.user
-    fresh = selectors.quote_get_for_user(user, quote.pk)
+        return _answer(request, quote, form=form, status=status, error=message, **kw)
+    fresh = selectors.quote_get_for_user(request.user, quote.pk)
     if form is not None:
-        data = request.POST.copy()
-        data["version"] = str(fresh.version)
-        line = _find_line(fresh, form.line.pk) if form.line else None
-        if form.line and line is None:
-            data["product"] = str(form.line.product_id)
-        form = LineForm(data, user=user, line=line)
-    return _answer(request, fresh, form=form, status=409, conflict=_conflict_message(fresh))
+        form = _kept_line_form(request, fresh)
+    return _answer(request, fresh, form=form, status=409, conflict=_conflict_message(fresh), **kw)
 
 
 def _saved(request: HttpRequest, quote: Quote, notice: str) -> HttpResponse:
@@ -349,14 +359,10 @@ def quote_line_update(request: HttpRequest, pk, line_pk) -> HttpResponse:
     quote = selectors.quote_get_for_user(user, pk)
     line = _find_line(quote, line_pk)
     if line is None:
-        # Removed by someone else meanwhile: keep the entries as a new line to add.
-        data = request.POST.copy()
-        data["version"] = str(quote.version)
-        form = LineForm(data, user=user)
         return _answer(
             request,
             quote,
-            form=form,
+            form=_kept_line_form(request, quote),
             status=409,
             conflict=(
                 "Someone else removed this line while you were editing it. Your entries are "
@@ -394,3 +400,57 @@ def quote_line_delete(request: HttpRequest, pk, line_pk) -> HttpResponse:
     except REFUSED as exc:
         return _refused(request, quote, exc)
     return _saved(request, quote, f"Line {line.position} removed: {line.product.name}.")
+
+
+@require_POST
+@login_required
+def quote_details_update(request: HttpRequest, pk) -> HttpResponse:
+    """Save the draft's title, requested date, validity and reference (quote_update).
+
+    A new requested date re-promises every line, so the builder answers whole; the
+    configurator's entries come along in the post and are kept."""
+    user = request.user
+    _require_seller(user)
+    quote = selectors.quote_get_for_user(user, pk)
+    details = QuoteDetailsForm(request.POST)
+    line_form = _kept_line_form(request, quote)
+    if not details.is_valid():
+        return _answer(
+            request, quote, form=line_form, details=details, status=400, error=CHECK_FIELDS
+        )
+    changes = details.changes(quote)
+    if changes:
+        try:
+            quote_services.quote_update(
+                quote=quote,
+                actor=user,
+                expected_version=details.cleaned_data["version"],
+                **changes,
+            )
+        except ValidationError as exc:
+            apply_service_errors(details, exc, fields=QuoteDetailsForm.SERVICE_FIELDS)
+            return _answer(
+                request, quote, form=line_form, details=details, status=400, error=CHECK_FIELDS
+            )
+        except StaleObjectError:
+            fresh = selectors.quote_get_for_user(user, quote.pk)
+            data = request.POST.copy()
+            data["quote-version"] = str(fresh.version)
+            kept = QuoteDetailsForm(data)
+            kept.is_valid()
+            return _answer(
+                request,
+                fresh,
+                form=_kept_line_form(request, fresh),
+                details=kept,
+                status=409,
+                conflict=_conflict_message(fresh),
+            )
+        except REFUSED as exc:
+            return _refused(request, quote, exc, form=line_form, details=details)
+    notice = f"{quote.number}: details saved." if changes else "Nothing to save: no change."
+    if not request.htmx:
+        messages.success(request, notice)
+        return redirect("sales:quote-builder", pk=quote.pk)
+    fresh = selectors.quote_get_for_user(user, quote.pk)
+    return _answer(request, fresh, form=_kept_line_form(request, fresh), notice=notice)

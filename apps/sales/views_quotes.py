@@ -116,7 +116,12 @@ def customer_lookup(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "core/widgets/lookup_options.html",
-        {"options": options, "query": query, "empty_label": "Any customer"},
+        {
+            "options": options,
+            "query": query,
+            # A filter may match any customer; a new quote must name one (?required=1).
+            "empty_label": "Choose a customer" if request.GET.get("required") else "Any customer",
+        },
     )
 
 

@@ -367,6 +367,20 @@ ROUTES: dict[str, list[Case]] = {
             kwargs=lambda w: {"pk": uuid.UUID(int=1)},
         ),
     ],
+    "sales:quote-details-update": [
+        Case("GET", GET_405_STAFF_AREA, kwargs=_pk("quote_acme_draft")),
+        Case(
+            "acme draft's details",
+            SALES_WRITE_POST,
+            kwargs=_pk("quote_acme_draft"),
+            method="post",
+            data=lambda w: {
+                "quote-version": _draft_version(w),
+                "quote-title": "Matrix title",
+                "quote-valid_until": w.quote_acme_draft.valid_until.isoformat(),
+            },
+        ),
+    ],
     "sales:quote-line-preview": [
         Case("GET", GET_405_STAFF_AREA, kwargs=_pk("quote_acme_draft")),
         Case(

@@ -537,3 +537,72 @@ def test_builder_partials_run_a_fixed_number_of_queries(
     # and the promise pass over all the quote's lines at once (BOM, routing,
     # capacity, closures, stock, receipts, suppliers): each a fixed set of queries.
     assert counts == {"builder": 9, "builder with a product": 37, "preview": 37}
+
+
+# -- the quote's own fields -----------------------------------------------------------
+
+
+def _details(quote, **fields) -> dict:
+    data = {
+        "quote-version": quote.version,
+        "quote-title": quote.title,
+        "quote-valid_until": quote.valid_until.isoformat(),
+        "quote-customer_reference": quote.customer_reference,
+        "quote-requested_date": "",
+    }
+    data.update({f"quote-{k}": v for k, v in fields.items()})
+    return data
+
+
+def test_a_new_requested_date_repromises_and_keeps_the_line_being_configured(
+    client_for, sales_rep, make_quote, catalog
+):
+    quote = make_quote(lines=[("skid", 1, {}, 0)])
+    url = reverse("sales:quote-details-update", args=[quote.pk])
+    in_progress = _line_data(
+        quote, catalog["cabinet"], discount_percent="5", scope_statement="Panel on site."
+    )
+    response = client_for(sales_rep).post(
+        url, {**_details(quote, requested_date=in_days(1).isoformat()), **in_progress}, **HX
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    fresh = Quote.objects.get(pk=quote.pk)
+    assert fresh.requested_date == in_days(1) and fresh.version == quote.version + 1
+    assert f"{quote.number}: details saved." in html
+    assert "line 10 (Pump skid): requested " in html  # the manufacturing review to come
+    # The configurator kept the cabinet being added, against the new version.
+    assert "Panel on site." in html and 'value="5"' in html
+    assert 'data-testid="preview-total">USD 7,600.00' in html
+    assert f'name="version" value="{quote.version}"' not in html
+
+
+def test_stale_or_bad_quote_details_are_refused_with_the_entries_kept(
+    client_for, sales_rep, sales_manager, draft
+):
+    url = reverse("sales:quote-details-update", args=[draft.pk])
+    client = client_for(sales_rep)
+    response = client.post(url, _details(draft, valid_until=in_days(-2).isoformat()), **HX)
+    assert response.status_code == 422
+    assert 'data-testid="field-error-quote-valid_until"' in response.content.decode()
+    quote_services.quote_update(
+        quote=draft, actor=sales_manager, expected_version=draft.version, title="Manager's"
+    )
+    response = client.post(url, _details(draft, title="Rep's title"), **HX)
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert "Someone else changed" in html and 'value="Rep&#x27;s title"' in html
+    assert Quote.objects.get(pk=draft.pk).title == "Manager's"
+    fresh = Quote.objects.get(pk=draft.pk)
+    assert client.post(url, _details(fresh, title="Rep's title")).status_code == 302
+    assert Quote.objects.get(pk=draft.pk).title == "Rep's title"
+
+
+def test_the_customer_lookup_of_a_new_quote_asks_to_choose_one(client_for, sales_rep, acme):
+    client = client_for(sales_rep)
+    page = client.get(reverse("sales:quote-create")).content.decode()
+    lookup = reverse("sales:customer-lookup")
+    assert f'hx-get="{lookup}?required=1"' in page
+    html = client.get(lookup, {"q": "acme", "required": "1"}).content.decode()
+    assert '<option value="">Choose a customer</option>' in html and "Acme Water Utility" in html
+    assert "Any customer" in client.get(lookup, {"q": "acme"}).content.decode()
