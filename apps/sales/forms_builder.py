@@ -303,8 +303,11 @@ class LineForm(forms.Form):
             error_messages=errors,
         )
 
-    def option_fields(self):
-        return [self[f"{OPTION_PREFIX}{group.code}"] for group in self.groups]
+    def product_options(self) -> list[tuple[str, str, bool]]:
+        """(value, label, selected) for the product <select>, read in one query."""
+        chosen = str(self.product_obj.pk) if self.product_obj else ""
+        options = [("", self.fields["product"].empty_label, not chosen)]
+        return options + [(str(p.pk), str(p), str(p.pk) == chosen) for p in self.products]
 
     def selections(self) -> dict:
         """group code → chosen code(s), from what was posted (valid or not) or the initial."""
