@@ -24,6 +24,7 @@ from django.shortcuts import redirect
 from apps.core.concurrency import StaleObjectError
 from apps.core.htmx import hx_redirect, render_page
 from apps.core.limits import COMMENT_MAX_LENGTH, VERSION_MAX
+from apps.core.models import Audience
 from apps.core.permissions import is_internal
 from apps.core.transitions import TransitionError, transition_options
 
@@ -38,6 +39,11 @@ def require_staff(user) -> None:
 class TransitionForm(forms.Form):
     comment = forms.CharField(required=False, max_length=COMMENT_MAX_LENGTH)
     version = forms.IntegerField(required=False, min_value=1, max_value=VERSION_MAX)
+    # A staff comment is internal unless the box "Customer sees the comment" is ticked.
+    customer_sees = forms.BooleanField(required=False)
+
+    def comment_audience(self) -> str:
+        return Audience.CUSTOMER if self.cleaned_data["customer_sees"] else Audience.INTERNAL
 
 
 REFUSED = (TransitionError, StaleObjectError, ValidationError, PermissionDenied)
@@ -73,6 +79,7 @@ def workflow_actions(
     table: dict[str, Action],
     url: Callable[[str], str],
     skip: frozenset[str] = frozenset(),
+    customer_sees: frozenset[str] = frozenset(),
 ) -> dict:
     """The page's buttons for `user`, in the table's order.
 
@@ -81,7 +88,9 @@ def workflow_actions(
     of this state that wait on someone else's role. Transitions missing from
     the table (the scheduler's) or in `skip` (a step the page offers through its
     own form) are not shown. `options` maps every transition
-    of the state to its TransitionOption.
+    of the state to its TransitionOption. Transitions in `customer_sees` are on
+    the customer's timeline: their comment box offers to show the comment to the
+    customer too (it is internal otherwise).
     """
     options = {o.name: o for o in transition_options(obj, user)}
     buttons, others = [], []
@@ -98,6 +107,7 @@ def workflow_actions(
             "reason": option.reason,
             "unmet": option.unmet,
             "url": url(name),
+            "customer_sees": name in customer_sees,
         }
         (buttons if option.permitted else others).append(item)
     return {"buttons": buttons, "others": others, "options": options}
@@ -134,15 +144,22 @@ def transition_post(
     call: Callable[..., Any],
     notice: Callable[[Any], str],
     redirect_to: Callable[[Any], str | None] = lambda result: None,
+    audience: bool = False,
 ) -> HttpResponse:
-    """One workflow button: call(comment=, expected_version=) and answer the page."""
+    """One workflow button: call(comment=, expected_version=) and answer the page.
+
+    With `audience`, the call also gets `comment_audience` from the form's
+    "Customer sees the comment" box (internal when unticked).
+    """
     form = TransitionForm(request.POST)
     if not form.is_valid():
         return page.answer(request, pk, status=400, error="The comment or version is invalid.")
+    extra = {"comment_audience": form.comment_audience()} if audience else {}
     try:
         result = call(
             comment=form.cleaned_data["comment"].strip(),
             expected_version=form.cleaned_data["version"],
+            **extra,
         )
     except REFUSED as exc:
         message, status, allowed = service_error(exc)

@@ -80,6 +80,7 @@ CANARY_GROUPS: dict[str, tuple[str, ...]] = {
     "organization internal notes": ("CANARY-ORG-NOTE",),
     "review comments": ("CANARY-REVIEW-COMMENT",),
     "staff transition comments": ("CANARY-INTERNAL-COMMENT",),
+    "staff comments on steps the customer sees": ("CANARY-SEND-COMMENT", "CANARY-CONVERT-COMMENT"),
     "internal timeline entries": ("CANARY-INTERNAL-ACTIVITY",),
     "slip reasons": ("CANARY-SLIP-REASON",),
     "change-request assessments": ("CANARY-CR-ENGINEERING", "CANARY-CR-MANUFACTURING"),
@@ -278,7 +279,10 @@ def build_world() -> World:
         sent = quote_services.quote_submit(quote=sent, actor=rep)
         _decide_reviews(sent, world)
         sent.refresh_from_db()
-        sent = quote_services.quote_send(quote=sent, actor=rep)
+        # A staff comment on a step the customer sees stays internal unless marked.
+        sent = quote_services.quote_send(
+            quote=sent, actor=rep, comment=f"CANARY-SEND-COMMENT {tag} margin is thin"
+        )
         world.add(
             f"quote_{aud}_sent", sent, seen_by=(aud,), markers=(sent.number, sent.pk, sent.title)
         )
@@ -317,7 +321,12 @@ def build_world() -> World:
         won = quote_services.quote_submit(quote=won, actor=rep)
         won = quote_services.quote_send(quote=won, actor=rep)
         won = quote_services.quote_accept(quote=won, actor=contact)
-        order = order_services.quote_convert(quote=won, actor=rep, customer_po=f"{tag}-PO-1")
+        order = order_services.quote_convert(
+            quote=won,
+            actor=rep,
+            customer_po=f"{tag}-PO-1",
+            comment=f"CANARY-CONVERT-COMMENT {tag}",
+        )
         order.internal_notes = f"CANARY-ORDER-NOTE {tag}"
         order.save(update_fields=["internal_notes"])
         line = order.lines.first()

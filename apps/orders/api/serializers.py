@@ -8,7 +8,6 @@ from rest_framework import serializers
 from apps.accounts.models import Address, Organization, User
 from apps.catalog.models import Product
 from apps.core.api import fields_for_some_callers
-from apps.core.api_transitions import TransitionInputSerializer
 from apps.core.limits import (
     ADDRESS_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
@@ -531,7 +530,6 @@ ORDER_PUBLIC = [
     "total",
     "order_revision",
     "state",
-    "cancellation_reason",
     "cancellation_charges",
     "version",
     "created_at",
@@ -575,6 +573,7 @@ class OrderSerializer(StatefulSerializer):
             *ORDER_PUBLIC,
             "owner",
             "internal_notes",
+            "cancellation_reason",
             "held_state",
             "invoiced_amount",
             "paid_amount",
@@ -682,16 +681,6 @@ class ChangeRequestCreateSerializer(serializers.Serializer):
         return attrs
 
 
-class ChangeRequestTransitionSerializer(TransitionInputSerializer):
-    comment_audience = serializers.ChoiceField(
-        choices=[("internal", "Internal only"), ("customer", "Customer-visible")],
-        required=False,
-        default="internal",
-        help_text="Staff comments are internal unless marked customer-visible "
-        "(only on requests the customer sees). A customer's own comments are always visible.",
-    )
-
-
 class ChangeRequestAssessSerializer(serializers.Serializer):
     engineering_assessment = text_field(NOTES_MAX_LENGTH)
     manufacturing_assessment = text_field(NOTES_MAX_LENGTH)
@@ -718,7 +707,14 @@ class OrderCancelSerializer(serializers.Serializer):
     reason = text_field(
         4000,
         default="",
-        help_text="Required once the order is in production; shown to the customer.",
+        help_text="Required once the order is in production. Internal unless "
+        "comment_audience is customer.",
+    )
+    comment_audience = serializers.ChoiceField(
+        choices=[("internal", "Internal only"), ("customer", "Customer-visible")],
+        required=False,
+        help_text="Who reads the reason on the order's timeline: internal (the default) or "
+        "the customer too. The charges are always shown to the customer.",
     )
     charges = money_field(
         min_value=Decimal("0"),

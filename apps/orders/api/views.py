@@ -83,6 +83,7 @@ class QuoteViewSet(
     ordering_fields = ["number", "created_at", "valid_until", "feasible_date", "total_amount"]
     ordering = ["-created_at"]
     transition_service = staticmethod(quote_transition)
+    comment_audiences = True
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     # What a customer reads and decides: quotes being revised are shown as their last
@@ -279,6 +280,7 @@ class OrderViewSet(
     ordering_fields = ["number", "created_at", "total"]
     ordering = ["-created_at"]
     transition_service = staticmethod(order_transition)
+    comment_audiences = True
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
@@ -327,6 +329,7 @@ class OrderViewSet(
             reason=v["reason"],
             charges=v["charges"],
             expected_version=v.get("version"),
+            comment_audience=v.get("comment_audience"),
         )
         fresh = self.get_queryset().get(pk=order.pk)
         return Response(self.get_serializer(fresh).data)
@@ -350,7 +353,7 @@ class ChangeRequestFilter(django_filters.FilterSet):
         request=s.ChangeRequestAssessSerializer, responses=s.ChangeRequestSerializer
     ),
     transitions=extend_schema(
-        request=s.ChangeRequestTransitionSerializer,
+        request=TransitionInputSerializer,
         responses={
             200: s.ChangeRequestSerializer,
             400: OpenApiResponse(description="Bad input"),
@@ -372,6 +375,7 @@ class ChangeRequestViewSet(
     ordering_fields = ["number", "created_at"]
     ordering = ["-created_at"]
     transition_service = staticmethod(change_transition)
+    comment_audiences = True
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
@@ -383,12 +387,6 @@ class ChangeRequestViewSet(
         return selectors.change_requests_visible_to(self.request.user).prefetch_related(
             "order__lines"
         )
-
-    def run_transition_service(self, **kwargs):
-        # The shared transition input plus who may read the comment.
-        data = s.ChangeRequestTransitionSerializer(data=self.request.data)
-        data.is_valid(raise_exception=True)
-        return change_transition(**kwargs, comment_audience=data.validated_data["comment_audience"])
 
     def get_serializer_class(self):
         if is_internal(self.request.user):

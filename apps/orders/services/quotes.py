@@ -494,7 +494,12 @@ def _reviewers(department: str, quote: Quote):
 
 @transaction.atomic
 def quote_submit(
-    *, quote: Quote, actor, comment: str = "", expected_version: int | None = None
+    *,
+    quote: Quote,
+    actor,
+    comment: str = "",
+    expected_version: int | None = None,
+    comment_audience: str | None = None,
 ) -> Quote:
     quote = quote_recalculate(quote=_lock(quote, expected_version))
     needed = required_reviews(quote)
@@ -511,7 +516,12 @@ def quote_submit(
             )
 
     quote = run_transition(
-        obj=quote, name="submit", actor=actor, comment=comment, before=create_reviews
+        obj=quote,
+        name="submit",
+        actor=actor,
+        comment=comment,
+        comment_audience=comment_audience,
+        before=create_reviews,
     )
     for dept in needed:
         notify(
@@ -602,7 +612,12 @@ def _customer_recipients(quote: Quote) -> list[str]:
 
 @transaction.atomic
 def quote_send(
-    *, quote: Quote, actor, comment: str = "", expected_version: int | None = None
+    *,
+    quote: Quote,
+    actor,
+    comment: str = "",
+    expected_version: int | None = None,
+    comment_audience: str | None = None,
 ) -> Quote:
     def stamp(locked: Quote) -> None:
         locked.sent_at = timezone.now()
@@ -614,6 +629,7 @@ def quote_send(
         comment=comment,
         expected_version=expected_version,
         audience=Audience.CUSTOMER,
+        comment_audience=comment_audience,
         before=stamp,
     )
     grant_org_access(quote, quote.customer)
@@ -627,7 +643,9 @@ def quote_send(
     return quote
 
 
-def _decide(quote: Quote, name: str, actor, comment: str, expected_version) -> Quote:
+def _decide(
+    quote: Quote, name: str, actor, comment: str, expected_version, comment_audience
+) -> Quote:
     def stamp(locked: Quote) -> None:
         locked.decided_at = timezone.now()
 
@@ -638,6 +656,7 @@ def _decide(quote: Quote, name: str, actor, comment: str, expected_version) -> Q
         comment=comment,
         expected_version=expected_version,
         audience=Audience.CUSTOMER,
+        comment_audience=comment_audience,
         before=stamp,
     )
     if quote.owner_id != getattr(actor, "pk", None):
@@ -654,16 +673,26 @@ def _decide(quote: Quote, name: str, actor, comment: str, expected_version) -> Q
 
 @transaction.atomic
 def quote_accept(
-    *, quote: Quote, actor, comment: str = "", expected_version: int | None = None
+    *,
+    quote: Quote,
+    actor,
+    comment: str = "",
+    expected_version: int | None = None,
+    comment_audience: str | None = None,
 ) -> Quote:
-    return _decide(quote, "accept", actor, comment, expected_version)
+    return _decide(quote, "accept", actor, comment, expected_version, comment_audience)
 
 
 @transaction.atomic
 def quote_decline(
-    *, quote: Quote, actor, comment: str = "", expected_version: int | None = None
+    *,
+    quote: Quote,
+    actor,
+    comment: str = "",
+    expected_version: int | None = None,
+    comment_audience: str | None = None,
 ) -> Quote:
-    return _decide(quote, "decline", actor, comment, expected_version)
+    return _decide(quote, "decline", actor, comment, expected_version, comment_audience)
 
 
 def quote_expire(*, quote: Quote) -> Quote:
@@ -722,7 +751,12 @@ def quote_snapshot(quote: Quote) -> dict:
 
 @transaction.atomic
 def quote_revise(
-    *, quote: Quote, actor, comment: str = "", expected_version: int | None = None
+    *,
+    quote: Quote,
+    actor,
+    comment: str = "",
+    expected_version: int | None = None,
+    comment_audience: str | None = None,
 ) -> Quote:
     def snapshot(locked: Quote) -> None:
         QuoteRevision.objects.create(
@@ -740,6 +774,7 @@ def quote_revise(
         actor=actor,
         comment=comment,
         expected_version=expected_version,
+        comment_audience=comment_audience,
         before=snapshot,
     )
 
@@ -831,7 +866,12 @@ def quote_copy(*, quote: Quote, actor, comment: str = "") -> Quote:
 
 @transaction.atomic
 def quote_cancel(
-    *, quote: Quote, actor, comment: str = "", expected_version: int | None = None
+    *,
+    quote: Quote,
+    actor,
+    comment: str = "",
+    expected_version: int | None = None,
+    comment_audience: str | None = None,
 ) -> Quote:
     was_sent = quote.state == QuoteState.SENT
     return run_transition(
@@ -841,15 +881,26 @@ def quote_cancel(
         comment=comment,
         expected_version=expected_version,
         audience=Audience.CUSTOMER if was_sent else Audience.INTERNAL,
+        comment_audience=comment_audience,
     )
 
 
 @transaction.atomic
 def quote_approve(
-    *, quote: Quote, actor, comment: str = "", expected_version: int | None = None
+    *,
+    quote: Quote,
+    actor,
+    comment: str = "",
+    expected_version: int | None = None,
+    comment_audience: str | None = None,
 ) -> Quote:
     return run_transition(
-        obj=quote, name="approve", actor=actor, comment=comment, expected_version=expected_version
+        obj=quote,
+        name="approve",
+        actor=actor,
+        comment=comment,
+        expected_version=expected_version,
+        comment_audience=comment_audience,
     )
 
 
