@@ -160,7 +160,7 @@ def test_preview_refuses_what_saving_refuses(make_quote, sales_rep, planner, cat
 
 
 def test_a_quantity_no_capacity_can_deliver_is_a_field_error_not_a_crash(
-    make_quote, sales_rep, catalog
+    make_quote, sales_rep, catalog, token_api
 ):
     quote = make_quote(lines=())
     with pytest.raises(ValidationError) as err:
@@ -177,6 +177,13 @@ def test_a_quantity_no_capacity_can_deliver_is_a_field_error_not_a_crash(
             quote=quote, actor=sales_rep, product=catalog["skid"], quantity=50_000
         )
     assert "No delivery date can be promised" in err.value.message_dict["quantity"][0]
+    response = token_api(sales_rep).post(
+        f"/api/v1/quotes/{quote.pk}/lines/",
+        {"product": str(catalog["skid"].pk), "quantity": 50_000},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "planning horizon" in str(response.json()["quantity"])
     assert not quote.lines.exists()
 
 
