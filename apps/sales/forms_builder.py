@@ -348,6 +348,7 @@ def line_initial(line: QuoteLine, version: int) -> dict:
     initial = {
         "version": version,
         "product": line.product_id,
+        "configured_product": line.product_id,  # the line's options, not the defaults
         "quantity": line.quantity,
         "discount_percent": line.discount_percent,
         "requested_date": line.requested_date,

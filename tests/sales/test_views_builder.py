@@ -312,11 +312,17 @@ def test_a_plain_form_post_redirects_back_to_the_builder(client_for, sales_rep, 
 
 
 def test_editing_a_line_saves_through_the_configurator(client_for, sales_rep, make_quote):
-    quote = make_quote(lines=[("skid", 1, {}, 0), ("cabinet", 1, {}, 0)])
+    quote = make_quote(
+        lines=[("skid", 3, {"drive": "vfd"}, 5), ("cabinet", 1, {}, 0)],
+    )
     line = quote.lines.get(position=10)
     client = client_for(sales_rep)
     html = client.get(_builder(quote) + f"?line={line.pk}").content.decode()
     assert "Edit line 10" in html and f'name="line" value="{line.pk}"' in html
+    # The configurator opens with the line as saved: its options, quantity and discount.
+    assert 'id="opt-drive-vfd" value="vfd" checked' in html
+    assert 'name="quantity" value="3"' in html and 'name="discount_percent" value="5.00"' in html
+    assert f'data-testid="preview-total">USD {line.line_total:,.2f}' in html
     response = client.post(
         _update(line),
         {**_line_data(quote, line.product), "quantity": 4, "opt-drive": "vfd", "line": line.pk},
