@@ -26,9 +26,10 @@ from apps.core.htmx import render_page
 from apps.core.limits import MONEY_LIMIT, VERSION_MAX
 from apps.core.lists import list_page
 from apps.core.models import Audience
+from apps.core.pages import region_page
 from apps.core.templatetags.tandem import verb_label
 from apps.core.transitions import TransitionError, transition_names
-from apps.orders import selectors
+from apps.orders import selectors, tracker_pages
 from apps.orders.models import ORDER_CANCELLABLE_IN_PRODUCTION, OrderState, SalesOrder
 from apps.orders.models.rules import can_cancel_order, can_engineer, can_override_credit, can_sell
 from apps.orders.services import orders as order_services
@@ -232,6 +233,9 @@ def _order_context(
     data_form: OrderDataForm | None = None,
     data_error: str = "",
     cancel_form: OrderCancelForm | None = None,
+    tracker_error: str = "",
+    tracker_notice: str = "",
+    tracker_url: str = "",
 ) -> dict:
     user = request.user
     lines = []
@@ -288,6 +292,12 @@ def _order_context(
         "notice": notice,
         **change_section(request, order),
         "cancel": _cancel_in_production(order, user, cancel_form),
+        # The customer's signed acceptance (selected with the order: no query).
+        "acceptance": getattr(order.quote, "acceptance", None),
+        "trackers": tracker_pages.tracker_section(
+            order, user, error=tracker_error, notice=tracker_notice
+        ),
+        "tracker_url": tracker_url,
     }
 
 
@@ -351,6 +361,25 @@ def order_step(request: HttpRequest, pk, step: str) -> HttpResponse:
         notice=lambda result: f"{order.number}: {done}.",
         audience=audience,
     )
+
+
+TRACKER_PAGE = region_page(ORDER_PAGE, "tracker", "trackers-and-timeline")
+
+
+@require_POST
+@login_required
+def order_tracker_create(request: HttpRequest, pk) -> HttpResponse:
+    require_staff(request.user)
+    order = selectors.order_get_for_user(request.user, pk)
+    return tracker_pages.tracker_create(request, TRACKER_PAGE, order)
+
+
+@require_POST
+@login_required
+def order_tracker_revoke(request: HttpRequest, pk, link_id: int) -> HttpResponse:
+    require_staff(request.user)
+    order = selectors.order_get_for_user(request.user, pk)
+    return tracker_pages.tracker_revoke(request, TRACKER_PAGE, order, link_id)
 
 
 @require_POST

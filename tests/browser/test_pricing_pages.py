@@ -53,5 +53,5 @@ def test_customer_sees_the_last_sent_version_of_a_revised_quote(
     page.get_by_role("link", name=quote.number).click()
     expect(page.get_by_test_id("being-revised")).to_be_visible()
     expect(page.get_by_test_id("quote-total")).to_contain_text("USD 20,000.00")
-    expect(page.get_by_role("button", name="Accept quote")).to_have_count(0)
+    expect(page.get_by_role("button", name="Sign and accept")).to_have_count(0)
     screenshot("portal-quote-being-revised")

@@ -222,7 +222,11 @@ def test_transition_answers(api, make_quote, sales_rep, planner, acme_contact, b
         api(borealis_contact).post(url("quotes", quote.pk, "transitions", "accept")).status_code
         == 404
     )
-    res = api(acme_contact).post(url("quotes", quote.pk, "transitions", "accept"))
+    res = api(acme_contact).post(
+        url("quotes", quote.pk, "transitions", "accept"),
+        {"customer_po": "PO-1", "signer_name": "Ann Acme", "terms_accepted": True},
+        format="json",
+    )
     assert res.status_code == 200 and res.json()["state"] == "accepted"
     res = client.post(url("quotes", quote.pk, "transitions", "convert"))
     assert res.status_code == 200 and res.json()["state"] == "converted"

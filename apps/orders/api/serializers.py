@@ -8,8 +8,10 @@ from rest_framework import serializers
 from apps.accounts.models import Address, Organization, User
 from apps.catalog.models import Product
 from apps.core.api import fields_for_some_callers
+from apps.core.api_transitions import TransitionInputSerializer
 from apps.core.limits import (
     ADDRESS_MAX_LENGTH,
+    COMMENT_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
     MONEY_DECIMAL_PLACES,
     MONEY_MAX_DIGITS,
@@ -34,6 +36,7 @@ from apps.orders.models import (
     QuoteRevision,
     SalesOrder,
 )
+from apps.orders.models.portal import CUSTOMER_PO_MAX_LENGTH, SIGNER_MAX_LENGTH
 
 
 def version_field(**kwargs) -> serializers.IntegerField:
@@ -679,6 +682,54 @@ class ChangeRequestCreateSerializer(serializers.Serializer):
                 {"non_field_errors": ["Give exactly one of quote or order."]}
             )
         return attrs
+
+
+class QuoteAcceptSerializer(TransitionInputSerializer):
+    """Accepting a quote: a customer signs with its PO, its typed name and the terms
+    (all required from a customer; staff recording an acceptance may leave them out)."""
+
+    customer_po = serializers.CharField(
+        max_length=CUSTOMER_PO_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
+    signer_name = serializers.CharField(
+        max_length=SIGNER_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
+    terms_accepted = serializers.BooleanField(required=False, default=False)
+
+    def __init__(self, *args, signing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.signing = signing
+
+    def validate(self, data):
+        if self.signing:
+            errors = {}
+            if not data["customer_po"].strip():
+                errors["customer_po"] = ["Enter your purchase order number."]
+            if not data["signer_name"].strip():
+                errors["signer_name"] = ["Type your full name to sign."]
+            if not data["terms_accepted"]:
+                errors["terms_accepted"] = ["Accept the terms to accept the quote."]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return data
+
+
+class QuoteDeclineSerializer(TransitionInputSerializer):
+    """Declining a quote: a customer says why (`reason`, or the comment)."""
+
+    reason = serializers.CharField(
+        max_length=COMMENT_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
+
+    def __init__(self, *args, signing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.signing = signing
+
+    def validate(self, data):
+        data["reason"] = data["reason"].strip() or data["comment"].strip()
+        if self.signing and not data["reason"]:
+            raise serializers.ValidationError({"reason": ["Tell Kestrel why you decline."]})
+        return data
 
 
 class ChangeRequestAssessSerializer(serializers.Serializer):

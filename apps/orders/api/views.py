@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import django_filters
+from axes.helpers import get_client_ip_address
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -108,8 +109,25 @@ class QuoteViewSet(
         return page
 
     def run_transition_service(self, *, obj, **kwargs):
-        if not is_internal(kwargs["actor"]) and obj.state in selectors.QUOTE_BEING_REVISED_STATES:
+        customer = not is_internal(kwargs["actor"])
+        if customer and obj.state in selectors.QUOTE_BEING_REVISED_STATES:
             raise TransitionNotAllowed(selectors.QUOTE_BEING_REVISED_REFUSAL)
+        if kwargs["name"] == "accept":
+            data = s.QuoteAcceptSerializer(data=self.request.data, signing=customer)
+            data.is_valid(raise_exception=True)
+            kwargs.pop("name")
+            return quote_services.quote_accept(
+                quote=obj,
+                customer_po=data.validated_data["customer_po"],
+                signer_name=data.validated_data["signer_name"],
+                terms_accepted=data.validated_data["terms_accepted"],
+                ip_address=get_client_ip_address(self.request) or None,
+                **kwargs,
+            )
+        if kwargs["name"] == "decline":
+            data = s.QuoteDeclineSerializer(data=self.request.data, signing=customer)
+            data.is_valid(raise_exception=True)
+            kwargs["comment"] = data.validated_data["reason"]
         return super().run_transition_service(obj=obj, **kwargs)
 
     def get_serializer_class(self):

@@ -36,6 +36,7 @@ from apps.orders.models import (
     OrderLineDateChange,
     OrderState,
     Quote,
+    QuoteAcceptance,
     SalesOrder,
 )
 from apps.orders.models.rules import can_cancel_order, can_engineer, can_override_credit, can_sell
@@ -149,7 +150,12 @@ def quote_convert(
             contact=locked.contact,
             owner=locked.owner,
             currency=locked.currency,
-            customer_po=customer_po.strip() or locked.customer_reference,
+            # The PO the customer typed when accepting, unless staff give another.
+            customer_po=customer_po.strip()
+            or QuoteAcceptance.objects.filter(quote=locked)
+            .values_list("customer_po", flat=True)
+            .first()
+            or locked.customer_reference,
             shipping_address="\n".join(locked.shipping_address.lines)
             if locked.shipping_address
             else "",

@@ -26,6 +26,7 @@ from apps.orders.models import (
     QUOTE_EDITABLE_STATES,
     Department,
     Quote,
+    QuoteAcceptance,
     QuoteLine,
     QuoteReview,
     QuoteRevision,
@@ -41,6 +42,7 @@ from apps.orders.pricing import (
     reprice_line,
 )
 from apps.orders.promise import LineRequest, PromiseEngine
+from apps.orders.services.documents import quote_document_create
 
 QUOTE_FIELDS = (
     "title",
@@ -474,6 +476,15 @@ def required_reviews(quote: Quote) -> dict[str, list[str]]:
     return reasons
 
 
+# Where each department's people decide (the role apps mount apps.orders.review_inbox).
+REVIEW_INBOX_URLS = {
+    Department.ENGINEERING: "engineering:review-inbox",
+    Department.MANUFACTURING: "manufacturing:review-inbox",
+    Department.PURCHASING: "suppliers:review-inbox",
+    Department.PRICING: "sales:review-inbox",
+}
+
+
 def _add_working_days(start: dt.date, days: int) -> dt.date:
     day = start
     while days > 0:
@@ -528,7 +539,7 @@ def quote_submit(
             recipients=_reviewers(dept, quote),
             title=f"{Department(dept).label} review requested for {quote.number}",
             body=f"{quote.customer.name}: due {due:%b %d}",
-            url=reverse("sales:quote-detail", args=[quote.pk]),
+            url=reverse(REVIEW_INBOX_URLS[dept]),
         )
     if not needed:
         quote = run_transition(
@@ -633,6 +644,7 @@ def quote_send(
         before=stamp,
     )
     grant_org_access(quote, quote.customer)
+    quote_document_create(quote=quote)
     email_send_after_commit(
         to=_customer_recipients(quote),
         template_prefix="orders/email/quote_sent",
@@ -678,9 +690,30 @@ def quote_accept(
     actor,
     comment: str = "",
     expected_version: int | None = None,
+    customer_po: str = "",
+    signer_name: str = "",
+    terms_accepted: bool = False,
+    ip_address: str | None = None,
     comment_audience: str | None = None,
 ) -> Quote:
-    return _decide(quote, "accept", actor, comment, expected_version, comment_audience)
+    """sent → accepted, with the acceptance record (PO, signer, terms, time, user, IP).
+
+    The portal and the API require the PO, the signer's name and the terms from a
+    customer (apps.customers.forms.AcceptForm, the API's accept input); staff recording
+    an acceptance received by other means may leave them empty.
+    """
+    quote = _decide(quote, "accept", actor, comment, expected_version, comment_audience)
+    QuoteAcceptance.objects.create(
+        quote=quote,
+        revision=quote.revision,
+        customer_po=customer_po.strip(),
+        signer_name=signer_name.strip(),
+        terms_accepted=terms_accepted,
+        accepted_by=actor if getattr(actor, "pk", None) else None,
+        accepted_at=quote.decided_at,
+        ip_address=ip_address or None,
+    )
+    return quote
 
 
 @transaction.atomic
@@ -923,7 +956,7 @@ def quote_reviews_remind_overdue(*, now: dt.datetime | None = None) -> int:
             title=f"Overdue: {review.get_department_display()} review of {review.quote.number}",
             body=f"{review.quote.customer.name}: due {review.due_date:%b %d}, {late} day"
             f"{'s' if late != 1 else ''} late",
-            url=reverse("sales:quote-detail", args=[review.quote_id]),
+            url=reverse(REVIEW_INBOX_URLS[review.department]) + f"#review-{review.pk}",
         )
         QuoteReview.objects.filter(pk=review.pk).update(reminded_at=now)
         reminded += 1
