@@ -29,6 +29,8 @@ BROWSE = textwrap.dedent(
     order = SalesOrder.objects.filter(customer__code="ACME").first()
     from apps.core.models import Attachment
     shared = Attachment.objects.get(activity__audience="customer", activity__object_id=str(sent.pk))
+    draft = Quote.objects.filter(state=QuoteState.DRAFT, line_count__gt=0).order_by("number").first()
+    builder = f"/sales/quotes/{draft.pk}/builder/"
     pages = {
         "sam.sales": ["/", "/sales/quotes/", "/sales/orders/", "/sales/customers/",
                       f"/sales/quotes/{sent.pk}/", f"/sales/orders/{order.pk}/",
@@ -36,7 +38,9 @@ BROWSE = textwrap.dedent(
                       "/api/v1/quotes/", "/api/v1/orders/", "/api/v1/change-requests/",
                       f"/api/v1/quotes/{sent.pk}/comments/",
                       "/sales/inquiries/", "/sales/opportunities/", "/sales/pipeline/",
-                      "/sales/forecast/", "/api/v1/inquiries/", "/api/v1/opportunities/"],
+                      "/sales/forecast/", "/api/v1/inquiries/", "/api/v1/opportunities/",
+                      "/sales/quotes/new/", builder,
+                      f"{builder}?line={draft.lines.first().pk}"],
         "maria.manager": ["/", f"/sales/orders/{order.pk}/", "/sales/reviews/", "/inquiry/"],
         "erin.engineer": ["/", "/engineering/reviews/"],
         "pat.planner": ["/manufacturing/reviews/"],

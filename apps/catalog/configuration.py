@@ -142,12 +142,106 @@ def _check_rules(product, chosen: list[Option], quantity: int, errors) -> None:
         elif rule.kind == RuleKind.QUANTITY:
             low, high = rule.min_quantity, rule.max_quantity
             if (low is not None and quantity < low) or (high is not None and quantity > high):
-                bounds = (
-                    f"between {low} and {high}"
-                    if low is not None and high is not None
-                    else f"at least {low}"
-                    if low is not None
-                    else f"at most {high}"
-                )
                 what = rule.option.name if rule.option else product.name
-                errors["quantity"].append(rule.message or f"{what} is available {bounds} units.")
+                errors["quantity"].append(
+                    rule.message or f"{what} is available {_quantity_bounds(low, high)} units."
+                )
+
+
+# -- what a configurator offers -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OptionChoice:
+    """One option as a configurator shows it, given what else is chosen.
+
+    `reason`: why it cannot be chosen now (an exclusion by a chosen option, or a
+    quantity rule); "" when it is offered. `needs`: what choosing it requires, so
+    the page can say so before the rule is broken.
+    """
+
+    option: Option
+    reason: str = ""
+    needs: tuple[str, ...] = ()
+
+    @property
+    def offered(self) -> bool:
+        return not self.reason
+
+
+def _chosen_ids(groups, selections: dict) -> dict[str, set]:
+    """Per group code, the ids of the chosen active options (the defaults when none is)."""
+    out: dict[str, set] = {}
+    for group in groups:
+        codes = set(_as_codes(selections.get(group.code)))
+        options = group.options.all()
+        out[group.code] = {
+            o.pk for o in options if o.is_active and (o.code in codes if codes else o.is_default)
+        }
+    return out
+
+
+def _quantity_bounds(low, high) -> str:
+    if low is not None and high is not None:
+        return f"between {low} and {high}"
+    return f"at least {low}" if low is not None else f"at most {high}"
+
+
+def option_choices(
+    *, product: Product, selections: dict | None, quantity: int | None
+) -> dict[str, list[OptionChoice]]:
+    """Every active option of every group of `product`, offered or not, with why.
+
+    An option is not offered when a chosen option of another group excludes it
+    (or it excludes one), or when a quantity rule on it refuses `quantity`. A
+    REQUIRES rule does not hide the option: the other choice can still be made,
+    so the option carries `needs` and configuration_validate explains the broken
+    rule next to its group until it is met.
+
+    Reads the groups, their options and the rules through the product's
+    prefetch (apps.catalog.selectors.product_with_options): no query per option.
+    """
+    groups = list(product.option_groups.all())
+    chosen = _chosen_ids(groups, selections or {})
+    rules = list(product.rules.all())
+    out: dict[str, list[OptionChoice]] = {}
+    for group in groups:
+        others: set = set()
+        for code, ids in chosen.items():
+            if code != group.code or group.allow_multiple:
+                others |= ids
+        choices = []
+        for option in group.options.all():
+            if not option.is_active:
+                continue
+            reasons: list[str] = []
+            needs: list[str] = []
+            peers = others - {option.pk}
+            for rule in rules:
+                if rule.kind == RuleKind.EXCLUDES:
+                    if rule.option_id == option.pk and rule.other_id in peers:
+                        reasons.append(
+                            rule.message or f"Cannot be combined with {rule.other.name}."
+                        )
+                    elif rule.other_id == option.pk and rule.option_id in peers:
+                        reasons.append(
+                            rule.message or f"{rule.option.name} cannot be combined with it."
+                        )
+                elif rule.kind == RuleKind.REQUIRES and rule.option_id == option.pk:
+                    needs.append(rule.other.name)
+                elif (
+                    rule.kind == RuleKind.QUANTITY
+                    and rule.option_id == option.pk
+                    and isinstance(quantity, int)
+                ):
+                    low, high = rule.min_quantity, rule.max_quantity
+                    if (low is not None and quantity < low) or (
+                        high is not None and quantity > high
+                    ):
+                        reasons.append(
+                            rule.message
+                            or f"{option.name} is available {_quantity_bounds(low, high)} units."
+                        )
+            choices.append(OptionChoice(option, " ".join(reasons), tuple(needs)))
+        out[group.code] = choices
+    return out

@@ -3,6 +3,7 @@ from django.views.generic import RedirectView
 
 from apps.sales import (
     views,
+    views_builder,
     views_changes,
     views_documents,
     views_inquiries,
@@ -26,7 +27,30 @@ urlpatterns = [
         name="customer-invitation-withdraw",
     ),
     path("quotes/", views_quotes.quote_list, name="quote-list"),
+    path("quotes/new/", views_builder.quote_create, name="quote-create"),
     path("quotes/<uuid:pk>/", views_quotes.quote_detail, name="quote-detail"),
+    path("quotes/<uuid:pk>/builder/", views_builder.quote_builder, name="quote-builder"),
+    path(
+        "quotes/<uuid:pk>/builder/details/",
+        views_builder.quote_details_update,
+        name="quote-details-update",
+    ),
+    path(
+        "quotes/<uuid:pk>/builder/preview/",
+        views_builder.quote_line_preview_view,
+        name="quote-line-preview",
+    ),
+    path("quotes/<uuid:pk>/builder/lines/", views_builder.quote_line_add, name="quote-line-add"),
+    path(
+        "quotes/<uuid:pk>/builder/lines/<uuid:line_pk>/",
+        views_builder.quote_line_update,
+        name="quote-line-update",
+    ),
+    path(
+        "quotes/<uuid:pk>/builder/lines/<uuid:line_pk>/delete/",
+        views_builder.quote_line_delete,
+        name="quote-line-delete",
+    ),
     path("quotes/<uuid:pk>/pdf/", views_documents.quote_pdf, name="quote-pdf"),
     path("quotes/<uuid:pk>/comments/", views_quotes.quote_comments, name="quote-comments"),
     path("quotes/<uuid:pk>/copy/", views_quotes.quote_copy, name="quote-copy"),

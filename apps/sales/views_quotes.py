@@ -26,8 +26,15 @@ from apps.core.templatetags.tandem import verb_label
 from apps.core.views_comments import thread_view
 from apps.core.widgets import LookupSelect
 from apps.orders import selectors
-from apps.orders.models import Department, Quote, QuoteState, ReviewState, SalesOrder
-from apps.orders.models.rules import REVIEW_ROLES, own_quote_review_refusal
+from apps.orders.models import (
+    QUOTE_EDITABLE_STATES,
+    Department,
+    Quote,
+    QuoteState,
+    ReviewState,
+    SalesOrder,
+)
+from apps.orders.models.rules import REVIEW_ROLES, can_sell, own_quote_review_refusal
 from apps.orders.services import quotes as quote_services
 from apps.orders.transitions import QUOTE_TRANSITIONS, REVIEW_DECISIONS
 from apps.sales.views_changes import change_section
@@ -117,7 +124,12 @@ def customer_lookup(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "core/widgets/lookup_options.html",
-        {"options": options, "query": query, "empty_label": "Any customer"},
+        {
+            "options": options,
+            "query": query,
+            # A filter may match any customer; a new quote must name one (?required=1).
+            "empty_label": "Choose a customer" if request.GET.get("required") else "Any customer",
+        },
     )
 
 
@@ -188,7 +200,12 @@ def quote_list(request: HttpRequest) -> HttpResponse:
     return render_page(
         request,
         "sales/quote_list.html",
-        {"filter": filterset, "page_obj": page, "filtered": filtered},
+        {
+            "filter": filterset,
+            "page_obj": page,
+            "filtered": filtered,
+            "can_create": can_sell(None, user),
+        },
         partial="results",
     )
 
@@ -261,6 +278,9 @@ def _quote_context(
             else "PDF",
         },
         "copy": _copy_button(quote, user),
+        "builder_url": reverse("sales:quote-builder", args=[quote.pk])
+        if quote.state in QUOTE_EDITABLE_STATES and can_sell(quote, user)
+        else "",
         # Re-derived on every edit, so a changed quantity or discount shows its review now.
         "upcoming_reviews": [
             (Department(dept).label, reasons)

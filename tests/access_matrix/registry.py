@@ -102,6 +102,29 @@ def _others(status: Status, **given: Status) -> dict[str, Status]:
     return {r: status for r in _GROUPS["staff"] if r not in given} | given
 
 
+SALES_WRITE = expect(**_others(403, sales_rep=200, sales_manager=200), external=404)
+SALES_WRITE_POST = expect(**_others(403, sales_rep=REDIRECT, sales_manager=REDIRECT), external=404)
+
+
+def _draft_version(world) -> int:
+    # Read when the request is made: building the world may have saved the draft since.
+    quote = world.quote_acme_draft
+    return type(quote).objects.get(pk=quote.pk).version
+
+
+def _builder_line(world) -> dict:
+    """The configurator's post for a skid with the VFD on acme's draft."""
+    return {
+        "version": _draft_version(world),
+        "product": world.skid.pk,
+        "configured_product": world.skid.pk,
+        "quantity": 2,
+        "discount_percent": "0",
+        "opt-drive": "vfd",
+        "scope_statement": "Commissioning on site included.",
+    }
+
+
 def _pk(name: str, *extra: tuple[str, str]) -> Kwargs:
     def build(world) -> dict:
         kwargs = {"pk": getattr(world, name).pk}
@@ -497,6 +520,83 @@ ROUTES: dict[str, list[Case]] = {
         ),
     ],
     "sales:forecast": [Case("forecast", STAFF_ONLY)],
+    # The quote builder: sales write, other staff 403 (they read the quote page),
+    # contacts 404; a plain form post answers with a redirect to the builder.
+    "sales:quote-create": [
+        Case("form", SALES_WRITE),
+        Case(
+            "create for acme",
+            SALES_WRITE_POST,
+            method="post",
+            data=lambda w: {"customer": w.orgs["acme"].pk, "title": "Matrix quote"},
+        ),
+    ],
+    "sales:quote-builder": [
+        Case("acme draft", SALES_WRITE, kwargs=_pk("quote_acme_draft"), htmx=True),
+        Case("acme sent, read-only", SALES_WRITE, kwargs=_pk("quote_acme_sent")),
+        Case(
+            "no such quote",
+            expect(**_others(403, sales_rep=404, sales_manager=404), external=404),
+            kwargs=lambda w: {"pk": uuid.UUID(int=1)},
+        ),
+    ],
+    "sales:quote-details-update": [
+        Case("GET", GET_405_STAFF_AREA, kwargs=_pk("quote_acme_draft")),
+        Case(
+            "acme draft's details",
+            SALES_WRITE_POST,
+            kwargs=_pk("quote_acme_draft"),
+            method="post",
+            data=lambda w: {
+                "quote-version": _draft_version(w),
+                "quote-title": "Matrix title",
+                "quote-valid_until": w.quote_acme_draft.valid_until.isoformat(),
+            },
+        ),
+    ],
+    "sales:quote-line-preview": [
+        Case("GET", GET_405_STAFF_AREA, kwargs=_pk("quote_acme_draft")),
+        Case(
+            "preview on acme draft",
+            SALES_WRITE,
+            kwargs=_pk("quote_acme_draft"),
+            method="post",
+            data=lambda w: _builder_line(w),
+            htmx=True,
+        ),
+    ],
+    "sales:quote-line-add": [
+        Case(
+            "add to acme draft",
+            SALES_WRITE_POST,
+            kwargs=_pk("quote_acme_draft"),
+            method="post",
+            data=lambda w: _builder_line(w),
+        ),
+    ],
+    "sales:quote-line-update": [
+        Case(
+            "edit acme draft's line",
+            SALES_WRITE_POST,
+            kwargs=_pk("quote_acme_draft", ("line_pk", "line_acme_draft.pk")),
+            method="post",
+            data=lambda w: _builder_line(w),
+        ),
+    ],
+    "sales:quote-line-delete": [
+        Case(
+            "GET",
+            GET_405_STAFF_AREA,
+            kwargs=_pk("quote_acme_draft", ("line_pk", "line_acme_draft.pk")),
+        ),
+        Case(
+            "remove acme draft's line",
+            SALES_WRITE_POST,
+            kwargs=_pk("quote_acme_draft", ("line_pk", "line_acme_draft.pk")),
+            method="post",
+            data=lambda w: {"version": _draft_version(w)},
+        ),
+    ],
     "sales:order-list": [Case("list", STAFF_ONLY, htmx=True)],
     "sales:order-detail": [Case("acme order", STAFF_ONLY, kwargs=_pk("order_acme"), htmx=True)],
     "sales:order-transition": [

@@ -295,9 +295,9 @@ def quote_line_delete(*, line: QuoteLine, actor, expected_version: int | None = 
     activity_record(target=quote, actor=actor, verb="line_removed", text=text)
 
 
-def quote_recalculate(*, quote: Quote, today: dt.date | None = None) -> Quote:
-    """Re-run the promise engine on every line and store dates and explanations."""
-    lines = list(quote.lines.select_related("product").prefetch_related("product__price_breaks"))
+def promise_lines(quote: Quote, lines: list[QuoteLine], *, today: dt.date | None = None):
+    """One promise pass over `lines` in their order: earlier lines claim stock and
+    capacity first. Also the builder's preview (line_preview), so both agree."""
     selections = _options_for(lines)
     requests = [
         LineRequest(
@@ -309,7 +309,18 @@ def quote_recalculate(*, quote: Quote, today: dt.date | None = None) -> Quote:
         )
         for line in lines
     ]
-    result = PromiseEngine(today=today or timezone.localdate()).promise(requests)
+    try:
+        return PromiseEngine(today=today or timezone.localdate()).promise(requests)
+    except ValueError as exc:
+        # e.g. no free capacity within the planning horizon for this quantity: the
+        # caller's input cannot be promised, which is a field error, not a crash.
+        raise ValidationError({"quantity": [f"No delivery date can be promised: {exc}"]}) from None
+
+
+def quote_recalculate(*, quote: Quote, today: dt.date | None = None) -> Quote:
+    """Re-run the promise engine on every line and store dates and explanations."""
+    lines = list(quote.lines.select_related("product").prefetch_related("product__price_breaks"))
+    result = promise_lines(quote, lines, today=today)
     changed = []
     for line, promise in zip(lines, result.lines, strict=True):
         values = {
@@ -397,6 +408,56 @@ def _pct(value: Decimal) -> str:
     return f"{value.normalize():f}"
 
 
+def line_review_reasons(
+    line: QuoteLine, quote: Quote, *, limit: Decimal, floor: Decimal
+) -> list[tuple[str, str]]:
+    """(department, why) for the reviews one line asks for; the line may be unsaved
+    (the builder's preview shows what a line would ask for before it is added)."""
+    out: list[tuple[str, str]] = []
+    label = f"line {line.position} ({line.product.name})"
+    mode = line.product.fulfillment_mode
+    if mode == FulfillmentMode.DTO:
+        out.append((Department.ENGINEERING, f"{label} is design-to-order"))
+    if line.custom_spec.strip() or line.needs_engineering:
+        out.append((Department.ENGINEERING, f"{label} has a custom specification"))
+    if mode in (FulfillmentMode.MTO, FulfillmentMode.DTO):
+        out.append(
+            (
+                Department.MANUFACTURING,
+                f"{label} is {line.product.get_fulfillment_mode_display().lower()}",
+            )
+        )
+    requested = line.requested_date or quote.requested_date
+    if requested and line.feasible_date and requested < line.feasible_date:
+        out.append(
+            (
+                Department.MANUFACTURING,
+                f"{label}: requested {requested:%b %d} is before "
+                f"the feasible {line.feasible_date:%b %d}",
+            )
+        )
+    if line.parts_without_price:
+        out.append((Department.PURCHASING, f"{label} uses parts without a current supplier price"))
+    if line.has_subcontract:
+        out.append((Department.PURCHASING, f"{label} includes subcontracted work"))
+    if line.discount_percent > limit:
+        out.append(
+            (
+                Department.PRICING,
+                f"{label}: discount {_pct(line.discount_percent)} % "
+                f"exceeds the {_pct(limit)} % limit",
+            )
+        )
+    if line.margin_percent < floor:
+        out.append(
+            (
+                Department.PRICING,
+                f"{label}: margin {_pct(line.margin_percent)} % is below the {_pct(floor)} % floor",
+            )
+        )
+    return out
+
+
 def required_reviews(quote: Quote) -> dict[str, list[str]]:
     """Department → reasons, derived from the lines as DESIGN §4 says."""
     reasons: dict[str, list[str]] = {}
@@ -409,39 +470,8 @@ def required_reviews(quote: Quote) -> dict[str, list[str]]:
     limit = discount_limit(quote.owner)
     floor = margin_floor()
     for line in quote.lines.select_related("product"):
-        label = f"line {line.position} ({line.product.name})"
-        mode = line.product.fulfillment_mode
-        if mode == FulfillmentMode.DTO:
-            need(Department.ENGINEERING, f"{label} is design-to-order")
-        if line.custom_spec.strip() or line.needs_engineering:
-            need(Department.ENGINEERING, f"{label} has a custom specification")
-        if mode in (FulfillmentMode.MTO, FulfillmentMode.DTO):
-            need(
-                Department.MANUFACTURING,
-                f"{label} is {line.product.get_fulfillment_mode_display().lower()}",
-            )
-        requested = line.requested_date or quote.requested_date
-        if requested and line.feasible_date and requested < line.feasible_date:
-            need(
-                Department.MANUFACTURING,
-                f"{label}: requested {requested:%b %d} is before "
-                f"the feasible {line.feasible_date:%b %d}",
-            )
-        if line.parts_without_price:
-            need(Department.PURCHASING, f"{label} uses parts without a current supplier price")
-        if line.has_subcontract:
-            need(Department.PURCHASING, f"{label} includes subcontracted work")
-        if line.discount_percent > limit:
-            need(
-                Department.PRICING,
-                f"{label}: discount {_pct(line.discount_percent)} % "
-                f"exceeds the {_pct(limit)} % limit",
-            )
-        if line.margin_percent < floor:
-            need(
-                Department.PRICING,
-                f"{label}: margin {_pct(line.margin_percent)} % is below the {_pct(floor)} % floor",
-            )
+        for dept, why in line_review_reasons(line, quote, limit=limit, floor=floor):
+            need(dept, why)
     if quote.promised_date and quote.feasible_date and quote.promised_date < quote.feasible_date:
         need(
             Department.MANUFACTURING,
