@@ -26,6 +26,7 @@ from apps.catalog.models import (
     StockEntry,
     StockEntryKind,
     StockPosition,
+    SupplierClosure,
     SupplierPart,
     WorkCenter,
     WorkCenterClosure,
@@ -138,6 +139,16 @@ def supplier_options(part_ids, *, on: dt.date) -> dict[object, list[SupplierPart
     for sp in qs:
         if sp.is_current(on):
             out[sp.part_id].append(sp)
+    return out
+
+
+def supplier_closures(supplier_ids, *, start: dt.date) -> dict[object, list[SupplierClosure]]:
+    """Closures per supplier that end on or after `start`, in date order."""
+    out: dict[object, list[SupplierClosure]] = defaultdict(list)
+    for closure in SupplierClosure.objects.filter(
+        supplier_id__in=list(supplier_ids), end_date__gte=start
+    ).order_by("start_date"):
+        out[closure.supplier_id].append(closure)
     return out
 
 

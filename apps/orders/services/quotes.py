@@ -292,6 +292,7 @@ def quote_recalculate(*, quote: Quote, today: dt.date | None = None) -> Quote:
     """Re-run the promise engine on every line and store dates and explanations."""
     lines = list(quote.lines.select_related("product").prefetch_related("product__price_breaks"))
     selections = _options_for(lines)
+    receiving = quote.shipping_address.receiving_days if quote.shipping_address_id else None
     requests = [
         LineRequest(
             key=str(line.pk),
@@ -299,6 +300,7 @@ def quote_recalculate(*, quote: Quote, today: dt.date | None = None) -> Quote:
             quantity=line.quantity,
             options=selections[line.pk],
             requested_date=line.requested_date or quote.requested_date,
+            **({"receiving_weekdays": receiving} if receiving else {}),
         )
         for line in lines
     ]
