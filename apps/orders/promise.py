@@ -18,6 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from apps.catalog import bookings as ledger
 from apps.catalog import selectors as catalog
 from apps.catalog.models import FulfillmentMode, Option, Part, PartKind, Product, RoutingOperation
 
@@ -145,8 +146,22 @@ class PromiseEngine:
     earlier line are not available to a later one.
     """
 
-    def __init__(self, *, today: dt.date, default_lead_days: int = 30, horizon_days: int = 730):
+    def __init__(
+        self,
+        *,
+        today: dt.date,
+        default_lead_days: int = 30,
+        horizon_days: int = 730,
+        own_bookings=(),
+        lock: bool = False,
+    ):
+        """`own_bookings`: line keys whose bookings the lines being promised hold
+        (a re-promise must not queue behind itself). `lock`: lock the ledgers
+        of every part and work center involved before reading them, to book
+        the answer in the same transaction."""
         self.today = today
+        self.own_bookings = list(own_bookings)
+        self.lock = lock
         self.default_lead_days = default_lead_days
         self.horizon_end = today + dt.timedelta(days=horizon_days)
 
@@ -174,6 +189,8 @@ class PromiseEngine:
         self.parts = catalog.parts_by_id(part_ids)
         self.routing = catalog.routing_for(product_ids=product_ids, part_ids=part_ids)
         wc_ids = {op.work_center_id for ops in self.routing.values() for op in ops}
+        if self.lock:
+            ledger.ledgers_lock(part_ids, wc_ids)
         self.work_centers = catalog.work_centers(wc_ids)
         self.load = defaultdict(
             lambda: ZERO,
@@ -182,6 +199,13 @@ class PromiseEngine:
         self.closed = catalog.closures(wc_ids, start=self.today, end=self.horizon_end)
         position = catalog.stock_position(part_ids)
         self.free = {pid: position[pid]["on_hand"] - position[pid]["reserved"] for pid in part_ids}
+        if self.own_bookings:
+            own_stock, own_hours = ledger.booked_by(self.own_bookings)
+            for pid, qty in own_stock.items():
+                if pid in self.free:
+                    self.free[pid] += qty
+            for key, hours in own_hours.items():
+                self.load[key] -= hours
         # [date, quantity, planned]: planned rows are the surplus of a minimum order
         # this pass placed for an earlier line, not yet in the ledger.
         self.receipts = {

@@ -1,5 +1,8 @@
 from apps.catalog.models.ledgers import (
+    BOOKING_STOCK_KINDS,
+    BookingKind,
     CapacityReservation,
+    PromiseBooking,
     StockEntry,
     StockEntryKind,
     StockPosition,
@@ -26,7 +29,9 @@ from apps.catalog.models.products import (
 )
 
 __all__ = [
+    "BOOKING_STOCK_KINDS",
     "BOMLine",
+    "BookingKind",
     "CapacityReservation",
     "ConfigurationRule",
     "FulfillmentMode",
@@ -36,6 +41,7 @@ __all__ = [
     "PartKind",
     "Product",
     "ProductPriceBreak",
+    "PromiseBooking",
     "RoutingOperation",
     "RuleKind",
     "StockEntry",

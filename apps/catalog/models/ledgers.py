@@ -22,6 +22,45 @@ class StockEntryKind(models.TextChoices):
     EXPECTED = "expected", "Expected receipt"
 
 
+class BookingKind(models.TextChoices):
+    STOCK = "stock", "Stock on hand"
+    RECEIPT = "receipt", "Expected receipt"
+    PURCHASE = "purchase", "Purchase to place"
+    CAPACITY = "capacity", "Work-center hours"
+
+
+BOOKING_STOCK_KINDS = (BookingKind.STOCK, BookingKind.RECEIPT, BookingKind.PURCHASE)
+
+
+class PromiseBooking(models.Model):
+    """What one quote or order line's promise holds in the ledgers, per kind.
+
+    The ledger rows themselves (reserved stock entries, capacity reservations)
+    point here, so the engine keeps reading only the two ledgers. `line_key`
+    names the line ("quote-line:<uuid>", "order-line:<uuid>") without the
+    catalog importing orders. Soft while the line is a quote's, firm once the
+    order is confirmed.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    line_key = models.CharField(max_length=60)
+    kind = models.CharField(max_length=16, choices=BookingKind.choices)
+    reference = models.CharField(max_length=60, help_text="e.g. Q-000123/1, SO-000045/2")
+    firm = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["line_key", "kind"]
+        constraints = [
+            # A line's promise is booked once per kind: re-booking adjusts this row's entries.
+            models.UniqueConstraint(fields=["line_key", "kind"], name="one_booking_per_line_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.kind} ({'firm' if self.firm else 'soft'})"
+
+
 class StockEntryQuerySet(models.QuerySet):
     def bulk_create(self, objs, *args, **kwargs):
         objs = list(objs)
@@ -55,6 +94,14 @@ class StockEntry(models.Model):
     date = models.DateField(default=timezone.localdate, help_text="Expected date for receipts.")
     reference = models.CharField(max_length=60, blank=True, help_text="e.g. PO-000210, SO-000045")
     note = models.CharField(max_length=200, blank=True)
+    booking = models.ForeignKey(
+        PromiseBooking,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="stock_entries",
+        help_text="The promise this reservation holds stock for.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = StockEntryQuerySet.as_manager()
@@ -116,6 +163,14 @@ class CapacityReservation(models.Model):
     date = models.DateField()
     hours = models.DecimalField(max_digits=7, decimal_places=2)
     reference = models.CharField(max_length=60, help_text="e.g. WO-000012/20")
+    booking = models.ForeignKey(
+        PromiseBooking,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="capacity_reservations",
+        help_text="The promise these hours are held for.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

@@ -22,6 +22,7 @@ from apps.core.models import ActivityKind, Audience, next_number
 from apps.core.permissions import grant_org_access
 from apps.core.services import activity_record, email_send_after_commit, notify
 from apps.core.transitions import TransitionForbidden, TransitionNotAllowed, run_transition
+from apps.orders.allocation import promises_book, quote_bookings_release, quote_line_key
 from apps.orders.models import (
     QUOTE_EDITABLE_STATES,
     Department,
@@ -288,8 +289,12 @@ def quote_line_delete(*, line: QuoteLine, actor, expected_version: int | None = 
     activity_record(target=quote, actor=actor, verb="line_removed", text=text)
 
 
-def quote_recalculate(*, quote: Quote, today: dt.date | None = None) -> Quote:
-    """Re-run the promise engine on every line and store dates and explanations."""
+def quote_recalculate(*, quote: Quote, today: dt.date | None = None, book: bool = False) -> Quote:
+    """Re-run the promise engine on every line and store dates and explanations.
+
+    `book`: lock the ledgers the lines use and book what their promise used
+    (accepting a quote). An accepted quote's own bookings are not in its way.
+    """
     lines = list(quote.lines.select_related("product").prefetch_related("product__price_breaks"))
     selections = _options_for(lines)
     receiving = quote.shipping_address.receiving_days if quote.shipping_address_id else None
@@ -304,7 +309,19 @@ def quote_recalculate(*, quote: Quote, today: dt.date | None = None) -> Quote:
         )
         for line in lines
     ]
-    result = PromiseEngine(today=today or timezone.localdate()).promise(requests)
+    holds = book or quote.state == QuoteState.ACCEPTED
+    result = PromiseEngine(
+        today=today or timezone.localdate(),
+        own_bookings=[quote_line_key(line) for line in lines] if holds else (),
+        lock=book,
+    ).promise(requests)
+    if book:
+        promises_book(
+            [
+                (quote_line_key(line), f"{quote.number}/{line.position}", promise)
+                for line, promise in zip(lines, result.lines, strict=True)
+            ]
+        )
     changed = []
     for line, promise in zip(lines, result.lines, strict=True):
         values = {
@@ -628,24 +645,31 @@ def _decide(quote: Quote, name: str, actor, comment: str, expected_version) -> Q
 def quote_accept(
     *, quote: Quote, actor, comment: str = "", expected_version: int | None = None
 ) -> Quote:
-    return _decide(quote, "accept", actor, comment, expected_version)
+    quote = _decide(quote, "accept", actor, comment, expected_version)
+    # What the accepted promise uses is booked now, before anyone else is promised it.
+    return quote_recalculate(quote=quote, book=True)
 
 
 @transaction.atomic
 def quote_decline(
     *, quote: Quote, actor, comment: str = "", expected_version: int | None = None
 ) -> Quote:
-    return _decide(quote, "decline", actor, comment, expected_version)
+    quote = _decide(quote, "decline", actor, comment, expected_version)
+    quote_bookings_release(quote, note=f"Released: {quote.number} declined")
+    return quote
 
 
+@transaction.atomic
 def quote_expire(*, quote: Quote) -> Quote:
-    return run_transition(
+    quote = run_transition(
         obj=quote,
         name="expire",
         actor=SYSTEM,
         audience=Audience.CUSTOMER,
         comment=f"Valid until {quote.valid_until:%b %d, %Y}.",
     )
+    quote_bookings_release(quote, note=f"Released: {quote.number} expired")
+    return quote
 
 
 def quote_snapshot(quote: Quote) -> dict:
@@ -706,7 +730,7 @@ def quote_revise(
             created_by=actor,
         )
 
-    return run_transition(
+    quote = run_transition(
         obj=quote,
         name="revise",
         actor=actor,
@@ -714,6 +738,8 @@ def quote_revise(
         expected_version=expected_version,
         before=snapshot,
     )
+    quote_bookings_release(quote, note=f"Released: {quote.number} revised")
+    return quote
 
 
 COPYABLE_STATES = frozenset({QuoteState.EXPIRED, QuoteState.DECLINED})
@@ -806,7 +832,7 @@ def quote_cancel(
     *, quote: Quote, actor, comment: str = "", expected_version: int | None = None
 ) -> Quote:
     was_sent = quote.state == QuoteState.SENT
-    return run_transition(
+    quote = run_transition(
         obj=quote,
         name="cancel",
         actor=actor,
@@ -814,6 +840,8 @@ def quote_cancel(
         expected_version=expected_version,
         audience=Audience.CUSTOMER if was_sent else Audience.INTERNAL,
     )
+    quote_bookings_release(quote, note=f"Released: {quote.number} cancelled")
+    return quote
 
 
 @transaction.atomic
