@@ -61,6 +61,12 @@ class Organization(UUIDModel):
         Group, null=True, blank=True, on_delete=models.SET_NULL, related_name="organization"
     )
     internal_notes = models.TextField(blank=True)
+    hold_quote_promises = models.BooleanField(
+        "hold sent quotes' promises",
+        default=False,
+        help_text="New quotes for this customer hold the stock and capacity of their promise "
+        "from sending until their validity date.",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -21,9 +21,11 @@ from apps.catalog.models import (
     CapacityReservation,
     PromiseBooking,
     StockEntry,
-    StockEntryKind,
     StockPosition,
     WorkCenter,
+)
+from apps.catalog.models import (
+    StockEntryKind as Entry,
 )
 
 ZERO = Decimal("0")
@@ -57,14 +59,19 @@ def ledgers_lock(part_ids, work_center_ids) -> None:
         )
 
 
+HELD = (Entry.RESERVED, Entry.ALLOCATED)
+
+
+def _entry_kind(kind: str) -> str:
+    return Entry.RESERVED if kind == BookingKind.STOCK else Entry.ALLOCATED
+
+
 def booked_by(line_keys) -> tuple[dict, dict]:
-    """What `line_keys` hold: reserved units per part, hours per (work center, day)."""
+    """What `line_keys` hold: units per (entry kind, part), hours per (work center, day)."""
     stock = {
-        row["part_id"]: row["total"] or ZERO
-        for row in StockEntry.objects.filter(
-            booking__line_key__in=list(line_keys), kind=StockEntryKind.RESERVED
-        )
-        .values("part_id")
+        (row["kind"], row["part_id"]): row["total"] or ZERO
+        for row in StockEntry.objects.filter(booking__line_key__in=list(line_keys), kind__in=HELD)
+        .values("kind", "part_id")
         .annotate(total=Sum("quantity"))
     }
     hours = {
@@ -84,15 +91,15 @@ def bookings_release(line_keys, *, note: str) -> tuple[int, Decimal]:
     """
     line_keys = list(line_keys)
     rows = (
-        StockEntry.objects.filter(booking__line_key__in=line_keys, kind=StockEntryKind.RESERVED)
-        .values("booking_id", "booking__reference", "part_id")
+        StockEntry.objects.filter(booking__line_key__in=line_keys, kind__in=HELD)
+        .values("booking_id", "booking__reference", "part_id", "kind")
         .annotate(total=Sum("quantity"))
-        .order_by("booking_id", "part_id")
+        .order_by("booking_id", "part_id", "kind")
     )
     reversals = [
         StockEntry(
             part_id=row["part_id"],
-            kind=StockEntryKind.RESERVED,
+            kind=row["kind"],
             quantity=-row["total"],
             reference=row["booking__reference"],
             note=note[:200],
@@ -133,7 +140,7 @@ def bookings_write(
         [
             StockEntry(
                 part_id=part_id,
-                kind=StockEntryKind.RESERVED,
+                kind=_entry_kind(kind),
                 quantity=qty,
                 date=day,
                 reference=reference,
@@ -172,7 +179,7 @@ def bookings_summary(line_keys) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = defaultdict(list)
     line_keys = list(line_keys)
     for row in (
-        StockEntry.objects.filter(booking__line_key__in=line_keys, kind=StockEntryKind.RESERVED)
+        StockEntry.objects.filter(booking__line_key__in=line_keys, kind__in=HELD)
         .values("booking__line_key", "booking__kind", "booking__firm", "part__number", "part__name")
         .annotate(total=Sum("quantity"))
         .order_by("booking__line_key", "booking__kind", "part__number")

@@ -103,10 +103,17 @@ def routing_for(*, product_ids=(), part_ids=()) -> dict[tuple[str, object], list
 
 
 def stock_position(part_ids) -> dict[object, dict[str, Decimal]]:
-    """On hand and reserved per part: one row each (StockPosition), however long the history."""
-    out: dict[object, dict[str, Decimal]] = defaultdict(lambda: {"on_hand": ZERO, "reserved": ZERO})
+    """On hand, reserved and allocated (from incoming supply) per part: one row each
+    (StockPosition), however long the history."""
+    out: dict[object, dict[str, Decimal]] = defaultdict(
+        lambda: {"on_hand": ZERO, "reserved": ZERO, "allocated": ZERO}
+    )
     for row in StockPosition.objects.filter(part_id__in=list(part_ids)).values():
-        out[row["part_id"]] = {"on_hand": row["on_hand"], "reserved": row["reserved"]}
+        out[row["part_id"]] = {
+            "on_hand": row["on_hand"],
+            "reserved": row["reserved"],
+            "allocated": row["allocated"],
+        }
     return out
 
 

@@ -20,7 +20,15 @@ from decimal import Decimal
 
 from apps.catalog import bookings as ledger
 from apps.catalog import selectors as catalog
-from apps.catalog.models import FulfillmentMode, Option, Part, PartKind, Product, RoutingOperation
+from apps.catalog.models import (
+    FulfillmentMode,
+    Option,
+    Part,
+    PartKind,
+    Product,
+    RoutingOperation,
+    StockEntryKind,
+)
 
 ZERO = Decimal("0")
 PLANT_WEEKDAYS = frozenset({1, 2, 3, 4, 5})
@@ -199,11 +207,14 @@ class PromiseEngine:
         self.closed = catalog.closures(wc_ids, start=self.today, end=self.horizon_end)
         position = catalog.stock_position(part_ids)
         self.free = {pid: position[pid]["on_hand"] - position[pid]["reserved"] for pid in part_ids}
+        # Promised earlier out of supply still to come: the next receipts serve it first.
+        self.allocated = {pid: position[pid]["allocated"] for pid in part_ids}
         if self.own_bookings:
             own_stock, own_hours = ledger.booked_by(self.own_bookings)
-            for pid, qty in own_stock.items():
-                if pid in self.free:
-                    self.free[pid] += qty
+            for (kind, pid), qty in own_stock.items():
+                held = self.free if kind == StockEntryKind.RESERVED else self.allocated
+                if pid in held:
+                    held[pid] += qty if held is self.free else -qty
             for key, hours in own_hours.items():
                 self.load[key] -= hours
         # [date, quantity, planned]: planned rows are the surplus of a minimum order
@@ -289,7 +300,7 @@ class PromiseEngine:
 
         # Reservations beyond stock (a backlog) were promised first: the incoming
         # receipts serve them before this line.
-        backlog = max(-free, ZERO)
+        backlog = max(-free, ZERO) + max(self.allocated.pop(pk, ZERO), ZERO)
         receipts = self.receipts.get(pk, [])
         for row in receipts:
             take = min(row[1], backlog)

@@ -22,7 +22,7 @@ from apps.catalog.models import (
 )
 from apps.catalog.selectors import capacity_load, stock_position
 from apps.orders.allocation import line_bookings, order_line_key, quote_line_key
-from apps.orders.models import OrderState
+from apps.orders.models import OrderState, Quote
 from apps.orders.services import changes as change_services
 from apps.orders.services import quotes as q
 from apps.orders.services.orders import order_cancel, quote_convert
@@ -217,3 +217,66 @@ def test_delivery_follows_the_shipping_site_receiving_days(make_quote, acme_addr
     quote = make_quote()
 
     assert quote.lines.get().feasible_date.isoweekday() == 3
+
+
+# -- holding a sent quote's promise until its validity date ----------------------
+
+
+@pytest.fixture
+def holding(acme):
+    acme.hold_quote_promises = True
+    acme.save()
+    return acme
+
+
+def test_a_customer_can_have_sent_quotes_hold_their_promise(
+    holding, make_quote, sales_rep, catalog
+):
+    stock(catalog["motor"], 49, kind=StockEntryKind.RESERVED, reference="SO-000001")
+    held = _send(make_quote, sales_rep)
+    assert held.hold_promise
+    assert _reserved(catalog["motor"]) == 50
+    # A later held quote books a motor still to be bought: it does not take the first's.
+
+    later = q.quote_recalculate(quote=_send(make_quote, sales_rep))
+
+    assert "Delta Motors" in later.lines.get().critical_path
+    # Its own hold is not in its way when it is promised again.
+    assert q.quote_recalculate(quote=held).lines.get().feasible_date < (
+        later.lines.get().feasible_date
+    )
+
+
+@pytest.mark.parametrize("how", ["decline", "expire", "cancel", "revise"])
+def test_a_held_quote_releases_its_hold_when_it_ends(
+    how, holding, make_quote, sales_rep, acme_contact, catalog
+):
+    quote = _send(make_quote, sales_rep, qty=2)
+    assert _reserved(catalog["motor"]) == 2 and _hours(catalog) == 7
+
+    if how == "decline":
+        quote = q.quote_decline(quote=quote, actor=acme_contact)
+    elif how == "expire":
+        Quote.objects.filter(pk=quote.pk).update(valid_until=timezone.localdate() - dt.timedelta(1))
+        quote = q.quote_expire(quote=quote)
+    elif how == "cancel":
+        quote = q.quote_cancel(quote=quote, actor=sales_rep)
+    else:
+        quote = q.quote_revise(quote=quote, actor=sales_rep, comment="New price")
+
+    assert _reserved(catalog["motor"]) == 0 and _hours(catalog) == 0
+    assert line_bookings([quote_line_key(quote.lines.get())]) == {}
+
+
+def test_a_single_quote_can_hold_without_the_customer_default(
+    make_quote, sales_rep, acme_contact, catalog
+):
+    quote = make_quote()
+    q.quote_update(quote=quote, actor=sales_rep, expected_version=quote.version, hold_promise=True)
+    quote = _send(lambda **kw: quote, sales_rep)
+    assert _reserved(catalog["motor"]) == 1
+
+    q.quote_accept(quote=quote, actor=acme_contact)
+
+    # Accepting adjusts the hold; it does not add a second one.
+    assert _reserved(catalog["motor"]) == 1

@@ -49,4 +49,5 @@ def test_two_acceptances_for_the_last_motor_get_different_dates(
         )
     )
     assert kinds == [BookingKind.PURCHASE, BookingKind.STOCK]
-    assert stock_position([motor.pk])[motor.pk]["reserved"] == 51  # 50 on hand + 1 to buy
+    position = stock_position([motor.pk])[motor.pk]
+    assert (position["reserved"], position["allocated"]) == (50, 1)  # 50 on hand, 1 to buy

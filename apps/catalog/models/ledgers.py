@@ -19,6 +19,9 @@ from apps.catalog.models.parts import QTY, Part, WorkCenter
 class StockEntryKind(models.TextChoices):
     ON_HAND = "on_hand", "On hand"
     RESERVED = "reserved", "Reserved"
+    # Promised out of supply still to come (an expected receipt or a purchase to
+    # place): served by the next receipts, never out of what is on hand.
+    ALLOCATED = "allocated", "Allocated from incoming supply"
     EXPECTED = "expected", "Expected receipt"
 
 
@@ -136,20 +139,30 @@ class StockPosition(models.Model):
     )
     on_hand = models.DecimalField(**QTY, default=0)
     reserved = models.DecimalField(**QTY, default=0)
+    allocated = models.DecimalField(**QTY, default=0)
 
     def __str__(self) -> str:
         return f"{self.part_id}: {self.on_hand} on hand, {self.reserved} reserved"
 
 
 def stock_position_apply(entries) -> None:
-    deltas: dict = defaultdict(lambda: {"on_hand": 0, "reserved": 0})
+    deltas: dict = defaultdict(lambda: {"on_hand": 0, "reserved": 0, "allocated": 0})
     for entry in entries:
-        if entry.kind in (StockEntryKind.ON_HAND, StockEntryKind.RESERVED):
+        if entry.kind in (
+            StockEntryKind.ON_HAND,
+            StockEntryKind.RESERVED,
+            StockEntryKind.ALLOCATED,
+        ):
             deltas[entry.part_id][entry.kind] += entry.quantity
+    # One INSERT for the parts without a position yet (a booking touches several).
+    StockPosition.objects.bulk_create(
+        [StockPosition(part_id=part_id) for part_id in deltas], ignore_conflicts=True
+    )
     for part_id, delta in deltas.items():
-        StockPosition.objects.get_or_create(part_id=part_id)
         StockPosition.objects.filter(part_id=part_id).update(
-            on_hand=F("on_hand") + delta["on_hand"], reserved=F("reserved") + delta["reserved"]
+            on_hand=F("on_hand") + delta["on_hand"],
+            reserved=F("reserved") + delta["reserved"],
+            allocated=F("allocated") + delta["allocated"],
         )
 
 
@@ -195,11 +208,16 @@ def stock_position_rebuild(part_ids) -> None:
         .annotate(
             on_hand=models.Sum("quantity", filter=models.Q(kind=StockEntryKind.ON_HAND)),
             reserved=models.Sum("quantity", filter=models.Q(kind=StockEntryKind.RESERVED)),
+            allocated=models.Sum("quantity", filter=models.Q(kind=StockEntryKind.ALLOCATED)),
         )
     }
     for part_id in part_ids:
         row = sums.get(part_id, {})
         StockPosition.objects.update_or_create(
             part_id=part_id,
-            defaults={"on_hand": row.get("on_hand") or 0, "reserved": row.get("reserved") or 0},
+            defaults={
+                "on_hand": row.get("on_hand") or 0,
+                "reserved": row.get("reserved") or 0,
+                "allocated": row.get("allocated") or 0,
+            },
         )

@@ -55,6 +55,7 @@ QUOTE_FIELDS = (
     "terms",
     "customer_reference",
     "internal_notes",
+    "hold_promise",
 )
 
 
@@ -116,6 +117,7 @@ def quote_create(
         days=settings.TANDEM_QUOTE_VALIDITY_DAYS
     )
     fields.setdefault("currency", customer.currency)
+    fields.setdefault("hold_promise", customer.hold_quote_promises)
     fields.setdefault(
         "shipping_address",
         Address.objects.filter(organization=customer, kind="shipping", is_default=True).first(),
@@ -310,6 +312,7 @@ def quote_recalculate(*, quote: Quote, today: dt.date | None = None, book: bool 
         for line in lines
     ]
     holds = book or quote.state == QuoteState.ACCEPTED
+    holds = holds or (quote.state == QuoteState.SENT and quote.hold_promise)
     result = PromiseEngine(
         today=today or timezone.localdate(),
         own_bookings=[quote_line_key(line) for line in lines] if holds else (),
@@ -606,6 +609,9 @@ def quote_send(
         before=stamp,
     )
     grant_org_access(quote, quote.customer)
+    if quote.hold_promise:
+        # Held until decided or expired: later requests are promised around it.
+        quote_recalculate(quote=quote, book=True)
     email_send_after_commit(
         to=_customer_recipients(quote),
         template_prefix="orders/email/quote_sent",
