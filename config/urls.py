@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("apps.core.urls")),
     path("sales/", include("apps.sales.urls")),
     path("portal/", include("apps.customers.urls")),
+    path("track/", include("apps.customers.urls_tracker")),
     path("", include("apps.suppliers.urls")),
 ]
 

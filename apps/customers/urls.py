@@ -27,6 +27,16 @@ urlpatterns = [
         name="order-change-request",
     ),
     path(
+        "orders/<uuid:pk>/tracker-links/",
+        views.order_tracker_create,
+        name="order-tracker-create",
+    ),
+    path(
+        "orders/<uuid:pk>/tracker-links/<int:link_id>/revoke/",
+        views.order_tracker_revoke,
+        name="order-tracker-revoke",
+    ),
+    path(
         "change-requests/<uuid:pk>/transitions/<slug:name>/",
         views.change_request_transition,
         name="change-request-transition",

@@ -193,7 +193,7 @@ def order_detail_qs(user) -> QuerySet[SalesOrder]:
     line_details = ("components", "date_changes") if is_internal(user) else ("date_changes",)
     return (
         orders_visible_to(user)
-        .select_related("customer", "owner", "contact", "quote")
+        .select_related("customer", "owner", "contact", "quote", "quote__acceptance__accepted_by")
         .prefetch_related(
             Prefetch("lines", queryset=OrderLine.objects.prefetch_related(*line_details))
         )

@@ -43,6 +43,16 @@ urlpatterns = [
         name="order-transition",
     ),
     path("orders/<uuid:pk>/data/", views_orders.order_update, name="order-update"),
+    path(
+        "orders/<uuid:pk>/tracker-links/",
+        views_orders.order_tracker_create,
+        name="order-tracker-create",
+    ),
+    path(
+        "orders/<uuid:pk>/tracker-links/<int:link_id>/revoke/",
+        views_orders.order_tracker_revoke,
+        name="order-tracker-revoke",
+    ),
     path("orders/<uuid:pk>/steps/<slug:step>/", views_orders.order_step, name="order-step"),
     path(
         "quotes/<uuid:pk>/change-requests/",

@@ -175,6 +175,32 @@ def _orgs(world, audience) -> set:
     return {world.orgs[audience].pk}
 
 
+def _tracker_shows_only_progress(world, audience, response) -> None:
+    """The tracker page: milestones and dates; no price, PO, document or person."""
+    if response.status_code != 200:
+        return
+    html = response.content.decode()
+    order = world.order_acme
+    assert order.number in html and 'data-testid="order-progress"' in html
+    line = order.lines.first()
+    for secret in (
+        "USD",
+        f"{order.total:,.2f}",
+        f"{line.unit_price:,.2f}",
+        order.customer_po,
+        order.customer.name,
+        order.owner.last_name,
+        world.users["acme"].last_name,
+        "Signer",
+        "<form",
+        "/portal/",
+        "/sales/",
+    ):
+        assert secret not in html, f"the tracker shows {secret!r}"
+    assert "no-store" in response["Cache-Control"]
+    assert "noindex" in response["X-Robots-Tag"]
+
+
 STAFF_RAISE_CR = expect(
     **_others(422, sales_rep=200, sales_manager=200, engineer=200, planner=200), external=404
 )
@@ -493,6 +519,23 @@ ROUTES: dict[str, list[Case]] = {
             htmx_only=True,
         ),
     ],
+    "sales:order-tracker-create": [
+        Case(
+            "on acme order",
+            expect(**_others(403, sales_rep=REDIRECT, sales_manager=REDIRECT), external=404),
+            kwargs=_pk("order_acme"),
+            method="post",
+            data={"days": "30"},
+        ),
+    ],
+    "sales:order-tracker-revoke": [
+        Case(
+            "acme's link",
+            expect(**_others(403, sales_rep=REDIRECT, sales_manager=REDIRECT), external=404),
+            kwargs=lambda w: {"pk": w.order_acme.pk, "link_id": w.tracker_acme.pk},
+            method="post",
+        ),
+    ],
     "sales:order-step": [
         Case(
             "credit override on acme order",
@@ -589,6 +632,66 @@ ROUTES: dict[str, list[Case]] = {
     ],
     "customers:order-list": [Case("list", CUSTOMER_PORTAL, htmx=True)],
     "customers:order-detail": [Case("acme order", ACME_ONLY, kwargs=_pk("order_acme"))],
+    "customers:order-tracker-create": [
+        Case(
+            "GET",
+            expect(anon=405, staff=405, customers=405, suppliers=404),
+            kwargs=_pk("order_acme"),
+        ),
+        Case(
+            "on acme order",
+            expect(staff=404, acme=REDIRECT, external=404),
+            kwargs=_pk("order_acme"),
+            method="post",
+            data={"days": "7"},
+        ),
+    ],
+    "customers:order-tracker-revoke": [
+        Case(
+            "acme's link",
+            expect(staff=404, acme=REDIRECT, external=404),
+            kwargs=lambda w: {"pk": w.order_acme.pk, "link_id": w.tracker_acme.pk},
+            method="post",
+        ),
+        # A link of another order, named under acme's order: not found.
+        Case(
+            "borealis's link under acme's order",
+            expect(staff=404, acme=404, external=404),
+            kwargs=lambda w: {"pk": w.order_acme.pk, "link_id": w.tracker_borealis.pk},
+            method="post",
+        ),
+    ],
+    "tracker:order": [
+        # A bearer link: anyone holding it sees the order's progress, nothing else.
+        Case(
+            "acme's open link",
+            expect(anon=200, staff=200, external=200),
+            kwargs=lambda w: {"token": w.tracker_token_acme},
+            check=_tracker_shows_only_progress,
+            shows_foreign=True,
+        ),
+        Case(
+            "revoked link",
+            expect(anon=404, staff=404, external=404),
+            kwargs=lambda w: {"token": w.tracker_token_acme_revoked},
+        ),
+        Case(
+            "expired link",
+            expect(anon=404, staff=404, external=404),
+            kwargs=lambda w: {"token": w.tracker_token_acme_expired},
+        ),
+        Case(
+            "unknown token",
+            expect(anon=404, staff=404, external=404),
+            kwargs=lambda w: {"token": "x" * 43},
+        ),
+        Case(
+            "POST",
+            expect(anon=405, staff=405, external=405),
+            kwargs=lambda w: {"token": w.tracker_token_acme},
+            method="post",
+        ),
+    ],
     "customers:order-change-request": [
         Case(
             "on acme order",
@@ -823,6 +926,16 @@ ROUTES: dict[str, list[Case]] = {
             "accept acme sent",
             expect(
                 anon=401, **_others(403, sales_rep=200, sales_manager=200), acme=200, external=404
+            ),
+            kwargs=lambda w: {"pk": w.quote_acme_sent.pk, "name": "accept"},
+            method="post",
+            data={"customer_po": "ACME-PO-9", "signer_name": "Ann Acme", "terms_accepted": True},
+        ),
+        # A customer signs: without the PO, the name and the terms, 400 with field errors.
+        Case(
+            "accept acme sent unsigned",
+            expect(
+                anon=401, **_others(403, sales_rep=200, sales_manager=200), acme=400, external=404
             ),
             kwargs=lambda w: {"pk": w.quote_acme_sent.pk, "name": "accept"},
             method="post",

@@ -142,10 +142,12 @@ LIST_PAGES = {
 # date changes): 2 lines or 200 cost the same.
 DETAIL_PAGES = {
     ("staff", "sales:quote-detail", "quote"): 10,
-    ("staff", "sales:order-detail", "order"): 10,
-    ("contact", "customers:quote-detail", "quote"): 7,
-    # no BOM components: the portal never shows them
-    ("contact", "customers:order-detail", "order"): 8,
+    # + the order's tracker links
+    ("staff", "sales:order-detail", "order"): 11,
+    # + the revisions sent before (the history and its diff)
+    ("contact", "customers:quote-detail", "quote"): 8,
+    # no BOM components: the portal never shows them; + the order's tracker links
+    ("contact", "customers:order-detail", "order"): 9,
     ("staff-api", "quote-detail", "quote"): 5,
     ("staff-api", "order-detail", "order"): 6,
     ("contact-api", "quote-detail", "quote"): 3,

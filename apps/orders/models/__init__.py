@@ -36,6 +36,7 @@ from apps.orders.models.change import (
     ChangeRequestUserObjectPermission,
     ChangeState,
 )
+from apps.orders.models.portal import OrderTrackerLink, QuoteAcceptance
 
 __all__ = [
     "CHANGE_OPEN_STATES",
@@ -59,7 +60,9 @@ __all__ = [
     "OrderLineComponent",
     "OrderLineDateChange",
     "OrderState",
+    "OrderTrackerLink",
     "Quote",
+    "QuoteAcceptance",
     "QuoteGroupObjectPermission",
     "QuoteLine",
     "QuoteReview",

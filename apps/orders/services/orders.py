@@ -25,6 +25,8 @@ from apps.core.transitions import (
     TransitionForbidden,
     TransitionNotAllowed,
     available_transitions,
+    comment_goes_apart,
+    record_comment_apart,
     run_transition,
 )
 from apps.orders.allocation import (
@@ -40,6 +42,7 @@ from apps.orders.models import (
     OrderLineDateChange,
     OrderState,
     Quote,
+    QuoteAcceptance,
     SalesOrder,
 )
 from apps.orders.models.rules import can_cancel_order, can_engineer, can_override_credit, can_sell
@@ -137,6 +140,7 @@ def quote_convert(
     customer_po: str = "",
     comment: str = "",
     expected_version: int | None = None,
+    comment_audience: str | None = None,
 ) -> SalesOrder:
     """accepted → converted: freeze the quote into a pending sales order."""
     quote = quote_recalculate(quote=Quote.objects.select_for_update().get(pk=quote.pk))
@@ -152,7 +156,12 @@ def quote_convert(
             contact=locked.contact,
             owner=locked.owner,
             currency=locked.currency,
-            customer_po=customer_po.strip() or locked.customer_reference,
+            # The PO the customer typed when accepting, unless staff give another.
+            customer_po=customer_po.strip()
+            or QuoteAcceptance.objects.filter(quote=locked)
+            .values_list("customer_po", flat=True)
+            .first()
+            or locked.customer_reference,
             shipping_address="\n".join(locked.shipping_address.lines)
             if locked.shipping_address
             else "",
@@ -219,6 +228,7 @@ def quote_convert(
         comment=comment,
         expected_version=expected_version,
         audience=Audience.CUSTOMER,
+        comment_audience=comment_audience,
         before=build,
     )
     order = created["order"]
@@ -303,15 +313,30 @@ def _notify_asked(order: SalesOrder, name: str, actor, comment: str) -> None:
 
 @transaction.atomic
 def order_transition(
-    *, order: SalesOrder, name: str, actor, comment: str = "", expected_version: int | None = None
+    *,
+    order: SalesOrder,
+    name: str,
+    actor,
+    comment: str = "",
+    expected_version: int | None = None,
+    comment_audience: str | None = None,
 ) -> SalesOrder:
     if name == "cancel":
         # The comment is the reason; charges, if any, go through order_cancel directly.
         return order_cancel(
-            order=order, actor=actor, reason=comment, expected_version=expected_version
+            order=order,
+            actor=actor,
+            reason=comment,
+            expected_version=expected_version,
+            comment_audience=comment_audience,
         )
     return _order_transition(
-        order=order, name=name, actor=actor, comment=comment, expected_version=expected_version
+        order=order,
+        name=name,
+        actor=actor,
+        comment=comment,
+        expected_version=expected_version,
+        comment_audience=comment_audience,
     )
 
 
@@ -322,6 +347,7 @@ def _order_transition(
     actor,
     comment: str = "",
     expected_version: int | None = None,
+    comment_audience: str | None = None,
     before=None,
 ) -> SalesOrder:
     audience = Audience.CUSTOMER if name in CUSTOMER_VISIBLE_TRANSITIONS else Audience.INTERNAL
@@ -332,6 +358,7 @@ def _order_transition(
         comment=comment,
         expected_version=expected_version,
         audience=audience,
+        comment_audience=comment_audience,
         before=before,
     )
     if name == "confirm":
@@ -397,6 +424,7 @@ def order_cancel(
     reason: str = "",
     charges: Decimal | int | str = 0,
     expected_version: int | None = None,
+    comment_audience: str | None = None,
 ) -> SalesOrder:
     """Cancel an order and release what was booked for it.
 
@@ -439,17 +467,24 @@ def order_cancel(
         locked.cancellation_reason = reason
         locked.cancellation_charges = charges
 
-    comment = reason
-    if charges:
-        comment = f"{reason} Cancellation charges: {_money_text(current, charges)}."
     cancelled = _order_transition(
         order=current,
         name="cancel",
         actor=actor,
-        comment=comment,
+        comment=reason,
         expected_version=expected_version,
+        comment_audience=comment_audience,
         before=stamp,
     )
+    if charges:
+        # The customer is charged: the amount is theirs to see, whoever reads the reason.
+        activity_record(
+            target=cancelled,
+            actor=actor if getattr(actor, "pk", None) else None,
+            verb="cancellation_charges",
+            audience=Audience.CUSTOMER,
+            text=f"Cancellation charges: {_money_text(current, charges)}.",
+        )
     released, hours = _release_bookings(cancelled)
     if released or hours:
         activity_record(
@@ -496,7 +531,12 @@ def order_override_credit(
 
 @transaction.atomic
 def order_design_approve(
-    *, order: SalesOrder, actor, comment: str = "", expected_version: int | None = None
+    *,
+    order: SalesOrder,
+    actor,
+    comment: str = "",
+    expected_version: int | None = None,
+    comment_audience: str | None = None,
 ) -> SalesOrder:
     """Engineering records the customer's approval of the design, so planning may start."""
     if not can_engineer(order, actor):
@@ -509,6 +549,8 @@ def order_design_approve(
         )
     if locked.design_approved_at is not None:
         raise TransitionNotAllowed(f"The design of {locked.number} is already approved.")
+    comment = comment.strip()
+    apart = comment_goes_apart(actor, comment, Audience.CUSTOMER, comment_audience)
     locked.design_approved_at = timezone.now()
     save_versioned(locked, expected_version=locked.version, update_fields=["design_approved_at"])
     activity_record(
@@ -516,8 +558,10 @@ def order_design_approve(
         actor=actor,
         verb="design_approved",
         audience=Audience.CUSTOMER,
-        text="Design approved by the customer" + (f": {comment.strip()}" if comment else ""),
+        text="Design approved by the customer" + (f": {comment}" if comment and not apart else ""),
     )
+    if apart:
+        record_comment_apart(locked, actor, comment)
     _ask(
         roles=[Role.PLANNER],
         order=locked,

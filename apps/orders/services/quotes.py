@@ -27,6 +27,7 @@ from apps.orders.models import (
     QUOTE_EDITABLE_STATES,
     Department,
     Quote,
+    QuoteAcceptance,
     QuoteLine,
     QuoteReview,
     QuoteRevision,
@@ -486,7 +487,12 @@ def _reviewers(department: str, quote: Quote):
 
 @transaction.atomic
 def quote_submit(
-    *, quote: Quote, actor, comment: str = "", expected_version: int | None = None
+    *,
+    quote: Quote,
+    actor,
+    comment: str = "",
+    expected_version: int | None = None,
+    comment_audience: str | None = None,
 ) -> Quote:
     quote = quote_recalculate(quote=_lock(quote, expected_version))
     needed = required_reviews(quote)
@@ -503,7 +509,12 @@ def quote_submit(
             )
 
     quote = run_transition(
-        obj=quote, name="submit", actor=actor, comment=comment, before=create_reviews
+        obj=quote,
+        name="submit",
+        actor=actor,
+        comment=comment,
+        comment_audience=comment_audience,
+        before=create_reviews,
     )
     for dept in needed:
         notify(
@@ -594,7 +605,12 @@ def _customer_recipients(quote: Quote) -> list[str]:
 
 @transaction.atomic
 def quote_send(
-    *, quote: Quote, actor, comment: str = "", expected_version: int | None = None
+    *,
+    quote: Quote,
+    actor,
+    comment: str = "",
+    expected_version: int | None = None,
+    comment_audience: str | None = None,
 ) -> Quote:
     def stamp(locked: Quote) -> None:
         locked.sent_at = timezone.now()
@@ -606,6 +622,7 @@ def quote_send(
         comment=comment,
         expected_version=expected_version,
         audience=Audience.CUSTOMER,
+        comment_audience=comment_audience,
         before=stamp,
     )
     grant_org_access(quote, quote.customer)
@@ -622,7 +639,9 @@ def quote_send(
     return quote
 
 
-def _decide(quote: Quote, name: str, actor, comment: str, expected_version) -> Quote:
+def _decide(
+    quote: Quote, name: str, actor, comment: str, expected_version, comment_audience
+) -> Quote:
     def stamp(locked: Quote) -> None:
         locked.decided_at = timezone.now()
 
@@ -633,6 +652,7 @@ def _decide(quote: Quote, name: str, actor, comment: str, expected_version) -> Q
         comment=comment,
         expected_version=expected_version,
         audience=Audience.CUSTOMER,
+        comment_audience=comment_audience,
         before=stamp,
     )
     if quote.owner_id != getattr(actor, "pk", None):
@@ -649,18 +669,48 @@ def _decide(quote: Quote, name: str, actor, comment: str, expected_version) -> Q
 
 @transaction.atomic
 def quote_accept(
-    *, quote: Quote, actor, comment: str = "", expected_version: int | None = None
+    *,
+    quote: Quote,
+    actor,
+    comment: str = "",
+    expected_version: int | None = None,
+    customer_po: str = "",
+    signer_name: str = "",
+    terms_accepted: bool = False,
+    ip_address: str | None = None,
+    comment_audience: str | None = None,
 ) -> Quote:
-    quote = _decide(quote, "accept", actor, comment, expected_version)
+    """sent → accepted, with the acceptance record (PO, signer, terms, time, user, IP).
+
+    The portal and the API require the PO, the signer's name and the terms from a
+    customer (apps.customers.forms.AcceptForm, the API's accept input); staff recording
+    an acceptance received by other means may leave them empty.
+    """
+    quote = _decide(quote, "accept", actor, comment, expected_version, comment_audience)
+    QuoteAcceptance.objects.create(
+        quote=quote,
+        revision=quote.revision,
+        customer_po=customer_po.strip(),
+        signer_name=signer_name.strip(),
+        terms_accepted=terms_accepted,
+        accepted_by=actor if getattr(actor, "pk", None) else None,
+        accepted_at=quote.decided_at,
+        ip_address=ip_address or None,
+    )
     # What the accepted promise uses is booked now, before anyone else is promised it.
     return quote_recalculate(quote=quote, book=True)
 
 
 @transaction.atomic
 def quote_decline(
-    *, quote: Quote, actor, comment: str = "", expected_version: int | None = None
+    *,
+    quote: Quote,
+    actor,
+    comment: str = "",
+    expected_version: int | None = None,
+    comment_audience: str | None = None,
 ) -> Quote:
-    quote = _decide(quote, "decline", actor, comment, expected_version)
+    quote = _decide(quote, "decline", actor, comment, expected_version, comment_audience)
     quote_bookings_release(quote, note=f"Released: {quote.number} declined")
     return quote
 
@@ -724,7 +774,12 @@ def quote_snapshot(quote: Quote) -> dict:
 
 @transaction.atomic
 def quote_revise(
-    *, quote: Quote, actor, comment: str = "", expected_version: int | None = None
+    *,
+    quote: Quote,
+    actor,
+    comment: str = "",
+    expected_version: int | None = None,
+    comment_audience: str | None = None,
 ) -> Quote:
     def snapshot(locked: Quote) -> None:
         QuoteRevision.objects.create(
@@ -742,6 +797,7 @@ def quote_revise(
         actor=actor,
         comment=comment,
         expected_version=expected_version,
+        comment_audience=comment_audience,
         before=snapshot,
     )
     quote_bookings_release(quote, note=f"Released: {quote.number} revised")
@@ -835,7 +891,12 @@ def quote_copy(*, quote: Quote, actor, comment: str = "") -> Quote:
 
 @transaction.atomic
 def quote_cancel(
-    *, quote: Quote, actor, comment: str = "", expected_version: int | None = None
+    *,
+    quote: Quote,
+    actor,
+    comment: str = "",
+    expected_version: int | None = None,
+    comment_audience: str | None = None,
 ) -> Quote:
     was_sent = quote.state == QuoteState.SENT
     quote = run_transition(
@@ -845,6 +906,7 @@ def quote_cancel(
         comment=comment,
         expected_version=expected_version,
         audience=Audience.CUSTOMER if was_sent else Audience.INTERNAL,
+        comment_audience=comment_audience,
     )
     quote_bookings_release(quote, note=f"Released: {quote.number} cancelled")
     return quote
@@ -852,10 +914,20 @@ def quote_cancel(
 
 @transaction.atomic
 def quote_approve(
-    *, quote: Quote, actor, comment: str = "", expected_version: int | None = None
+    *,
+    quote: Quote,
+    actor,
+    comment: str = "",
+    expected_version: int | None = None,
+    comment_audience: str | None = None,
 ) -> Quote:
     return run_transition(
-        obj=quote, name="approve", actor=actor, comment=comment, expected_version=expected_version
+        obj=quote,
+        name="approve",
+        actor=actor,
+        comment=comment,
+        expected_version=expected_version,
+        comment_audience=comment_audience,
     )
 
 
