@@ -10,7 +10,6 @@ what a quote is.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
@@ -116,54 +115,63 @@ def bookings_release(line_keys, *, note: str) -> tuple[int, Decimal]:
 
 
 def bookings_write(
+    bookings: list[tuple[str, str, dict, dict]],
     *,
-    line_key: str,
-    reference: str,
-    stock: dict[tuple[str, object, dt.date], Decimal],
-    capacity: dict[tuple[object, dt.date], Decimal],
     firm: bool = False,
 ) -> None:
-    """Make `line_key` hold exactly `stock` ((kind, part, date) → units) and `capacity`.
+    """Make each (line key, reference, stock, capacity) hold exactly that.
 
-    What the line held before is released first, so booking again adjusts
-    rather than adds (one PromiseBooking per line and kind, a unique constraint).
+    `stock` maps (booking kind, part id, date) to units, `capacity` (work
+    center id, date) to hours. What the lines held before is released first,
+    so booking again adjusts rather than adds (one PromiseBooking per line and
+    kind, a unique constraint). A fixed number of queries however many lines.
     """
-    bookings_release([line_key], note=f"Re-booked for {reference}")
-    kinds = {kind for kind, _, _ in stock} | ({BookingKind.CAPACITY} if capacity else set())
-    existing = {b.kind: b for b in PromiseBooking.objects.filter(line_key=line_key)}
-    for kind in kinds - set(existing):
-        existing[kind] = PromiseBooking.objects.create(
-            line_key=line_key, kind=kind, reference=reference, firm=firm
-        )
-    PromiseBooking.objects.filter(line_key=line_key).update(reference=reference, firm=firm)
-    StockEntry.objects.bulk_create(
+    if not bookings:
+        return
+    keys = [key for key, _, _, _ in bookings]
+    bookings_release(keys, note="Re-booked")
+    existing = {(b.line_key, b.kind): b for b in PromiseBooking.objects.filter(line_key__in=keys)}
+    # Re-booking a confirmed order's line (a change request) keeps it firm.
+    firm_keys = {key for (key, _), b in existing.items() if b.firm or firm}
+    PromiseBooking.objects.bulk_create(
         [
-            StockEntry(
-                part_id=part_id,
-                kind=_entry_kind(kind),
-                quantity=qty,
-                date=day,
-                reference=reference,
-                note=f"Promised to {reference} ({BookingKind(kind).label.lower()})",
-                booking=existing[kind],
-            )
-            for (kind, part_id, day), qty in sorted(stock.items(), key=str)
-            if qty > 0
+            PromiseBooking(line_key=key, kind=kind, reference=reference, firm=key in firm_keys)
+            for key, reference, stock, capacity in bookings
+            for kind in {k for k, _, _ in stock} | ({BookingKind.CAPACITY} if capacity else set())
+            if (key, kind) not in existing
         ]
     )
-    CapacityReservation.objects.bulk_create(
-        [
-            CapacityReservation(
-                work_center_id=wc_id,
-                date=day,
-                hours=hours,
-                reference=reference,
-                booking=existing[BookingKind.CAPACITY],
-            )
-            for (wc_id, day), hours in sorted(capacity.items(), key=str)
-            if hours > 0
-        ]
-    )
+    if firm:
+        PromiseBooking.objects.filter(line_key__in=keys).update(firm=True)
+    by_key = {(b.line_key, b.kind): b for b in PromiseBooking.objects.filter(line_key__in=keys)}
+    entries, hours_rows = [], []
+    for key, reference, stock, capacity in bookings:
+        for (kind, part_id, day), qty in sorted(stock.items(), key=str):
+            if qty > 0:
+                entries.append(
+                    StockEntry(
+                        part_id=part_id,
+                        kind=_entry_kind(kind),
+                        quantity=qty,
+                        date=day,
+                        reference=reference,
+                        note=f"Promised to {reference} ({BookingKind(kind).label.lower()})",
+                        booking=by_key[(key, kind)],
+                    )
+                )
+        for (wc_id, day), hours in sorted(capacity.items(), key=str):
+            if hours > 0:
+                hours_rows.append(
+                    CapacityReservation(
+                        work_center_id=wc_id,
+                        date=day,
+                        hours=hours,
+                        reference=reference,
+                        booking=by_key[(key, BookingKind.CAPACITY)],
+                    )
+                )
+    StockEntry.objects.bulk_create(entries)
+    CapacityReservation.objects.bulk_create(hours_rows)
 
 
 def bookings_make_firm(line_keys) -> int:

@@ -35,6 +35,7 @@ def order_line_key(line) -> str:
 
 def promises_book(booked: list[tuple[str, str, LinePromise]], *, firm: bool = False) -> None:
     """Make each (line key, reference, promise) hold exactly what its promise used."""
+    rows = []
     for key, reference, promise in booked:
         stock: dict = defaultdict(lambda: ZERO)
         capacity: dict = defaultdict(lambda: ZERO)
@@ -43,9 +44,8 @@ def promises_book(booked: list[tuple[str, str, LinePromise]], *, firm: bool = Fa
                 capacity[(a.work_center_id, a.date)] += a.quantity
             else:
                 stock[(a.kind, a.part_id, a.date)] += a.quantity
-        ledger.bookings_write(
-            line_key=key, reference=reference, stock=stock, capacity=capacity, firm=firm
-        )
+        rows.append((key, reference, stock, capacity))
+    ledger.bookings_write(rows, firm=firm)
 
 
 def order_lines_book(

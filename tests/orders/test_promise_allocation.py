@@ -280,3 +280,26 @@ def test_a_single_quote_can_hold_without_the_customer_default(
 
     # Accepting adjusts the hold; it does not add a second one.
     assert _reserved(catalog["motor"]) == 1
+
+
+def test_re_booking_a_confirmed_line_keeps_it_firm_and_a_multi_line_quote_books_each_line(
+    make_quote, sales_rep, acme_contact, finance, catalog
+):
+    from apps.orders.allocation import order_lines_book
+    from apps.orders.services.orders import order_transition, order_update
+
+    quote = make_quote(lines=(("skid", 1, {}, 0), ("skid", 2, {}, 0)))
+    quote = q.quote_send(quote=q.quote_submit(quote=quote, actor=sales_rep), actor=sales_rep)
+    quote = q.quote_accept(quote=quote, actor=acme_contact)
+    assert _reserved(catalog["motor"]) == 3
+    order = quote_convert(quote=quote, actor=sales_rep, customer_po="PO-9")
+    order = order_update(
+        order=order, actor=sales_rep, expected_version=order.version, delivery_contact_name="Dock"
+    )
+    order = order_transition(order=order, name="confirm", actor=finance)
+
+    order_lines_book(order=order, lines=list(order.lines.select_related("product")), options={})
+
+    keys = [order_line_key(line) for line in order.lines.all()]
+    assert all(PromiseBooking.objects.filter(line_key__in=keys).values_list("firm", flat=True))
+    assert _reserved(catalog["motor"]) == 3
