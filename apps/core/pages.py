@@ -17,15 +17,13 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
-from apps.core.concurrency import StaleObjectError
 from apps.core.htmx import hx_redirect, render_page
 from apps.core.limits import COMMENT_MAX_LENGTH, VERSION_MAX
-from apps.core.transitions import TransitionError
+from apps.core.refusals import REFUSED, service_error
 
 
 class TransitionForm(forms.Form):
@@ -42,26 +40,6 @@ class TransitionForm(forms.Form):
             "comment": self.cleaned_data["comment"].strip(),
             "expected_version": self.cleaned_data["version"],
         }
-
-
-REFUSED = (TransitionError, StaleObjectError, ValidationError, PermissionDenied)
-
-
-def service_error(exc: Exception) -> tuple[str, int, list[str]]:
-    """(message, HTTP status, allowed transitions) for a refused service call."""
-    if isinstance(exc, TransitionError):
-        return exc.message, exc.status, exc.allowed
-    if isinstance(exc, StaleObjectError):
-        return str(exc), 409, []
-    if isinstance(exc, ValidationError):
-        if hasattr(exc, "error_dict"):
-            text = " ".join(m for msgs in exc.message_dict.values() for m in msgs)
-        else:
-            text = " ".join(exc.messages)
-        return text, 400, []
-    if isinstance(exc, PermissionDenied):
-        return str(exc) or "You may not do this.", 403, []
-    raise exc
 
 
 @dataclass(frozen=True)

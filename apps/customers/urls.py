@@ -9,6 +9,7 @@ urlpatterns = [
     path("organization/", views.organization, name="organization"),
     path("quotes/", views.quote_list, name="quote-list"),
     path("quotes/<uuid:pk>/", views.quote_detail, name="quote-detail"),
+    path("quotes/<uuid:pk>/pdf/", views.quote_pdf, name="quote-pdf"),
     path(
         "quotes/<uuid:pk>/transitions/<slug:name>/",
         views.quote_transition,

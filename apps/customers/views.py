@@ -19,7 +19,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.views.decorators.http import require_POST
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts import directory
 from apps.accounts.models import OrganizationKind
@@ -30,6 +31,7 @@ from apps.core.permissions import get_visible_or_404
 from apps.core.transitions import available_transitions, transition_options
 from apps.customers.forms import AcceptForm, ChangeRequestForm, DecisionForm, DeclineForm
 from apps.orders import revisions, selectors, tracker_pages
+from apps.orders.downloads import quote_pdf_response
 from apps.orders.models import (
     ORDER_CLOSED_STATES,
     ChangeDecider,
@@ -179,6 +181,16 @@ def quote_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _quote_header(quote, subtitle: str) -> dict:
+    """The portal quote's heading; the PDF of the last sent revision once there is one."""
+    return {
+        "heading": f"Quote {quote.number}",
+        "subtitle": subtitle,
+        "pdf_url": reverse("customers:quote-pdf", args=[quote.pk]) if quote.sent_at else "",
+        "pdf_label": "Download PDF",
+    }
+
+
 def _quote_context(
     request: HttpRequest,
     quote: Quote,
@@ -201,7 +213,7 @@ def _quote_context(
     current = revisions.version_from_quote(quote, lines)
     return {
         "quote": quote,
-        "header": {"heading": f"Quote {quote.number}", "subtitle": quote.title},
+        "header": _quote_header(quote, quote.title),
         "timeline_of": quote,
         "lines": lines,
         "history": revisions.customer_history(quote, quote.revisions.all(), current),
@@ -251,7 +263,7 @@ def _revised_quote_context(
     return {
         "history": revisions.customer_history(quote, quote.revisions.all(), None),
         "quote": shown,
-        "header": {"heading": f"Quote {quote.number}", "subtitle": shown.title},
+        "header": _quote_header(quote, shown.title),
         "timeline_of": quote,
         "being_revised": True,
         "lines": shown.lines,
@@ -300,6 +312,14 @@ def quote_detail(request: HttpRequest, pk) -> HttpResponse:
     return render_page(
         request, QUOTE_PAGE.template, _quote_context(request, quote), partial="decision"
     )
+
+
+@require_GET
+@login_required
+def quote_pdf(request: HttpRequest, pk) -> HttpResponse:
+    """The PDF sent with the quote's latest (or ?revision=N) sent revision."""
+    _require_contact(request.user)
+    return quote_pdf_response(request, _portal_quote(request.user, pk))
 
 
 @require_POST

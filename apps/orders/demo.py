@@ -194,6 +194,48 @@ def seed(users: dict, orgs: dict, products: dict) -> dict:
                 comment="Feasible with a 316L dosing head.",
             )
     made["in_review"] = quote
+    # More quotes waiting in every department's inbox, one of them overdue.
+    for ref, customer, lines, title, late in (
+        (
+            "DEMO-REVIEW-2",
+            "ACME",
+            [
+                (
+                    "dosing",
+                    1,
+                    {"chemical": "custom"},
+                    0,
+                    {"custom_spec": "Sodium hypochlorite, PVDF wetted parts, outdoor enclosure"},
+                ),
+                ("skid", 2, {"seal": "double"}, 15, {}),
+            ],
+            "Disinfection upgrade, plant 2",
+            True,
+        ),
+        (
+            "DEMO-REVIEW-3",
+            "BOREALIS",
+            [
+                (
+                    "cabinet",
+                    2,
+                    {"plc": "advanced", "hmi": "12in"},
+                    0,
+                    {
+                        "custom_spec": "Ethernet/IP to the brewhouse SCADA",
+                        "requested_date": timezone.localdate() + dt.timedelta(days=5),
+                    },
+                ),
+            ],
+            "Cellar controls retrofit",
+            False,
+        ),
+    ):
+        quote, new = _quote(users, orgs, products, ref, customer, lines, title=title)
+        if new:
+            quote = q.quote_submit(quote=quote, actor=sam, comment="Please review")
+            if late:
+                quote.reviews.update(due_date=timezone.localdate() - dt.timedelta(days=2))
     quote, new = _quote(
         users, orgs, products, "DEMO-APPROVED", "ACME", [SKID_LINE], title="Booster station B"
     )

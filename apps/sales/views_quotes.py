@@ -253,6 +253,11 @@ def _quote_context(
             "link_url": reverse("sales:order-detail", args=[order.pk]) if order else "",
             "link_label": f"Order {order.number}" if order else "",
             "link_icon": "box-seam",
+            # Sent at least once: the PDF of the last sent revision.
+            "pdf_url": reverse("sales:quote-pdf", args=[quote.pk]) if quote.sent_at else "",
+            "pdf_label": "Last sent PDF"
+            if quote.state in selectors.QUOTE_BEING_REVISED_STATES
+            else "PDF",
         },
         "copy": _copy_button(quote, user),
         # Re-derived on every edit, so a changed quantity or discount shows its review now.

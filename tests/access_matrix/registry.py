@@ -208,6 +208,39 @@ STAFF_RAISE_CR = expect(
 
 # -- the routes -------------------------------------------------------------------
 
+
+def _review_inbox(app: str, department: str, role: str) -> dict[str, list[Case]]:
+    """A department's inbox: staff read it, its role decides (the others get the page
+    with the refusal, 403), contacts never see it."""
+    review = f"review_acme_{department}"
+    routes = {
+        f"{app}:review-inbox": [Case("inbox", STAFF_ONLY, htmx=True)],
+        f"{app}:review-decide": [
+            Case(
+                "GET",
+                GET_405_STAFF_AREA,
+                kwargs=lambda w: {"pk": getattr(w, review).pk, "name": "approve"},
+            ),
+            Case(
+                f"approve acme's {department} review",
+                expect(**_others(403, **{role: REDIRECT}), external=404),
+                kwargs=lambda w: {"pk": getattr(w, review).pk, "name": "approve"},
+                method="post",
+            ),
+            Case(
+                f"reject acme's {department} review without a comment",
+                expect(**_others(422, **{role: 422}), external=404),
+                kwargs=lambda w: {"pk": getattr(w, review).pk, "name": "reject"},
+                method="post",
+                htmx_only=True,
+            ),
+        ],
+    }
+    if app in ("engineering", "manufacturing"):
+        routes[f"{app}:home"] = [Case("home", expect(anon=REDIRECT, staff=REDIRECT, external=404))]
+    return routes
+
+
 ROUTES: dict[str, list[Case]] = {
     # accounts -------------------------------------------------------------------
     "accounts:login": [
@@ -348,6 +381,18 @@ ROUTES: dict[str, list[Case]] = {
     # The customer filter's autocomplete: <option>s of the customers the user may see.
     "sales:customer-lookup": [Case("acme by name", STAFF_ONLY, query="?q=acme")],
     "sales:quote-list": [Case("list", STAFF_ONLY, htmx=True)],
+    "sales:quote-pdf": [
+        Case("acme sent", STAFF_ONLY, kwargs=_pk("quote_acme_sent")),
+        Case("acme won, revision 0", STAFF_ONLY, kwargs=_pk("quote_acme_won"), query="?revision=0"),
+        Case("acme being revised", STAFF_ONLY, kwargs=_pk("quote_acme_revised")),
+        Case("never sent", expect(staff=404, external=404), kwargs=_pk("quote_acme_draft")),
+        Case(
+            "no such revision",
+            expect(staff=404, external=404),
+            kwargs=_pk("quote_acme_sent"),
+            query="?revision=7",
+        ),
+    ],
     "sales:quote-detail": [
         Case("acme draft", STAFF_ONLY, kwargs=_pk("quote_acme_draft"), htmx=True),
         Case("acme sent", STAFF_ONLY, kwargs=_pk("quote_acme_sent")),
@@ -591,6 +636,29 @@ ROUTES: dict[str, list[Case]] = {
             "acme in review",
             expect(staff=404, external=404),
             kwargs=_pk("quote_acme_in_review"),
+        ),
+    ],
+    "customers:quote-pdf": [
+        Case("acme sent", ACME_ONLY, kwargs=_pk("quote_acme_sent")),
+        Case("acme converted", ACME_ONLY, kwargs=_pk("quote_acme_won")),
+        # The revision sent to acme, never the draft being revised (its canary title).
+        Case("acme being revised", ACME_ONLY, kwargs=_pk("quote_acme_revised")),
+        Case(
+            "borealis sent",
+            expect(staff=404, borealis=200, external=404),
+            kwargs=_pk("quote_borealis_sent"),
+        ),
+        Case("acme draft", expect(staff=404, external=404), kwargs=_pk("quote_acme_draft")),
+        Case(
+            "acme in review",
+            expect(staff=404, external=404),
+            kwargs=_pk("quote_acme_in_review"),
+        ),
+        Case(
+            "POST",
+            expect(anon=405, staff=405, customers=405, suppliers=404),
+            kwargs=_pk("quote_acme_sent"),
+            method="post",
         ),
     ],
     "customers:quote-transition": [
@@ -1113,6 +1181,11 @@ ROUTES: dict[str, list[Case]] = {
             method="post",
         ),
     ],
+    # review inboxes --------------------------------------------------------------
+    **_review_inbox("engineering", "engineering", "engineer"),
+    **_review_inbox("manufacturing", "manufacturing", "planner"),
+    **_review_inbox("suppliers", "purchasing", "buyer"),
+    **_review_inbox("sales", "pricing", "sales_manager"),
 }
 
 

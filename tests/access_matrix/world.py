@@ -26,6 +26,7 @@ from apps.accounts.services import api_token_issue, invitation_create, invitatio
 from apps.catalog.models import (
     CapacityReservation,
     FulfillmentMode,
+    PartKind,
     Product,
     RuleKind,
     SupplierClosure,
@@ -460,6 +461,23 @@ def build_world() -> World:
             proposed,
             seen_by=(aud,),
             markers=(proposed.number, proposed.pk, proposed.title),
+        )
+
+    # A quote in review that waits for all four departments: each inbox has acme's row.
+    pcb = PartFactory(number="PCB-7", name="PCB assembly", kind=PartKind.SUBCONTRACT)
+    controller = ProductFactory(
+        sku="CTRL", name="Controller", base_price=LIST_PRICE, base_cost=UNIT_COST
+    )
+    BOMLineFactory(product=controller, component=pcb)
+    four = _quote(world, rep, world.orgs["acme"], title="ACME-FOUR-REVIEWS-QUOTE", product=dosing)
+    quote_services.quote_line_update(line=four.lines.get(), actor=rep, discount_percent=15)
+    quote_services.quote_line_add(quote=four, actor=rep, product=controller, quantity=1)
+    four = quote_services.quote_submit(quote=four, actor=rep)
+    world.add("quote_acme_four_reviews", four, markers=(four.number, four.pk, four.title))
+    for department in ("engineering", "manufacturing", "purchasing", "pricing"):
+        world.add(
+            f"review_acme_{department}",
+            QuoteReview.objects.get(quote=four, department=department),
         )
 
     for aud in EXTERNAL:

@@ -125,8 +125,10 @@ LIST_PAGES = {
     ("contact", "customers:order-list"): 6,
     # action items, open orders, notifications, organization panels
     ("contact", "customers:dashboard"): 8,
-    # every role's panels and the recent activity with its targets
-    ("staff", "core:dashboard"): 9,
+    # a sales rep's panels: notifications (2), the customer directory's (3) and the
+    # queues instead of recent activity: own drafts, sent quotes, pending orders
+    # (counts + rows, 2 each)
+    ("staff", "core:dashboard"): 12,
     # token, access (has_perm), count, ids, rows
     ("staff-api", "quote-list"): 5,
     ("staff-api", "order-list"): 5,

@@ -43,6 +43,7 @@ from apps.orders.pricing import (
     reprice_line,
 )
 from apps.orders.promise import LineRequest, PromiseEngine
+from apps.orders.services.documents import quote_document_create
 
 QUOTE_FIELDS = (
     "title",
@@ -467,6 +468,15 @@ def required_reviews(quote: Quote) -> dict[str, list[str]]:
     return reasons
 
 
+# Where each department's people decide (the role apps mount apps.orders.review_inbox).
+REVIEW_INBOX_URLS = {
+    Department.ENGINEERING: "engineering:review-inbox",
+    Department.MANUFACTURING: "manufacturing:review-inbox",
+    Department.PURCHASING: "suppliers:review-inbox",
+    Department.PRICING: "sales:review-inbox",
+}
+
+
 def _add_working_days(start: dt.date, days: int) -> dt.date:
     day = start
     while days > 0:
@@ -521,7 +531,7 @@ def quote_submit(
             recipients=_reviewers(dept, quote),
             title=f"{Department(dept).label} review requested for {quote.number}",
             body=f"{quote.customer.name}: due {due:%b %d}",
-            url=reverse("sales:quote-detail", args=[quote.pk]),
+            url=reverse(REVIEW_INBOX_URLS[dept]),
         )
     if not needed:
         quote = run_transition(
@@ -629,6 +639,7 @@ def quote_send(
     if quote.hold_promise:
         # Held until decided or expired: later requests are promised around it.
         quote_recalculate(quote=quote, book=True)
+    quote_document_create(quote=quote)
     email_send_after_commit(
         to=_customer_recipients(quote),
         template_prefix="orders/email/quote_sent",
@@ -950,7 +961,7 @@ def quote_reviews_remind_overdue(*, now: dt.datetime | None = None) -> int:
             title=f"Overdue: {review.get_department_display()} review of {review.quote.number}",
             body=f"{review.quote.customer.name}: due {review.due_date:%b %d}, {late} day"
             f"{'s' if late != 1 else ''} late",
-            url=reverse("sales:quote-detail", args=[review.quote_id]),
+            url=reverse(REVIEW_INBOX_URLS[review.department]) + f"#review-{review.pk}",
         )
         QuoteReview.objects.filter(pk=review.pk).update(reminded_at=now)
         reminded += 1
