@@ -29,7 +29,8 @@ BROWSE = textwrap.dedent(
     order = SalesOrder.objects.filter(customer__code="ACME").first()
     from apps.core.models import Attachment
     shared = Attachment.objects.get(activity__audience="customer", activity__object_id=str(sent.pk))
-    draft = Quote.objects.filter(state=QuoteState.DRAFT, line_count__gt=0).order_by("number").first()
+    drafts = Quote.objects.filter(state=QuoteState.DRAFT, line_count__gt=0)
+    draft = drafts.order_by("number").first()
     builder = f"/sales/quotes/{draft.pk}/builder/"
     pages = {
         "sam.sales": ["/", "/sales/quotes/", "/sales/orders/", "/sales/customers/",

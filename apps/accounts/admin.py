@@ -56,6 +56,7 @@ class AddressInline(admin.TabularInline):
         "region",
         "postal_code",
         "country",
+        "receiving_weekdays",
         "is_default",
     ]
 

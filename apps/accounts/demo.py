@@ -154,6 +154,12 @@ def seed_organizations() -> dict[str, Organization]:
                 },
             )
         orgs[code] = org
+    # A brewery's dock takes deliveries Monday to Thursday only; a mine holds its
+    # sent quotes' promises (long approvals, scarce motors).
+    Address.objects.filter(organization=orgs["BOREALIS"], kind=AddressKind.SHIPPING).update(
+        receiving_weekdays="1,2,3,4"
+    )
+    Organization.objects.filter(pk=orgs["COBALT"].pk).update(hold_quote_promises=True)
     return orgs
 
 

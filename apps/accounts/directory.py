@@ -16,14 +16,14 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_POST
 
 from apps.accounts import selectors, services
-from apps.accounts.forms import InvitationCreateForm
+from apps.accounts.forms import InvitationCreateForm, ReceivingDaysForm
 from apps.accounts.models import Invitation, Organization, User
 from apps.core.dashboards import Panel, PanelRow
 from apps.core.htmx import render_page
@@ -42,6 +42,7 @@ class Directory:
     detail_url: str
     invite_url: str
     withdraw_url: str
+    receiving_url: str = ""
     show_credit_limit: bool = False
     panel_roles: frozenset[str] = field(default_factory=frozenset)
 
@@ -218,7 +219,7 @@ def _detail_context(
     return {
         "directory": directory,
         "organization": organization,
-        "addresses": list(organization.addresses.all()),
+        "addresses": _addresses(user, directory, organization),
         "contacts": list(selectors.contacts_of(organization).order_by("user__last_name")),
         "invitations": list(selectors.invitations_of(user, organization)),
         "can_view_invitations": user.has_perm("accounts.view_invitation"),
@@ -227,6 +228,56 @@ def _detail_context(
         "notice": notice,
         "notice_tone": notice_tone,
     }
+
+
+def _addresses(user: User, directory: Directory, organization: Organization, bound=None) -> list:
+    """Addresses, each shipping site of a customer with its receiving-days form when
+    the user may change it (`bound`: (address id, form with errors))."""
+    may_edit = directory.kind == "customer" and user.has_perm("accounts.change_address")
+    addresses = list(organization.addresses.all())
+    for address in addresses:
+        address.receiving_form = None
+        if may_edit and address.kind == "shipping":
+            if bound and bound[0] == address.pk:
+                address.receiving_form = bound[1]
+            else:
+                address.receiving_form = ReceivingDaysForm(
+                    prefix=f"a{address.pk.hex[:8]}",
+                    initial={"weekdays": [str(d) for d in sorted(address.receiving_days)]},
+                )
+            address.receiving_url = reverse(
+                directory.receiving_url, kwargs={"pk": organization.pk, "address_pk": address.pk}
+            )
+    return addresses
+
+
+@require_POST
+def directory_address_receiving(
+    request: HttpRequest, directory: Directory, pk, address_pk
+) -> HttpResponse:
+    user = request.user
+    organization = _organization_for(user, directory, pk)
+    if directory.kind != "customer" or not user.has_perm("accounts.change_address"):
+        raise PermissionDenied
+    address = get_object_or_404(organization.addresses.filter(kind="shipping"), pk=address_pk)
+    form = ReceivingDaysForm(request.POST, prefix=f"a{address.pk.hex[:8]}")
+    status = 200
+    if form.is_valid():
+        services.address_set_receiving_days(
+            address=address, weekdays=form.cleaned_data["weekdays"], actor=user
+        )
+        if not request.htmx:
+            messages.success(request, f"Receiving days saved: {address.receiving_days_text}.")
+            return redirect(directory.detail_href(organization))
+        bound = None
+    else:
+        status, bound = 422, (address.pk, form)
+    return render(
+        request,
+        "accounts/directory/partials/addresses.html",
+        {"directory": directory, "addresses": _addresses(user, directory, organization, bound)},
+        status=status,
+    )
 
 
 def directory_detail(request: HttpRequest, directory: Directory, pk) -> HttpResponse:

@@ -102,3 +102,23 @@ class ApiTokenCreateForm(forms.Form):
         help_text="What uses it, e.g. “ERP sync”. You see the token once, right after creating it.",
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
+
+
+WEEKDAY_CHOICES = [
+    ("1", "Mon"),
+    ("2", "Tue"),
+    ("3", "Wed"),
+    ("4", "Thu"),
+    ("5", "Fri"),
+    ("6", "Sat"),
+    ("7", "Sun"),
+]
+
+
+class ReceivingDaysForm(forms.Form):
+    weekdays = forms.MultipleChoiceField(
+        label="Receives deliveries on",
+        choices=WEEKDAY_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one day the site receives goods."},
+    )

@@ -61,6 +61,12 @@ class Organization(UUIDModel):
         Group, null=True, blank=True, on_delete=models.SET_NULL, related_name="organization"
     )
     internal_notes = models.TextField(blank=True)
+    hold_quote_promises = models.BooleanField(
+        "hold sent quotes' promises",
+        default=False,
+        help_text="New quotes for this customer hold the stock and capacity of their promise "
+        "from sending until their validity date.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -83,6 +89,26 @@ class Organization(UUIDModel):
         return PaymentTerms.days(self.payment_terms)
 
 
+def parse_weekdays(value: str) -> frozenset[int]:
+    """ "1,2,3,4,5" → ISO weekdays; a malformed value reads as Monday–Friday."""
+    try:
+        days = frozenset(int(d) for d in value.split(",") if d.strip())
+    except ValueError:
+        days = frozenset()
+    return days if days and days <= set(range(1, 8)) else frozenset(range(1, 6))
+
+
+def validate_weekdays(value: str) -> None:
+    from django.core.exceptions import ValidationError
+
+    try:
+        days = {int(d) for d in value.split(",") if d.strip()}
+    except ValueError:
+        days = set()
+    if not days or not days <= set(range(1, 8)):
+        raise ValidationError("Use weekday numbers 1–7 (Monday=1) separated by commas.")
+
+
 class AddressKind(models.TextChoices):
     BILLING = "billing", "Billing"
     SHIPPING = "shipping", "Shipping"
@@ -101,6 +127,13 @@ class Address(UUIDModel):
     postal_code = models.CharField(max_length=20)
     country = models.CharField(max_length=2, default="US", help_text="ISO 3166 country code")
     is_default = models.BooleanField(default=False)
+    # Delivery promises end on a day this site receives goods (DESIGN §5, transit).
+    receiving_weekdays = models.CharField(
+        max_length=13,
+        default="1,2,3,4,5",
+        validators=[validate_weekdays],
+        help_text="Days the site receives deliveries: ISO weekdays, Monday=1 … Sunday=7.",
+    )
 
     class Meta:
         ordering = ["kind", "-is_default", "label"]
@@ -117,6 +150,15 @@ class Address(UUIDModel):
         return ", ".join(
             p for p in [self.label, self.line1, self.line2, self.city, self.postal_code] if p
         )
+
+    @property
+    def receiving_days(self) -> frozenset[int]:
+        return parse_weekdays(self.receiving_weekdays)
+
+    @property
+    def receiving_days_text(self) -> str:
+        names = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+        return ", ".join(names[d - 1] for d in sorted(self.receiving_days))
 
     @property
     def lines(self) -> list[str]:

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from apps.accounts import selectors
 from apps.accounts.models import (
+    Address,
     ApiToken,
     Invitation,
     Membership,
@@ -335,3 +336,22 @@ def api_token_revoke(*, token: ApiToken, actor: User) -> None:
     if token.user_id != actor.pk:
         raise PermissionDenied("You can only revoke your own tokens.")
     token.delete()
+
+
+@transaction.atomic
+def address_set_receiving_days(*, address: Address, weekdays, actor) -> Address:
+    """The days a customer site receives deliveries; promises end on one of them."""
+    if not actor.has_perm("accounts.change_address"):
+        raise PermissionDenied("Your role may not change addresses.")
+    days = sorted({int(d) for d in weekdays})
+    if not days or not set(days) <= set(range(1, 8)):
+        raise ValidationError({"weekdays": ["Choose at least one day the site receives goods."]})
+    address.receiving_weekdays = ",".join(str(d) for d in days)
+    address.save(update_fields=["receiving_weekdays"])
+    activity_record(
+        target=address.organization,
+        actor=actor,
+        verb="receiving_days_changed",
+        text=f"{address.label or address.line1} now receives {address.receiving_days_text}",
+    )
+    return address

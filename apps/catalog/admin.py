@@ -31,6 +31,7 @@ from apps.catalog.models import (
     RoutingOperation,
     StockEntry,
     StockEntryKind,
+    SupplierClosure,
     SupplierPart,
     SupplierPriceBreak,
     WorkCenter,
@@ -373,9 +374,10 @@ class PartAdmin(CatalogImportMixin, admin.ModelAdmin):
         "on_hand",
         "reserved",
         "expected",
+        "design_specific",
         "is_active",
     ]
-    list_filter = ["kind", "is_active", "uom"]
+    list_filter = ["kind", "is_active", "design_specific", "uom"]
     search_fields = ["number", "name"]
     readonly_fields = ["stock_position", "created_at", "updated_at"]
     fields = [
@@ -385,6 +387,7 @@ class PartAdmin(CatalogImportMixin, admin.ModelAdmin):
         "uom",
         "unit_cost",
         "is_active",
+        "design_specific",
         "stock_position",
         "created_at",
         "updated_at",
@@ -445,6 +448,18 @@ class WorkCenterClosureAdmin(admin.ModelAdmin):
     @admin.display(description="Work center", ordering="work_center__code")
     def scope(self, closure: WorkCenterClosure) -> str:
         return str(closure.work_center) if closure.work_center else "Whole plant"
+
+
+@admin.register(SupplierClosure)
+class SupplierClosureAdmin(admin.ModelAdmin):
+    """A supplier's holidays and shutdowns: the promise engine stretches its lead time over them."""
+
+    list_display = ["supplier", "start_date", "end_date", "reason"]
+    list_filter = ["supplier"]
+    list_select_related = ["supplier"]
+    search_fields = ["supplier__code", "supplier__name", "reason"]
+    autocomplete_fields = ["supplier"]
+    date_hierarchy = "start_date"
 
 
 @admin.register(SupplierPart)

@@ -22,6 +22,7 @@ from apps.catalog.models import (
     RuleKind,
     StockEntry,
     StockEntryKind,
+    SupplierClosure,
     SupplierPart,
     SupplierPriceBreak,
     WorkCenter,
@@ -179,6 +180,18 @@ def seed(orgs: dict) -> dict:
                     min_quantity=D(10),
                     unit_price=(D(price) * D("0.93")).quantize(D("0.01")),
                 )
+    # The dosing tank is built to each system's design: bought only after design release.
+    Part.objects.filter(number="TNK-1000").update(design_specific=True)
+    # Evergreen closes for its year-end shutdown; its lead times stretch over it.
+    SupplierClosure.objects.get_or_create(
+        supplier=orgs["EVERGREEN"],
+        start_date=dt.date(year, 12, 21),
+        defaults={"end_date": dt.date(year + 1, 1, 3), "reason": "Year-end shutdown"},
+    )
+    # Delta ships motors by the pallet: at least 4 a purchase.
+    SupplierPart.objects.filter(supplier=orgs["DELTA"], part__number="MTR-110").update(
+        minimum_order_quantity=D(4)
+    )
     # Sub-assemblies.
     BOMLine.objects.get_or_create(
         parent_part=parts["FRM-200"], component=parts["STL-PLATE"], defaults={"quantity": D("4")}

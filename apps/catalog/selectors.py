@@ -26,6 +26,7 @@ from apps.catalog.models import (
     StockEntry,
     StockEntryKind,
     StockPosition,
+    SupplierClosure,
     SupplierPart,
     WorkCenter,
     WorkCenterClosure,
@@ -102,10 +103,17 @@ def routing_for(*, product_ids=(), part_ids=()) -> dict[tuple[str, object], list
 
 
 def stock_position(part_ids) -> dict[object, dict[str, Decimal]]:
-    """On hand and reserved per part: one row each (StockPosition), however long the history."""
-    out: dict[object, dict[str, Decimal]] = defaultdict(lambda: {"on_hand": ZERO, "reserved": ZERO})
+    """On hand, reserved and allocated (from incoming supply) per part: one row each
+    (StockPosition), however long the history."""
+    out: dict[object, dict[str, Decimal]] = defaultdict(
+        lambda: {"on_hand": ZERO, "reserved": ZERO, "allocated": ZERO}
+    )
     for row in StockPosition.objects.filter(part_id__in=list(part_ids)).values():
-        out[row["part_id"]] = {"on_hand": row["on_hand"], "reserved": row["reserved"]}
+        out[row["part_id"]] = {
+            "on_hand": row["on_hand"],
+            "reserved": row["reserved"],
+            "allocated": row["allocated"],
+        }
     return out
 
 
@@ -138,6 +146,16 @@ def supplier_options(part_ids, *, on: dt.date) -> dict[object, list[SupplierPart
     for sp in qs:
         if sp.is_current(on):
             out[sp.part_id].append(sp)
+    return out
+
+
+def supplier_closures(supplier_ids, *, start: dt.date) -> dict[object, list[SupplierClosure]]:
+    """Closures per supplier that end on or after `start`, in date order."""
+    out: dict[object, list[SupplierClosure]] = defaultdict(list)
+    for closure in SupplierClosure.objects.filter(
+        supplier_id__in=list(supplier_ids), end_date__gte=start
+    ).order_by("start_date"):
+        out[closure.supplier_id].append(closure)
     return out
 
 

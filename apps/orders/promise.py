@@ -18,16 +18,40 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from apps.catalog import bookings as ledger
 from apps.catalog import selectors as catalog
-from apps.catalog.models import FulfillmentMode, Option, Part, PartKind, Product, RoutingOperation
+from apps.catalog.models import (
+    FulfillmentMode,
+    Option,
+    Part,
+    PartKind,
+    Product,
+    RoutingOperation,
+    StockEntryKind,
+)
 
 ZERO = Decimal("0")
 PLANT_WEEKDAYS = frozenset({1, 2, 3, 4, 5})
+# A customer's dock receives Monday to Friday unless its site says otherwise.
+RECEIVING_WEEKDAYS = frozenset({1, 2, 3, 4, 5})
 MAX_BOM_DEPTH = 12
+_DAY_NAMES = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
 
 def _fmt(day: dt.date) -> str:
     return f"{day:%a %b} {day.day}, {day.year}"
+
+
+def _qty(value: Decimal) -> str:
+    return f"{Decimal(value).normalize():f}"
+
+
+def weekdays_text(days) -> str:
+    """ISO weekdays in words: {1..5} → "Mon–Fri", {1, 3} → "Mon, Wed"."""
+    days = sorted(days)
+    if len(days) > 2 and days == list(range(days[0], days[-1] + 1)):
+        return f"{_DAY_NAMES[days[0] - 1]}–{_DAY_NAMES[days[-1] - 1]}"
+    return ", ".join(_DAY_NAMES[d - 1] for d in days)
 
 
 @dataclass
@@ -37,6 +61,7 @@ class LineRequest:
     quantity: int
     options: list[Option] = field(default_factory=list)
     requested_date: dt.date | None = None
+    receiving_weekdays: frozenset[int] = RECEIVING_WEEKDAYS
 
 
 @dataclass
@@ -47,6 +72,23 @@ class Step:
     text: str
     start: dt.date
     end: dt.date
+    part_id: object = None
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """What a line's promise uses: the booking that makes the promise hold (DESIGN §5).
+
+    stock: free units on hand; receipt: units of an expected receipt in the ledger;
+    purchase: units still to be bought (or made surplus of such a buy); capacity: hours
+    of a work center on a day.
+    """
+
+    kind: str
+    date: dt.date
+    quantity: Decimal
+    part_id: object = None
+    work_center_id: object = None
 
 
 @dataclass
@@ -65,6 +107,7 @@ class LinePromise:
     parts_without_supplier_price: list[Part] = field(default_factory=list)
     subcontracted_parts: list[Part] = field(default_factory=list)
     capacity_wait_days: int = 0
+    allocations: list[Allocation] = field(default_factory=list)
 
     @property
     def requested_is_feasible(self) -> bool:
@@ -101,6 +144,7 @@ class _Availability:
     chain: list[Step] = field(default_factory=list)
     # Fraction of `date` already used when the item is ready (made parts finish mid-day).
     frac: Decimal = ZERO
+    part_id: object = None
 
 
 class PromiseEngine:
@@ -110,8 +154,22 @@ class PromiseEngine:
     earlier line are not available to a later one.
     """
 
-    def __init__(self, *, today: dt.date, default_lead_days: int = 30, horizon_days: int = 730):
+    def __init__(
+        self,
+        *,
+        today: dt.date,
+        default_lead_days: int = 30,
+        horizon_days: int = 730,
+        own_bookings=(),
+        lock: bool = False,
+    ):
+        """`own_bookings`: line keys whose bookings the lines being promised hold
+        (a re-promise must not queue behind itself). `lock`: lock the ledgers
+        of every part and work center involved before reading them, to book
+        the answer in the same transaction."""
         self.today = today
+        self.own_bookings = list(own_bookings)
+        self.lock = lock
         self.default_lead_days = default_lead_days
         self.horizon_end = today + dt.timedelta(days=horizon_days)
 
@@ -139,6 +197,8 @@ class PromiseEngine:
         self.parts = catalog.parts_by_id(part_ids)
         self.routing = catalog.routing_for(product_ids=product_ids, part_ids=part_ids)
         wc_ids = {op.work_center_id for ops in self.routing.values() for op in ops}
+        if self.lock:
+            ledger.ledgers_lock(part_ids, wc_ids)
         self.work_centers = catalog.work_centers(wc_ids)
         self.load = defaultdict(
             lambda: ZERO,
@@ -147,11 +207,27 @@ class PromiseEngine:
         self.closed = catalog.closures(wc_ids, start=self.today, end=self.horizon_end)
         position = catalog.stock_position(part_ids)
         self.free = {pid: position[pid]["on_hand"] - position[pid]["reserved"] for pid in part_ids}
+        # Promised earlier out of supply still to come: the next receipts serve it first.
+        self.allocated = {pid: position[pid]["allocated"] for pid in part_ids}
+        if self.own_bookings:
+            own_stock, own_hours = ledger.booked_by(self.own_bookings)
+            for (kind, pid), qty in own_stock.items():
+                held = self.free if kind == StockEntryKind.RESERVED else self.allocated
+                if pid in held:
+                    held[pid] += qty if held is self.free else -qty
+            for key, hours in own_hours.items():
+                self.load[key] -= hours
+        # [date, quantity, planned]: planned rows are the surplus of a minimum order
+        # this pass placed for an earlier line, not yet in the ledger.
         self.receipts = {
-            pid: [list(r) for r in rows]
+            pid: [[day, qty, False] for day, qty in rows]
             for pid, rows in catalog.expected_receipts(part_ids, from_date=self.today).items()
         }
         self.suppliers = catalog.supplier_options(part_ids, on=self.today)
+        self.supplier_closed = catalog.supplier_closures(
+            {sp.supplier_id for options in self.suppliers.values() for sp in options},
+            start=self.today,
+        )
 
     # -- calendar -------------------------------------------------------------
 
@@ -177,69 +253,140 @@ class PromiseEngine:
 
     # -- supply ---------------------------------------------------------------
 
-    def _available(self, part: Part, qty: Decimal, depth: int = 0) -> _Availability:
-        free = self.free.get(part.pk, ZERO)
-        if free >= qty:
-            self.free[part.pk] = free - qty
-            return _Availability(
-                self.today,
-                "stock",
-                f"{part.name}: {qty:g} {part.uom} in stock",
+    def _allocate(self, kind: str, day: dt.date, quantity: Decimal, **target) -> None:
+        if quantity > 0:
+            self._line_alloc.append(Allocation(kind, day, quantity, **target))
+
+    def _supplier_date(self, sp, ordered: dt.date) -> tuple[dt.date, int]:
+        """Receipt date of an order placed on `ordered`, and the closed days it spans.
+
+        The supplier's lead time is calendar days of its own work: each day it is
+        closed inside the window pushes the receipt one day, which may pull more
+        closed days into the window.
+        """
+        closures = self.supplier_closed.get(sp.supplier_id, [])
+        closed = 0
+        while True:
+            date = ordered + dt.timedelta(days=sp.lead_time_days + closed)
+            first = ordered + dt.timedelta(days=1)
+            spanned = sum(
+                max(0, (min(c.end_date, date) - max(c.start_date, first)).days + 1)
+                for c in closures
             )
-        short = qty - max(free, ZERO)
+            if spanned == closed:
+                return date, closed
+            closed = spanned
+
+    def _order_from(self, part: Part, inherited: dt.date | None) -> dt.date | None:
+        if part.design_specific and self._design_date:
+            return max(self._design_date, inherited or self._design_date)
+        return inherited
+
+    def _available(
+        self, part: Part, qty: Decimal, depth: int = 0, order_from: dt.date | None = None
+    ) -> _Availability:
+        pk, uom = part.pk, part.uom
+        free = self.free.get(pk, ZERO)
+        if free >= qty:
+            self.free[pk] = free - qty
+            self._allocate("stock", self.today, qty, part_id=pk)
+            return _Availability(
+                self.today, "stock", f"{part.name}: {_qty(qty)} {uom} in stock", part_id=pk
+            )
+        # What is on the shelf goes to this line; the rest must come in or be made.
+        from_stock = max(free, ZERO)
+        self._allocate("stock", self.today, from_stock, part_id=pk)
+        short = qty - from_stock
+
+        # Reservations beyond stock (a backlog) were promised first: the incoming
+        # receipts serve them before this line.
+        backlog = max(-free, ZERO) + max(self.allocated.pop(pk, ZERO), ZERO)
+        receipts = self.receipts.get(pk, [])
+        for row in receipts:
+            take = min(row[1], backlog)
+            row[1] -= take
+            backlog -= take
+        receipts = [r for r in receipts if r[1] > 0]
+        self.receipts[pk] = receipts
+        self.free[pk] = -backlog
 
         # Incoming purchase orders, oldest first, until the shortage is covered.
-        receipts = self.receipts.get(part.pk, [])
-        last_date = None
-        if receipts and sum((q for _, q in receipts), ZERO) >= short:
-            self.free[part.pk] = ZERO
-            left = short
+        if receipts and sum((r[1] for r in receipts), ZERO) >= short:
+            left, last = short, receipts[0]
             for row in receipts:
                 take = min(row[1], left)
                 row[1] -= take
                 left -= take
-                last_date = row[0]
+                last = row
+                self._allocate("purchase" if row[2] else "receipt", row[0], take, part_id=pk)
                 if left <= 0:
                     break
-            self.receipts[part.pk] = [r for r in receipts if r[1] > 0]
+            self.receipts[pk] = [r for r in receipts if r[1] > 0]
+            source = (
+                "the surplus of a minimum order placed for an earlier line"
+                if last[2]
+                else "an incoming purchase order"
+            )
             return _Availability(
-                last_date,
+                last[0],
                 "receipt",
-                f"{part.name}: short {short:g} {part.uom}, covered by an incoming purchase order "
-                f"due {_fmt(last_date)}",
+                f"{part.name}: short {_qty(short)} {uom}, covered by {source} due {_fmt(last[0])}",
+                part_id=pk,
             )
 
         if part.kind == PartKind.MAKE:
-            return self._make(part, short, depth)
+            return self._make(part, short, depth, order_from)
 
         if part.kind == PartKind.SUBCONTRACT:
-            self._line_subcontracted[part.pk] = part
-        options = self.suppliers.get(part.pk, [])
+            self._line_subcontracted[pk] = part
+        ordered = order_from or self.today
+        after_design = f"ordered after design release {_fmt(ordered)}, " if order_from else ""
+        need = f"{_qty(short)} of {_qty(qty)}" if short < qty else _qty(short)
+        options = self.suppliers.get(pk, [])
         if options:
             sp = options[0]
-            date = self.today + dt.timedelta(days=sp.lead_time_days)
+            date, closed = self._supplier_date(sp, ordered)
+            order_qty = max(short, sp.minimum_order_quantity)
+            if order_qty > short:
+                self.receipts[pk].append([date, order_qty - short, True])
+                self.receipts[pk].sort(key=lambda r: r[0])
+            self._allocate("purchase", date, short, part_id=pk)
             what = "subcontracted to" if part.kind == PartKind.SUBCONTRACT else "from"
-            return _Availability(
-                date,
-                "supplier",
-                f"{part.name}: {sp.lead_time_days}-day lead time {what} {sp.supplier.name}",
-            )
-        self._line_missing[part.pk] = part
-        date = self.today + dt.timedelta(days=self.default_lead_days)
+            text = f"{part.name}: {after_design}{sp.lead_time_days}-day lead time {what} "
+            text += f"{sp.supplier.name}"
+            if closed:
+                text += f" ({sp.supplier.name} closed {closed} days in that time)"
+            if order_qty > short:
+                text += (
+                    f", ordered {_qty(order_qty)} {uom} (minimum order quantity), "
+                    f"{_qty(short)} {uom} needed"
+                )
+            else:
+                text += f", {need} {uom} to order"
+            return _Availability(date, "supplier", text, part_id=pk)
+        self._line_missing[pk] = part
+        date = ordered + dt.timedelta(days=self.default_lead_days)
+        self._allocate("purchase", date, short, part_id=pk)
         return _Availability(
             date,
             "no_supplier",
-            f"{part.name}: no current supplier price, {self.default_lead_days} days assumed "
-            "until purchasing has a quote",
+            f"{part.name}: {after_design}no current supplier price, {self.default_lead_days} "
+            f"days assumed until purchasing has a quote, {need} {uom} to order",
+            part_id=pk,
         )
 
     def _materials(
-        self, children, qty: Decimal, depth: int
+        self, children, qty: Decimal, depth: int, order_from: dt.date | None = None
     ) -> tuple[_Availability, list[_Availability]]:
-        results = []
+        # A part on several BOM lines of one parent is one need (and one step).
+        needs: dict = {}
         for line in children:
             part = self.parts.get(line.component_id) or line.component
-            results.append(self._available(part, line.quantity * qty, depth + 1))
+            needs.setdefault(part.pk, [part, ZERO])[1] += line.quantity * qty
+        results = [
+            self._available(part, need, depth + 1, self._order_from(part, order_from))
+            for part, need in needs.values()
+        ]
         latest = max(
             results,
             key=lambda a: (a.date, a.kind != "stock"),
@@ -247,42 +394,59 @@ class PromiseEngine:
         )
         return latest, results
 
-    def _make(self, part: Part, qty: Decimal, depth: int) -> _Availability:
+    def _make(
+        self, part: Part, qty: Decimal, depth: int, order_from: dt.date | None = None
+    ) -> _Availability:
         if depth >= MAX_BOM_DEPTH:
             raise ValueError(f"The BOM of {part} is nested too deep (a cycle?).")
-        latest, results = self._materials(self.bom.get(("part", part.pk), []), qty, depth)
+        children = self.bom.get(("part", part.pk), [])
+        latest, results = self._materials(children, qty, depth, order_from)
+        start, frac = latest.date, latest.frac
+        if order_from and order_from > start:
+            start, frac = order_from, ZERO
         ops = self.routing.get(("part", part.pk), [])
-        end, frac, op_steps, waited = self._schedule(ops, qty, latest.date, latest.frac)
-        chain = [Step(r.kind, r.text, self.today, r.date) for r in results]
+        end, frac, op_steps, waited, _ = self._schedule(ops, qty, start, frac)
+        chain = [Step(r.kind, r.text, self.today, r.date, r.part_id) for r in results]
         for r in results:
             chain.extend(r.chain)
         chain.extend(op_steps)
         if waited:
             text = next(s.text for s in op_steps if s.kind == "capacity")
-            return _Availability(end, "capacity", f"{text} (sub-assembly {part.name})", chain, frac)
-        if latest.kind == "stock":
             return _Availability(
-                end, "make", f"{part.name}: made in house, ready {_fmt(end)}", chain, frac
+                end, "capacity", f"{text} (sub-assembly {part.name})", chain, frac, part.pk
+            )
+        if latest.kind == "stock" or (order_from and order_from >= latest.date):
+            return _Availability(
+                end,
+                "make",
+                f"{part.name}: {_qty(qty)} {part.uom} made in house, ready {_fmt(end)}",
+                chain,
+                frac,
+                part.pk,
             )
         # A bought component deep in the sub-assembly sets the date: name it.
-        return _Availability(end, latest.kind, f"{latest.text} (for {part.name})", chain, frac)
+        return _Availability(
+            end, latest.kind, f"{latest.text} (for {part.name})", chain, frac, part.pk
+        )
 
     # -- capacity -------------------------------------------------------------
 
     def _schedule(
         self, ops: list[RoutingOperation], qty: Decimal, start: dt.date, start_frac: Decimal = ZERO
-    ) -> tuple[dt.date, Decimal, list[Step], int]:
+    ) -> tuple[dt.date, Decimal, list[Step], int, dt.date]:
         """Forward-schedule operations in sequence.
 
         Returns the end day, the fraction of that day used when the last
-        operation finishes, the steps and the working days spent waiting for
-        capacity. Work booked earlier (the ledger, earlier lines) runs first on
-        each day; an operation cannot start before its predecessor finished,
-        so a hand-off late in the day pushes the next operation to the next day.
+        operation finishes, the steps, the working days spent waiting for
+        capacity and the first day work is done. Work booked earlier (the
+        ledger, earlier lines) runs first on each day; an operation cannot
+        start before its predecessor finished, so a hand-off late in the day
+        pushes the next operation to the next day.
         """
         day, frac = start, start_frac
         steps: list[Step] = []
         waited_total = 0
+        work_start = None
         for op in sorted(ops, key=lambda o: o.sequence):
             wc = self.work_centers[op.work_center_id]
             cap = wc.daily_capacity_hours
@@ -297,6 +461,7 @@ class PromiseEngine:
                     if offset < cap:
                         take = min(cap - offset, hours)
                         self.load[(wc.pk, day)] = booked + take
+                        self._allocate("capacity", day, take, work_center_id=wc.pk)
                         hours -= take
                         first_day = first_day or day
                         frac = (offset + take) / cap
@@ -306,6 +471,7 @@ class PromiseEngine:
                     day += dt.timedelta(days=1)
                     frac = ZERO
             first_day = first_day or day
+            work_start = work_start or first_day
             waited_total += waited
             if waited:
                 text = (
@@ -319,30 +485,34 @@ class PromiseEngine:
                     f"{_fmt(first_day)} – {_fmt(day)}"
                 )
             steps.append(Step("capacity" if waited else "operation", text, op_start, day))
-        return day, frac, steps, waited_total
+        return day, frac, steps, waited_total, work_start or start
 
     # -- one line -------------------------------------------------------------
 
     def _promise_line(self, req: LineRequest) -> LinePromise:
         self._line_missing: dict = {}
         self._line_subcontracted: dict = {}
+        self._line_alloc: list[Allocation] = []
         qty = Decimal(req.quantity)
         product = req.product
+        design_days = product.design_days if product.fulfillment_mode == FulfillmentMode.DTO else 0
+        design_days += max((o.extra_lead_days for o in req.options), default=0)
+        design_date = self.add_working_days(self.today, design_days) if design_days else None
+        # Parts made to this line's design are ordered once the design is released.
+        self._design_date = design_date if product.fulfillment_mode == FulfillmentMode.DTO else None
+
         children = list(self.bom.get(("product", product.pk), []))
         for option in req.options:
             children += self.bom.get(("option", option.pk), [])
         latest, results = self._materials(children, qty, 0)
-        steps: list[Step] = [Step(r.kind, r.text, self.today, r.date) for r in results]
+        steps: list[Step] = [Step(r.kind, r.text, self.today, r.date, r.part_id) for r in results]
         for r in results:
             steps.extend(r.chain)
+        steps = _one_step_per_part(steps)
 
-        design_date = None
         start, start_frac = latest.date, latest.frac
         driver, driver_text = latest.kind, latest.text
-        design_days = product.design_days if product.fulfillment_mode == FulfillmentMode.DTO else 0
-        design_days += max((o.extra_lead_days for o in req.options), default=0)
-        if design_days:
-            design_date = self.add_working_days(self.today, design_days)
+        if design_date:
             steps.insert(
                 0,
                 Step(
@@ -357,7 +527,7 @@ class PromiseEngine:
                 driver = "design"
                 driver_text = f"Engineering design of {product.name}: {design_days} working days"
 
-        end, _, op_steps, waited = self._schedule(
+        end, _, op_steps, waited, production_start = self._schedule(
             self.routing.get(("product", product.pk), []), qty, start, start_frac
         )
         steps.extend(op_steps)
@@ -378,15 +548,18 @@ class PromiseEngine:
                 ship,
             )
         )
-        feasible = ship + dt.timedelta(days=product.transit_days)
-        steps.append(
-            Step(
-                "transit",
-                f"Transit: {product.transit_days} days, delivered {_fmt(feasible)}",
-                ship,
-                feasible,
+        arrival = ship + dt.timedelta(days=product.transit_days)
+        receiving = req.receiving_weekdays or RECEIVING_WEEKDAYS
+        feasible = arrival
+        while feasible.isoweekday() not in receiving:
+            feasible += dt.timedelta(days=1)
+        text = f"Transit: {product.transit_days} days, delivered {_fmt(feasible)}"
+        if feasible != arrival:
+            text = (
+                f"Transit: {product.transit_days} days, arrives {_fmt(arrival)}; the customer "
+                f"receives {weekdays_text(receiving)}: delivered {_fmt(feasible)}"
             )
-        )
+        steps.append(Step("transit", text, ship, feasible))
 
         if driver in {"stock", "make"}:
             driver_text = (
@@ -398,7 +571,7 @@ class PromiseEngine:
             feasible_date=feasible,
             material_date=latest.date,
             design_date=design_date,
-            production_start=start,
+            production_start=production_start,
             production_end=end,
             ship_date=ship,
             driver=driver,
@@ -408,4 +581,16 @@ class PromiseEngine:
             parts_without_supplier_price=list(self._line_missing.values()),
             subcontracted_parts=list(self._line_subcontracted.values()),
             capacity_wait_days=waited,
+            allocations=self._line_alloc,
         )
+
+
+def _one_step_per_part(steps: list[Step]) -> list[Step]:
+    """Keep, for a part needed at several levels, the step that sets its date."""
+    keep: dict = {}
+    for i, step in enumerate(steps):
+        if step.part_id is not None and (
+            step.part_id not in keep or step.end >= steps[keep[step.part_id]].end
+        ):
+            keep[step.part_id] = i
+    return [s for i, s in enumerate(steps) if s.part_id is None or keep[s.part_id] == i]

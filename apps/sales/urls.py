@@ -22,6 +22,11 @@ urlpatterns = [
     path("customers/<uuid:pk>/", views.customer_detail, name="customer-detail"),
     path("customers/<uuid:pk>/invite/", views.customer_invite, name="customer-invite"),
     path(
+        "customers/<uuid:pk>/addresses/<uuid:address_pk>/receiving/",
+        views.customer_address_receiving,
+        name="customer-address-receiving",
+    ),
+    path(
         "customers/<uuid:pk>/invitations/<uuid:invitation_pk>/withdraw/",
         views.customer_invitation_withdraw,
         name="customer-invitation-withdraw",

@@ -19,6 +19,7 @@ CUSTOMERS = directory.Directory(
     detail_url="sales:customer-detail",
     invite_url="sales:customer-invite",
     withdraw_url="sales:customer-invitation-withdraw",
+    receiving_url="sales:customer-address-receiving",
     show_credit_limit=True,
     panel_roles=SALES_ROLES,
 )
@@ -37,6 +38,11 @@ def customer_detail(request: HttpRequest, pk) -> HttpResponse:
 @login_required
 def customer_invite(request: HttpRequest, pk) -> HttpResponse:
     return directory.directory_invite(request, CUSTOMERS, pk)
+
+
+@login_required
+def customer_address_receiving(request: HttpRequest, pk, address_pk) -> HttpResponse:
+    return directory.directory_address_receiving(request, CUSTOMERS, pk, address_pk)
 
 
 @login_required

@@ -79,6 +79,13 @@ class Case:
 # -- common expectation shapes --------------------------------------------------
 
 STAFF_ONLY = expect(staff=200, external=404)
+
+
+def _site(world, org: str, owner: str) -> dict:
+    site = world.orgs[owner].addresses.get(kind="shipping")
+    return {"pk": world.orgs[org].pk, "address_pk": site.pk}
+
+
 # Directories by department: sales act on customers, purchasing on suppliers
 # (the other side answers 404), everyone else reads both.
 SALES_DIRECTORY = expect(staff=200, buyer=404, external=404)
@@ -344,6 +351,31 @@ ROUTES: dict[str, list[Case]] = {
                 staff=403, sales_rep=422, sales_manager=422, buyer=404, ops_admin=422, external=404
             ),
             kwargs=lambda w: {"pk": w.orgs["acme"].pk},
+            method="post",
+            data={},
+        ),
+    ],
+    "sales:customer-address-receiving": [
+        Case(
+            "GET",
+            expect(staff=405, external=404),
+            kwargs=lambda w: _site(w, "acme", "acme"),
+        ),
+        Case(
+            "no day chosen, acme's site",
+            expect(
+                staff=403, sales_rep=422, sales_manager=422, buyer=404, ops_admin=422, external=404
+            ),
+            kwargs=lambda w: _site(w, "acme", "acme"),
+            method="post",
+            data={},
+        ),
+        Case(
+            "borealis's site under acme",
+            expect(
+                staff=403, sales_rep=404, sales_manager=404, buyer=404, ops_admin=404, external=404
+            ),
+            kwargs=lambda w: _site(w, "acme", "borealis"),
             method="post",
             data={},
         ),

@@ -31,6 +31,7 @@ from apps.catalog.models import (
     PartKind,
     Product,
     RuleKind,
+    SupplierClosure,
     WorkCenterClosure,
 )
 from apps.core.comments import comment_post
@@ -283,6 +284,12 @@ def build_world() -> World:
     )
     CapacityReservation.objects.create(
         work_center=assy, date=timezone.localdate(), hours=Decimal("2"), reference="WO-1/10"
+    )
+    SupplierClosure.objects.create(
+        supplier=world.orgs["delta"],
+        start_date=timezone.localdate() + dt.timedelta(days=90),
+        end_date=timezone.localdate() + dt.timedelta(days=95),
+        reason="Summer shutdown",
     )
     world.add("vfd", vfd)
     # A product on quote lines of every customer: its admin delete page lists them.

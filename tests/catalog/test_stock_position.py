@@ -17,6 +17,7 @@ def test_every_entry_moves_the_running_position(db):
     stock(motor, 10)
     stock(motor, 4, kind=StockEntryKind.RESERVED)
     stock(motor, 99, kind=StockEntryKind.EXPECTED)  # dated receipts are read separately
+    stock(motor, 2, kind=StockEntryKind.ALLOCATED)  # promised out of incoming supply
     StockEntry.objects.bulk_create(
         [
             StockEntry(part=motor, kind=StockEntryKind.ON_HAND, quantity=Decimal("-3")),
@@ -24,8 +25,8 @@ def test_every_entry_moves_the_running_position(db):
         ]
     )
     position = stock_position([motor.pk, frame.pk, PartFactory().pk])
-    assert position[motor.pk] == {"on_hand": Decimal("7"), "reserved": Decimal("4")}
-    assert position[frame.pk] == {"on_hand": Decimal("7"), "reserved": Decimal("0")}
+    assert position[motor.pk] == {"on_hand": 7, "reserved": 4, "allocated": 2}
+    assert position[frame.pk] == {"on_hand": 7, "reserved": 0, "allocated": 0}
 
 
 def test_reading_the_position_never_scans_the_ledger(db):

@@ -282,7 +282,9 @@ def test_a_sales_manager_cancels_in_production_with_reason_and_charges(
 
     order = in_production
     motor = catalog["motor"]
-    # Bookings tagged with the order (conversion books none today; work orders would).
+    # What conversion booked for the promise (one motor for the one skid), plus
+    # entries tagged with the order by reference only (written by hand or by work orders).
+    assert stock_position([motor.pk])[motor.pk]["reserved"] == Decimal("1")
     stock(motor, 2, kind=StockEntryKind.RESERVED, reference=order.number)
     stock(motor, 1, kind=StockEntryKind.RESERVED, reference=f"{order.number}/10")
     stock(motor, 5, kind=StockEntryKind.RESERVED, reference="SO-999999")  # someone else's
@@ -292,7 +294,7 @@ def test_a_sales_manager_cancels_in_production_with_reason_and_charges(
     other = CapacityReservation.objects.create(
         work_center=catalog["assy"], date=dt.date.today(), hours=3, reference="WO-000001/10"
     )
-    assert stock_position([motor.pk])[motor.pk]["reserved"] == Decimal("8")
+    assert stock_position([motor.pk])[motor.pk]["reserved"] == Decimal("9")
 
     order = svc.order_cancel(
         order=order,

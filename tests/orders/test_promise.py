@@ -131,9 +131,10 @@ def test_shortage_covered_by_incoming_purchase_order(skid, parts, delta):
 
     line = promise(skid)
 
-    # The PO lands Wed Dec 2 (earlier than 21 days): assembly Dec 2, inspection Thu 3, Sun 6.
+    # The PO lands Wed Dec 2 (earlier than 21 days): assembly Dec 2, inspection Thu 3,
+    # transit ends Sun 6, the customer receives Mon Dec 7.
     assert line.material_date == d(12, 2)
-    assert line.feasible_date == d(12, 6)
+    assert line.feasible_date == d(12, 7)
     assert line.driver == "receipt"
     assert "incoming purchase order due Wed Dec 2, 2026" in line.critical_path
 
@@ -152,7 +153,7 @@ def test_fully_loaded_work_center_pushes_the_date(skid, parts, assembly):
     line = promise(skid)
 
     # First free capacity Mon Dec 7; inspection Tue 8; delivered Fri Dec 11.
-    assert (line.production_start, line.production_end) == (TODAY, d(12, 7))
+    assert (line.production_start, line.production_end) == (d(12, 7), d(12, 7))
     assert line.capacity_wait_days == 10
     assert line.feasible_date == d(12, 11)
     assert line.driver == "capacity"
@@ -165,10 +166,10 @@ def test_partly_loaded_work_center_uses_what_is_left(skid, parts, assembly):
     CapacityReservation.objects.create(
         work_center=assembly, date=TODAY, hours=Decimal("5"), reference="WO-000002/10"
     )
-    # 8 h of work: 3 h left on Monday, 5 h on Tuesday.
+    # 8 h of work: 3 h left on Monday, 5 h on Tuesday; transit ends Sat 28, received Mon 30.
     line = promise(skid)
     assert line.production_end == d(11, 24)
-    assert line.feasible_date == d(11, 28)
+    assert line.feasible_date == d(11, 30)
 
 
 def test_dto_line_waits_for_design(assembly, parts):
@@ -277,12 +278,203 @@ def test_option_bom_delta_and_deep_subassembly_name_the_critical_part(skid, part
 
     line = promise(skid, options=[option])
 
-    # PCB Dec 14, panel wiring Dec 14 (8 h), skid assembly Dec 15, inspection 16, Sat Dec 19.
+    # PCB Dec 14, panel wiring Dec 14 (8 h), skid assembly Dec 15, inspection 16, Sat Dec 19,
+    # received Mon Dec 21.
     assert line.production_end == d(12, 15)
-    assert line.feasible_date == d(12, 19)
+    assert line.feasible_date == d(12, 21)
     assert line.driver == "supplier"
     assert "Fulcrum PCB assembly: 21-day lead time subcontracted to Fulcrum Electronics" in (
         line.critical_path
     )
     assert line.subcontracted_parts == [pcb]
     assert "Panel wiring at Panel wiring" in line.explanation
+
+
+# -- defects found after the first release (issue 9) ---------------------------
+
+
+@pytest.fixture
+def panel_kit(assembly):
+    """A kit of one control panel, made in house (2 h + 6 h per unit on ELEC)."""
+    kit = ProductFactory(sku="KIT", name="Panel kit", inspection_days=1, transit_days=3)
+    panel = PartFactory(number="CP-1", name="Control panel", kind=PartKind.MAKE)
+    pcb = PartFactory(number="PCB-7", name="Controller PCB")
+    BOMLineFactory(parent_part=panel, component=pcb)
+    BOMLineFactory(product=kit, component=panel)
+    wiring = WorkCenterFactory(code="ELEC", name="Panel wiring")
+    RoutingOperationFactory(part=panel, name="Panel wiring", work_center=wiring)
+    RoutingOperationFactory(product=kit, name="Kit assembly", work_center=assembly)
+    stock(pcb, 100)
+    return kit, panel
+
+
+def test_made_subassembly_stock_used_by_one_line_is_gone_for_the_next(panel_kit):
+    kit, panel = panel_kit
+    stock(panel, 2)
+
+    first, second = (
+        PromiseEngine(today=TODAY)
+        .promise(
+            [
+                LineRequest(key="a", product=kit, quantity=3),
+                LineRequest(key="b", product=kit, quantity=2),
+            ]
+        )
+        .lines
+    )
+
+    # Line a: 2 panels from stock, 1 made on ELEC Mon 23 (8 h, the whole day).
+    assert first.material_date == TODAY
+    # Line b finds no panel left: 2 made, 14 h, Tue 24 (8 h) and Wed 25 (6 h).
+    assert second.material_date == d(11, 25)
+    assert "Control panel: 2 ea in stock" not in second.explanation
+
+
+def test_backlog_of_reservations_takes_incoming_receipts_first(skid, parts, delta):
+    stock(parts["FRM-1"], 5)
+    stock(parts["MTR-55"], 2)
+    stock(parts["MTR-55"], 5, kind=StockEntryKind.RESERVED, reference="SO-000001")  # free −3
+    stock(parts["MTR-55"], 3, kind=StockEntryKind.EXPECTED, date=d(12, 2), reference="PO-1")
+    stock(parts["MTR-55"], 1, kind=StockEntryKind.EXPECTED, date=d(12, 9), reference="PO-2")
+    SupplierPartFactory(supplier=delta, part=parts["MTR-55"], lead_time_days=21)
+
+    line = promise(skid)
+
+    # The 3 due Dec 2 go to SO-000001's backlog; this motor is the one due Wed Dec 9.
+    assert line.material_date == d(12, 9)
+    assert line.driver == "receipt"
+
+
+def test_backlog_larger_than_receipts_leaves_the_new_request_to_the_supplier(skid, parts, delta):
+    stock(parts["FRM-1"], 5)
+    stock(parts["MTR-55"], 3, kind=StockEntryKind.RESERVED, reference="SO-000001")  # free −3
+    stock(parts["MTR-55"], 2, kind=StockEntryKind.EXPECTED, date=d(12, 2), reference="PO-1")
+    SupplierPartFactory(supplier=delta, part=parts["MTR-55"], lead_time_days=21)
+
+    line = promise(skid)
+
+    assert line.material_date == d(12, 14)
+    assert line.driver == "supplier"
+
+
+def test_production_start_is_the_first_day_work_is_done(skid, parts, assembly):
+    stock(parts["MTR-55"], 5)
+    stock(parts["FRM-1"], 5)
+    for day in (TODAY, d(11, 24)):
+        CapacityReservation.objects.create(
+            work_center=assembly, date=day, hours=Decimal("8"), reference="WO-000001/10"
+        )
+
+    line = promise(skid)
+
+    assert (line.production_start, line.production_end) == (d(11, 25), d(11, 25))
+
+
+def test_delivery_moves_to_the_next_day_the_customer_receives(skid, parts):
+    stock(parts["MTR-55"], 5)
+    stock(parts["FRM-1"], 5)
+    engine = PromiseEngine(today=TODAY)
+    weekdays_only, tue_to_thu = engine.promise(
+        [
+            LineRequest(key="a", product=skid, quantity=1, requested_date=None),
+            LineRequest(key="b", product=skid, quantity=1, receiving_weekdays=frozenset({2, 3, 4})),
+        ]
+    ).lines
+
+    # Both ship Tue 24 (line b assembles on Tue 24, inspected Wed 25): a arrives Fri 27.
+    assert weekdays_only.feasible_date == d(11, 27)
+    # b ships Wed 25, three days of transit end Sat 28: the dock receives again Tue Dec 1.
+    assert tue_to_thu.ship_date == d(11, 25)
+    assert tue_to_thu.feasible_date == d(12, 1)
+    assert "receives Tue–Thu" in tue_to_thu.explanation
+
+
+def test_delivery_never_lands_on_a_sunday_by_default(skid, parts, delta):
+    stock(parts["FRM-1"], 5)
+    stock(parts["MTR-55"], 1, kind=StockEntryKind.EXPECTED, date=d(12, 2), reference="PO-000210")
+
+    # Ready to ship Thu Dec 3, transit ends Sun Dec 6: delivered Mon Dec 7.
+    assert promise(skid).feasible_date == d(12, 7)
+
+
+def test_design_specific_parts_are_bought_after_design_release(assembly, delta):
+    dosing = ProductFactory(
+        sku="DOSE",
+        name="Dosing system",
+        fulfillment_mode=FulfillmentMode.DTO,
+        design_days=10,
+        inspection_days=1,
+        transit_days=3,
+    )
+    RoutingOperationFactory(product=dosing, name="System build", work_center=assembly)
+    manifold = PartFactory(number="MAN-1", name="Dosing manifold", design_specific=True)
+    pump = PartFactory(number="DP-1", name="Dosing pump")
+    BOMLineFactory(product=dosing, component=manifold)
+    BOMLineFactory(product=dosing, component=pump)
+    SupplierPartFactory(supplier=delta, part=manifold, lead_time_days=14)
+    SupplierPartFactory(part=pump, lead_time_days=14)
+
+    line = promise(dosing)
+
+    # Design done Mon Dec 7; the manifold is ordered then: Mon Dec 21. Build Dec 21,
+    # inspection Tue Dec 22, delivered Fri Dec 25. The pump (ordered today) is there Dec 7.
+    assert line.design_date == d(12, 7)
+    assert line.material_date == d(12, 21)
+    assert line.feasible_date == d(12, 25)
+    assert line.driver == "supplier"
+    assert "Dosing manifold: ordered after design release" in line.critical_path
+
+
+def test_supplier_minimum_order_surplus_serves_the_next_line(skid, parts, delta):
+    stock(parts["FRM-1"], 10)
+    SupplierPartFactory(
+        supplier=delta, part=parts["MTR-55"], lead_time_days=21, minimum_order_quantity=10
+    )
+
+    first, second = (
+        PromiseEngine(today=TODAY)
+        .promise(
+            [
+                LineRequest(key="a", product=skid, quantity=1),
+                LineRequest(key="b", product=skid, quantity=1),
+            ]
+        )
+        .lines
+    )
+
+    assert "ordered 10 ea (minimum order quantity), 1 ea needed" in first.explanation
+    assert first.material_date == second.material_date == d(12, 14)
+    # The second line takes one of the 9 surplus motors instead of a second order.
+    assert "surplus" in second.explanation
+    assert [a.kind for a in second.allocations if a.part_id == parts["MTR-55"].pk] == ["purchase"]
+
+
+def test_supplier_closure_extends_its_lead_time(skid, parts, delta):
+    from apps.catalog.models import SupplierClosure
+
+    stock(parts["FRM-1"], 5)
+    SupplierPartFactory(supplier=delta, part=parts["MTR-55"], lead_time_days=21)
+    SupplierClosure.objects.create(
+        supplier=delta, start_date=d(12, 7), end_date=d(12, 18), reason="Year-end shutdown"
+    )
+
+    line = promise(skid)
+
+    # 21 days would be Mon Dec 14; the 12 closed days Dec 7–18 all fall inside: Sat Dec 26.
+    assert line.material_date == d(12, 26)
+    assert "Delta Motors closed 12 days" in line.critical_path
+
+
+def test_explanation_lists_a_part_once_with_the_quantity_that_drives_it(skid, parts, delta):
+    stock(parts["FRM-1"], 5)
+    stock(parts["MTR-55"], 1)
+    SupplierPartFactory(supplier=delta, part=parts["MTR-55"], lead_time_days=21)
+    spare = OptionFactory(group__product=skid, group__code="spares", code="spare-motor")
+    BOMLineFactory(option=spare, component=parts["MTR-55"])
+
+    line = promise(skid, options=[spare])
+
+    motor_steps = [s for s in line.steps if s.text.startswith("Motor 5.5 kW")]
+    assert len(motor_steps) == 1
+    assert "1 of 2 ea to order" in motor_steps[0].text
+    assert line.material_date == d(12, 14)

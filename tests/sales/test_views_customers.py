@@ -389,3 +389,49 @@ def test_kind_is_customer_for_every_listed_row(client_for, sales_rep, customers,
 
     kinds = set(Organization.objects.filter(code__in=codes).values_list("kind", flat=True))
     assert kinds == {OrganizationKind.CUSTOMER}
+
+
+# --- receiving days of a shipping site (issue 9: delivery on a day the site receives) ---
+
+
+def _receiving_url(org, address) -> str:
+    return f"/sales/customers/{org.pk}/addresses/{address.pk}/receiving/"
+
+
+def test_a_rep_sets_the_days_a_site_receives(client_for, sales_rep, acme):
+    site = AddressFactory(organization=acme, kind="shipping", label="Dock 4")
+    prefix = f"a{site.pk.hex[:8]}"
+    client = client_for(sales_rep)
+    assert "Receives Mon, Tue, Wed, Thu, Fri" in client.get(_detail(acme)).content.decode()
+
+    response = client.post(
+        _receiving_url(acme, site), {f"{prefix}-weekdays": ["2", "4"]}, HTTP_HX_REQUEST="true"
+    )
+
+    assert response.status_code == 200
+    assert "Receives Tue, Thu" in response.content.decode()
+    site.refresh_from_db()
+    assert site.receiving_weekdays == "2,4"
+    assert Activity.objects.filter(verb="receiving_days_changed", object_id=str(acme.pk)).exists()
+
+
+def test_no_receiving_day_is_a_form_error(client_for, sales_rep, acme):
+    site = AddressFactory(organization=acme, kind="shipping")
+    response = client_for(sales_rep).post(_receiving_url(acme, site), {}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 422
+    assert "Choose at least one day the site receives goods." in response.content.decode()
+    site.refresh_from_db()
+    assert site.receiving_weekdays == "1,2,3,4,5"
+
+
+def test_who_may_change_receiving_days(client_for, planner, buyer, sales_rep, acme, borealis):
+    site = AddressFactory(organization=acme, kind="shipping")
+    data = {f"a{site.pk.hex[:8]}-weekdays": ["1"]}
+    # A planner reads the directory but may not change it; purchasing does not see customers.
+    assert client_for(planner).post(_receiving_url(acme, site), data).status_code == 403
+    assert client_for(buyer).post(_receiving_url(acme, site), data).status_code == 404
+    # Another customer's site under acme's URL is not found.
+    assert client_for(sales_rep).post(_receiving_url(borealis, site), data).status_code == 404
+    assert client_for(planner).get(_detail(acme)).content.decode().count("receiving-form") == 0
+    site.refresh_from_db()
+    assert site.receiving_weekdays == "1,2,3,4,5"

@@ -1,5 +1,8 @@
 from apps.catalog.models.ledgers import (
+    BOOKING_STOCK_KINDS,
+    BookingKind,
     CapacityReservation,
+    PromiseBooking,
     StockEntry,
     StockEntryKind,
     StockPosition,
@@ -9,6 +12,7 @@ from apps.catalog.models.parts import (
     Part,
     PartKind,
     RoutingOperation,
+    SupplierClosure,
     SupplierPart,
     SupplierPriceBreak,
     WorkCenter,
@@ -25,7 +29,9 @@ from apps.catalog.models.products import (
 )
 
 __all__ = [
+    "BOOKING_STOCK_KINDS",
     "BOMLine",
+    "BookingKind",
     "CapacityReservation",
     "ConfigurationRule",
     "FulfillmentMode",
@@ -35,11 +41,13 @@ __all__ = [
     "PartKind",
     "Product",
     "ProductPriceBreak",
+    "PromiseBooking",
     "RoutingOperation",
     "RuleKind",
     "StockEntry",
     "StockEntryKind",
     "StockPosition",
+    "SupplierClosure",
     "SupplierPart",
     "SupplierPriceBreak",
     "WorkCenter",

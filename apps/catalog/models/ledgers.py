@@ -19,7 +19,49 @@ from apps.catalog.models.parts import QTY, Part, WorkCenter
 class StockEntryKind(models.TextChoices):
     ON_HAND = "on_hand", "On hand"
     RESERVED = "reserved", "Reserved"
+    # Promised out of supply still to come (an expected receipt or a purchase to
+    # place): served by the next receipts, never out of what is on hand.
+    ALLOCATED = "allocated", "Allocated from incoming supply"
     EXPECTED = "expected", "Expected receipt"
+
+
+class BookingKind(models.TextChoices):
+    STOCK = "stock", "Stock on hand"
+    RECEIPT = "receipt", "Expected receipt"
+    PURCHASE = "purchase", "Purchase to place"
+    CAPACITY = "capacity", "Work-center hours"
+
+
+BOOKING_STOCK_KINDS = (BookingKind.STOCK, BookingKind.RECEIPT, BookingKind.PURCHASE)
+
+
+class PromiseBooking(models.Model):
+    """What one quote or order line's promise holds in the ledgers, per kind.
+
+    The ledger rows themselves (reserved stock entries, capacity reservations)
+    point here, so the engine keeps reading only the two ledgers. `line_key`
+    names the line ("quote-line:<uuid>", "order-line:<uuid>") without the
+    catalog importing orders. Soft while the line is a quote's, firm once the
+    order is confirmed.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    line_key = models.CharField(max_length=60)
+    kind = models.CharField(max_length=16, choices=BookingKind.choices)
+    reference = models.CharField(max_length=60, help_text="e.g. Q-000123/1, SO-000045/2")
+    firm = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["line_key", "kind"]
+        constraints = [
+            # A line's promise is booked once per kind: re-booking adjusts this row's entries.
+            models.UniqueConstraint(fields=["line_key", "kind"], name="one_booking_per_line_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.kind} ({'firm' if self.firm else 'soft'})"
 
 
 class StockEntryQuerySet(models.QuerySet):
@@ -55,6 +97,14 @@ class StockEntry(models.Model):
     date = models.DateField(default=timezone.localdate, help_text="Expected date for receipts.")
     reference = models.CharField(max_length=60, blank=True, help_text="e.g. PO-000210, SO-000045")
     note = models.CharField(max_length=200, blank=True)
+    booking = models.ForeignKey(
+        PromiseBooking,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="stock_entries",
+        help_text="The promise this reservation holds stock for.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = StockEntryQuerySet.as_manager()
@@ -89,20 +139,30 @@ class StockPosition(models.Model):
     )
     on_hand = models.DecimalField(**QTY, default=0)
     reserved = models.DecimalField(**QTY, default=0)
+    allocated = models.DecimalField(**QTY, default=0)
 
     def __str__(self) -> str:
         return f"{self.part_id}: {self.on_hand} on hand, {self.reserved} reserved"
 
 
 def stock_position_apply(entries) -> None:
-    deltas: dict = defaultdict(lambda: {"on_hand": 0, "reserved": 0})
+    deltas: dict = defaultdict(lambda: {"on_hand": 0, "reserved": 0, "allocated": 0})
     for entry in entries:
-        if entry.kind in (StockEntryKind.ON_HAND, StockEntryKind.RESERVED):
+        if entry.kind in (
+            StockEntryKind.ON_HAND,
+            StockEntryKind.RESERVED,
+            StockEntryKind.ALLOCATED,
+        ):
             deltas[entry.part_id][entry.kind] += entry.quantity
+    # One INSERT for the parts without a position yet (a booking touches several).
+    StockPosition.objects.bulk_create(
+        [StockPosition(part_id=part_id) for part_id in deltas], ignore_conflicts=True
+    )
     for part_id, delta in deltas.items():
-        StockPosition.objects.get_or_create(part_id=part_id)
         StockPosition.objects.filter(part_id=part_id).update(
-            on_hand=F("on_hand") + delta["on_hand"], reserved=F("reserved") + delta["reserved"]
+            on_hand=F("on_hand") + delta["on_hand"],
+            reserved=F("reserved") + delta["reserved"],
+            allocated=F("allocated") + delta["allocated"],
         )
 
 
@@ -116,6 +176,14 @@ class CapacityReservation(models.Model):
     date = models.DateField()
     hours = models.DecimalField(max_digits=7, decimal_places=2)
     reference = models.CharField(max_length=60, help_text="e.g. WO-000012/20")
+    booking = models.ForeignKey(
+        PromiseBooking,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="capacity_reservations",
+        help_text="The promise these hours are held for.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -140,11 +208,16 @@ def stock_position_rebuild(part_ids) -> None:
         .annotate(
             on_hand=models.Sum("quantity", filter=models.Q(kind=StockEntryKind.ON_HAND)),
             reserved=models.Sum("quantity", filter=models.Q(kind=StockEntryKind.RESERVED)),
+            allocated=models.Sum("quantity", filter=models.Q(kind=StockEntryKind.ALLOCATED)),
         )
     }
     for part_id in part_ids:
         row = sums.get(part_id, {})
         StockPosition.objects.update_or_create(
             part_id=part_id,
-            defaults={"on_hand": row.get("on_hand") or 0, "reserved": row.get("reserved") or 0},
+            defaults={
+                "on_hand": row.get("on_hand") or 0,
+                "reserved": row.get("reserved") or 0,
+                "allocated": row.get("allocated") or 0,
+            },
         )

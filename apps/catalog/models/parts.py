@@ -28,6 +28,11 @@ class Part(UUIDModel):
     uom = models.CharField("unit of measure", max_length=10, default="ea")
     unit_cost = models.DecimalField(**MONEY, default=Decimal("0"), validators=NON_NEGATIVE)
     is_active = models.BooleanField(default=True)
+    design_specific = models.BooleanField(
+        default=False,
+        help_text="Made or bought to a line's own design: on design-to-order lines it is "
+        "ordered only after the design is released.",
+    )
 
     class Meta:
         ordering = ["number"]
@@ -221,6 +226,40 @@ class SupplierPart(UUIDModel):
     def clean(self) -> None:
         if self.supplier_id and self.supplier.kind != "supplier":
             raise ValidationError({"supplier": "Choose a supplier organization."})
+
+
+class SupplierClosure(models.Model):
+    """Days a supplier does not work (holidays, shutdowns): its lead time stretches over them."""
+
+    supplier = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="supplier_closures",
+        limit_choices_to={"kind": "supplier"},
+    )
+    start_date = models.DateField()
+    end_date = models.DateField()
+    reason = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["supplier", "start_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end_date__gte=models.F("start_date")),
+                name="supplier_closure_ends_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.supplier} closed {self.start_date} – {self.end_date}"
+
+    @property
+    def days(self) -> int:
+        return (self.end_date - self.start_date).days + 1
+
+    def clean(self) -> None:
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValidationError({"end_date": "The closure cannot end before it starts."})
 
 
 class SupplierPriceBreak(models.Model):

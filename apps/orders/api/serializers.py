@@ -313,6 +313,7 @@ class QuoteSerializer(StatefulSerializer):
             "owner",
             "critical_path",
             "internal_notes",
+            "hold_promise",
             "copied_from",
             "lines",
             "reviews",
@@ -406,6 +407,7 @@ class QuoteWriteSerializer(serializers.Serializer):
     terms = text_field(NOTES_MAX_LENGTH)
     customer_reference = text_field(60)
     internal_notes = text_field(NOTES_MAX_LENGTH)
+    hold_promise = serializers.BooleanField(required=False)
     version = version_field()
 
     def validate(self, attrs):

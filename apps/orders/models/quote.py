@@ -104,6 +104,12 @@ class Quote(ConcurrentTransitionMixin, VersionedModel, UUIDModel):
     terms = models.TextField(blank=True, help_text="Commercial terms shown to the customer.")
     customer_reference = models.CharField(max_length=60, blank=True)
     internal_notes = models.TextField(blank=True)
+    hold_promise = models.BooleanField(
+        "hold the promise while sent",
+        default=False,
+        help_text="Book the stock and capacity of the sent quote's promise until it is "
+        "decided or expires (its validity date); otherwise a sent quote holds nothing.",
+    )
     revision = models.PositiveIntegerField(default=0, editable=False)
     state = FSMField(
         default=QuoteState.DRAFT, choices=QuoteState.choices, protected=True, db_index=True

@@ -31,6 +31,7 @@ from apps.core.models import Audience, next_number
 from apps.core.permissions import grant_org_access
 from apps.core.services import activity_record, notify
 from apps.core.transitions import TransitionNotAllowed, run_transition, transition_options
+from apps.orders.allocation import order_lines_book
 from apps.orders.models import (
     ORDER_CLOSED_STATES,
     ChangeDecider,
@@ -237,7 +238,11 @@ def plan_line_changes(cr: ChangeRequest, *, today: dt.date | None = None) -> lis
         raise ValidationError({"proposed_changes": errors})
     if requests:
         try:
-            promise = PromiseEngine(today=today or timezone.localdate()).promise(requests)
+            # The changed lines' own bookings are released when the change applies.
+            promise = PromiseEngine(
+                today=today or timezone.localdate(),
+                own_bookings=[f"order-line:{r.key}" for r in requests],
+            ).promise(requests)
         except ValueError as exc:
             # e.g. no free capacity within the planning horizon for this quantity.
             raise ValidationError({"proposed_changes": [f"Cannot promise a date: {exc}"]}) from None
@@ -486,6 +491,14 @@ def change_request_apply(
         for plan in plans:
             delta += plan.total_delta
             _amend_line(plan)
+        repriced = [plan for plan in plans if plan.price is not None]
+        if repriced:
+            # The new quantities and options hold what their new promise uses.
+            order_lines_book(
+                order=order,
+                lines=[plan.line for plan in repriced],
+                options={plan.line.quote_line_id: plan.configuration.options for plan in repriced},
+            )
         # Deltas accumulate: each applied request moves the total by its own amount.
         order.total += delta + locked.price_delta
         if not 0 <= order.total < MONEY_LIMIT:

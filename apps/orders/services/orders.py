@@ -29,6 +29,12 @@ from apps.core.transitions import (
     record_comment_apart,
     run_transition,
 )
+from apps.orders.allocation import (
+    order_bookings_firm,
+    order_bookings_release,
+    order_lines_book,
+    quote_line_key,
+)
 from apps.orders.models import (
     ORDER_CANCELLABLE_IN_PRODUCTION,
     OrderLine,
@@ -198,6 +204,14 @@ def quote_convert(
                 )
             )
         OrderLine.objects.bulk_create(order_lines)
+        # The quote lines' bookings become the order lines' (adjusted to today's promise).
+        order_lines_book(
+            order=order,
+            lines=order_lines,
+            options=options,
+            receiving=locked.shipping_address.receiving_days if locked.shipping_address else None,
+            moved_from=[quote_line_key(ql) for ql in lines],
+        )
         order_refresh_totals(order=order)
         bom, parts = _full_bom(
             {ql.product_id for ql in lines}, {o.pk for opts in options.values() for o in opts}
@@ -347,6 +361,8 @@ def _order_transition(
         comment_audience=comment_audience,
         before=before,
     )
+    if name == "confirm":
+        order_bookings_firm(order)
     transaction.on_commit(
         lambda: order_state_changed.send(
             sender=SalesOrder, order=order, transition=name, actor=actor
@@ -368,7 +384,11 @@ def _release_bookings(order: SalesOrder) -> tuple[int, Decimal]:
     ledger keeps its history; capacity reservations are deleted, as a work
     center's load is a booking, not a movement.
     """
-    tagged = Q(reference=order.number) | Q(reference__startswith=f"{order.number}/")
+    booked, booked_hours = order_bookings_release(order, note=f"Released: {order.number} cancelled")
+    # Entries written by hand or before bookings existed carry only the reference.
+    tagged = (Q(reference=order.number) | Q(reference__startswith=f"{order.number}/")) & Q(
+        booking__isnull=True
+    )
     reserved = (
         StockEntry.objects.filter(tagged, kind=StockEntryKind.RESERVED)
         .values("part_id")
@@ -389,7 +409,7 @@ def _release_bookings(order: SalesOrder) -> tuple[int, Decimal]:
     capacity = CapacityReservation.objects.filter(tagged)
     hours = capacity.aggregate(h=Sum("hours"))["h"] or Decimal("0")
     capacity.delete()
-    return len(reversals), hours
+    return len(reversals) + booked, hours + booked_hours
 
 
 def _money_text(order: SalesOrder, amount: Decimal) -> str:

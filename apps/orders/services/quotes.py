@@ -23,6 +23,7 @@ from apps.core.models import ActivityKind, Audience, next_number
 from apps.core.permissions import grant_org_access
 from apps.core.services import activity_record, email_send_after_commit, notify
 from apps.core.transitions import TransitionForbidden, TransitionNotAllowed, run_transition
+from apps.orders.allocation import promises_book, quote_bookings_release, quote_line_key
 from apps.orders.models import (
     QUOTE_EDITABLE_STATES,
     Department,
@@ -61,6 +62,7 @@ QUOTE_FIELDS = (
     "terms",
     "customer_reference",
     "internal_notes",
+    "hold_promise",
 )
 
 
@@ -122,6 +124,7 @@ def quote_create(
         days=settings.TANDEM_QUOTE_VALIDITY_DAYS
     )
     fields.setdefault("currency", customer.currency)
+    fields.setdefault("hold_promise", customer.hold_quote_promises)
     fields.setdefault(
         "shipping_address",
         Address.objects.filter(organization=customer, kind="shipping", is_default=True).first(),
@@ -295,10 +298,19 @@ def quote_line_delete(*, line: QuoteLine, actor, expected_version: int | None = 
     activity_record(target=quote, actor=actor, verb="line_removed", text=text)
 
 
-def promise_lines(quote: Quote, lines: list[QuoteLine], *, today: dt.date | None = None):
+def promise_lines(
+    quote: Quote,
+    lines: list[QuoteLine],
+    *,
+    today: dt.date | None = None,
+    own_bookings=(),
+    lock: bool = False,
+):
     """One promise pass over `lines` in their order: earlier lines claim stock and
-    capacity first. Also the builder's preview (line_preview), so both agree."""
+    capacity first. Also the builder's preview (line_preview), so both agree.
+    `own_bookings`: the lines' own bookings, not in their way; `lock`: lock the ledgers."""
     selections = _options_for(lines)
+    receiving = quote.shipping_address.receiving_days if quote.shipping_address_id else None
     requests = [
         LineRequest(
             key=str(line.pk),
@@ -306,21 +318,43 @@ def promise_lines(quote: Quote, lines: list[QuoteLine], *, today: dt.date | None
             quantity=line.quantity,
             options=selections[line.pk],
             requested_date=line.requested_date or quote.requested_date,
+            **({"receiving_weekdays": receiving} if receiving else {}),
         )
         for line in lines
     ]
     try:
-        return PromiseEngine(today=today or timezone.localdate()).promise(requests)
+        return PromiseEngine(
+            today=today or timezone.localdate(), own_bookings=own_bookings, lock=lock
+        ).promise(requests)
     except ValueError as exc:
         # e.g. no free capacity within the planning horizon for this quantity: the
         # caller's input cannot be promised, which is a field error, not a crash.
         raise ValidationError({"quantity": [f"No delivery date can be promised: {exc}"]}) from None
 
 
-def quote_recalculate(*, quote: Quote, today: dt.date | None = None) -> Quote:
-    """Re-run the promise engine on every line and store dates and explanations."""
+def quote_recalculate(*, quote: Quote, today: dt.date | None = None, book: bool = False) -> Quote:
+    """Re-run the promise engine on every line and store dates and explanations.
+
+    `book`: lock the ledgers the lines use and book what their promise used
+    (accepting a quote). An accepted quote's own bookings are not in its way.
+    """
     lines = list(quote.lines.select_related("product").prefetch_related("product__price_breaks"))
-    result = promise_lines(quote, lines, today=today)
+    holds = book or quote.state == QuoteState.ACCEPTED
+    holds = holds or (quote.state == QuoteState.SENT and quote.hold_promise)
+    result = promise_lines(
+        quote,
+        lines,
+        today=today,
+        own_bookings=[quote_line_key(line) for line in lines] if holds else (),
+        lock=book,
+    )
+    if book:
+        promises_book(
+            [
+                (quote_line_key(line), f"{quote.number}/{line.position}", promise)
+                for line, promise in zip(lines, result.lines, strict=True)
+            ]
+        )
     changed = []
     for line, promise in zip(lines, result.lines, strict=True):
         values = {
@@ -649,6 +683,9 @@ def quote_send(
         before=stamp,
     )
     grant_org_access(quote, quote.customer)
+    if quote.hold_promise:
+        # Held until decided or expired: later requests are promised around it.
+        quote_recalculate(quote=quote, book=True)
     quote_document_create(quote=quote)
     email_send_after_commit(
         to=_customer_recipients(quote),
@@ -721,7 +758,8 @@ def quote_accept(
         accepted_at=quote.decided_at,
         ip_address=ip_address or None,
     )
-    return quote
+    # What the accepted promise uses is booked now, before anyone else is promised it.
+    return quote_recalculate(quote=quote, book=True)
 
 
 @transaction.atomic
@@ -733,17 +771,22 @@ def quote_decline(
     expected_version: int | None = None,
     comment_audience: str | None = None,
 ) -> Quote:
-    return _decide(quote, "decline", actor, comment, expected_version, comment_audience)
+    quote = _decide(quote, "decline", actor, comment, expected_version, comment_audience)
+    quote_bookings_release(quote, note=f"Released: {quote.number} declined")
+    return quote
 
 
+@transaction.atomic
 def quote_expire(*, quote: Quote) -> Quote:
-    return run_transition(
+    quote = run_transition(
         obj=quote,
         name="expire",
         actor=SYSTEM,
         audience=Audience.CUSTOMER,
         comment=f"Valid until {quote.valid_until:%b %d, %Y}.",
     )
+    quote_bookings_release(quote, note=f"Released: {quote.number} expired")
+    return quote
 
 
 def quote_snapshot(quote: Quote) -> dict:
@@ -809,7 +852,7 @@ def quote_revise(
             created_by=actor,
         )
 
-    return run_transition(
+    quote = run_transition(
         obj=quote,
         name="revise",
         actor=actor,
@@ -818,6 +861,8 @@ def quote_revise(
         comment_audience=comment_audience,
         before=snapshot,
     )
+    quote_bookings_release(quote, note=f"Released: {quote.number} revised")
+    return quote
 
 
 COPYABLE_STATES = frozenset({QuoteState.EXPIRED, QuoteState.DECLINED})
@@ -915,7 +960,7 @@ def quote_cancel(
     comment_audience: str | None = None,
 ) -> Quote:
     was_sent = quote.state == QuoteState.SENT
-    return run_transition(
+    quote = run_transition(
         obj=quote,
         name="cancel",
         actor=actor,
@@ -924,6 +969,8 @@ def quote_cancel(
         audience=Audience.CUSTOMER if was_sent else Audience.INTERNAL,
         comment_audience=comment_audience,
     )
+    quote_bookings_release(quote, note=f"Released: {quote.number} cancelled")
+    return quote
 
 
 @transaction.atomic
