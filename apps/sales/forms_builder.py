@@ -128,12 +128,19 @@ class QuoteDetailsForm(forms.Form):
     requested_date = forms.DateField(required=False, widget=DATE, label="Requested delivery")
     valid_until = forms.DateField(widget=DATE)
     customer_reference = forms.CharField(required=False, max_length=60)
+    hold_promise = forms.BooleanField(
+        required=False,
+        label="Hold the promise once sent",
+        help_text="Book the stock and capacity the promise uses from sending until the "
+        "validity date (otherwise only an accepted quote holds them).",
+    )
 
     SERVICE_FIELDS = {
         "title": "title",
         "requested_date": "requested_date",
         "valid_until": "valid_until",
         "customer_reference": "customer_reference",
+        "hold_promise": "hold_promise",
     }
 
     def __init__(self, *args, **kwargs):

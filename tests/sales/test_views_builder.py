@@ -604,6 +604,19 @@ def test_stale_or_bad_quote_details_are_refused_with_the_entries_kept(
     assert Quote.objects.get(pk=draft.pk).title == "Rep's title"
 
 
+def test_the_rep_holds_a_quotes_promise_from_the_builder(client_for, sales_rep, draft):
+    # Quote.hold_promise (issue 9): set on a page, not only through the API.
+    url = reverse("sales:quote-details-update", args=[draft.pk])
+    page = client_for(sales_rep).get(reverse("sales:quote-builder", args=[draft.pk]))
+    assert 'data-testid="hold-promise"' in page.content.decode()
+    response = client_for(sales_rep).post(url, _details(draft, hold_promise="on"))
+    assert response.status_code == 302
+    fresh = Quote.objects.get(pk=draft.pk)
+    assert fresh.hold_promise is True and fresh.version == draft.version + 1
+    response = client_for(sales_rep).post(url, _details(fresh))
+    assert Quote.objects.get(pk=draft.pk).hold_promise is False
+
+
 def test_the_customer_lookup_of_a_new_quote_asks_to_choose_one(client_for, sales_rep, acme):
     client = client_for(sales_rep)
     page = client.get(reverse("sales:quote-create")).content.decode()
