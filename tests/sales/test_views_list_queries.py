@@ -44,7 +44,9 @@ def _more_documents(n: int, *, order, sales_rep, acme) -> None:
         )
         for i in range(n)
     )
-    Quote.objects.filter(pk__in=[q.pk for q in quotes]).update(state=QuoteState.CONVERTED)
+    Quote.objects.filter(pk__in=[q.pk for q in quotes]).update(
+        state=QuoteState.CONVERTED, sent_at=timezone.now()
+    )
     QuoteLine.objects.bulk_create(
         QuoteLine(
             quote=q,
@@ -127,6 +129,8 @@ LIST_PAGES = {
     ("contact", "customers:dashboard"): 8,
     # every role's panels and the recent activity with its targets
     ("staff", "core:dashboard"): 9,
+    # session, user, roles, count, page (the unread badge is cached)
+    ("staff", "core:notification-list"): 5,
     # token, access (has_perm), count, ids, rows
     ("staff-api", "quote-list"): 5,
     ("staff-api", "order-list"): 5,
@@ -137,6 +141,9 @@ LIST_PAGES = {
     ("contact-api", "order-list"): 4,
     # a contact sees only its own requests: no order lines needed
     ("contact-api", "change-request-list"): 3,
+    # the directory API: token, (access), count, ids, rows with their addresses
+    ("staff-api", "organization-list"): 6,
+    ("contact-api", "organization-list"): 5,
 }
 # A detail prefetches its lines (and for staff the reviews, BOM components and
 # date changes): 2 lines or 200 cost the same.
