@@ -19,6 +19,9 @@ urlpatterns = [
     path("", include("apps.core.urls")),
     path("sales/", include("apps.sales.urls")),
     path("portal/", include("apps.customers.urls")),
+    path("track/", include("apps.customers.urls_tracker")),
+    path("engineering/", include("apps.engineering.urls")),
+    path("manufacturing/", include("apps.manufacturing.urls")),
     path("", include("apps.suppliers.urls")),
 ]
 

@@ -38,6 +38,8 @@ ensure_packages() {
   [ -n "$(pg_bindir)" ] && [ -x "$(pg_bindir)/initdb" ] || apt_install postgresql
   command -v redis-server >/dev/null || apt_install redis-server
   [ -x /usr/bin/chromium ] || apt_install chromium fonts-liberation
+  # WeasyPrint's Pango and HarfBuzz, for the quote PDFs the tests render.
+  "$(dirname "$0")/pdf-libs.sh"
 }
 
 # initdb and postgres refuse to run as root, so the cluster belongs to `postgres`.

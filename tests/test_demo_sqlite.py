@@ -29,10 +29,15 @@ BROWSE = textwrap.dedent(
     pages = {
         "sam.sales": ["/", "/sales/quotes/", "/sales/orders/", "/sales/customers/",
                       f"/sales/quotes/{sent.pk}/", f"/sales/orders/{order.pk}/",
+                      f"/sales/quotes/{sent.pk}/pdf/",
                       "/api/v1/quotes/", "/api/v1/orders/", "/api/v1/change-requests/"],
-        "maria.manager": ["/", f"/sales/orders/{order.pk}/"],
+        "maria.manager": ["/", f"/sales/orders/{order.pk}/", "/sales/reviews/"],
+        "erin.engineer": ["/", "/engineering/reviews/"],
+        "pat.planner": ["/manufacturing/reviews/"],
+        "bob.buyer": ["/purchasing/reviews/"],
         "acme.buyer": ["/portal/", "/portal/quotes/", "/portal/orders/",
                        f"/portal/quotes/{sent.pk}/", f"/portal/orders/{order.pk}/",
+                       f"/portal/quotes/{sent.pk}/pdf/",
                        "/api/v1/quotes/"],
         "delta.rep": ["/supplier/"],
         "olivia.ops": ["/admin/", "/admin/orders/quote/"],
@@ -44,7 +49,14 @@ BROWSE = textwrap.dedent(
         )
         assert signed_in.status_code == 302, (username, signed_in.status_code)
         for url in urls:
-            status = client.get(url).status_code
+            response = client.get(url)
+            status = response.status_code
+            if url.endswith("/reviews/"):
+                # Every inbox has reviews waiting in the demo.
+                status = status if b'class="card mb-3 review-card' in response.content else 0
+            if url.endswith("/pdf/"):
+                body = b"".join(response.streaming_content) if status == 200 else b""
+                status = status if body.startswith(b"%PDF-") else 0
             print("PAGE", username, url, status)
     """
 )
@@ -53,7 +65,11 @@ BROWSE = textwrap.dedent(
 def test_the_demo_migrates_seeds_and_serves_every_role_on_sqlite(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARIABLES}
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    env.update(DJANGO_SETTINGS_MODULE="config.settings", SQLITE_PATH=str(tmp_path / "demo.sqlite3"))
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings",
+        SQLITE_PATH=str(tmp_path / "demo.sqlite3"),
+        MEDIA_ROOT=str(tmp_path / "media"),
+    )
     result = subprocess.run(
         [sys.executable, "-c", BROWSE],
         cwd=ROOT,
@@ -70,5 +86,5 @@ def test_the_demo_migrates_seeds_and_serves_every_role_on_sqlite(tmp_path):
         for line in result.stdout.splitlines()
         if line.startswith("PAGE ")
     ]
-    assert len(answers) == 20
+    assert len(answers) == 27
     assert [page for page, status in answers if status != "200"] == []

@@ -32,6 +32,12 @@ class TransitionInputSerializer(serializers.Serializer):
         max_value=VERSION_MAX,
         help_text="The version you last read; 409 if it changed.",
     )
+    comment_audience = serializers.ChoiceField(
+        choices=[("internal", "Internal only"), ("customer", "Customer-visible")],
+        required=False,
+        help_text="Who reads a staff comment: internal (the default) or, on a step the "
+        "customer sees, the customer too. A customer's own comments are always visible to it.",
+    )
 
 
 class ConflictSerializer(serializers.Serializer):
@@ -88,9 +94,11 @@ class ServiceErrorsMixin:
 
 
 class TransitionViewSetMixin(ServiceErrorsMixin):
-    """Subclasses set `transition_service(obj, name, actor, comment, expected_version)`."""
+    """Subclasses set `transition_service(obj, name, actor, comment, expected_version)`,
+    and `comment_audiences = True` when it also takes `comment_audience`."""
 
     transition_service: Callable
+    comment_audiences = False
 
     @extend_schema(
         request=TransitionInputSerializer,
@@ -115,12 +123,16 @@ class TransitionViewSetMixin(ServiceErrorsMixin):
         obj = self.get_object()
         data = TransitionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        extra = {}
+        if self.comment_audiences:
+            extra["comment_audience"] = data.validated_data.get("comment_audience")
         self.run_transition_service(
             obj=obj,
             name=name,
             actor=request.user,
             comment=data.validated_data["comment"],
             expected_version=data.validated_data.get("version"),
+            **extra,
         )
         fresh = self.get_queryset().get(pk=obj.pk)
         return Response(self.get_serializer(fresh).data)

@@ -34,6 +34,7 @@ class PanelRow:
     state: str = ""
     when: datetime | None = None
     value: str = ""  # a figure shown at the right, e.g. a count
+    alert: bool = False  # highlighted: overdue, late
 
 
 @dataclass
@@ -47,6 +48,10 @@ class Panel:
     more_url: str = ""
     more_label: str = "See all"
     order: int = 100
+    alert: str = ""  # highlighted next to the count, e.g. "2 overdue"
+    # A work queue of the role (reviews, quotes to send): shown instead of the
+    # generic recent activity, which only roles without a queue get.
+    queue: bool = False
 
 
 PanelProvider = Callable[..., "Panel | None"]
@@ -81,7 +86,13 @@ def target_url(obj: Model | None, user) -> str:
 
 
 def dashboard_panels(user) -> list[Panel]:
-    panels = [p for p in (provider(user) for provider in _PROVIDERS) if p is not None]
+    providers = [p for p in _PROVIDERS if p is not recent_activity_panel]
+    panels = [p for p in (provider(user) for provider in providers) if p is not None]
+    # A role with work queues sees them instead of everyone's recent activity.
+    if not any(p.queue for p in panels):
+        activity = recent_activity_panel(user)
+        if activity is not None:
+            panels.append(activity)
     return sorted(panels, key=lambda p: (p.order, p.title))
 
 

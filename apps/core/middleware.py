@@ -13,6 +13,7 @@ _EXTERNAL_COMMON = (
     "/healthz",
     "/i18n/",
     "/favicon.ico",
+    "/track/",  # the public order tracker: a contact may open a link shared with them
 )
 
 

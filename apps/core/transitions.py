@@ -13,12 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django_fsm import can_proceed
 
 from apps.core.concurrency import StaleObjectError
-from apps.core.models import Audience
-from apps.core.services import activity_record_transition
+from apps.core.models import ActivityKind, Audience
+from apps.core.services import activity_record, activity_record_transition
 
 
 class TransitionError(Exception):
@@ -122,6 +123,47 @@ def transition_options(obj: models.Model, user, field: str = "state") -> list[Tr
     return options
 
 
+AUDIENCE_WORDS = {
+    Audience.INTERNAL: "staff",
+    Audience.CUSTOMER: "the customer",
+    Audience.SUPPLIER: "the supplier",
+}
+
+
+def comment_goes_apart(actor, comment: str, audience: str, comment_audience: str | None) -> bool:
+    """Whether `comment` on a step seen by `audience` must be an internal entry of its own.
+
+    A staff member's comment is internal unless they mark it for the step's
+    audience (`comment_audience`): on a step the customer sees, an internal
+    comment is recorded apart from the entry. People outside the company (and
+    the system, whose texts are written for the step's audience) comment
+    where they act. Raises ValidationError for an audience the step cannot have.
+    """
+    chosen = comment_audience or Audience.INTERNAL
+    if chosen not in AUDIENCE_WORDS:
+        raise ValidationError({"comment_audience": ["Choose who sees the comment."]})
+    if not comment or not getattr(actor, "pk", None) or getattr(actor, "is_external", False):
+        return False
+    if chosen == Audience.INTERNAL:
+        return audience != Audience.INTERNAL
+    if chosen != audience:
+        seen_by = (
+            "Only staff see this step, so its comment stays internal"
+            if audience == Audience.INTERNAL
+            else f"Staff and {AUDIENCE_WORDS[audience]} see this step"
+        )
+        raise ValidationError(
+            {"comment_audience": [f"{seen_by}; it cannot be shown to {AUDIENCE_WORDS[chosen]}."]}
+        )
+    return False
+
+
+def record_comment_apart(target: models.Model, actor, comment: str) -> None:
+    activity_record(
+        target=target, actor=actor, verb="commented", kind=ActivityKind.COMMENT, text=comment
+    )
+
+
 def run_transition(
     *,
     obj: models.Model,
@@ -130,13 +172,20 @@ def run_transition(
     comment: str = "",
     expected_version: int | None = None,
     audience: str = Audience.INTERNAL,
+    comment_audience: str | None = None,
     field: str = "state",
     kwargs: dict[str, Any] | None = None,
     before: Callable[[models.Model], None] | None = None,
 ) -> models.Model:
-    """Fire transition `name` on a locked fresh copy of `obj` and return that copy."""
+    """Fire transition `name` on a locked fresh copy of `obj` and return that copy.
+
+    The audit entry is seen by `audience`; a staff comment goes with it only
+    when `comment_audience` says so, else it is an internal entry of its own
+    (see `comment_goes_apart`).
+    """
     if name not in transition_names(obj, field):
         raise UnknownTransition(f"“{name}” is not a transition of {obj._meta.verbose_name}.")
+    apart = comment_goes_apart(actor, comment, audience, comment_audience)
     with transaction.atomic():
         locked = type(obj)._base_manager.select_for_update().get(pk=obj.pk)
         allowed = available_transitions(locked, actor, field)
@@ -169,7 +218,9 @@ def run_transition(
             transition=name,
             from_state=from_state,
             to_state=getattr(locked, field),
-            comment=comment,
+            comment="" if apart else comment,
             audience=audience,
         )
+        if apart:
+            record_comment_apart(locked, actor, comment)
     return locked

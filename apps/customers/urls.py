@@ -9,6 +9,7 @@ urlpatterns = [
     path("organization/", views.organization, name="organization"),
     path("quotes/", views.quote_list, name="quote-list"),
     path("quotes/<uuid:pk>/", views.quote_detail, name="quote-detail"),
+    path("quotes/<uuid:pk>/pdf/", views.quote_pdf, name="quote-pdf"),
     path(
         "quotes/<uuid:pk>/transitions/<slug:name>/",
         views.quote_transition,
@@ -25,6 +26,16 @@ urlpatterns = [
         "orders/<uuid:pk>/change-requests/",
         views.order_change_request,
         name="order-change-request",
+    ),
+    path(
+        "orders/<uuid:pk>/tracker-links/",
+        views.order_tracker_create,
+        name="order-tracker-create",
+    ),
+    path(
+        "orders/<uuid:pk>/tracker-links/<int:link_id>/revoke/",
+        views.order_tracker_revoke,
+        name="order-tracker-revoke",
     ),
     path(
         "change-requests/<uuid:pk>/transitions/<slug:name>/",

@@ -12,23 +12,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from axes.helpers import get_client_ip_address
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.views.decorators.http import require_POST
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts import directory
 from apps.accounts.models import OrganizationKind
-from apps.core.concurrency import StaleObjectError
 from apps.core.htmx import render_page
 from apps.core.lists import list_page
+from apps.core.pages import DetailPage, region_page, transition_post
 from apps.core.permissions import get_visible_or_404
-from apps.core.transitions import TransitionError, available_transitions, transition_options
-from apps.customers.forms import ChangeRequestForm, DecisionForm
-from apps.orders import selectors
+from apps.core.transitions import available_transitions, transition_options
+from apps.customers.forms import AcceptForm, ChangeRequestForm, DecisionForm, DeclineForm
+from apps.orders import revisions, selectors, tracker_pages
+from apps.orders.downloads import quote_pdf_response
 from apps.orders.models import (
     ORDER_CLOSED_STATES,
     ChangeDecider,
@@ -178,36 +181,79 @@ def quote_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _quote_header(quote, subtitle: str) -> dict:
+    """The portal quote's heading; the PDF of the last sent revision once there is one."""
+    return {
+        "heading": f"Quote {quote.number}",
+        "subtitle": subtitle,
+        "pdf_url": reverse("customers:quote-pdf", args=[quote.pk]) if quote.sent_at else "",
+        "pdf_label": "Download PDF",
+    }
+
+
 def _quote_context(
     request: HttpRequest,
     quote: Quote,
     *,
-    decision_error: str = "",
-    decision_notice: str = "",
+    error: str = "",
+    error_allowed: list[str] | None = None,
+    notice: str = "",
+    accept_form: AcceptForm | None = None,
+    decline_form: DeclineForm | None = None,
     change_form: ChangeRequestForm | None = None,
     change_notice: str = "",
+    change_error: str = "",
 ) -> dict:
     user = request.user
     if quote.state in selectors.QUOTE_BEING_REVISED_STATES:
-        return _revised_quote_context(request, quote, decision_error=decision_error)
+        return _revised_quote_context(request, quote, error=error, change_error=change_error)
     # The customer's decisions, each enabled or disabled with the sentence that says why.
     options = {o.name: o for o in transition_options(quote, user) if o.permitted}
+    lines = list(quote.lines.all())
+    current = revisions.version_from_quote(quote, lines)
     return {
         "quote": quote,
+        "header": _quote_header(quote, quote.title),
         "timeline_of": quote,
-        "lines": list(quote.lines.all()),
-        "decisions": [options[name] for name in DECISIONS if name in options],
+        "lines": lines,
+        "history": revisions.customer_history(quote, quote.revisions.all(), current),
+        "decisions": {name: options[name] for name in DECISIONS if name in options},
+        "accept_form": accept_form or AcceptForm(initial={"version": quote.version}),
+        "decline_form": decline_form or DeclineForm(initial={"version": quote.version}),
+        # Selected with the quote (_portal_quote): no query.
+        "acceptance": getattr(quote, "acceptance", None),
         "is_past_validity": quote.state == QuoteState.SENT and quote.is_past_validity(),
-        "decision_error": decision_error,
-        "decision_notice": decision_notice,
+        "error": error,
+        "notice": notice,
         "change_requests": _change_requests(user, quote=quote),
         "can_request_change": quote.state in (QuoteState.SENT, QuoteState.ACCEPTED),
-        "change_form": directory.style_form(change_form or ChangeRequestForm(prefix="change")),
+        "change_form": _change_form(request, _quote_lines(lines), "quote", change_form),
         "change_notice": change_notice,
+        "change_error": change_error,
     }
 
 
-def _revised_quote_context(request: HttpRequest, quote: Quote, *, decision_error: str = "") -> dict:
+def _quote_lines(lines) -> list[tuple[int, str]]:
+    return [(line.position, line.product.name) for line in lines]
+
+
+def _change_form(
+    request: HttpRequest, lines, noun: str, form: ChangeRequestForm | None = None
+) -> ChangeRequestForm:
+    """The change-request form; `?change_line=<position>` (a line's link) preselects the line."""
+    if form is None:
+        initial = {"line": request.GET.get("change_line", "")[:5]}
+        form = ChangeRequestForm(prefix="change", lines=lines, noun=noun, initial=initial)
+    directory.style_form(form)
+    if "line" in form.fields:
+        widget = form.fields["line"].widget
+        widget.attrs["class"] = widget.attrs["class"].replace("form-control", "form-select")
+    return form
+
+
+def _revised_quote_context(
+    request: HttpRequest, quote: Quote, *, error: str = "", change_error: str = ""
+) -> dict:
     """The last sent revision of a quote Kestrel is revising, without decisions.
 
     Built from the immutable snapshot's customer-facing fields only
@@ -215,22 +261,25 @@ def _revised_quote_context(request: HttpRequest, quote: Quote, *, decision_error
     """
     shown = selectors.quote_last_sent_versions([quote])[quote.pk]
     return {
+        "history": revisions.customer_history(quote, quote.revisions.all(), None),
         "quote": shown,
+        "header": _quote_header(quote, shown.title),
         "timeline_of": quote,
         "being_revised": True,
         "lines": shown.lines,
-        "decisions": [],
+        "decisions": {},
         "is_past_validity": False,
-        "decision_error": decision_error,
-        "decision_notice": "",
+        "error": error,
+        "notice": "",
         "change_requests": list(
             selectors.change_requests_visible_to(request.user)
             .filter(quote=quote)
             .order_by("-created_at")
         ),
         "can_request_change": False,
-        "change_form": directory.style_form(ChangeRequestForm(prefix="change")),
+        "change_form": _change_form(request, _quote_lines(shown.lines), "quote"),
         "change_notice": "",
+        "change_error": change_error,
     }
 
 
@@ -241,10 +290,19 @@ def _portal_quote(user, pk) -> Quote:
     # Lines with their products in one query: a 200-line quote made 200 more (bench).
     qs = (
         selectors.portal_quotes_visible_to(user)
-        .select_related("owner")
+        .select_related("owner", "acceptance")
         .prefetch_related(Prefetch("lines", queryset=QuoteLine.objects.select_related("product")))
     )
     return get_visible_or_404(user, qs, pk=pk)
+
+
+QUOTE_PAGE = DetailPage(
+    template="customers/quote_detail.html",
+    get=_portal_quote,
+    context=_quote_context,
+    url_name="customers:quote-detail",
+    partial="decision-and-timeline",
+)
 
 
 @login_required
@@ -252,8 +310,16 @@ def quote_detail(request: HttpRequest, pk) -> HttpResponse:
     _require_contact(request.user)
     quote = _portal_quote(request.user, pk)
     return render_page(
-        request, "customers/quote_detail.html", _quote_context(request, quote), partial="decision"
+        request, QUOTE_PAGE.template, _quote_context(request, quote), partial="decision"
     )
+
+
+@require_GET
+@login_required
+def quote_pdf(request: HttpRequest, pk) -> HttpResponse:
+    """The PDF sent with the quote's latest (or ?revision=N) sent revision."""
+    _require_contact(request.user)
+    return quote_pdf_response(request, _portal_quote(request.user, pk))
 
 
 @require_POST
@@ -266,46 +332,28 @@ def quote_transition(request: HttpRequest, pk, name: str) -> HttpResponse:
     if service is None:
         raise Http404
     if quote.state in selectors.QUOTE_BEING_REVISED_STATES:
-        return _quote_response(request, quote, status=409, decision_error=REVISING)
-    form = DecisionForm(request.POST)
-    error = ""
-    if not form.is_valid():
-        error = " ".join(e for errors in form.errors.values() for e in errors)
-    else:
-        try:
-            quote = service(
-                quote=quote,
-                actor=user,
-                comment=form.cleaned_data["comment"].strip(),
-                expected_version=form.cleaned_data["version"],
-            )
-        except (TransitionError, StaleObjectError) as exc:
-            # Expired meanwhile, already decided (another tab or a colleague), or
-            # changed since the page was loaded: say so where the buttons are.
-            error = getattr(exc, "message", None) or str(exc)
-    if error:
-        quote = selectors.quote_get_for_user(user, pk)
-        return _quote_response(request, quote, status=409, decision_error=error)
-    notice = f"You {'accepted' if name == 'accept' else 'declined'} {quote.number}."
-    if not request.htmx:
-        messages.success(request, notice)
-        return redirect("customers:quote-detail", pk=quote.pk)
-    quote = selectors.quote_get_for_user(user, pk)
-    return _quote_response(request, quote, decision_notice=notice)
-
-
-def _quote_response(request: HttpRequest, quote: Quote, *, status: int = 200, **kw) -> HttpResponse:
-    context = _quote_context(request, quote, **kw)
-    if request.htmx:
-        # htmx swaps only 2xx and 422 responses (see base.html), so errors travel as 422.
-        return render_page(
+        return QUOTE_PAGE.answer(request, pk, status=409, error=REVISING)
+    if name == "accept":
+        # The acceptance record keeps where it was signed from, with the time and user.
+        ip = get_client_ip_address(request) or None
+        return transition_post(
             request,
-            "customers/quote_detail.html",
-            context,
-            partial="decision-and-timeline",
-            status=422 if status >= 400 else status,
+            QUOTE_PAGE,
+            pk,
+            call=lambda **kw: service(quote=quote, actor=user, ip_address=ip, **kw),
+            notice=lambda result: f"You accepted {quote.number}.",
+            form_class=AcceptForm,
+            form_key="accept_form",
         )
-    return render_page(request, "customers/quote_detail.html", context, status=status)
+    return transition_post(
+        request,
+        QUOTE_PAGE,
+        pk,
+        call=lambda **kw: service(quote=quote, actor=user, **kw),
+        notice=lambda result: f"You declined {quote.number}.",
+        form_class=DeclineForm,
+        form_key="decline_form",
+    )
 
 
 @require_POST
@@ -380,11 +428,19 @@ def _order_context(
     *,
     change_form: ChangeRequestForm | None = None,
     change_notice: str = "",
+    change_error: str = "",
+    tracker_error: str = "",
+    tracker_notice: str = "",
+    tracker_url: str = "",
 ) -> dict:
     user = request.user
     steps = order_progress(order)
     return {
         "order": order,
+        "header": {
+            "heading": f"Order {order.number}",
+            "subtitle": f"Your PO {order.customer_po}" if order.customer_po else "",
+        },
         # OrderLineDateChange.reason may name suppliers or internal problems: only
         # the size of each move leaves this function.
         "lines": [
@@ -396,16 +452,36 @@ def _order_context(
         "steps_done": sum(1 for s in steps if s.status == "done"),
         "change_requests": _change_requests(user, order=order),
         "can_request_change": order.state not in ORDER_CLOSED_STATES,
-        "change_form": directory.style_form(change_form or ChangeRequestForm(prefix="change")),
+        "change_form": _change_form(request, _order_lines(order), "order", change_form),
+        # The quote's signed acceptance (selected with the order: no query).
+        "acceptance": getattr(order.quote, "acceptance", None),
+        "trackers": tracker_pages.tracker_section(
+            order, user, error=tracker_error, notice=tracker_notice
+        ),
+        "tracker_url": tracker_url,
         "change_notice": change_notice,
+        "change_error": change_error,
     }
+
+
+def _order_lines(order: SalesOrder) -> list[tuple[int, str]]:
+    return [(line.position, line.product_name) for line in order.lines.all()]
+
+
+ORDER_PAGE = DetailPage(
+    template="customers/order_detail.html",
+    get=selectors.order_get_for_user,
+    context=_order_context,
+    url_name="customers:order-detail",
+    partial="changes-and-timeline",
+)
 
 
 @login_required
 def order_detail(request: HttpRequest, pk) -> HttpResponse:
     _require_contact(request.user)
     order = selectors.order_get_for_user(request.user, pk)
-    return render_page(request, "customers/order_detail.html", _order_context(request, order))
+    return render_page(request, ORDER_PAGE.template, _order_context(request, order))
 
 
 @require_POST
@@ -434,6 +510,31 @@ def _change_requests(user, **target) -> list[ChangeRequest]:
     return crs
 
 
+TRACKER_PAGE = region_page(ORDER_PAGE, "tracker", "trackers-and-timeline")
+
+
+@require_POST
+@login_required
+def order_tracker_create(request: HttpRequest, pk) -> HttpResponse:
+    _require_contact(request.user)
+    order = selectors.order_get_for_user(request.user, pk)
+    return tracker_pages.tracker_create(request, TRACKER_PAGE, order)
+
+
+@require_POST
+@login_required
+def order_tracker_revoke(request: HttpRequest, pk, link_id: int) -> HttpResponse:
+    _require_contact(request.user)
+    order = selectors.order_get_for_user(request.user, pk)
+    return tracker_pages.tracker_revoke(request, TRACKER_PAGE, order, link_id)
+
+
+CHANGE_PAGES = {
+    "quote": region_page(QUOTE_PAGE, "change", "changes-and-timeline"),
+    "order": region_page(ORDER_PAGE, "change", "changes-and-timeline"),
+}
+
+
 @require_POST
 @login_required
 def change_request_transition(request: HttpRequest, pk, name: str) -> HttpResponse:
@@ -442,56 +543,32 @@ def change_request_transition(request: HttpRequest, pk, name: str) -> HttpRespon
     cr = selectors.change_request_get_for_user(user, pk)
     if name not in CHANGE_DECISIONS:
         raise Http404
-    target = cr.target
-    is_order = cr.order_id is not None
-    template = "customers/order_detail.html" if is_order else "customers/quote_detail.html"
-    context_for = _order_context if is_order else _quote_context
-    reload = selectors.order_get_for_user if is_order else selectors.quote_get_for_user
-    form = DecisionForm(request.POST)
-    error, status = "", 200
-    if not form.is_valid():
-        error = " ".join(e for errors in form.errors.values() for e in errors)
-        status = 400
-    else:
-        try:
-            change_services.change_request_transition(
-                change_request=cr,
-                name=name,
-                actor=user,
-                comment=form.cleaned_data["comment"].strip(),
-                expected_version=form.cleaned_data["version"],
-            )
-        except TransitionError as exc:
-            # Not proposed to you, decided meanwhile, or Kestrel's to decide.
-            error, status = exc.message, exc.status
-        except StaleObjectError as exc:
-            error, status = str(exc), 409
-        except ValidationError as exc:
-            error, status = " ".join(exc.messages), 400
-    notice = "" if error else f"You {CHANGE_DECISIONS[name]} change {cr.number}."
-    if not request.htmx and not error:
-        messages.success(request, notice)
-        return redirect(f"customers:{'order' if is_order else 'quote'}-detail", pk=target.pk)
-    target = reload(user, target.pk)
-    context = context_for(request, target, change_notice=notice)
-    context["change_error"] = error
-    if not request.htmx:
-        return render_page(request, template, context, status=status)
-    # htmx swaps only 2xx and 422 answers (base.html): refusals travel as 422.
-    return render_page(
-        request, template, context, partial="changes-and-timeline", status=422 if error else 200
+    # Not proposed to you, decided meanwhile, or Kestrel's to decide: said in the region.
+    return transition_post(
+        request,
+        CHANGE_PAGES["order" if cr.order_id is not None else "quote"],
+        cr.target.pk,
+        call=lambda **kw: change_services.change_request_transition(
+            change_request=cr, name=name, actor=user, **kw
+        ),
+        notice=lambda result: f"You {CHANGE_DECISIONS[name]} change {cr.number}.",
+        form_class=DecisionForm,
     )
 
 
 def _change_request(
     request: HttpRequest, *, target: Quote | SalesOrder, template: str, context_for
 ) -> HttpResponse:
-    form = ChangeRequestForm(request.POST, prefix="change")
+    kind = "quote" if isinstance(target, Quote) else "order"
+    if kind == "quote":
+        lines = _quote_lines(target.lines.select_related("product"))
+    else:
+        lines = _order_lines(target)
+    form = ChangeRequestForm(request.POST, prefix="change", lines=lines, noun=kind)
     if form.is_valid():
-        kind = "quote" if isinstance(target, Quote) else "order"
         try:
             cr = change_services.change_request_create(
-                actor=request.user, **{kind: target}, **form.cleaned_data
+                actor=request.user, **{kind: target}, **form.service_kwargs()
             )
         except ValidationError as exc:
             # e.g. the order was closed meanwhile: shown with the form, never a 500.

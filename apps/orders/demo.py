@@ -16,6 +16,7 @@ from apps.orders.models import Quote, SalesOrder
 from apps.orders.services import changes as cr
 from apps.orders.services import orders as so
 from apps.orders.services import quotes as q
+from apps.orders.services import trackers
 
 ORDER_PATHS = {
     "pending": [],
@@ -106,6 +107,16 @@ def _sent(quote, users):
     return q.quote_send(quote=quote, actor=sam, comment="Sent to the customer")
 
 
+def _signed(contact, po: str) -> dict:
+    """What a buyer types when accepting in the portal (orders.QuoteAcceptance)."""
+    return {
+        "customer_po": po,
+        "signer_name": contact.get_full_name() or contact.username,
+        "terms_accepted": True,
+        "ip_address": "198.51.100.23",
+    }
+
+
 SKID_LINE = (
     "skid",
     2,
@@ -183,6 +194,48 @@ def seed(users: dict, orgs: dict, products: dict) -> dict:
                 comment="Feasible with a 316L dosing head.",
             )
     made["in_review"] = quote
+    # More quotes waiting in every department's inbox, one of them overdue.
+    for ref, customer, lines, title, late in (
+        (
+            "DEMO-REVIEW-2",
+            "ACME",
+            [
+                (
+                    "dosing",
+                    1,
+                    {"chemical": "custom"},
+                    0,
+                    {"custom_spec": "Sodium hypochlorite, PVDF wetted parts, outdoor enclosure"},
+                ),
+                ("skid", 2, {"seal": "double"}, 15, {}),
+            ],
+            "Disinfection upgrade, plant 2",
+            True,
+        ),
+        (
+            "DEMO-REVIEW-3",
+            "BOREALIS",
+            [
+                (
+                    "cabinet",
+                    2,
+                    {"plc": "advanced", "hmi": "12in"},
+                    0,
+                    {
+                        "custom_spec": "Ethernet/IP to the brewhouse SCADA",
+                        "requested_date": timezone.localdate() + dt.timedelta(days=5),
+                    },
+                ),
+            ],
+            "Cellar controls retrofit",
+            False,
+        ),
+    ):
+        quote, new = _quote(users, orgs, products, ref, customer, lines, title=title)
+        if new:
+            quote = q.quote_submit(quote=quote, actor=sam, comment="Please review")
+            if late:
+                quote.reviews.update(due_date=timezone.localdate() - dt.timedelta(days=2))
     quote, new = _quote(
         users, orgs, products, "DEMO-APPROVED", "ACME", [SKID_LINE], title="Booster station B"
     )
@@ -209,8 +262,19 @@ def seed(users: dict, orgs: dict, products: dict) -> dict:
         if new:
             quote = _sent(quote, users)
             contact = users[f"{customer.lower()}.buyer"]
+            if state == "sent":
+                # Revised after sending (one more skid, a later validity) and sent again:
+                # the portal shows the buyer what changed between the two revisions.
+                quote = q.quote_revise(quote=quote, actor=sam, comment="Customer asked for 3")
+                q.quote_line_update(line=quote.lines.first(), actor=sam, quantity=3)
+                quote = _sent(Quote.objects.get(pk=quote.pk), users)
             if state == "accepted":
-                quote = q.quote_accept(quote=quote, actor=contact, comment="Go ahead.")
+                quote = q.quote_accept(
+                    quote=quote,
+                    actor=contact,
+                    comment="Go ahead.",
+                    **_signed(contact, "BOREALIS-PO-4410"),
+                )
             elif state == "declined":
                 quote = q.quote_decline(quote=quote, actor=contact, comment="Budget moved.")
             elif state == "expired":
@@ -236,12 +300,13 @@ def seed(users: dict, orgs: dict, products: dict) -> dict:
             title=order_titles.get(state, "Pump skids"),
         )
         if new:
+            contact = users[f"{customer.lower()}.buyer"]
             quote = q.quote_accept(
-                quote=_sent(quote, users), actor=users[f"{customer.lower()}.buyer"]
+                quote=_sent(quote, users),
+                actor=contact,
+                **_signed(contact, f"{customer}-PO-{len(orders) + 100}"),
             )
-            order = so.quote_convert(
-                quote=quote, actor=sam, customer_po=f"{customer}-PO-{len(orders) + 100}"
-            )
+            order = so.quote_convert(quote=quote, actor=sam)
             order = so.order_update(
                 order=order,
                 actor=sam,
@@ -290,6 +355,11 @@ def seed(users: dict, orgs: dict, products: dict) -> dict:
         orders["in_design"] = order
 
     planned = orders.get("planned")
+    if planned is not None and not planned.tracker_links.exists():
+        # The buyer shared the order's progress with its site team (portal: Share progress).
+        trackers.tracker_link_create(
+            order=planned, actor=users[f"{planned.customer.code.lower()}.buyer"], days=30
+        )
     if planned is not None and not planned.change_requests.exists():
         change = cr.change_request_create(
             actor=users["acme.buyer"]

@@ -12,7 +12,8 @@ import datetime as dt
 from decimal import Decimal
 from types import SimpleNamespace
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from apps.accounts.models import OrganizationKind
@@ -23,10 +24,12 @@ from apps.orders.models import (
     ChangeRequest,
     OrderLine,
     Quote,
+    QuoteDocument,
     QuoteLine,
     QuoteReview,
     QuoteRevision,
     QuoteState,
+    ReviewState,
     SalesOrder,
 )
 
@@ -208,6 +211,49 @@ def reviews_visible_to(user) -> QuerySet[QuoteReview]:
     )
 
 
+def review_inbox(user, department: str) -> QuerySet[QuoteReview]:
+    """The reviews waiting for `department`'s people: requested on the revision the
+    quote is in review at (a revised quote leaves its old requests behind), overdue
+    and oldest first (review_inbox_idx)."""
+    return (
+        reviews_visible_to(user)
+        .filter(
+            department=department,
+            state=ReviewState.REQUESTED,
+            quote__state=QuoteState.IN_REVIEW,
+            revision=F("quote__revision"),
+        )
+        .select_related("quote__owner", "quote__contact")
+        .order_by("due_date", "created_at", "pk")
+    )
+
+
+def review_inbox_rows(qs: QuerySet[QuoteReview]) -> QuerySet[QuoteReview]:
+    """What an inbox row shows of its quote, loaded for the page's rows only."""
+    return qs.prefetch_related(
+        Prefetch(
+            "quote__lines",
+            queryset=QuoteLine.objects.select_related("product").order_by("position", "created_at"),
+        )
+    )
+
+
+def review_inbox_counts(user, department: str) -> tuple[int, int]:
+    """(waiting, overdue) in one query."""
+    counts = review_inbox(user, department).aggregate(
+        waiting=Count("pk"), overdue=Count("pk", filter=Q(due_date__lt=timezone.localdate()))
+    )
+    return counts["waiting"], counts["overdue"]
+
+
+def quote_documents_visible_to(user, quote: Quote) -> QuerySet[QuoteDocument]:
+    """The PDFs of `quote` the user may download: staff every sent revision's, a
+    customer contact those of a quote it may see in the portal (each was sent to it)."""
+    if not is_internal(user) and not portal_quotes_visible_to(user).filter(pk=quote.pk).exists():
+        return QuoteDocument.objects.none()
+    return QuoteDocument.objects.filter(quote=quote).order_by("-revision")
+
+
 def orders_visible_to(user) -> QuerySet[SalesOrder]:
     return customer_documents(user, SalesOrder.objects.all())
 
@@ -221,7 +267,7 @@ def order_detail_qs(user) -> QuerySet[SalesOrder]:
     line_details = ("components", "date_changes") if is_internal(user) else ("date_changes",)
     return (
         orders_visible_to(user)
-        .select_related("customer", "owner", "contact", "quote")
+        .select_related("customer", "owner", "contact", "quote", "quote__acceptance__accepted_by")
         .prefetch_related(
             Prefetch("lines", queryset=OrderLine.objects.prefetch_related(*line_details))
         )

@@ -34,3 +34,16 @@ def remind_overdue_reviews() -> int:
     from apps.orders.services.quotes import quote_reviews_remind_overdue
 
     return quote_reviews_remind_overdue()
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def render_quote_document(document_id: int) -> bool:
+    """Render the PDF of a sent revision (queued by quote_send on commit)."""
+    from apps.orders.models import QuoteDocument
+    from apps.orders.services.documents import quote_document_render
+
+    document = QuoteDocument.objects.filter(pk=document_id).first()
+    if document is None:  # the quote was deleted meanwhile
+        return False
+    quote_document_render(document=document)
+    return True

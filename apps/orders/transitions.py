@@ -26,24 +26,40 @@ QUOTE_CUSTOMER_DECISIONS = ("accept", "decline")
 REVIEW_DECISIONS = ("approve", "request_changes", "reject")
 
 
-def quote_transition(*, obj, name, actor, comment="", expected_version=None):
+def quote_transition(*, obj, name, actor, comment="", expected_version=None, comment_audience=None):
     service = QUOTE_TRANSITIONS.get(name)
     if service is None:
         # expire is the scheduler's; unknown names get the generic 404 / 409 answer.
         return run_transition(
-            obj=obj, name=name, actor=actor, comment=comment, expected_version=expected_version
+            obj=obj,
+            name=name,
+            actor=actor,
+            comment=comment,
+            expected_version=expected_version,
+            comment_audience=comment_audience,
         )
-    return service(quote=obj, actor=actor, comment=comment, expected_version=expected_version)
+    return service(
+        quote=obj,
+        actor=actor,
+        comment=comment,
+        expected_version=expected_version,
+        comment_audience=comment_audience,
+    )
 
 
-def order_transition(*, obj, name, actor, comment="", expected_version=None):
+def order_transition(*, obj, name, actor, comment="", expected_version=None, comment_audience=None):
     return order_services.order_transition(
-        order=obj, name=name, actor=actor, comment=comment, expected_version=expected_version
+        order=obj,
+        name=name,
+        actor=actor,
+        comment=comment,
+        expected_version=expected_version,
+        comment_audience=comment_audience,
     )
 
 
 def change_transition(
-    *, obj, name, actor, comment="", expected_version=None, comment_audience="internal"
+    *, obj, name, actor, comment="", expected_version=None, comment_audience=None
 ):
     return change_services.change_request_transition(
         change_request=obj,

@@ -10,7 +10,10 @@ class SalesConfig(AppConfig):
         from apps.accounts.roles import INTERNAL_ROLES, SALES_ROLES, Role
         from apps.core.dashboards import register_panel, register_target_url
         from apps.core.navigation import NavItem, register_nav_item
+        from apps.orders.review_inbox import register_inbox
+        from apps.sales.panels import PANELS
         from apps.sales.views import CUSTOMERS
+        from apps.sales.views_reviews import REVIEW_INBOX
 
         register_nav_item(
             NavItem("Quotes", "sales:quote-list", "file-earmark-text", INTERNAL_ROLES, order=10)
@@ -28,6 +31,9 @@ class SalesConfig(AppConfig):
             )
         )
 
+        register_inbox(REVIEW_INBOX)
+        for panel in PANELS:
+            register_panel(panel)
         register_panel(without_contact_panel(CUSTOMERS))
         register_panel(pending_invitations_panel(CUSTOMERS))
         register_target_url("accounts.organization", CUSTOMERS.target_url)

@@ -1,7 +1,14 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from apps.sales import views, views_changes, views_orders, views_quotes
+from apps.sales import (
+    views,
+    views_changes,
+    views_documents,
+    views_orders,
+    views_quotes,
+    views_reviews,
+)
 
 app_name = "sales"
 
@@ -18,6 +25,7 @@ urlpatterns = [
     ),
     path("quotes/", views_quotes.quote_list, name="quote-list"),
     path("quotes/<uuid:pk>/", views_quotes.quote_detail, name="quote-detail"),
+    path("quotes/<uuid:pk>/pdf/", views_documents.quote_pdf, name="quote-pdf"),
     path("quotes/<uuid:pk>/copy/", views_quotes.quote_copy, name="quote-copy"),
     path(
         "quotes/<uuid:pk>/transitions/<slug:name>/",
@@ -29,6 +37,8 @@ urlpatterns = [
         views_quotes.quote_review_transition,
         name="quote-review-transition",
     ),
+    path("reviews/", views_reviews.review_inbox, name="review-inbox"),
+    path("reviews/<uuid:pk>/<slug:name>/", views_reviews.review_decide, name="review-decide"),
     path("orders/", views_orders.order_list, name="order-list"),
     path("orders/<uuid:pk>/", views_orders.order_detail, name="order-detail"),
     path("orders/<uuid:pk>/cancel/", views_orders.order_cancel, name="order-cancel"),
@@ -38,6 +48,16 @@ urlpatterns = [
         name="order-transition",
     ),
     path("orders/<uuid:pk>/data/", views_orders.order_update, name="order-update"),
+    path(
+        "orders/<uuid:pk>/tracker-links/",
+        views_orders.order_tracker_create,
+        name="order-tracker-create",
+    ),
+    path(
+        "orders/<uuid:pk>/tracker-links/<int:link_id>/revoke/",
+        views_orders.order_tracker_revoke,
+        name="order-tracker-revoke",
+    ),
     path("orders/<uuid:pk>/steps/<slug:step>/", views_orders.order_step, name="order-step"),
     path(
         "quotes/<uuid:pk>/change-requests/",

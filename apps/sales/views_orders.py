@@ -25,12 +25,15 @@ from apps.core.concurrency import StaleObjectError
 from apps.core.htmx import render_page
 from apps.core.limits import MONEY_LIMIT, VERSION_MAX
 from apps.core.lists import list_page
+from apps.core.models import Audience
+from apps.core.pages import region_page
 from apps.core.templatetags.tandem import verb_label
 from apps.core.transitions import TransitionError, transition_names
-from apps.orders import selectors
+from apps.orders import selectors, tracker_pages
 from apps.orders.models import ORDER_CANCELLABLE_IN_PRODUCTION, OrderState, SalesOrder
 from apps.orders.models.rules import can_cancel_order, can_engineer, can_override_credit, can_sell
 from apps.orders.services import orders as order_services
+from apps.orders.services.orders import CUSTOMER_VISIBLE_TRANSITIONS
 from apps.orders.services.orders import order_cancel as order_cancel_service
 from apps.orders.services.orders import order_transition as order_transition_service
 from apps.sales.views_changes import change_section
@@ -200,6 +203,7 @@ def _can_edit_data(order: SalesOrder, user) -> bool:
 
 class OrderCancelForm(forms.Form):
     reason = forms.CharField(max_length=4000)
+    customer_sees = forms.BooleanField(required=False)
     charges = forms.DecimalField(
         max_digits=14,
         decimal_places=2,
@@ -231,6 +235,9 @@ def _order_context(
     data_form: OrderDataForm | None = None,
     data_error: str = "",
     cancel_form: OrderCancelForm | None = None,
+    tracker_error: str = "",
+    tracker_notice: str = "",
+    tracker_url: str = "",
 ) -> dict:
     user = request.user
     lines = []
@@ -253,6 +260,7 @@ def _order_context(
         lambda name: reverse("sales:order-transition", kwargs={"pk": order.pk, "name": name}),
         # In production, cancelling takes a reason and charges: its own form below.
         skip=frozenset({"cancel"} if order.state in ORDER_CANCELLABLE_IN_PRODUCTION else ()),
+        customer_sees=frozenset(CUSTOMER_VISIBLE_TRANSITIONS),
     )
     confirm = actions["options"].get("confirm")
     pending = order.state == OrderState.PENDING
@@ -286,6 +294,12 @@ def _order_context(
         "notice": notice,
         **change_section(request, order),
         "cancel": _cancel_in_production(order, user, cancel_form),
+        # The customer's signed acceptance (selected with the order: no query).
+        "acceptance": getattr(order.quote, "acceptance", None),
+        "trackers": tracker_pages.tracker_section(
+            order, user, error=tracker_error, notice=tracker_notice
+        ),
+        "tracker_url": tracker_url,
     }
 
 
@@ -320,13 +334,15 @@ def order_transition(request: HttpRequest, pk, name: str) -> HttpResponse:
         pk,
         call=lambda **kw: order_transition_service(order=order, name=name, actor=user, **kw),
         notice=lambda result: f"{order.number}: {verb_label(name).lower()}.",
+        audience=True,
     )
 
 
 # Staff steps beside the workflow that meet a transition's condition: the URL names one.
+# (service, notice, whether its comment may be shown to the customer)
 ORDER_STEPS = {
-    "credit-override": (order_services.order_override_credit, "credit override approved"),
-    "design-approval": (order_services.order_design_approve, "design approval recorded"),
+    "credit-override": (order_services.order_override_credit, "credit override approved", False),
+    "design-approval": (order_services.order_design_approve, "design approval recorded", True),
 }
 
 
@@ -338,14 +354,34 @@ def order_step(request: HttpRequest, pk, step: str) -> HttpResponse:
     order = selectors.order_get_for_user(user, pk)
     if step not in ORDER_STEPS:
         raise Http404
-    service, done = ORDER_STEPS[step]
+    service, done, audience = ORDER_STEPS[step]
     return transition_post(
         request,
         ORDER_PAGE,
         pk,
         call=lambda **kw: service(order=order, actor=user, **kw),
         notice=lambda result: f"{order.number}: {done}.",
+        audience=audience,
     )
+
+
+TRACKER_PAGE = region_page(ORDER_PAGE, "tracker", "trackers-and-timeline")
+
+
+@require_POST
+@login_required
+def order_tracker_create(request: HttpRequest, pk) -> HttpResponse:
+    require_staff(request.user)
+    order = selectors.order_get_for_user(request.user, pk)
+    return tracker_pages.tracker_create(request, TRACKER_PAGE, order)
+
+
+@require_POST
+@login_required
+def order_tracker_revoke(request: HttpRequest, pk, link_id: int) -> HttpResponse:
+    require_staff(request.user)
+    order = selectors.order_get_for_user(request.user, pk)
+    return tracker_pages.tracker_revoke(request, TRACKER_PAGE, order, link_id)
 
 
 @require_POST
@@ -407,6 +443,9 @@ def order_cancel(request: HttpRequest, pk) -> HttpResponse:
             reason=form.cleaned_data["reason"],
             charges=form.cleaned_data["charges"],
             expected_version=form.cleaned_data["version"],
+            comment_audience=Audience.CUSTOMER
+            if form.cleaned_data["customer_sees"]
+            else Audience.INTERNAL,
         )
     except ValidationError as exc:
         for field, messages_ in getattr(exc, "message_dict", {}).items():

@@ -51,11 +51,18 @@ QUOTE_ACTIONS = {
     "revise": Action("Revise", "outline-secondary", "arrow-counterclockwise"),
     "cancel": Action("Cancel quote", "outline-danger", "x-circle"),
 }
+# What the customer reads on its timeline (the services record these for the customer).
+CUSTOMER_STEPS = frozenset({"send", "accept", "decline", "convert"})
 REVIEW_ACTIONS = {
     "approve": Action("Approve", "success", "check2"),
     "request_changes": Action("Request changes", "outline-warning", "pencil"),
     "reject": Action("Reject", "outline-danger", "x-lg"),
 }
+
+
+def quote_steps_customer_sees(quote) -> frozenset[str]:
+    """The quote's steps that are on the customer's timeline (its comment may be shown)."""
+    return CUSTOMER_STEPS | ({"cancel"} if quote.state == QuoteState.SENT else set())
 
 
 def has_role(user, role: str) -> bool:
@@ -238,6 +245,7 @@ def _quote_context(
             user,
             QUOTE_ACTIONS,
             lambda name: reverse("sales:quote-transition", kwargs={"pk": quote.pk, "name": name}),
+            customer_sees=quote_steps_customer_sees(quote),
         ),
         "error": error,
         "error_allowed": error_allowed or [],
@@ -249,6 +257,11 @@ def _quote_context(
             "link_url": reverse("sales:order-detail", args=[order.pk]) if order else "",
             "link_label": f"Order {order.number}" if order else "",
             "link_icon": "box-seam",
+            # Sent at least once: the PDF of the last sent revision.
+            "pdf_url": reverse("sales:quote-pdf", args=[quote.pk]) if quote.sent_at else "",
+            "pdf_label": "Last sent PDF"
+            if quote.state in selectors.QUOTE_BEING_REVISED_STATES
+            else "PDF",
         },
         "copy": _copy_button(quote, user),
         # Re-derived on every edit, so a changed quantity or discount shows its review now.
@@ -314,6 +327,7 @@ def quote_transition(request: HttpRequest, pk, name: str) -> HttpResponse:
         call=lambda **kw: service(quote=quote, actor=user, **kw),
         notice=notice,
         redirect_to=converted_to,
+        audience=True,
     )
 
 

@@ -10,7 +10,8 @@ class SuppliersConfig(AppConfig):
         from apps.accounts.roles import Role
         from apps.core.dashboards import register_panel, register_target_url
         from apps.core.navigation import NavItem, register_nav_item
-        from apps.suppliers.views import SUPPLIERS
+        from apps.orders.review_inbox import register_inbox
+        from apps.suppliers.views import REVIEW_INBOX, SUPPLIERS
 
         buyers = frozenset({Role.BUYER, Role.OPS_ADMIN})
         contacts = frozenset({Role.SUPPLIER_CONTACT})
@@ -24,6 +25,7 @@ class SuppliersConfig(AppConfig):
             NavItem("Organization", "suppliers:portal-organization", "building", contacts, order=30)
         )
 
+        register_inbox(REVIEW_INBOX)
         register_panel(without_contact_panel(SUPPLIERS))
         register_panel(pending_invitations_panel(SUPPLIERS))
         register_target_url("accounts.organization", SUPPLIERS.target_url)

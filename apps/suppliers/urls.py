@@ -22,6 +22,8 @@ urlpatterns = [
         views.supplier_invitation_withdraw,
         name="supplier-invitation-withdraw",
     ),
+    path("purchasing/reviews/", views.review_inbox, name="review-inbox"),
+    path("purchasing/reviews/<uuid:pk>/<slug:name>/", views.review_decide, name="review-decide"),
     path("supplier/", views.portal_dashboard, name="portal-dashboard"),
     path("supplier/organization/", views.portal_organization, name="portal-organization"),
 ]

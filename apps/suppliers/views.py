@@ -9,6 +9,8 @@ from django.http import HttpRequest, HttpResponse
 from apps.accounts import directory
 from apps.accounts.models import OrganizationKind
 from apps.accounts.roles import Role
+from apps.orders.models import Department
+from apps.orders.review_inbox import ReviewInbox, inbox_views
 
 SUPPLIERS = directory.Directory(
     kind=OrganizationKind.SUPPLIER,
@@ -60,3 +62,13 @@ def portal_dashboard(request: HttpRequest) -> HttpResponse:
 @login_required
 def portal_organization(request: HttpRequest) -> HttpResponse:
     return directory.portal_organization(request, PORTAL)
+
+
+REVIEW_INBOX = ReviewInbox(
+    department=Department.PURCHASING,
+    url_name="suppliers:review-inbox",
+    decide_url_name="suppliers:review-decide",
+    icon="cart-check",
+)
+
+review_inbox, review_decide = inbox_views(REVIEW_INBOX)

@@ -17,12 +17,13 @@ from tests.access_matrix.world import build_world
 
 
 @pytest.fixture(scope="module")
-def world(django_db_setup, django_db_blocker):
+def world(django_db_setup, django_db_blocker, tmp_path_factory):
     with (
         django_db_blocker.unblock(),
         override_settings(
             PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
             CELERY_TASK_ALWAYS_EAGER=True,
+            MEDIA_ROOT=str(tmp_path_factory.mktemp("media")),
             EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
             # The harness clears the cache before every request (throttles): a cache
             # of this module's own, or it would flush the Redis cache that tests in

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import io
 import json
 import re
 import traceback
@@ -16,6 +17,7 @@ from django.db import transaction
 from django.test import TestCase
 from django.urls import get_resolver, reverse
 from django.urls.resolvers import URLPattern, URLResolver
+from pypdf import PdfReader
 
 from tests.access_matrix.registry import LOGIN, REDIRECT, Case
 from tests.access_matrix.world import AUDIENCES, EXTERNAL
@@ -110,6 +112,16 @@ def _request(world, audience: str, case: Case, url: str, *, htmx: bool):
     return response
 
 
+def body_text(response) -> str:
+    """What the response says: its text, or the text of the PDF it is."""
+    raw = b"".join(response.streaming_content) if response.streaming else response.content
+    if response.get("Content-Type", "").startswith("application/pdf"):
+        reader = PdfReader(io.BytesIO(raw))
+        # The raw bytes too: metadata and anything not laid out as text.
+        return "\n".join(page.extract_text() for page in reader.pages) + raw.decode("latin-1")
+    return raw.decode(errors="replace")
+
+
 def _check(world, audience: str, case: Case, url: str, expected, *, htmx: bool):
     response = _request(world, audience, case, url, htmx=htmx)
     how = f"{case.method.upper()}{' (htmx)' if htmx else ''}"
@@ -120,7 +132,7 @@ def _check(world, audience: str, case: Case, url: str, expected, *, htmx: bool):
         problems.append(f"{audience}: {how} expected {expected}, got {got}")
         if response.status_code >= 500 and getattr(response, "exc_info", None):
             problems.append("".join(traceback.format_exception(*response.exc_info))[-3000:])
-    body = response.content.decode(errors="replace")
+    body = body_text(response)
     if audience not in EXTERNAL and audience != "anon":
         SEEN_BY_STAFF.update(c for c in world.canaries if c in body)
     if audience in EXTERNAL:

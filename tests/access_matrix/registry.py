@@ -168,12 +168,71 @@ def _orgs(world, audience) -> set:
     return {world.orgs[audience].pk}
 
 
+def _tracker_shows_only_progress(world, audience, response) -> None:
+    """The tracker page: milestones and dates; no price, PO, document or person."""
+    if response.status_code != 200:
+        return
+    html = response.content.decode()
+    order = world.order_acme
+    assert order.number in html and 'data-testid="order-progress"' in html
+    line = order.lines.first()
+    for secret in (
+        "USD",
+        f"{order.total:,.2f}",
+        f"{line.unit_price:,.2f}",
+        order.customer_po,
+        order.customer.name,
+        order.owner.last_name,
+        world.users["acme"].last_name,
+        "Signer",
+        "<form",
+        "/portal/",
+        "/sales/",
+    ):
+        assert secret not in html, f"the tracker shows {secret!r}"
+    assert "no-store" in response["Cache-Control"]
+    assert "noindex" in response["X-Robots-Tag"]
+
+
 STAFF_RAISE_CR = expect(
     **_others(422, sales_rep=200, sales_manager=200, engineer=200, planner=200), external=404
 )
 
 
 # -- the routes -------------------------------------------------------------------
+
+
+def _review_inbox(app: str, department: str, role: str) -> dict[str, list[Case]]:
+    """A department's inbox: staff read it, its role decides (the others get the page
+    with the refusal, 403), contacts never see it."""
+    review = f"review_acme_{department}"
+    routes = {
+        f"{app}:review-inbox": [Case("inbox", STAFF_ONLY, htmx=True)],
+        f"{app}:review-decide": [
+            Case(
+                "GET",
+                GET_405_STAFF_AREA,
+                kwargs=lambda w: {"pk": getattr(w, review).pk, "name": "approve"},
+            ),
+            Case(
+                f"approve acme's {department} review",
+                expect(**_others(403, **{role: REDIRECT}), external=404),
+                kwargs=lambda w: {"pk": getattr(w, review).pk, "name": "approve"},
+                method="post",
+            ),
+            Case(
+                f"reject acme's {department} review without a comment",
+                expect(**_others(422, **{role: 422}), external=404),
+                kwargs=lambda w: {"pk": getattr(w, review).pk, "name": "reject"},
+                method="post",
+                htmx_only=True,
+            ),
+        ],
+    }
+    if app in ("engineering", "manufacturing"):
+        routes[f"{app}:home"] = [Case("home", expect(anon=REDIRECT, staff=REDIRECT, external=404))]
+    return routes
+
 
 ROUTES: dict[str, list[Case]] = {
     # accounts -------------------------------------------------------------------
@@ -290,6 +349,18 @@ ROUTES: dict[str, list[Case]] = {
     # The customer filter's autocomplete: <option>s of the customers the user may see.
     "sales:customer-lookup": [Case("acme by name", STAFF_ONLY, query="?q=acme")],
     "sales:quote-list": [Case("list", STAFF_ONLY, htmx=True)],
+    "sales:quote-pdf": [
+        Case("acme sent", STAFF_ONLY, kwargs=_pk("quote_acme_sent")),
+        Case("acme won, revision 0", STAFF_ONLY, kwargs=_pk("quote_acme_won"), query="?revision=0"),
+        Case("acme being revised", STAFF_ONLY, kwargs=_pk("quote_acme_revised")),
+        Case("never sent", expect(staff=404, external=404), kwargs=_pk("quote_acme_draft")),
+        Case(
+            "no such revision",
+            expect(staff=404, external=404),
+            kwargs=_pk("quote_acme_sent"),
+            query="?revision=7",
+        ),
+    ],
     "sales:quote-detail": [
         Case("acme draft", STAFF_ONLY, kwargs=_pk("quote_acme_draft"), htmx=True),
         Case("acme sent", STAFF_ONLY, kwargs=_pk("quote_acme_sent")),
@@ -461,6 +532,23 @@ ROUTES: dict[str, list[Case]] = {
             htmx_only=True,
         ),
     ],
+    "sales:order-tracker-create": [
+        Case(
+            "on acme order",
+            expect(**_others(403, sales_rep=REDIRECT, sales_manager=REDIRECT), external=404),
+            kwargs=_pk("order_acme"),
+            method="post",
+            data={"days": "30"},
+        ),
+    ],
+    "sales:order-tracker-revoke": [
+        Case(
+            "acme's link",
+            expect(**_others(403, sales_rep=REDIRECT, sales_manager=REDIRECT), external=404),
+            kwargs=lambda w: {"pk": w.order_acme.pk, "link_id": w.tracker_acme.pk},
+            method="post",
+        ),
+    ],
     "sales:order-step": [
         Case(
             "credit override on acme order",
@@ -518,6 +606,29 @@ ROUTES: dict[str, list[Case]] = {
             kwargs=_pk("quote_acme_in_review"),
         ),
     ],
+    "customers:quote-pdf": [
+        Case("acme sent", ACME_ONLY, kwargs=_pk("quote_acme_sent")),
+        Case("acme converted", ACME_ONLY, kwargs=_pk("quote_acme_won")),
+        # The revision sent to acme, never the draft being revised (its canary title).
+        Case("acme being revised", ACME_ONLY, kwargs=_pk("quote_acme_revised")),
+        Case(
+            "borealis sent",
+            expect(staff=404, borealis=200, external=404),
+            kwargs=_pk("quote_borealis_sent"),
+        ),
+        Case("acme draft", expect(staff=404, external=404), kwargs=_pk("quote_acme_draft")),
+        Case(
+            "acme in review",
+            expect(staff=404, external=404),
+            kwargs=_pk("quote_acme_in_review"),
+        ),
+        Case(
+            "POST",
+            expect(anon=405, staff=405, customers=405, suppliers=404),
+            kwargs=_pk("quote_acme_sent"),
+            method="post",
+        ),
+    ],
     "customers:quote-transition": [
         Case(
             "GET",
@@ -557,6 +668,66 @@ ROUTES: dict[str, list[Case]] = {
     ],
     "customers:order-list": [Case("list", CUSTOMER_PORTAL, htmx=True)],
     "customers:order-detail": [Case("acme order", ACME_ONLY, kwargs=_pk("order_acme"))],
+    "customers:order-tracker-create": [
+        Case(
+            "GET",
+            expect(anon=405, staff=405, customers=405, suppliers=404),
+            kwargs=_pk("order_acme"),
+        ),
+        Case(
+            "on acme order",
+            expect(staff=404, acme=REDIRECT, external=404),
+            kwargs=_pk("order_acme"),
+            method="post",
+            data={"days": "7"},
+        ),
+    ],
+    "customers:order-tracker-revoke": [
+        Case(
+            "acme's link",
+            expect(staff=404, acme=REDIRECT, external=404),
+            kwargs=lambda w: {"pk": w.order_acme.pk, "link_id": w.tracker_acme.pk},
+            method="post",
+        ),
+        # A link of another order, named under acme's order: not found.
+        Case(
+            "borealis's link under acme's order",
+            expect(staff=404, acme=404, external=404),
+            kwargs=lambda w: {"pk": w.order_acme.pk, "link_id": w.tracker_borealis.pk},
+            method="post",
+        ),
+    ],
+    "tracker:order": [
+        # A bearer link: anyone holding it sees the order's progress, nothing else.
+        Case(
+            "acme's open link",
+            expect(anon=200, staff=200, external=200),
+            kwargs=lambda w: {"token": w.tracker_token_acme},
+            check=_tracker_shows_only_progress,
+            shows_foreign=True,
+        ),
+        Case(
+            "revoked link",
+            expect(anon=404, staff=404, external=404),
+            kwargs=lambda w: {"token": w.tracker_token_acme_revoked},
+        ),
+        Case(
+            "expired link",
+            expect(anon=404, staff=404, external=404),
+            kwargs=lambda w: {"token": w.tracker_token_acme_expired},
+        ),
+        Case(
+            "unknown token",
+            expect(anon=404, staff=404, external=404),
+            kwargs=lambda w: {"token": "x" * 43},
+        ),
+        Case(
+            "POST",
+            expect(anon=405, staff=405, external=405),
+            kwargs=lambda w: {"token": w.tracker_token_acme},
+            method="post",
+        ),
+    ],
     "customers:order-change-request": [
         Case(
             "on acme order",
@@ -794,6 +965,16 @@ ROUTES: dict[str, list[Case]] = {
             ),
             kwargs=lambda w: {"pk": w.quote_acme_sent.pk, "name": "accept"},
             method="post",
+            data={"customer_po": "ACME-PO-9", "signer_name": "Ann Acme", "terms_accepted": True},
+        ),
+        # A customer signs: without the PO, the name and the terms, 400 with field errors.
+        Case(
+            "accept acme sent unsigned",
+            expect(
+                anon=401, **_others(403, sales_rep=200, sales_manager=200), acme=400, external=404
+            ),
+            kwargs=lambda w: {"pk": w.quote_acme_sent.pk, "name": "accept"},
+            method="post",
         ),
         Case(
             "submit acme draft",
@@ -968,6 +1149,11 @@ ROUTES: dict[str, list[Case]] = {
             method="post",
         ),
     ],
+    # review inboxes --------------------------------------------------------------
+    **_review_inbox("engineering", "engineering", "engineer"),
+    **_review_inbox("manufacturing", "manufacturing", "planner"),
+    **_review_inbox("suppliers", "purchasing", "buyer"),
+    **_review_inbox("sales", "pricing", "sales_manager"),
 }
 
 

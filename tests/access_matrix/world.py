@@ -26,6 +26,7 @@ from apps.accounts.services import api_token_issue, invitation_create, invitatio
 from apps.catalog.models import (
     CapacityReservation,
     FulfillmentMode,
+    PartKind,
     Product,
     RuleKind,
     WorkCenterClosure,
@@ -36,6 +37,7 @@ from apps.orders.models import QuoteReview
 from apps.orders.services import changes as change_services
 from apps.orders.services import orders as order_services
 from apps.orders.services import quotes as quote_services
+from apps.orders.services import trackers as tracker_services
 from tests.catalog.factories import (
     BOMLineFactory,
     ConfigurationRuleFactory,
@@ -80,6 +82,7 @@ CANARY_GROUPS: dict[str, tuple[str, ...]] = {
     "organization internal notes": ("CANARY-ORG-NOTE",),
     "review comments": ("CANARY-REVIEW-COMMENT",),
     "staff transition comments": ("CANARY-INTERNAL-COMMENT",),
+    "staff comments on steps the customer sees": ("CANARY-SEND-COMMENT", "CANARY-CONVERT-COMMENT"),
     "internal timeline entries": ("CANARY-INTERNAL-ACTIVITY",),
     "slip reasons": ("CANARY-SLIP-REASON",),
     "change-request assessments": ("CANARY-CR-ENGINEERING", "CANARY-CR-MANUFACTURING"),
@@ -278,7 +281,10 @@ def build_world() -> World:
         sent = quote_services.quote_submit(quote=sent, actor=rep)
         _decide_reviews(sent, world)
         sent.refresh_from_db()
-        sent = quote_services.quote_send(quote=sent, actor=rep)
+        # A staff comment on a step the customer sees stays internal unless marked.
+        sent = quote_services.quote_send(
+            quote=sent, actor=rep, comment=f"CANARY-SEND-COMMENT {tag} margin is thin"
+        )
         world.add(
             f"quote_{aud}_sent", sent, seen_by=(aud,), markers=(sent.number, sent.pk, sent.title)
         )
@@ -316,8 +322,20 @@ def build_world() -> World:
         won = _quote(world, rep, org, title=f"{tag}-WON-QUOTE", product=skid, qty=2)
         won = quote_services.quote_submit(quote=won, actor=rep)
         won = quote_services.quote_send(quote=won, actor=rep)
-        won = quote_services.quote_accept(quote=won, actor=contact)
-        order = order_services.quote_convert(quote=won, actor=rep, customer_po=f"{tag}-PO-1")
+        won = quote_services.quote_accept(
+            quote=won,
+            actor=contact,
+            customer_po=f"{tag}-PO-1",
+            signer_name=f"{tag} Signer",
+            terms_accepted=True,
+            ip_address="192.0.2.7",
+        )
+        order = order_services.quote_convert(
+            quote=won,
+            actor=rep,
+            customer_po=f"{tag}-PO-1",
+            comment=f"CANARY-CONVERT-COMMENT {tag}",
+        )
         order.internal_notes = f"CANARY-ORDER-NOTE {tag}"
         order.save(update_fields=["internal_notes"])
         line = order.lines.first()
@@ -338,6 +356,18 @@ def build_world() -> World:
         world.add(f"quote_{aud}_won", won, seen_by=(aud,), markers=(won.number, won.pk, won.title))
         world.add(f"order_{aud}", order, seen_by=(aud,), markers=(order.number, order.pk))
         world.add(f"orderline_{aud}", line)
+        # Tracker links: one open (its token kept for the public page), one revoked, one expired.
+        link, token = tracker_services.tracker_link_create(order=order, actor=contact)
+        world.add(f"tracker_{aud}", link)
+        world.add(f"tracker_token_{aud}", token)
+        revoked, revoked_token = tracker_services.tracker_link_create(order=order, actor=rep)
+        tracker_services.tracker_link_revoke(link=revoked, actor=contact)
+        world.add(f"tracker_token_{aud}_revoked", revoked_token)
+        expired, expired_token = tracker_services.tracker_link_create(order=order, actor=rep)
+        type(expired).objects.filter(pk=expired.pk).update(
+            expires_at=timezone.now() - dt.timedelta(minutes=1)
+        )
+        world.add(f"tracker_token_{aud}_expired", expired_token)
 
         # Change requests: the customer's own (visible to it throughout), one
         # staff raised on a quote the customer may not see, one staff raised
@@ -424,6 +454,23 @@ def build_world() -> World:
             proposed,
             seen_by=(aud,),
             markers=(proposed.number, proposed.pk, proposed.title),
+        )
+
+    # A quote in review that waits for all four departments: each inbox has acme's row.
+    pcb = PartFactory(number="PCB-7", name="PCB assembly", kind=PartKind.SUBCONTRACT)
+    controller = ProductFactory(
+        sku="CTRL", name="Controller", base_price=LIST_PRICE, base_cost=UNIT_COST
+    )
+    BOMLineFactory(product=controller, component=pcb)
+    four = _quote(world, rep, world.orgs["acme"], title="ACME-FOUR-REVIEWS-QUOTE", product=dosing)
+    quote_services.quote_line_update(line=four.lines.get(), actor=rep, discount_percent=15)
+    quote_services.quote_line_add(quote=four, actor=rep, product=controller, quantity=1)
+    four = quote_services.quote_submit(quote=four, actor=rep)
+    world.add("quote_acme_four_reviews", four, markers=(four.number, four.pk, four.title))
+    for department in ("engineering", "manufacturing", "purchasing", "pricing"):
+        world.add(
+            f"review_acme_{department}",
+            QuoteReview.objects.get(quote=four, department=department),
         )
 
     for aud in EXTERNAL:

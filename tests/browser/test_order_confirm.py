@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_convert_complete_and_confirm_an_order(
-    page, live_server, login, accepted_quote, sales_manager, screenshot
+    page, live_server, login, accepted_quote, sales_manager, acme_contact, screenshot
 ):
     login(sales_manager)
     page.goto(f"{live_server.url}/sales/quotes/{accepted_quote.pk}/")
@@ -56,6 +56,9 @@ def test_convert_complete_and_confirm_an_order(
     screenshot("order-confirm-3-data-complete")
 
     confirm.get_by_role("textbox").fill("PO and delivery checked")
+    # The customer sees the confirmation; the comment only when the box is ticked.
+    confirm.get_by_label("Customer sees the comment").check()
+    screenshot("order-confirm-3b-comment-for-the-customer")
     confirm.get_by_role("button", name="Confirm order").click()
     expect(page.get_by_test_id("order-state")).to_have_text("Confirmed")
     expect(page.get_by_test_id("order-data")).to_have_count(0)  # frozen once confirmed
@@ -68,3 +71,10 @@ def test_convert_complete_and_confirm_an_order(
     order.refresh_from_db()
     assert order.state == OrderState.CONFIRMED
     assert order.delivery_contact_name == "Dana Dock, receiving" and order.installation_needed
+
+    # The customer reads the confirmation with the comment that was marked for it.
+    page.context.clear_cookies()
+    login(acme_contact)
+    page.goto(f"{live_server.url}/portal/orders/{order.pk}/")
+    expect(page.get_by_text("PO and delivery checked")).to_be_visible()
+    screenshot("order-confirm-5-customer-sees-the-marked-comment")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from apps.orders.services import orders as order_services
 from apps.orders.services import quotes as quote_services
 from tests.orders.conftest import *  # noqa: F403 - the order fixtures
 
@@ -13,17 +12,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_sales_manager_cancels_an_order_in_production(
-    page, live_server, login, order, sales_rep, sales_manager, planner, screenshot
+    page, live_server, login, in_production, sales_manager, planner, screenshot
 ):
-    order = order_services.order_update(
-        order=order, actor=sales_rep, expected_version=order.version, delivery_contact_name="Dock"
-    )
-    for name, actor in (
-        ("confirm", sales_manager),
-        ("plan", planner),
-        ("start_production", planner),
-    ):
-        order = order_services.order_transition(order=order, name=name, actor=actor)
+    order = in_production
     url = f"{live_server.url}/sales/orders/{order.pk}/"
 
     login(planner)
@@ -44,6 +35,7 @@ def test_sales_manager_cancels_an_order_in_production(
     expect(form).to_contain_text("This field is required.")
     form.get_by_label("Reason").fill("The customer's plant closed.")
     form.get_by_label("Cancellation charges").fill("3200")
+    form.get_by_label("Customer sees it too").check()
     form.get_by_role("button", name="Cancel order").click()
     expect(page.get_by_test_id("order-state")).to_contain_text("Cancelled")
     expect(page.get_by_test_id("cancellation")).to_contain_text("USD 3,200.00")
@@ -61,5 +53,5 @@ def test_customer_sees_the_last_sent_version_of_a_revised_quote(
     page.get_by_role("link", name=quote.number).click()
     expect(page.get_by_test_id("being-revised")).to_be_visible()
     expect(page.get_by_test_id("quote-total")).to_contain_text("USD 20,000.00")
-    expect(page.get_by_role("button", name="Accept quote")).to_have_count(0)
+    expect(page.get_by_role("button", name="Sign and accept")).to_have_count(0)
     screenshot("portal-quote-being-revised")

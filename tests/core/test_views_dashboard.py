@@ -20,27 +20,54 @@ def _panels(response_or_html) -> set[str]:
     return set(PANEL.findall(html.decode() if isinstance(html, bytes) else html))
 
 
+# Roles with work queues see them instead of everyone's recent activity.
 @pytest.mark.parametrize(
     ("role", "expected", "absent"),
     [
         (
             "sales_rep",
-            {"notifications", "activity", "customer-without-contact", "customer-invitations"},
-            {"supplier-without-contact", "overview"},
+            {
+                "notifications",
+                "my-drafts",
+                "awaiting-customer",
+                "pending-orders",
+                "customer-without-contact",
+                "customer-invitations",
+            },
+            {"activity", "pricing-reviews", "awaiting-approval", "overview"},
         ),
         (
             "sales_manager",
-            {"notifications", "activity", "customer-without-contact", "customer-invitations"},
-            {"supplier-invitations", "overview"},
+            {
+                "notifications",
+                "pricing-reviews",
+                "awaiting-approval",
+                "customer-without-contact",
+                "customer-invitations",
+            },
+            {"activity", "my-drafts", "supplier-invitations", "overview"},
         ),
         (
             "buyer",
-            {"notifications", "activity", "supplier-without-contact", "supplier-invitations"},
-            {"customer-without-contact", "overview"},
+            {
+                "notifications",
+                "purchasing-reviews",
+                "supplier-without-contact",
+                "supplier-invitations",
+            },
+            {"activity", "customer-without-contact", "overview"},
         ),
         ("ops_admin", {"notifications", "activity", "overview"}, {"customer-invitations"}),
-        ("engineer", {"notifications", "activity"}, {"customer-invitations", "overview"}),
-        ("planner", {"notifications", "activity"}, {"supplier-invitations"}),
+        (
+            "engineer",
+            {"notifications", "engineering-reviews"},
+            {"activity", "manufacturing-reviews", "customer-invitations", "overview"},
+        ),
+        (
+            "planner",
+            {"notifications", "manufacturing-reviews"},
+            {"activity", "engineering-reviews", "supplier-invitations"},
+        ),
         ("quality", {"notifications", "activity"}, {"customer-without-contact"}),
         ("warehouse", {"notifications", "activity"}, {"overview"}),
         ("finance", {"notifications", "activity"}, {"customer-invitations"}),
@@ -124,11 +151,11 @@ def test_buyer_panels_list_suppliers_without_contact(client_for, buyer, delta, e
     assert "Evergreen" not in without
 
 
-def test_recent_activity_and_notifications_panels(client_for, planner, acme, sales_rep):
+def test_recent_activity_and_notifications_panels(client_for, quality, acme, sales_rep):
     activity_record(target=acme, actor=sales_rep, verb="contact_invited", text="Invited Ada")
-    notify(recipients=[planner], title="Work order released", url="/x/")
+    notify(recipients=[quality], title="Work order released", url="/x/")
     notify(recipients=[sales_rep], title="Someone else's news")
-    html = client_for(planner).get("/").content.decode()
+    html = client_for(quality).get("/").content.decode()
     activity = html.split('data-panel="activity"', 1)[1].split("</section>", 1)[0]
     assert "contact invited" in activity and "Acme Water Utility" in activity
     assert f'href="/sales/customers/{acme.pk}/"' in activity

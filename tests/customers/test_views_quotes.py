@@ -23,6 +23,10 @@ def _detail(quote) -> str:
     return reverse("customers:quote-detail", kwargs={"pk": quote.pk})
 
 
+# What accepting takes from a customer: the PO, the typed name and the terms.
+SIGNED = {"customer_po": "PO-7781", "signer_name": "Alex Buyer", "terms": "on"}
+
+
 def _decide(quote, name: str) -> str:
     return reverse("customers:quote-transition", kwargs={"pk": quote.pk, "name": name})
 
@@ -191,7 +195,7 @@ def test_accept_from_the_page_moves_the_quote_and_shows_in_timeline(
     client = client_for(acme_contact)
     response = client.post(
         _decide(sent_quote, "accept"),
-        {"comment": "Go ahead, PO follows", "version": sent_quote.version},
+        {"comment": "Go ahead, PO follows", "version": sent_quote.version, **SIGNED},
         **(HX if htmx else {}),
     )
     sent_quote.refresh_from_db()
@@ -228,7 +232,7 @@ def test_accepting_an_expired_quote_shows_why_and_changes_nothing(
 ):
     version = expired_quote.version
     response = client_for(acme_contact).post(
-        _decide(expired_quote, "accept"), {"version": version}, **(HX if htmx else {})
+        _decide(expired_quote, "accept"), {"version": version, **SIGNED}, **(HX if htmx else {})
     )
     # htmx swaps 422 (base.html); a plain form post gets the page with a 409.
     assert response.status_code == (422 if htmx else 409)
@@ -241,7 +245,9 @@ def test_accepting_an_expired_quote_shows_why_and_changes_nothing(
 
 
 def test_deciding_twice_is_refused_inline(client_for, acme_contact, accepted_quote):
-    response = client_for(acme_contact).post(_decide(accepted_quote, "decline"), **HX)
+    response = client_for(acme_contact).post(
+        _decide(accepted_quote, "decline"), {"comment": "Changed our mind"}, **HX
+    )
     assert response.status_code == 422
     assert "Cannot decline a quote that is accepted" in response.content.decode()
     accepted_quote.refresh_from_db()
@@ -252,7 +258,7 @@ def test_stale_page_is_refused_inline(client_for, acme_contact, sent_quote):
     stale = sent_quote.version
     Quote.objects.filter(pk=sent_quote.pk).update(version=stale + 1)  # a colleague edited it
     response = client_for(acme_contact).post(
-        _decide(sent_quote, "accept"), {"version": stale}, **HX
+        _decide(sent_quote, "accept"), {"version": stale, **SIGNED}, **HX
     )
     assert response.status_code == 422
     assert "changed by someone else" in response.content.decode()
@@ -481,7 +487,7 @@ def test_once_sent_again_the_customer_sees_the_new_version(
     quote = quote_services.quote_submit(quote=revised_quote, actor=sales_rep)
     quote = quote_services.quote_send(quote=quote, actor=sales_rep)
     html = client_for(acme_contact).get(_detail(quote)).content.decode()
-    assert "USD 60,000.00" in html and "Accept quote" in html and "Being revised" not in html
+    assert "USD 60,000.00" in html and "Sign and accept" in html and "Being revised" not in html
 
 
 def test_accept_past_validity_is_shown_disabled_with_the_reason(
@@ -503,3 +509,40 @@ def test_customers_see_no_internal_badges_or_raw_verbs(client_for, acme_contact,
     assert "Sent to the customer" in timeline  # the verb in words
     assert "Customer-visible" not in html and "Visible to customer" not in html
     assert f">v{sent_quote.version}<" not in html and "rev 0" not in html
+
+
+# --- change requests on one line ---------------------------------------------------
+
+
+def test_a_line_link_preselects_it_and_the_request_names_the_line(
+    client_for, acme_contact, sent_quote
+):
+    client = client_for(acme_contact)
+    line = sent_quote.lines.select_related("product").get()
+    html = client.get(_detail(sent_quote) + f"?change_line={line.position}").content.decode()
+    assert f'href="?change_line={line.position}#quote-changes"' in html
+    assert f'<option value="{line.position}" selected>' in html
+    response = client.post(
+        _change(sent_quote),
+        {
+            "change-line": str(line.position),
+            "change-title": "Stainless frame",
+            "change-description": "316L please.",
+        },
+        **HX,
+    )
+    assert response.status_code == 200
+    cr = ChangeRequest.objects.get(quote=sent_quote)
+    assert cr.title == f"Line {line.position} · {line.product.name}: Stainless frame"
+    assert cr.description.startswith(f"About Line {line.position} · {line.product.name}.")
+
+
+def test_a_change_on_an_unknown_line_is_a_form_error(client_for, acme_contact, sent_quote):
+    response = client_for(acme_contact).post(
+        _change(sent_quote),
+        {"change-line": "99", "change-title": "x", "change-description": "y"},
+        **HX,
+    )
+    assert response.status_code == 422
+    assert "Select a valid choice." in response.content.decode()
+    assert not ChangeRequest.objects.exists()

@@ -147,6 +147,23 @@ def order(accepted_quote, sales_rep):
 
 
 @pytest.fixture
+def in_production(order, sales_rep, sales_manager, planner):
+    """The order with its data complete, confirmed, planned and in production."""
+    from apps.orders.services import orders as order_services
+
+    order = order_services.order_update(
+        order=order, actor=sales_rep, expected_version=order.version, delivery_contact_name="Dock"
+    )
+    for name, actor in (
+        ("confirm", sales_manager),
+        ("plan", planner),
+        ("start_production", planner),
+    ):
+        order = order_services.order_transition(order=order, name=name, actor=actor)
+    return order
+
+
+@pytest.fixture
 def fulcrum(db):
     return OrganizationFactory(
         code="FULCRUM", name="Fulcrum Electronics", kind=OrganizationKind.SUPPLIER

@@ -222,7 +222,11 @@ def test_transition_answers(api, make_quote, sales_rep, planner, acme_contact, b
         api(borealis_contact).post(url("quotes", quote.pk, "transitions", "accept")).status_code
         == 404
     )
-    res = api(acme_contact).post(url("quotes", quote.pk, "transitions", "accept"))
+    res = api(acme_contact).post(
+        url("quotes", quote.pk, "transitions", "accept"),
+        {"customer_po": "PO-1", "signer_name": "Ann Acme", "terms_accepted": True},
+        format="json",
+    )
     assert res.status_code == 200 and res.json()["state"] == "accepted"
     res = client.post(url("quotes", quote.pk, "transitions", "convert"))
     assert res.status_code == 200 and res.json()["state"] == "converted"
@@ -459,13 +463,32 @@ def test_cancel_in_production_through_the_api(
     res = api(sales_manager).post(cancel, {"charges": "10"}, format="json")
     assert res.status_code == 400 and "reason" in res.json()
     res = api(sales_manager).post(
-        cancel, {"reason": "Stop", "charges": "750.50", "version": order.version}, format="json"
+        cancel,
+        {"reason": "Stop", "charges": "750.50", "version": order.version, "comment_audience": "x"},
+        format="json",
+    )
+    assert res.status_code == 400 and "comment_audience" in res.json()
+    res = api(sales_manager).post(
+        cancel,
+        {
+            "reason": "Stop",
+            "charges": "750.50",
+            "version": order.version,
+            "comment_audience": "customer",
+        },
+        format="json",
     )
     assert res.status_code == 200
     body = res.json()
     assert body["state"] == "cancelled" and body["cancellation_charges"] == "750.50"
+    assert body["cancellation_reason"] == "Stop"
     mine = api(acme_contact).get(url("orders", order.pk)).json()
-    assert mine["cancellation_reason"] == "Stop" and mine["cancellation_charges"] == "750.50"
+    # The reason field is staff-only; the customer reads it on its timeline when shown to it.
+    assert "cancellation_reason" not in mine and mine["cancellation_charges"] == "750.50"
+    from apps.core.models import Activity
+
+    assert Activity.objects.get(object_id=str(order.pk), verb="cancel").audience == "customer"
+    assert Activity.objects.get(object_id=str(order.pk), verb="cancel").text == "Stop"
 
 
 def test_change_request_decisions_and_comment_audience_through_the_api(

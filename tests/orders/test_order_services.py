@@ -216,10 +216,13 @@ def test_dto_order_goes_through_design(
     assert "design has not been approved" in err.value.message
     with pytest.raises(PermissionDenied):
         svc.order_design_approve(order=order, actor=planner)
-    order = svc.order_design_approve(order=order, actor=engineer, comment="Signed drawing D-12")
+    order = svc.order_design_approve(
+        order=order, actor=engineer, comment="Signed drawing D-12", comment_audience="customer"
+    )
     assert order.design_approved_at is not None
     entry = Activity.objects.filter(verb="design_approved").get()
     assert entry.actor == engineer and "Signed drawing D-12" in entry.text
+    assert entry.audience == "customer"
     with pytest.raises(TransitionNotAllowed, match="already approved"):
         svc.order_design_approve(order=order, actor=engineer)
     assert order_transition(order=order, name="plan_after_design", actor=planner).state == (
@@ -270,18 +273,6 @@ def test_cancel_allowed_until_planned(order, sales_rep, sales_manager, planner, 
     order_cancelled.disconnect(dispatch_uid="test-cancel")
 
 
-@pytest.fixture
-def in_production(order, sales_rep, sales_manager, planner):
-    order = _ready(order, sales_rep)
-    for name, actor in (
-        ("confirm", sales_manager),
-        ("plan", planner),
-        ("start_production", planner),
-    ):
-        order = order_transition(order=order, name=name, actor=actor)
-    return order
-
-
 def test_a_sales_manager_cancels_in_production_with_reason_and_charges(
     in_production, sales_manager, catalog, acme_contact
 ):
@@ -319,10 +310,18 @@ def test_a_sales_manager_cancels_in_production_with_reason_and_charges(
     assert list(CapacityReservation.objects.all()) == [other]
     from apps.core.models import Activity
 
+    # The reason is a staff comment: internal by default, apart from the customer's entry;
+    # the charges are the customer's to see.
     shown = Activity.objects.filter(object_id=str(order.pk), audience="customer")
-    assert any(
-        "Customer project stopped. Cancellation charges: USD 1,500.00." in a.text for a in shown
-    )
+    assert not any("Customer project stopped." in a.text for a in shown)
+    assert shown.filter(text="Cancellation charges: USD 1,500.00.").exists()
+    assert shown.filter(verb="cancel", text="").exists()
+    assert Activity.objects.filter(
+        object_id=str(order.pk),
+        audience="internal",
+        kind="comment",
+        text="Customer project stopped.",
+    ).exists()
 
 
 @pytest.mark.parametrize("role", ["sales_rep", "planner", "finance"])

@@ -127,8 +127,10 @@ LIST_PAGES = {
     ("contact", "customers:order-list"): 6,
     # action items, open orders, notifications, organization panels
     ("contact", "customers:dashboard"): 8,
-    # every role's panels and the recent activity with its targets
-    ("staff", "core:dashboard"): 9,
+    # a sales rep's panels: notifications (2), the customer directory's (3) and the
+    # queues instead of recent activity: own drafts, sent quotes, pending orders
+    # (counts + rows, 2 each)
+    ("staff", "core:dashboard"): 12,
     # session, user, roles, count, page (the unread badge is cached)
     ("staff", "core:notification-list"): 5,
     # token, access (has_perm), count, ids, rows
@@ -149,10 +151,12 @@ LIST_PAGES = {
 # date changes): 2 lines or 200 cost the same.
 DETAIL_PAGES = {
     ("staff", "sales:quote-detail", "quote"): 10,
-    ("staff", "sales:order-detail", "order"): 10,
-    ("contact", "customers:quote-detail", "quote"): 7,
-    # no BOM components: the portal never shows them
-    ("contact", "customers:order-detail", "order"): 8,
+    # + the order's tracker links
+    ("staff", "sales:order-detail", "order"): 11,
+    # + the revisions sent before (the history and its diff)
+    ("contact", "customers:quote-detail", "quote"): 8,
+    # no BOM components: the portal never shows them; + the order's tracker links
+    ("contact", "customers:order-detail", "order"): 9,
     ("staff-api", "quote-detail", "quote"): 5,
     ("staff-api", "order-detail", "order"): 6,
     ("contact-api", "quote-detail", "quote"): 3,

@@ -317,4 +317,4 @@ def test_order_detail_query_count_is_the_same_for_2_and_20_lines(
         assert client.get(_detail(order)).content.decode().count("data-line=") == 20
 
 
-QUERIES_ORDER_DETAIL = 10
+QUERIES_ORDER_DETAIL = 11  # with the order's tracker links

@@ -263,70 +263,56 @@ def test_detail_shows_one_rolled_up_cost_not_a_double_counted_component_sum(
     assert "8,100.00" not in html and "5,000.00" not in html
 
 
-@pytest.fixture
-def producing(order, sales_rep, sales_manager, planner):
-    order = order_services.order_update(
-        order=order, actor=sales_rep, expected_version=order.version, delivery_contact_name="Dock"
-    )
-    for name, actor in (
-        ("confirm", sales_manager),
-        ("plan", planner),
-        ("start_production", planner),
-    ):
-        order = order_services.order_transition(order=order, name=name, actor=actor)
-    return order
-
-
 def test_sales_manager_cancels_in_production_through_the_page_form(
-    client_for, producing, sales_manager
+    client_for, in_production, sales_manager
 ):
-    url = reverse("sales:order-cancel", kwargs={"pk": producing.pk})
-    html = client_for(sales_manager).get(_detail(producing)).content.decode()
+    url = reverse("sales:order-cancel", kwargs={"pk": in_production.pk})
+    html = client_for(sales_manager).get(_detail(in_production)).content.decode()
     assert 'data-testid="cancel-in-production"' in html and url in html
     assert 'data-transition="cancel"' not in html  # no comment-only cancel in production
     # A missing reason and charges above the total are form errors, nothing changes.
     response = client_for(sales_manager).post(
-        url, {"reason": "", "charges": "-5", "version": producing.version}, **HX
+        url, {"reason": "", "charges": "-5", "version": in_production.version}, **HX
     )
     assert response.status_code == 422
     body = response.content.decode()
     assert "is-invalid" in body and "This field is required." in body
     response = client_for(sales_manager).post(
-        url, {"reason": "Stop", "charges": "99999999", "version": producing.version}
+        url, {"reason": "Stop", "charges": "99999999", "version": in_production.version}
     )
     assert response.status_code == 400
     assert "cannot exceed the order total (USD 20,000.00)" in response.content.decode()
-    producing.refresh_from_db()
-    assert producing.state == OrderState.IN_PRODUCTION
+    in_production.refresh_from_db()
+    assert in_production.state == OrderState.IN_PRODUCTION
 
     response = client_for(sales_manager).post(
-        url, {"reason": "Site flooded.", "charges": "2500", "version": producing.version}
+        url, {"reason": "Site flooded.", "charges": "2500", "version": in_production.version}
     )
     assert response.status_code == 302
-    producing.refresh_from_db()
-    assert producing.state == OrderState.CANCELLED
-    assert producing.cancellation_charges == 2500
-    html = client_for(sales_manager).get(_detail(producing)).content.decode()
+    in_production.refresh_from_db()
+    assert in_production.state == OrderState.CANCELLED
+    assert in_production.cancellation_charges == 2500
+    html = client_for(sales_manager).get(_detail(in_production)).content.decode()
     assert "Site flooded." in html and "Cancellation charges: USD 2,500.00" in html
 
 
 @pytest.mark.parametrize("role", ["sales_rep", "planner"])
 def test_other_roles_see_the_cancel_form_disabled_with_the_reason(
-    client_for, producing, role, request
+    client_for, in_production, role, request
 ):
     user = request.getfixturevalue(role)
-    html = client_for(user).get(_detail(producing)).content.decode()
+    html = client_for(user).get(_detail(in_production)).content.decode()
     assert "Only a sales manager may cancel an order in production." in html
-    url = reverse("sales:order-cancel", kwargs={"pk": producing.pk})
+    url = reverse("sales:order-cancel", kwargs={"pk": in_production.pk})
     response = client_for(user).post(url, {"reason": "x", "charges": "0"})
     assert response.status_code == 403
     assert "Only a sales manager may cancel an order that is in production." in (
         response.content.decode()
     )
-    producing.refresh_from_db()
-    assert producing.state == OrderState.IN_PRODUCTION
+    in_production.refresh_from_db()
+    assert in_production.state == OrderState.IN_PRODUCTION
 
 
-def test_cancel_form_is_404_for_customer_contacts(client_for, producing, acme_contact):
-    url = reverse("sales:order-cancel", kwargs={"pk": producing.pk})
+def test_cancel_form_is_404_for_customer_contacts(client_for, in_production, acme_contact):
+    url = reverse("sales:order-cancel", kwargs={"pk": in_production.pk})
     assert client_for(acme_contact).post(url, {"reason": "x", "charges": "0"}).status_code == 404

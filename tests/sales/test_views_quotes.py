@@ -370,8 +370,9 @@ def test_review_of_another_quote_is_404(client_for, in_review, make_quote, engin
     assert client_for(engineer).post(_review(other, eng, "approve")).status_code == 404
 
 
-def test_notifications_link_the_staff_page(engineer, in_review):
-    assert engineer.notifications.get().url == _detail(in_review)
+def test_review_requests_link_the_reviewers_inbox(engineer, in_review):
+    # The engineer decides in the engineering inbox, where the quote is on one screen.
+    assert engineer.notifications.get().url == reverse("engineering:review-inbox")
 
 
 def test_timeline_shows_the_transition(client_for, make_quote, sales_rep):

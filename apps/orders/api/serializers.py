@@ -11,6 +11,7 @@ from apps.core.api import fields_for_some_callers
 from apps.core.api_transitions import TransitionInputSerializer
 from apps.core.limits import (
     ADDRESS_MAX_LENGTH,
+    COMMENT_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
     MONEY_DECIMAL_PLACES,
     MONEY_MAX_DIGITS,
@@ -35,6 +36,7 @@ from apps.orders.models import (
     QuoteRevision,
     SalesOrder,
 )
+from apps.orders.models.portal import CUSTOMER_PO_MAX_LENGTH, SIGNER_MAX_LENGTH
 
 
 def version_field(**kwargs) -> serializers.IntegerField:
@@ -531,7 +533,6 @@ ORDER_PUBLIC = [
     "total",
     "order_revision",
     "state",
-    "cancellation_reason",
     "cancellation_charges",
     "version",
     "created_at",
@@ -575,6 +576,7 @@ class OrderSerializer(StatefulSerializer):
             *ORDER_PUBLIC,
             "owner",
             "internal_notes",
+            "cancellation_reason",
             "held_state",
             "invoiced_amount",
             "paid_amount",
@@ -682,14 +684,52 @@ class ChangeRequestCreateSerializer(serializers.Serializer):
         return attrs
 
 
-class ChangeRequestTransitionSerializer(TransitionInputSerializer):
-    comment_audience = serializers.ChoiceField(
-        choices=[("internal", "Internal only"), ("customer", "Customer-visible")],
-        required=False,
-        default="internal",
-        help_text="Staff comments are internal unless marked customer-visible "
-        "(only on requests the customer sees). A customer's own comments are always visible.",
+class QuoteAcceptSerializer(TransitionInputSerializer):
+    """Accepting a quote: a customer signs with its PO, its typed name and the terms
+    (all required from a customer; staff recording an acceptance may leave them out)."""
+
+    customer_po = serializers.CharField(
+        max_length=CUSTOMER_PO_MAX_LENGTH, required=False, allow_blank=True, default=""
     )
+    signer_name = serializers.CharField(
+        max_length=SIGNER_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
+    terms_accepted = serializers.BooleanField(required=False, default=False)
+
+    def __init__(self, *args, signing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.signing = signing
+
+    def validate(self, data):
+        if self.signing:
+            errors = {}
+            if not data["customer_po"].strip():
+                errors["customer_po"] = ["Enter your purchase order number."]
+            if not data["signer_name"].strip():
+                errors["signer_name"] = ["Type your full name to sign."]
+            if not data["terms_accepted"]:
+                errors["terms_accepted"] = ["Accept the terms to accept the quote."]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return data
+
+
+class QuoteDeclineSerializer(TransitionInputSerializer):
+    """Declining a quote: a customer says why (`reason`, or the comment)."""
+
+    reason = serializers.CharField(
+        max_length=COMMENT_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
+
+    def __init__(self, *args, signing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.signing = signing
+
+    def validate(self, data):
+        data["reason"] = data["reason"].strip() or data["comment"].strip()
+        if self.signing and not data["reason"]:
+            raise serializers.ValidationError({"reason": ["Tell Kestrel why you decline."]})
+        return data
 
 
 class ChangeRequestAssessSerializer(serializers.Serializer):
@@ -718,7 +758,14 @@ class OrderCancelSerializer(serializers.Serializer):
     reason = text_field(
         4000,
         default="",
-        help_text="Required once the order is in production; shown to the customer.",
+        help_text="Required once the order is in production. Internal unless "
+        "comment_audience is customer.",
+    )
+    comment_audience = serializers.ChoiceField(
+        choices=[("internal", "Internal only"), ("customer", "Customer-visible")],
+        required=False,
+        help_text="Who reads the reason on the order's timeline: internal (the default) or "
+        "the customer too. The charges are always shown to the customer.",
     )
     charges = money_field(
         min_value=Decimal("0"),

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import django_filters
+from axes.helpers import get_client_ip_address
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -83,6 +84,7 @@ class QuoteViewSet(
     ordering_fields = ["number", "created_at", "valid_until", "feasible_date", "total_amount"]
     ordering = ["-created_at"]
     transition_service = staticmethod(quote_transition)
+    comment_audiences = True
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     # What a customer reads and decides: quotes being revised are shown as their last
@@ -107,8 +109,25 @@ class QuoteViewSet(
         return page
 
     def run_transition_service(self, *, obj, **kwargs):
-        if not is_internal(kwargs["actor"]) and obj.state in selectors.QUOTE_BEING_REVISED_STATES:
+        customer = not is_internal(kwargs["actor"])
+        if customer and obj.state in selectors.QUOTE_BEING_REVISED_STATES:
             raise TransitionNotAllowed(selectors.QUOTE_BEING_REVISED_REFUSAL)
+        if kwargs["name"] == "accept":
+            data = s.QuoteAcceptSerializer(data=self.request.data, signing=customer)
+            data.is_valid(raise_exception=True)
+            kwargs.pop("name")
+            return quote_services.quote_accept(
+                quote=obj,
+                customer_po=data.validated_data["customer_po"],
+                signer_name=data.validated_data["signer_name"],
+                terms_accepted=data.validated_data["terms_accepted"],
+                ip_address=get_client_ip_address(self.request) or None,
+                **kwargs,
+            )
+        if kwargs["name"] == "decline":
+            data = s.QuoteDeclineSerializer(data=self.request.data, signing=customer)
+            data.is_valid(raise_exception=True)
+            kwargs["comment"] = data.validated_data["reason"]
         return super().run_transition_service(obj=obj, **kwargs)
 
     def get_serializer_class(self):
@@ -279,6 +298,7 @@ class OrderViewSet(
     ordering_fields = ["number", "created_at", "total"]
     ordering = ["-created_at"]
     transition_service = staticmethod(order_transition)
+    comment_audiences = True
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
@@ -327,6 +347,7 @@ class OrderViewSet(
             reason=v["reason"],
             charges=v["charges"],
             expected_version=v.get("version"),
+            comment_audience=v.get("comment_audience"),
         )
         fresh = self.get_queryset().get(pk=order.pk)
         return Response(self.get_serializer(fresh).data)
@@ -350,7 +371,7 @@ class ChangeRequestFilter(django_filters.FilterSet):
         request=s.ChangeRequestAssessSerializer, responses=s.ChangeRequestSerializer
     ),
     transitions=extend_schema(
-        request=s.ChangeRequestTransitionSerializer,
+        request=TransitionInputSerializer,
         responses={
             200: s.ChangeRequestSerializer,
             400: OpenApiResponse(description="Bad input"),
@@ -372,6 +393,7 @@ class ChangeRequestViewSet(
     ordering_fields = ["number", "created_at"]
     ordering = ["-created_at"]
     transition_service = staticmethod(change_transition)
+    comment_audiences = True
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
@@ -383,12 +405,6 @@ class ChangeRequestViewSet(
         return selectors.change_requests_visible_to(self.request.user).prefetch_related(
             "order__lines"
         )
-
-    def run_transition_service(self, **kwargs):
-        # The shared transition input plus who may read the comment.
-        data = s.ChangeRequestTransitionSerializer(data=self.request.data)
-        data.is_valid(raise_exception=True)
-        return change_transition(**kwargs, comment_audience=data.validated_data["comment_audience"])
 
     def get_serializer_class(self):
         if is_internal(self.request.user):

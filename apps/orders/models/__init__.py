@@ -5,6 +5,7 @@ from apps.orders.models.quote import (  # noqa: I001 - quote before order before
     QUOTE_OPEN_STATES,
     Department,
     Quote,
+    QuoteDocument,
     QuoteGroupObjectPermission,
     QuoteLine,
     QuoteRevision,
@@ -36,6 +37,7 @@ from apps.orders.models.change import (
     ChangeRequestUserObjectPermission,
     ChangeState,
 )
+from apps.orders.models.portal import OrderTrackerLink, QuoteAcceptance
 
 __all__ = [
     "CHANGE_OPEN_STATES",
@@ -59,7 +61,10 @@ __all__ = [
     "OrderLineComponent",
     "OrderLineDateChange",
     "OrderState",
+    "OrderTrackerLink",
     "Quote",
+    "QuoteAcceptance",
+    "QuoteDocument",
     "QuoteGroupObjectPermission",
     "QuoteLine",
     "QuoteReview",

@@ -379,6 +379,13 @@ class QuoteReview(ConcurrentTransitionMixin, VersionedModel, UUIDModel):
                 fields=["quote", "department", "revision"], name="one_review_per_dept_revision"
             )
         ]
+        indexes = [
+            # A department's inbox: its open reviews, overdue and oldest first.
+            models.Index(
+                fields=["department", "state", "due_date", "created_at", "id"],
+                name="review_inbox_idx",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.quote.number} {self.department} review (rev {self.revision})"
@@ -416,6 +423,42 @@ class QuoteReview(ConcurrentTransitionMixin, VersionedModel, UUIDModel):
     )
     def request_changes(self):
         pass
+
+
+def quote_document_path(document: QuoteDocument, filename: str) -> str:
+    # Under MEDIA_ROOT, which nothing serves: the file leaves only through the
+    # permission-checked download views.
+    return f"quote-documents/{document.quote_id}/{filename}"
+
+
+class QuoteDocument(models.Model):
+    """The PDF sent to the customer with one revision of a quote.
+
+    `content` is what the document shows, frozen when the revision was sent and
+    built from customer-visible fields only (apps.orders.services.documents), so
+    the PDF can be rendered (again) later without ever reading costs or notes.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    quote = models.ForeignKey(Quote, on_delete=models.CASCADE, related_name="documents")
+    revision = models.PositiveIntegerField()
+    content = models.JSONField()
+    file = models.FileField(upload_to=quote_document_path, blank=True, max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+    rendered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["quote", "-revision"]
+        constraints = [
+            models.UniqueConstraint(fields=["quote", "revision"], name="one_document_per_revision")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quote_id} rev {self.revision} PDF"
+
+    @property
+    def filename(self) -> str:
+        return f"{self.content.get('number', 'quote')}-rev{self.revision}.pdf"
 
 
 class QuoteUserObjectPermission(UserObjectPermissionBase):

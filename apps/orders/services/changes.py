@@ -27,7 +27,7 @@ from apps.accounts.roles import Role
 from apps.catalog.configuration import Configuration
 from apps.core.concurrency import lock_for_update, refuse_unknown_fields, save_versioned
 from apps.core.limits import DESCRIPTION_MAX_LENGTH, MONEY_LIMIT, QUANTITY_MAX
-from apps.core.models import ActivityKind, Audience, next_number
+from apps.core.models import Audience, next_number
 from apps.core.permissions import grant_org_access
 from apps.core.services import activity_record, notify
 from apps.core.transitions import TransitionNotAllowed, run_transition, transition_options
@@ -351,17 +351,16 @@ def _validate_proposed(cr: ChangeRequest, changes) -> None:
 # -- transitions -----------------------------------------------------------------
 
 
-def _audiences(
-    cr: ChangeRequest, name: str, actor, comment: str, comment_audience: str
-) -> tuple[str, bool]:
-    """(audience of the transition entry, whether the comment goes in a separate
-    internal entry). The customer sees transitions of requests it may see; a staff
-    comment only when its author marked it customer-visible."""
+def _entry_audience(cr: ChangeRequest, name: str, actor, comment_audience: str | None) -> str:
+    """The audience of the transition's entry: the customer sees transitions of requests
+    it may see; a staff comment goes with the entry only when its author marked it
+    customer-visible (run_transition records it apart otherwise)."""
+    comment_audience = comment_audience or Audience.INTERNAL
     if comment_audience not in (Audience.INTERNAL, Audience.CUSTOMER):
         raise ValidationError({"comment_audience": ["Choose internal or customer."]})
     visible = cr.is_customer_visible or name == "propose"
     if getattr(actor, "is_external", False):
-        return Audience.CUSTOMER, False
+        return Audience.CUSTOMER
     if comment_audience == Audience.CUSTOMER and not visible:
         raise ValidationError(
             {
@@ -371,15 +370,7 @@ def _audiences(
                 ]
             }
         )
-    if not visible:
-        return Audience.INTERNAL, False
-    return Audience.CUSTOMER, bool(comment) and comment_audience == Audience.INTERNAL
-
-
-def _record_internal_comment(cr: ChangeRequest, actor, comment: str) -> None:
-    activity_record(
-        target=cr, actor=actor, verb="commented", kind=ActivityKind.COMMENT, text=comment
-    )
+    return Audience.CUSTOMER if visible else Audience.INTERNAL
 
 
 def change_request_transition(
@@ -388,7 +379,7 @@ def change_request_transition(
     name: str,
     actor,
     comment: str = "",
-    comment_audience: str = Audience.INTERNAL,
+    comment_audience: str | None = None,
     expected_version: int | None = None,
 ) -> ChangeRequest:
     if name == "apply":
@@ -399,7 +390,7 @@ def change_request_transition(
             comment_audience=comment_audience,
             expected_version=expected_version,
         )
-    audience, split = _audiences(change_request, name, actor, comment, comment_audience)
+    audience = _entry_audience(change_request, name, actor, comment_audience)
 
     def stamp(locked: ChangeRequest) -> None:
         if name == "propose":
@@ -418,13 +409,12 @@ def change_request_transition(
             obj=change_request,
             name=name,
             actor=actor,
-            comment="" if split else comment,
+            comment=comment,
             expected_version=expected_version,
             audience=audience,
+            comment_audience=comment_audience,
             before=stamp,
         )
-        if split:
-            _record_internal_comment(cr, actor, comment)
         target = cr.target
         if name == "start_assessment":
             _notify_next(
@@ -470,11 +460,11 @@ def change_request_apply(
     change_request: ChangeRequest,
     actor,
     comment: str = "",
-    comment_audience: str = Audience.INTERNAL,
+    comment_audience: str | None = None,
     expected_version: int | None = None,
 ) -> ChangeRequest:
     """approved → applied: amend the order lines (a new order revision) and move dates."""
-    audience, split = _audiences(change_request, "apply", actor, comment, comment_audience)
+    audience = _entry_audience(change_request, "apply", actor, comment_audience)
 
     def amend(locked: ChangeRequest) -> None:
         locked.applied_at = timezone.now()
@@ -519,13 +509,12 @@ def change_request_apply(
         obj=change_request,
         name="apply",
         actor=actor,
-        comment="" if split else comment,
+        comment=comment,
         expected_version=expected_version,
         audience=audience,
+        comment_audience=comment_audience,
         before=amend,
     )
-    if split:
-        _record_internal_comment(cr, actor, comment)
     transaction.on_commit(
         lambda: change_request_applied.send(sender=ChangeRequest, change_request=cr, actor=actor)
     )

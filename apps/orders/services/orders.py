@@ -25,6 +25,8 @@ from apps.core.transitions import (
     TransitionForbidden,
     TransitionNotAllowed,
     available_transitions,
+    comment_goes_apart,
+    record_comment_apart,
     run_transition,
 )
 from apps.orders.models import (
@@ -34,6 +36,7 @@ from apps.orders.models import (
     OrderLineDateChange,
     OrderState,
     Quote,
+    QuoteAcceptance,
     SalesOrder,
 )
 from apps.orders.models.rules import can_cancel_order, can_engineer, can_override_credit, can_sell
@@ -131,6 +134,7 @@ def quote_convert(
     customer_po: str = "",
     comment: str = "",
     expected_version: int | None = None,
+    comment_audience: str | None = None,
 ) -> SalesOrder:
     """accepted → converted: freeze the quote into a pending sales order."""
     quote = quote_recalculate(quote=Quote.objects.select_for_update().get(pk=quote.pk))
@@ -146,7 +150,12 @@ def quote_convert(
             contact=locked.contact,
             owner=locked.owner,
             currency=locked.currency,
-            customer_po=customer_po.strip() or locked.customer_reference,
+            # The PO the customer typed when accepting, unless staff give another.
+            customer_po=customer_po.strip()
+            or QuoteAcceptance.objects.filter(quote=locked)
+            .values_list("customer_po", flat=True)
+            .first()
+            or locked.customer_reference,
             shipping_address="\n".join(locked.shipping_address.lines)
             if locked.shipping_address
             else "",
@@ -205,6 +214,7 @@ def quote_convert(
         comment=comment,
         expected_version=expected_version,
         audience=Audience.CUSTOMER,
+        comment_audience=comment_audience,
         before=build,
     )
     order = created["order"]
@@ -289,15 +299,30 @@ def _notify_asked(order: SalesOrder, name: str, actor, comment: str) -> None:
 
 @transaction.atomic
 def order_transition(
-    *, order: SalesOrder, name: str, actor, comment: str = "", expected_version: int | None = None
+    *,
+    order: SalesOrder,
+    name: str,
+    actor,
+    comment: str = "",
+    expected_version: int | None = None,
+    comment_audience: str | None = None,
 ) -> SalesOrder:
     if name == "cancel":
         # The comment is the reason; charges, if any, go through order_cancel directly.
         return order_cancel(
-            order=order, actor=actor, reason=comment, expected_version=expected_version
+            order=order,
+            actor=actor,
+            reason=comment,
+            expected_version=expected_version,
+            comment_audience=comment_audience,
         )
     return _order_transition(
-        order=order, name=name, actor=actor, comment=comment, expected_version=expected_version
+        order=order,
+        name=name,
+        actor=actor,
+        comment=comment,
+        expected_version=expected_version,
+        comment_audience=comment_audience,
     )
 
 
@@ -308,6 +333,7 @@ def _order_transition(
     actor,
     comment: str = "",
     expected_version: int | None = None,
+    comment_audience: str | None = None,
     before=None,
 ) -> SalesOrder:
     audience = Audience.CUSTOMER if name in CUSTOMER_VISIBLE_TRANSITIONS else Audience.INTERNAL
@@ -318,6 +344,7 @@ def _order_transition(
         comment=comment,
         expected_version=expected_version,
         audience=audience,
+        comment_audience=comment_audience,
         before=before,
     )
     transaction.on_commit(
@@ -377,6 +404,7 @@ def order_cancel(
     reason: str = "",
     charges: Decimal | int | str = 0,
     expected_version: int | None = None,
+    comment_audience: str | None = None,
 ) -> SalesOrder:
     """Cancel an order and release what was booked for it.
 
@@ -419,17 +447,24 @@ def order_cancel(
         locked.cancellation_reason = reason
         locked.cancellation_charges = charges
 
-    comment = reason
-    if charges:
-        comment = f"{reason} Cancellation charges: {_money_text(current, charges)}."
     cancelled = _order_transition(
         order=current,
         name="cancel",
         actor=actor,
-        comment=comment,
+        comment=reason,
         expected_version=expected_version,
+        comment_audience=comment_audience,
         before=stamp,
     )
+    if charges:
+        # The customer is charged: the amount is theirs to see, whoever reads the reason.
+        activity_record(
+            target=cancelled,
+            actor=actor if getattr(actor, "pk", None) else None,
+            verb="cancellation_charges",
+            audience=Audience.CUSTOMER,
+            text=f"Cancellation charges: {_money_text(current, charges)}.",
+        )
     released, hours = _release_bookings(cancelled)
     if released or hours:
         activity_record(
@@ -476,7 +511,12 @@ def order_override_credit(
 
 @transaction.atomic
 def order_design_approve(
-    *, order: SalesOrder, actor, comment: str = "", expected_version: int | None = None
+    *,
+    order: SalesOrder,
+    actor,
+    comment: str = "",
+    expected_version: int | None = None,
+    comment_audience: str | None = None,
 ) -> SalesOrder:
     """Engineering records the customer's approval of the design, so planning may start."""
     if not can_engineer(order, actor):
@@ -489,6 +529,8 @@ def order_design_approve(
         )
     if locked.design_approved_at is not None:
         raise TransitionNotAllowed(f"The design of {locked.number} is already approved.")
+    comment = comment.strip()
+    apart = comment_goes_apart(actor, comment, Audience.CUSTOMER, comment_audience)
     locked.design_approved_at = timezone.now()
     save_versioned(locked, expected_version=locked.version, update_fields=["design_approved_at"])
     activity_record(
@@ -496,8 +538,10 @@ def order_design_approve(
         actor=actor,
         verb="design_approved",
         audience=Audience.CUSTOMER,
-        text="Design approved by the customer" + (f": {comment.strip()}" if comment else ""),
+        text="Design approved by the customer" + (f": {comment}" if comment and not apart else ""),
     )
+    if apart:
+        record_comment_apart(locked, actor, comment)
     _ask(
         roles=[Role.PLANNER],
         order=locked,

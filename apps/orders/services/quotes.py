@@ -26,6 +26,7 @@ from apps.orders.models import (
     QUOTE_EDITABLE_STATES,
     Department,
     Quote,
+    QuoteAcceptance,
     QuoteLine,
     QuoteReview,
     QuoteRevision,
@@ -41,6 +42,7 @@ from apps.orders.pricing import (
     reprice_line,
 )
 from apps.orders.promise import LineRequest, PromiseEngine
+from apps.orders.services.documents import quote_document_create
 
 QUOTE_FIELDS = (
     "title",
@@ -444,6 +446,15 @@ def required_reviews(quote: Quote) -> dict[str, list[str]]:
     return reasons
 
 
+# Where each department's people decide (the role apps mount apps.orders.review_inbox).
+REVIEW_INBOX_URLS = {
+    Department.ENGINEERING: "engineering:review-inbox",
+    Department.MANUFACTURING: "manufacturing:review-inbox",
+    Department.PURCHASING: "suppliers:review-inbox",
+    Department.PRICING: "sales:review-inbox",
+}
+
+
 def _add_working_days(start: dt.date, days: int) -> dt.date:
     day = start
     while days > 0:
@@ -464,7 +475,12 @@ def _reviewers(department: str, quote: Quote):
 
 @transaction.atomic
 def quote_submit(
-    *, quote: Quote, actor, comment: str = "", expected_version: int | None = None
+    *,
+    quote: Quote,
+    actor,
+    comment: str = "",
+    expected_version: int | None = None,
+    comment_audience: str | None = None,
 ) -> Quote:
     quote = quote_recalculate(quote=_lock(quote, expected_version))
     needed = required_reviews(quote)
@@ -481,14 +497,19 @@ def quote_submit(
             )
 
     quote = run_transition(
-        obj=quote, name="submit", actor=actor, comment=comment, before=create_reviews
+        obj=quote,
+        name="submit",
+        actor=actor,
+        comment=comment,
+        comment_audience=comment_audience,
+        before=create_reviews,
     )
     for dept in needed:
         notify(
             recipients=_reviewers(dept, quote),
             title=f"{Department(dept).label} review requested for {quote.number}",
             body=f"{quote.customer.name}: due {due:%b %d}",
-            url=reverse("sales:quote-detail", args=[quote.pk]),
+            url=reverse(REVIEW_INBOX_URLS[dept]),
         )
     if not needed:
         quote = run_transition(
@@ -572,7 +593,12 @@ def _customer_recipients(quote: Quote) -> list[str]:
 
 @transaction.atomic
 def quote_send(
-    *, quote: Quote, actor, comment: str = "", expected_version: int | None = None
+    *,
+    quote: Quote,
+    actor,
+    comment: str = "",
+    expected_version: int | None = None,
+    comment_audience: str | None = None,
 ) -> Quote:
     def stamp(locked: Quote) -> None:
         locked.sent_at = timezone.now()
@@ -584,9 +610,11 @@ def quote_send(
         comment=comment,
         expected_version=expected_version,
         audience=Audience.CUSTOMER,
+        comment_audience=comment_audience,
         before=stamp,
     )
     grant_org_access(quote, quote.customer)
+    quote_document_create(quote=quote)
     email_send_after_commit(
         to=_customer_recipients(quote),
         template_prefix="orders/email/quote_sent",
@@ -597,7 +625,9 @@ def quote_send(
     return quote
 
 
-def _decide(quote: Quote, name: str, actor, comment: str, expected_version) -> Quote:
+def _decide(
+    quote: Quote, name: str, actor, comment: str, expected_version, comment_audience
+) -> Quote:
     def stamp(locked: Quote) -> None:
         locked.decided_at = timezone.now()
 
@@ -608,6 +638,7 @@ def _decide(quote: Quote, name: str, actor, comment: str, expected_version) -> Q
         comment=comment,
         expected_version=expected_version,
         audience=Audience.CUSTOMER,
+        comment_audience=comment_audience,
         before=stamp,
     )
     if quote.owner_id != getattr(actor, "pk", None):
@@ -624,16 +655,47 @@ def _decide(quote: Quote, name: str, actor, comment: str, expected_version) -> Q
 
 @transaction.atomic
 def quote_accept(
-    *, quote: Quote, actor, comment: str = "", expected_version: int | None = None
+    *,
+    quote: Quote,
+    actor,
+    comment: str = "",
+    expected_version: int | None = None,
+    customer_po: str = "",
+    signer_name: str = "",
+    terms_accepted: bool = False,
+    ip_address: str | None = None,
+    comment_audience: str | None = None,
 ) -> Quote:
-    return _decide(quote, "accept", actor, comment, expected_version)
+    """sent → accepted, with the acceptance record (PO, signer, terms, time, user, IP).
+
+    The portal and the API require the PO, the signer's name and the terms from a
+    customer (apps.customers.forms.AcceptForm, the API's accept input); staff recording
+    an acceptance received by other means may leave them empty.
+    """
+    quote = _decide(quote, "accept", actor, comment, expected_version, comment_audience)
+    QuoteAcceptance.objects.create(
+        quote=quote,
+        revision=quote.revision,
+        customer_po=customer_po.strip(),
+        signer_name=signer_name.strip(),
+        terms_accepted=terms_accepted,
+        accepted_by=actor if getattr(actor, "pk", None) else None,
+        accepted_at=quote.decided_at,
+        ip_address=ip_address or None,
+    )
+    return quote
 
 
 @transaction.atomic
 def quote_decline(
-    *, quote: Quote, actor, comment: str = "", expected_version: int | None = None
+    *,
+    quote: Quote,
+    actor,
+    comment: str = "",
+    expected_version: int | None = None,
+    comment_audience: str | None = None,
 ) -> Quote:
-    return _decide(quote, "decline", actor, comment, expected_version)
+    return _decide(quote, "decline", actor, comment, expected_version, comment_audience)
 
 
 def quote_expire(*, quote: Quote) -> Quote:
@@ -692,7 +754,12 @@ def quote_snapshot(quote: Quote) -> dict:
 
 @transaction.atomic
 def quote_revise(
-    *, quote: Quote, actor, comment: str = "", expected_version: int | None = None
+    *,
+    quote: Quote,
+    actor,
+    comment: str = "",
+    expected_version: int | None = None,
+    comment_audience: str | None = None,
 ) -> Quote:
     def snapshot(locked: Quote) -> None:
         QuoteRevision.objects.create(
@@ -710,6 +777,7 @@ def quote_revise(
         actor=actor,
         comment=comment,
         expected_version=expected_version,
+        comment_audience=comment_audience,
         before=snapshot,
     )
 
@@ -801,7 +869,12 @@ def quote_copy(*, quote: Quote, actor, comment: str = "") -> Quote:
 
 @transaction.atomic
 def quote_cancel(
-    *, quote: Quote, actor, comment: str = "", expected_version: int | None = None
+    *,
+    quote: Quote,
+    actor,
+    comment: str = "",
+    expected_version: int | None = None,
+    comment_audience: str | None = None,
 ) -> Quote:
     was_sent = quote.state == QuoteState.SENT
     return run_transition(
@@ -811,15 +884,26 @@ def quote_cancel(
         comment=comment,
         expected_version=expected_version,
         audience=Audience.CUSTOMER if was_sent else Audience.INTERNAL,
+        comment_audience=comment_audience,
     )
 
 
 @transaction.atomic
 def quote_approve(
-    *, quote: Quote, actor, comment: str = "", expected_version: int | None = None
+    *,
+    quote: Quote,
+    actor,
+    comment: str = "",
+    expected_version: int | None = None,
+    comment_audience: str | None = None,
 ) -> Quote:
     return run_transition(
-        obj=quote, name="approve", actor=actor, comment=comment, expected_version=expected_version
+        obj=quote,
+        name="approve",
+        actor=actor,
+        comment=comment,
+        expected_version=expected_version,
+        comment_audience=comment_audience,
     )
 
 
@@ -842,7 +926,7 @@ def quote_reviews_remind_overdue(*, now: dt.datetime | None = None) -> int:
             title=f"Overdue: {review.get_department_display()} review of {review.quote.number}",
             body=f"{review.quote.customer.name}: due {review.due_date:%b %d}, {late} day"
             f"{'s' if late != 1 else ''} late",
-            url=reverse("sales:quote-detail", args=[review.quote_id]),
+            url=reverse(REVIEW_INBOX_URLS[review.department]) + f"#review-{review.pk}",
         )
         QuoteReview.objects.filter(pk=review.pk).update(reminded_at=now)
         reminded += 1

@@ -40,7 +40,7 @@ def drop_trigram_indexes(apps, schema_editor) -> None:
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0003_api_tokens"),
-        ("orders", "0005_stored_totals_and_list_indexes"),
+        ("orders", "0006_review_inbox_index_and_quote_documents"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,150 @@
+"""The sales desk's dashboard queues: a rep's own drafts, quotes waiting for the
+customer and pending orders; a manager's quotes waiting for approval. Each queue
+is two queries (the counts, then the five rows shown), whatever its size."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.accounts.roles import Role
+from apps.core.dashboards import Panel, PanelRow
+from apps.core.permissions import is_internal
+from apps.orders import selectors
+from apps.orders.models import OrderState, QuoteState
+
+ROWS = 5
+# A sent quote this close to its validity date is flagged: the rep should chase it.
+EXPIRING_DAYS = 7
+
+
+def _list_url(name: str, **query: str) -> str:
+    return reverse(name) + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
+
+
+def _queue(
+    qs: QuerySet,
+    *,
+    row,
+    alert_when: Q | None = None,
+    alert_label: str = "",
+    **panel,
+) -> Panel:
+    wanted = {"n": Count("pk")}
+    if alert_when is not None:
+        wanted["alert"] = Count("pk", filter=alert_when)
+    counts = qs.aggregate(**wanted)
+    alerts = counts.get("alert", 0)
+    return Panel(
+        count=counts["n"],
+        alert=f"{alerts} {alert_label}" if alerts else "",
+        rows=[row(obj) for obj in qs[:ROWS]],
+        queue=True,
+        **panel,
+    )
+
+
+def _quote_row(today: dt.date, *, expiring: bool = False):
+    def row(quote) -> PanelRow:
+        soon = expiring and quote.valid_until <= today + dt.timedelta(days=EXPIRING_DAYS)
+        return PanelRow(
+            label=f"{quote.number} · {quote.customer.name}",
+            url=reverse("sales:quote-detail", args=[quote.pk]),
+            detail=quote.title,
+            value=f"valid until {quote.valid_until:%b %d}" if expiring else "",
+            state=quote.state,
+            alert=soon,
+        )
+
+    return row
+
+
+def _quotes_panel(role: str, *, where, order_by: tuple[str, ...], expiring: bool = False, **panel):
+    """A queue of quotes for holders of `role`; `where(user)` gives the filter."""
+
+    def provider(user) -> Panel | None:
+        if not is_internal(user) or not user.has_role(role):
+            return None
+        today = timezone.localdate()
+        # Filtered to the queue's state; reversed here, not at import (AppConfig.ready).
+        more_url = _list_url("sales:quote-list", state=panel["more_state"])
+        soon = Q(valid_until__lte=today + dt.timedelta(days=EXPIRING_DAYS))
+        return _queue(
+            selectors.quote_list(user).filter(**where(user)).order_by(*order_by),
+            row=_quote_row(today, expiring=expiring),
+            alert_when=soon if expiring else None,
+            alert_label="expiring",
+            more_url=more_url,
+            **{k: v for k, v in panel.items() if k != "more_state"},
+        )
+
+    provider.__name__ = f"{panel['key'].replace('-', '_')}_panel"
+    return provider
+
+
+my_drafts_panel = _quotes_panel(
+    Role.SALES_REP,
+    where=lambda user: {"owner": user, "state": QuoteState.DRAFT},
+    order_by=("-created_at", "-pk"),
+    key="my-drafts",
+    title="My draft quotes",
+    icon="pencil-square",
+    empty_text="No draft is waiting for you.",
+    more_state=QuoteState.DRAFT,
+    order=6,
+)
+awaiting_customer_panel = _quotes_panel(
+    Role.SALES_REP,
+    where=lambda user: {"owner": user, "state": QuoteState.SENT},
+    order_by=("valid_until", "pk"),
+    expiring=True,
+    key="awaiting-customer",
+    title="Sent, awaiting the customer",
+    icon="hourglass-split",
+    empty_text="No sent quote is waiting for an answer.",
+    more_state=QuoteState.SENT,
+    order=7,
+)
+awaiting_approval_panel = _quotes_panel(
+    Role.SALES_MANAGER,
+    where=lambda user: {"state": QuoteState.IN_REVIEW},
+    order_by=("created_at", "pk"),
+    key="awaiting-approval",
+    title="Quotes awaiting approval",
+    icon="clipboard-check",
+    empty_text="No quote is in review.",
+    more_state=QuoteState.IN_REVIEW,
+    order=6,
+)
+
+
+def pending_orders_panel(user) -> Panel | None:
+    if not is_internal(user) or not user.has_role(Role.SALES_REP):
+        return None
+    qs = selectors.order_list(user).filter(owner=user, state=OrderState.PENDING)
+
+    def row(order) -> PanelRow:
+        return PanelRow(
+            label=f"{order.number} · {order.customer.name}",
+            url=reverse("sales:order-detail", args=[order.pk]),
+            detail=f"from {order.quote.number}" if order.quote_id else "",
+            state=order.state,
+            when=order.created_at,
+        )
+
+    return _queue(
+        qs.order_by("created_at", "pk"),
+        row=row,
+        key="pending-orders",
+        title="My pending orders",
+        icon="box-seam",
+        empty_text="No order is waiting for its data.",
+        more_url=_list_url("sales:order-list", state=OrderState.PENDING),
+        order=8,
+    )
+
+
+PANELS = (my_drafts_panel, awaiting_customer_panel, pending_orders_panel, awaiting_approval_panel)
