@@ -127,6 +127,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "apps.core.context_processors.shell",
             ],
+            # Replaces the built-in `date` filter with a memoised one for plain dates.
+            "builtins": ["apps.core.templatetags.fast_dates"],
         },
     },
 ]

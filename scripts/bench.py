@@ -41,19 +41,22 @@ TARGETS = {  # kind → (throughput share of the logged-in bare view)
 # -- setup ---------------------------------------------------------------------
 
 
-def _bench_database(url: str) -> str:
+def _bench_database(url: str, *, reuse: bool = False) -> tuple[str, bool]:
+    """The bench database's URL, and whether it is a fresh one (to be seeded)."""
     parts = urlsplit(url)
     name = parts.path.lstrip("/") + "_bench"
     import psycopg
 
     admin = urlunsplit(parts._replace(path="/postgres"))
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return urlunsplit(parts._replace(path=f"/{name}"))
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not (reuse and exists):
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return urlunsplit(parts._replace(path=f"/{name}")), not (reuse and exists)
 
 
-def _prepare(size: str) -> dict:
+def _prepare(size: str, *, seed: bool = True) -> dict:
     """Migrate, seed, and return the URLs and credentials of the benchmarked endpoints."""
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -73,7 +76,8 @@ def _prepare(size: str) -> dict:
     started = time.monotonic()
     call_command("migrate", "--noinput", verbosity=0)
     call_command("collectstatic", "--noinput", verbosity=0)
-    call_command("seed_bulk", size=size)
+    if seed:
+        call_command("seed_bulk", size=size)
     seed_seconds = time.monotonic() - started
 
     def session(username: str) -> str:
@@ -291,6 +295,130 @@ def _workers(master: int) -> list[int]:
     return [int(p) for p in children.read_text().split()] if children.exists() else []
 
 
+# -- in process (--profile) ------------------------------------------------------
+
+
+def _profile(prepared: dict, repeat: int, only: str, top: int, dump: str = "") -> None:
+    """Each endpoint `repeat` times through Django's handler in this process: median ms and
+    queries, no HTTP and no load client, so a change's effect shows without the noise of a
+    shared machine. With `only` (a substring of endpoint names) also a cProfile of those."""
+    import cProfile
+    import pstats
+
+    from django.db import connection
+    from django.test import Client as DjangoClient
+
+    for name, _kind, who, path in prepared["endpoints"]:
+        if only and only not in name:
+            continue
+        headers = dict(prepared["creds"][who])
+        client = DjangoClient(headers={"X-Forwarded-Proto": "https"})
+        if "Cookie" in headers:
+            client.cookies["sessionid"] = headers.pop("Cookie").split("=", 1)[1]
+
+        def call(n: int, client=client, headers=headers, path=path):
+            if isinstance(path, str):
+                return client.get(path, headers=headers)
+            method, url, bodies = path
+            return client.generic(
+                method,
+                url,
+                json.dumps(bodies[n % len(bodies)]),
+                "application/json",
+                headers=headers,
+            )
+
+        for n in range(3):
+            response = call(n)
+            assert response.status_code == 200, (name, response.status_code)
+        queries: list[str] = []
+        with connection.execute_wrapper(
+            lambda ex, sql, *a, q=queries: q.append(sql) or ex(sql, *a)
+        ):
+            call(0)
+        # CPU time of this process (Python: middleware, ORM, templates, serializers) and
+        # wall time (also the database's work and, on a busy machine, waiting for a core).
+        cpu, wall = [], []
+        profiler = cProfile.Profile() if only else None
+        for n in range(repeat):
+            started, started_cpu = time.perf_counter(), time.process_time()
+            if profiler:
+                profiler.enable()
+            call(n)
+            if profiler:
+                profiler.disable()
+            cpu.append((time.process_time() - started_cpu) * 1000)
+            wall.append((time.perf_counter() - started) * 1000)
+        print(
+            f"{name:<45} {len(queries):>3} q  cpu {statistics.median(cpu):7.2f} ms  "
+            f"wall {statistics.median(wall):7.2f} ms (min {min(wall):7.2f})",
+            flush=True,
+        )
+        if profiler:
+            if dump:
+                profiler.dump_stats(dump)
+            stats = pstats.Stats(profiler)
+            stats.sort_stats("cumulative").print_stats(top)
+            stats.sort_stats("tottime").print_stats(top)
+
+
+def _memory(prepared: dict, requests: int, top: int) -> dict:
+    """Memory of one process serving `requests` requests round-robin over the endpoints
+    after a warm-up of the same length: RSS before/after and tracemalloc's biggest
+    growths by line, so a leak shows apart from caches that fill once (warm-up)."""
+    import gc
+    import tracemalloc
+
+    from django.test import Client as DjangoClient
+
+    clients = []
+    for name, _kind, who, path in prepared["endpoints"]:
+        if not isinstance(path, str):
+            continue  # the PATCH writes; memory is about reading pages
+        headers = dict(prepared["creds"][who])
+        client = DjangoClient(headers={"X-Forwarded-Proto": "https"})
+        if "Cookie" in headers:
+            client.cookies["sessionid"] = headers.pop("Cookie").split("=", 1)[1]
+        clients.append((name, client, headers, path))
+
+    def serve(n: int) -> None:
+        for i in range(n):
+            _name, client, headers, path = clients[i % len(clients)]
+            client.get(path, headers=headers)
+
+    serve(requests)  # warm-up: per-process caches fill here
+    gc.collect()
+    rss_warm = _rss_mb(os.getpid())
+    tracemalloc.start(3)
+    before = tracemalloc.take_snapshot()
+    serve(requests)
+    gc.collect()
+    after = tracemalloc.take_snapshot()
+    rss_after = _rss_mb(os.getpid())
+    stats = after.compare_to(before, "lineno")
+    growth = sum(stat.size_diff for stat in stats)
+    tracemalloc.stop()
+    result = {
+        "requests": requests,
+        "rss_after_warmup_mb": rss_warm,
+        "rss_after_mb": rss_after,
+        "traced_growth_kb": growth / 1024,
+        "top": [
+            {"where": str(stat.traceback[0]), "kb": stat.size_diff / 1024, "count": stat.count_diff}
+            for stat in stats[:top]
+        ],
+    }
+    print(
+        f"memory: RSS {rss_warm:.1f} MB after {requests} warm-up requests, {rss_after:.1f} MB "
+        f"after {requests} more ({(rss_after / rss_warm - 1) * 100:+.1f}%); Python heap "
+        f"{growth / 1024:+.0f} KB",
+        flush=True,
+    )
+    for row in result["top"]:
+        print(f"  {row['kb']:+8.1f} KB {row['count']:+6d} blocks  {row['where']}")
+    return result
+
+
 # -- report --------------------------------------------------------------------
 
 
@@ -367,18 +495,45 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", default=str(ROOT / "bench"))
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep the bench database if it exists (no reseed)"
+    )
+    parser.add_argument(
+        "--profile",
+        type=int,
+        metavar="N",
+        help="no server: time each endpoint N times in process and stop",
+    )
+    parser.add_argument("--only", default="", help="with --profile: cProfile these endpoints")
+    parser.add_argument("--top", type=int, default=35, help="with --only: functions listed")
+    parser.add_argument("--pstats", default="", help="with --only: write the profile there")
+    parser.add_argument(
+        "--memory",
+        type=int,
+        metavar="N",
+        help="no server: N warm-up requests, then N more under tracemalloc, and stop",
+    )
     args = parser.parse_args()
 
     if not os.environ.get("DATABASE_URL"):
         print("bench: DATABASE_URL is not set; run `make bench`.", file=sys.stderr)
         return 2
-    os.environ["DATABASE_URL"] = _bench_database(os.environ["DATABASE_URL"])
+    os.environ["DATABASE_URL"], fresh = _bench_database(
+        os.environ["DATABASE_URL"], reuse=args.reuse
+    )
     cache = os.environ.get("CACHE_URL", "")
     if cache.startswith("rediscache://"):
-        os.environ["CACHE_URL"] = cache.rsplit("/", 1)[0] + "/11"
+        # A Redis database of its own (the test helpers use 1-11).
+        os.environ["CACHE_URL"] = cache.rsplit("/", 1)[0] + "/12"
     os.environ.update(TANDEM_BENCH="true", DEBUG="false", SECURE_SSL_REDIRECT="false")
     os.environ.pop("TANDEM_ZEAL", None)
-    prepared = _prepare(args.size)
+    prepared = _prepare(args.size, seed=fresh)
+    if args.profile:
+        _profile(prepared, args.profile, args.only, args.top, args.pstats)
+        return 0
+    if args.memory:
+        _memory(prepared, args.memory, args.top)
+        return 0
     creds = prepared["creds"]
 
     server = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments

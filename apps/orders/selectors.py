@@ -1,9 +1,9 @@
 """Permission-filtered reads of quotes, orders and change requests.
 
 Internal staff with the model's view permission see every row. A customer
-contact sees its organization's rows granted through guardian (direct
-foreign-key tables), and of quotes only those from `sent` on. The filter is
-in the queryset itself, so list endpoints and filters can never return more.
+contact sees its organization's rows (`customer_documents`), and of quotes
+only those from `sent` on. The filter is in the queryset itself, so list
+endpoints and filters can never return more.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ import datetime as dt
 from decimal import Decimal
 from types import SimpleNamespace
 
-from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from apps.accounts.models import OrganizationKind
 from apps.core.permissions import get_visible_or_404, is_internal, visible_to
 from apps.orders.models import (
     QUOTE_CUSTOMER_STATES,
@@ -45,27 +45,55 @@ QUOTE_BEING_REVISED_REFUSAL = (
 )
 
 
+def customer_documents(user, queryset: QuerySet) -> QuerySet:
+    """Staff: `visible_to` (the model's view permission). A customer contact: the
+    documents of its own organization, by the indexed `customer` foreign key.
+
+    The services grant a quote, order or change request to its customer's group
+    when the customer may first see it (quote_send, the order's creation, a change
+    request raised by the customer or proposed to it) and never revoke the grant,
+    and a document's customer never changes. So the grants are exactly `customer =
+    the contact's organization` plus the conditions the selectors below add (a
+    quote in a state that only follows `sent`, a change request that is the
+    customer's or was proposed), and a list reads its page from a (customer, …)
+    index instead of semi-joining every grant of a large account, which grew with
+    the account (bench, portal lists at size M). The grants are still written for
+    object-level checks (get_visible_or_404 applies them on top).
+    """
+    if is_internal(user) or not (user.is_authenticated and user.is_active):
+        return visible_to(user, queryset)
+    org = user.organization
+    if (
+        org is None
+        or org.group_id is None
+        or not org.is_active
+        or org.kind != OrganizationKind.CUSTOMER
+    ):
+        return queryset.none()
+    return queryset.filter(customer_id=org.pk)
+
+
 def quotes_visible_to(user) -> QuerySet[Quote]:
-    qs = visible_to(user, Quote.objects.all())
+    qs = customer_documents(user, Quote.objects.all())
     if not is_internal(user):
         qs = qs.filter(state__in=QUOTE_CUSTOMER_STATES)
     return qs
-
-
-def _sent_revisions():
-    return QuoteRevision.objects.filter(quote=OuterRef("pk"), state=QuoteState.SENT)
 
 
 def portal_quotes_visible_to(user) -> QuerySet[Quote]:
     """What a customer contact sees in the portal: quotes from `sent` on, and quotes
     being revised after they were sent (shown from their last sent revision, see
     `quote_last_sent_versions`). Staff see what quotes_visible_to gives them."""
-    qs = visible_to(user, Quote.objects.all())
+    qs = customer_documents(user, Quote.objects.all())
     if is_internal(user):
         return qs
+    # Sent before, each one: a customer state only follows `sent`, and `sent_at` stays
+    # set through a revision (whose first snapshot, taken from `sent`, is what the
+    # customer is shown). A column of the row rather than a subquery on revisions,
+    # so the list and its count read the partial (customer, sent_at) index alone.
     return qs.filter(
-        Q(state__in=QUOTE_CUSTOMER_STATES)
-        | (Q(state__in=QUOTE_BEING_REVISED_STATES) & Exists(_sent_revisions()))
+        sent_at__isnull=False,
+        state__in=QUOTE_CUSTOMER_STATES | QUOTE_BEING_REVISED_STATES,
     )
 
 
@@ -227,7 +255,7 @@ def quote_documents_visible_to(user, quote: Quote) -> QuerySet[QuoteDocument]:
 
 
 def orders_visible_to(user) -> QuerySet[SalesOrder]:
-    return visible_to(user, SalesOrder.objects.all())
+    return customer_documents(user, SalesOrder.objects.all())
 
 
 def order_list(user) -> QuerySet[SalesOrder]:
@@ -254,11 +282,7 @@ def change_requests_visible_to(user) -> QuerySet[ChangeRequest]:
     """Staff see every request. A customer contact sees its organization's requests
     whose quote or order it may see itself, and of those raised by staff only the
     ones proposed to it: an internal request stays internal until it is proposed."""
-    if not is_internal(user):
-        # One query for the three content types the grants below look up (a cold
-        # cache would otherwise ask once per model from the same line).
-        ContentType.objects.get_for_models(ChangeRequest, Quote, SalesOrder)
-    qs = visible_to(user, ChangeRequest.objects.all())
+    qs = customer_documents(user, ChangeRequest.objects.all())
     if not is_internal(user):
         qs = qs.filter(
             Q(quote__in=quotes_visible_to(user)) | Q(order__in=orders_visible_to(user)),

@@ -83,7 +83,9 @@ class OrderListFilter(django_filters.FilterSet):
             attrs={"type": "search", "placeholder": "Number or customer PO", "autocomplete": "off"}
         ),
     )
-    state = django_filters.MultipleChoiceFilter(choices=OrderState.choices, label="State")
+    state = django_filters.MultipleChoiceFilter(
+        choices=OrderState.choices, label="State", distinct=False
+    )
     customer = django_filters.ModelChoiceFilter(
         queryset=customer_choices(),
         label="Customer",

@@ -345,7 +345,10 @@ def _bulk_quotes(n, *, customer, owner, product, sent=False):
         for i in range(n)
     )
     if sent:
-        Quote.objects.filter(pk__in=[x.pk for x in quotes]).update(state=QuoteState.SENT)
+        # As quote_send leaves them: sent, stamped, granted to the customer.
+        Quote.objects.filter(pk__in=[x.pk for x in quotes]).update(
+            state=QuoteState.SENT, sent_at=timezone.now()
+        )
         for quote in quotes:
             grant_org_access(quote, customer)
     QuoteLine.objects.bulk_create(
@@ -383,8 +386,8 @@ def test_customer_quote_list_uses_a_constant_number_of_queries(
 ):
     _bulk_quotes(n, customer=acme, owner=sales_rep, product=catalog["skid"], sent=True)
     client = token_api(acme_contact)
-    # token with user and organization, count, page ids, rows: the guardian grants
-    # are a subquery.
+    # token with user and organization, count, page ids, rows: the customer is a
+    # column of the quote (selectors.customer_documents).
     with django_assert_num_queries(4):
         res = client.get(url("quotes") + "?page_size=100")
     assert res.json()["count"] == n

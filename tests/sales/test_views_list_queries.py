@@ -44,7 +44,9 @@ def _more_documents(n: int, *, order, sales_rep, acme) -> None:
         )
         for i in range(n)
     )
-    Quote.objects.filter(pk__in=[q.pk for q in quotes]).update(state=QuoteState.CONVERTED)
+    Quote.objects.filter(pk__in=[q.pk for q in quotes]).update(
+        state=QuoteState.CONVERTED, sent_at=timezone.now()
+    )
     QuoteLine.objects.bulk_create(
         QuoteLine(
             quote=q,
@@ -129,6 +131,8 @@ LIST_PAGES = {
     # queues instead of recent activity: own drafts, sent quotes, pending orders
     # (counts + rows, 2 each), and the open inquiries by state (one GROUP BY)
     ("staff", "core:dashboard"): 13,
+    # session, user, roles, count, page (the unread badge is cached)
+    ("staff", "core:notification-list"): 5,
     # token, access (has_perm), count, ids, rows
     ("staff-api", "quote-list"): 5,
     ("staff-api", "order-list"): 5,
@@ -139,6 +143,9 @@ LIST_PAGES = {
     ("contact-api", "order-list"): 4,
     # a contact sees only its own requests: no order lines needed
     ("contact-api", "change-request-list"): 3,
+    # the directory API: token, (access), count, ids, rows with their addresses
+    ("staff-api", "organization-list"): 6,
+    ("contact-api", "organization-list"): 5,
 }
 # A detail prefetches its lines (and for staff the reviews, BOM components and
 # date changes): 2 lines or 200 cost the same. The pages' comment threads add

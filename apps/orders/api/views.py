@@ -37,7 +37,7 @@ from apps.orders.transitions import change_transition, order_transition, quote_t
 
 
 class QuoteFilter(django_filters.FilterSet):
-    state = django_filters.MultipleChoiceFilter(choices=QuoteState.choices)
+    state = django_filters.MultipleChoiceFilter(choices=QuoteState.choices, distinct=False)
     customer = django_filters.ModelChoiceFilter(queryset=Organization.objects.all())
     q = django_filters.CharFilter(method="search", label="Number or title contains")
     created_after = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte")
@@ -273,7 +273,7 @@ class QuoteViewSet(
 
 
 class OrderFilter(django_filters.FilterSet):
-    state = django_filters.MultipleChoiceFilter(choices=OrderState.choices)
+    state = django_filters.MultipleChoiceFilter(choices=OrderState.choices, distinct=False)
     customer = django_filters.ModelChoiceFilter(queryset=Organization.objects.all())
     q = django_filters.CharFilter(method="search", label="Number or customer PO contains")
 
@@ -364,7 +364,7 @@ class OrderViewSet(
 
 
 class ChangeRequestFilter(django_filters.FilterSet):
-    state = django_filters.MultipleChoiceFilter(choices=ChangeState.choices)
+    state = django_filters.MultipleChoiceFilter(choices=ChangeState.choices, distinct=False)
 
     class Meta:
         model = ChangeRequest

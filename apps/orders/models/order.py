@@ -121,6 +121,11 @@ class SalesOrder(ConcurrentTransitionMixin, VersionedModel, UUIDModel):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["customer", "state"]),
+            # The portal dashboard's open orders, soonest expected first.
+            models.Index(
+                fields=["customer", "last_forecast_date", "number"],
+                name="order_customer_forecast_idx",
+            ),
             models.Index(fields=["-created_at", "-id"], name="order_created_idx"),
             models.Index(fields=["state", "-created_at", "-id"], name="order_state_created_idx"),
             models.Index(

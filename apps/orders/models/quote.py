@@ -124,7 +124,20 @@ class Quote(ConcurrentTransitionMixin, VersionedModel, UUIDModel):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["customer", "state"]),
+            # A customer's quotes in a state by validity: the portal dashboard's
+            # "waiting for your decision" (also serves customer + state filters).
+            models.Index(
+                fields=["customer", "state", "valid_until", "number"],
+                name="quote_customer_state_valid_idx",
+            ),
+            # The portal's quote list: a customer's sent quotes, last sent first; with
+            # the state included, its capped count reads the index alone.
+            models.Index(
+                fields=["customer", "-sent_at", "-number"],
+                include=["state"],
+                condition=models.Q(sent_at__isnull=False),
+                name="quote_customer_sent_idx",
+            ),
             # The list's default order and the sorts and filters the desks use,
             # each ending with the id the list adds so pages never overlap.
             models.Index(fields=["-created_at", "-id"], name="quote_created_idx"),
