@@ -402,6 +402,19 @@ def test_a_quantity_change_takes_the_new_quantity_break_and_keeps_the_discount(
     )
     # 5 × (20000 − 10 % break) − 5 % discount = 5 × 17100
     assert cr.line_price_delta == Decimal("85500") - Decimal("19000")
+    # The cost is computed too: five skids at today's rolled-up cost for five (supplier
+    # price breaks included) against the one the order costs now.
+    from apps.orders.pricing import price_from_list
+
+    _, five = price_from_list(
+        product=catalog["skid"],
+        selections=line.configuration,
+        quantity=5,
+        discount_percent=line.discount_percent,
+        currency=order.currency,
+    )
+    assert cr.line_cost_delta == 5 * five.unit_cost - line.unit_cost > 0
+    assert cr.total_cost_delta == cr.line_cost_delta + cr.cost_delta
     svc.change_request_transition(change_request=cr, name="apply", actor=sales_rep)
     line.refresh_from_db()
     order.refresh_from_db()

@@ -655,6 +655,7 @@ class ChangeRequestSerializer(StatefulSerializer):
             "engineering_assessment",
             "manufacturing_assessment",
             "cost_delta",
+            "line_cost_delta",
             "lowest_margin_percent",
             "moves_agreed_dates",
             "available_transitions",

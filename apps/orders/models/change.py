@@ -80,6 +80,8 @@ class ChangeRequest(ConcurrentTransitionMixin, VersionedModel, UUIDModel):
     # Derived from the assessment by the service (re-pricing and re-promising
     # the changed lines); they decide who must decide and who may propose.
     line_price_delta = models.DecimalField(**MONEY, default=Decimal("0"))
+    # The rolled-up cost of the re-priced lines minus their cost now (staff only).
+    line_cost_delta = models.DecimalField(**MONEY, default=Decimal("0"))
     # Wider than PERCENT: a re-priced line can lose far more than 999 %.
     lowest_margin_percent = models.DecimalField(
         max_digits=9, decimal_places=2, null=True, blank=True
@@ -123,6 +125,11 @@ class ChangeRequest(ConcurrentTransitionMixin, VersionedModel, UUIDModel):
     @property
     def total_price_delta(self) -> Decimal:
         return self.line_price_delta + self.price_delta
+
+    @property
+    def total_cost_delta(self) -> Decimal:
+        """Computed from the re-priced lines, plus what the assessment adds (staff only)."""
+        return self.line_cost_delta + self.cost_delta
 
     @property
     def changes_price_or_agreed_dates(self) -> bool:

@@ -183,6 +183,12 @@ class LinePlan:
     def total_delta(self) -> Decimal:
         return self.price.line_total - self.line.line_total if self.price else Decimal("0")
 
+    @property
+    def cost_delta(self) -> Decimal:
+        if self.price is None:
+            return Decimal("0")
+        return self.price.unit_cost * self.quantity - self.line.unit_cost * self.line.quantity
+
 
 def plan_line_changes(cr: ChangeRequest, *, today: dt.date | None = None) -> list[LinePlan]:
     """Re-validate, re-price (quantity break, then the line's discount) and re-promise
@@ -259,7 +265,8 @@ def _refresh_impact(cr: ChangeRequest) -> None:
     plans = plan_line_changes(cr)
     priced = [p for p in plans if p.price is not None]
     cr.line_price_delta = sum((p.total_delta for p in priced), Decimal("0"))
-    if abs(cr.line_price_delta) >= MONEY_LIMIT:
+    cr.line_cost_delta = sum((p.cost_delta for p in priced), Decimal("0"))
+    if abs(cr.line_price_delta) >= MONEY_LIMIT or abs(cr.line_cost_delta) >= MONEY_LIMIT:
         raise ValidationError({"proposed_changes": ["These changes move the price too far."]})
     cr.lowest_margin_percent = (
         max(min(p.price.margin_percent for p in priced), MARGIN_BOUND) if priced else None
@@ -293,7 +300,13 @@ def change_request_assess(
     save_versioned(
         locked,
         expected_version=locked.version,
-        update_fields=[*fields, "line_price_delta", "lowest_margin_percent", "moves_agreed_dates"],
+        update_fields=[
+            *fields,
+            "line_price_delta",
+            "line_cost_delta",
+            "lowest_margin_percent",
+            "moves_agreed_dates",
+        ],
     )
     activity_record(
         target=locked,
