@@ -35,6 +35,15 @@ def test_seed_bulk_loads_a_consistent_skewed_data_set(db):
         == QuoteGroupObjectPermission.objects.filter(group=contact.organization.group).count()
         > 0
     )
+    # The review inboxes: every quote in review waits for one to four departments.
+    from apps.orders.models import QuoteReview
+
+    in_review = Quote.objects.filter(state=QuoteState.IN_REVIEW)
+    assert in_review.exists()
+    assert not in_review.filter(reviews__isnull=True).exists()
+    assert set(QuoteReview.objects.values_list("department", flat=True)) == {
+        "engineering", "manufacturing", "purchasing", "pricing",
+    }  # fmt: skip
     # The sales pipeline: a tenth of the quotes each, in every state, sized for the forecast.
     from apps.sales.models import Inquiry, InquiryState, Opportunity, OpportunityState
 

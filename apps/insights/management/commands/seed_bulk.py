@@ -37,11 +37,13 @@ from apps.orders.models import (
     QUOTE_CUSTOMER_STATES,
     ChangeOrigin,
     ChangeRequest,
+    Department,
     OrderLine,
     OrderState,
     Quote,
     QuoteGroupObjectPermission,
     QuoteLine,
+    QuoteReview,
     QuoteState,
     SalesOrder,
     SalesOrderGroupObjectPermission,
@@ -366,6 +368,12 @@ class Command(BaseCommand):
         quotes = Writer(Quote, quote_fields)
         lines = Writer(QuoteLine, line_fields)
         grants = Writer(QuoteGroupObjectPermission, grant_fields)
+        review_fields = [
+            "id", "quote", "department", "revision", "reasons", "due_date", "state",
+            "created_at", "updated_at",
+        ]  # fmt: skip
+        reviews = Writer(QuoteReview, review_fields)
+        departments = list(Department.values)
         self.order_quotes: list[tuple] = []  # (quote id, customer, owner, created)
         # Open and decided quotes, then one converted quote per order.
         counts = list(self.line_counts(size.quotes, size.quote_lines))
@@ -409,7 +417,15 @@ class Command(BaseCommand):
             )  # fmt: skip
             if state in QUOTE_CUSTOMER_STATES:
                 grants.add((customer.group_id, self.quote_perm.pk, qid))
-        for writer in (quotes, lines, grants):
+            if state == QuoteState.IN_REVIEW:
+                # What the inboxes list: one to four departments asked, some overdue.
+                for dept in self.rng.sample(departments, self.rng.randint(1, len(departments))):
+                    due = (created + dt.timedelta(days=self.rng.randint(1, 5))).date()
+                    reviews.add(
+                        (self.uuid(), qid, dept, 0, "Bench review", due, "requested",
+                         created, created)
+                    )  # fmt: skip
+        for writer in (quotes, lines, grants, reviews):
             writer.flush()
         self.n_quotes = quotes.total
 
