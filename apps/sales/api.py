@@ -114,7 +114,7 @@ class InquirySerializer(StatefulSerializer):
 
 class InquiryWriteSerializer(serializers.Serializer):
     contact_name = serializers.CharField(max_length=200)
-    contact_email = serializers.EmailField()
+    contact_email = serializers.EmailField(max_length=254)
     contact_phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
     company_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     subject = serializers.CharField(max_length=TITLE_MAX_LENGTH)
@@ -240,9 +240,11 @@ class InquiryViewSet(
 
 
 class OpportunityQuoteSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    number = serializers.CharField()
-    state = serializers.CharField()
+    """An opportunity's quote, as the opportunity shows it (read only)."""
+
+    id = serializers.UUIDField(read_only=True)
+    number = serializers.CharField(read_only=True)
+    state = serializers.CharField(read_only=True)
 
 
 class OpportunitySerializer(StatefulSerializer):

@@ -47,7 +47,8 @@ class SalesEditForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Evaluated per form: people join and leave the sales team.
-        self.fields["owner"].queryset = sales_people()
+        if "owner" in self.fields:  # the concrete forms have one; this base has not
+            self.fields["owner"].queryset = sales_people()
         self.order_fields([name for name in self.fields if name != "version"])
 
     def service_fields(self) -> dict:
@@ -75,6 +76,7 @@ class PublicInquiryForm(forms.Form):
     )
     website = forms.CharField(
         required=False,
+        max_length=200,
         label="Leave this field empty",
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
