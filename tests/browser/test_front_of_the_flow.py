@@ -222,6 +222,8 @@ def test_inquiry_to_signed_order_and_an_applied_change(
     expect(item.get_by_test_id("cr-cost")).to_contain_text(
         re.compile(r"[1-9][\d,]*\.\d\d computed")
     )
+    # ...and so is the date: line 10's forecast now against the date re-promised for three.
+    expect(item.get_by_test_id("cr-date-move")).to_contain_text(re.compile(r"^Line 10: .+ → "))
     shot("10-change-assessed")
     propose = item.locator('form[data-transition="propose"]')
     propose.get_by_role("button", name="Propose").click()

@@ -414,6 +414,11 @@ def test_a_quantity_change_takes_the_new_quantity_break_and_keeps_the_discount(
         currency=order.currency,
     )
     assert cr.line_cost_delta == 5 * five.unit_cost - line.unit_cost > 0
+    # And the dates: the line re-promised for five, against its forecast now.
+    assert [m["position"] for m in cr.date_moves] == [line.position]
+    move = cr.date_moves[0]
+    assert move["old"] == line.forecast_date and move["new"] >= line.forecast_date
+    assert move["days"] == (move["new"] - line.forecast_date).days
     assert cr.total_cost_delta == cr.line_cost_delta + cr.cost_delta
     svc.change_request_transition(change_request=cr, name="apply", actor=sales_rep)
     line.refresh_from_db()

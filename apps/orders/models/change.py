@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
@@ -82,6 +83,8 @@ class ChangeRequest(ConcurrentTransitionMixin, VersionedModel, UUIDModel):
     line_price_delta = models.DecimalField(**MONEY, default=Decimal("0"))
     # The rolled-up cost of the re-priced lines minus their cost now (staff only).
     line_cost_delta = models.DecimalField(**MONEY, default=Decimal("0"))
+    # The re-promised lines: [{"position": 10, "from": "2026-11-30", "to": "2026-12-04"}].
+    line_dates = models.JSONField(default=list, blank=True, editable=False)
     # Wider than PERCENT: a re-priced line can lose far more than 999 %.
     lowest_margin_percent = models.DecimalField(
         max_digits=9, decimal_places=2, null=True, blank=True
@@ -125,6 +128,17 @@ class ChangeRequest(ConcurrentTransitionMixin, VersionedModel, UUIDModel):
     @property
     def total_price_delta(self) -> Decimal:
         return self.line_price_delta + self.price_delta
+
+    @property
+    def date_moves(self) -> list[dict]:
+        """Each re-promised line's forecast now and the date the change would give it."""
+        moves = []
+        for item in self.line_dates:
+            old = dt.date.fromisoformat(item["from"]) if item.get("from") else None
+            new = dt.date.fromisoformat(item["to"])
+            days = (new - old).days if old else None
+            moves.append({"position": item["position"], "old": old, "new": new, "days": days})
+        return moves
 
     @property
     def total_cost_delta(self) -> Decimal:

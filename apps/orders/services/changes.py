@@ -274,6 +274,15 @@ def _refresh_impact(cr: ChangeRequest) -> None:
     cr.moves_agreed_dates = any(
         p.feasible_date is not None and p.feasible_date > p.line.forecast_date for p in plans
     )
+    cr.line_dates = [
+        {
+            "position": p.line.position,
+            "from": p.line.forecast_date.isoformat() if p.line.forecast_date else None,
+            "to": p.feasible_date.isoformat(),
+        }
+        for p in plans
+        if p.feasible_date is not None
+    ]
 
 
 # -- assess ------------------------------------------------------------------
@@ -304,6 +313,7 @@ def change_request_assess(
             *fields,
             "line_price_delta",
             "line_cost_delta",
+            "line_dates",
             "lowest_margin_percent",
             "moves_agreed_dates",
         ],
