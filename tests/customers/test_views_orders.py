@@ -278,3 +278,18 @@ def test_dashboard_leaves_out_closed_orders(client_for, acme_contact, order):
     html = client_for(acme_contact).get("/portal/").content.decode()
     assert order.number not in html
     assert "You have no open orders." in html
+
+
+def test_the_order_page_lists_the_accepted_quote_as_a_document(
+    client_for, order, acme_contact, borealis_contact
+):
+    html = client_for(acme_contact).get(reverse("customers:order-detail", args=[order.pk]))
+    url = (
+        reverse("customers:quote-pdf", args=[order.quote_id]) + f"?revision={order.quote_revision}"
+    )
+    assert f'href="{url}"' in html.content.decode()
+    pdf = client_for(acme_contact).get(url)
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    assert b"".join(pdf.streaming_content).startswith(b"%PDF-")
+    # Another customer's contact gets nothing, not even that it exists.
+    assert client_for(borealis_contact).get(url).status_code == 404
