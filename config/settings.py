@@ -237,6 +237,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     },
 }
 
+# A new forecast date is told to the customer once staff confirm it, or at the
+# latest this many hours after the re-plan found it (apps.orders.forecasts).
+PROMISE_CUSTOMER_NOTICE_HOURS = env.int("PROMISE_CUSTOMER_NOTICE_HOURS", default=48)
+
 # Guardian: no anonymous user row, object permissions through groups per organization.
 ANONYMOUS_USER_NAME = None
 GUARDIAN_RAISE_403 = False

@@ -24,9 +24,13 @@ from apps.orders.models.order import (
     OrderLineComponent,
     OrderLineDateChange,
     OrderState,
+    PlanRun,
+    PlanRunKind,
+    PlanRunState,
     SalesOrder,
     SalesOrderGroupObjectPermission,
     SalesOrderUserObjectPermission,
+    SlipCause,
 )
 from apps.orders.models.change import (
     CHANGE_OPEN_STATES,
@@ -62,6 +66,9 @@ __all__ = [
     "OrderLineDateChange",
     "OrderState",
     "OrderTrackerLink",
+    "PlanRun",
+    "PlanRunKind",
+    "PlanRunState",
     "Quote",
     "QuoteAcceptance",
     "QuoteDocument",
@@ -75,4 +82,5 @@ __all__ = [
     "SalesOrder",
     "SalesOrderGroupObjectPermission",
     "SalesOrderUserObjectPermission",
+    "SlipCause",
 ]

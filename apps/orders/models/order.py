@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django_fsm import GET_STATE, ConcurrentTransitionMixin, FSMField, transition
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
@@ -116,6 +117,8 @@ class SalesOrder(ConcurrentTransitionMixin, VersionedModel, UUIDModel):
     line_count = models.PositiveIntegerField(default=0, editable=False)
     next_forecast_date = models.DateField(null=True, blank=True, editable=False)
     last_forecast_date = models.DateField(null=True, blank=True, editable=False)
+    # Lines whose forecast is after their first promise (kept by order_refresh_totals).
+    at_risk_count = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -364,9 +367,30 @@ class OrderLine(UUIDModel):
     first_promised_date = models.DateField()
     forecast_date = models.DateField()
     critical_path = models.TextField(blank=True)
+    # Forecast after first promise: the line is at risk (apps.orders.forecasts keeps it).
+    at_risk = models.BooleanField(default=False, editable=False)
+    # The forecast the customer has been told; None means the first promise still stands.
+    customer_forecast_date = models.DateField(null=True, blank=True, editable=False)
+    # A new forecast the customer has not been told yet is released to them at this
+    # time unless staff confirm (or correct) it first; None when nothing is pending.
+    forecast_release_due = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["order", "position"]
+        indexes = [
+            # The at-risk page: open lines whose forecast is after their promise.
+            models.Index(
+                fields=["first_promised_date", "id"],
+                condition=models.Q(at_risk=True),
+                name="orderline_at_risk_idx",
+            ),
+            # The release task: forecasts waiting to be told to the customer.
+            models.Index(
+                fields=["forecast_release_due"],
+                condition=models.Q(forecast_release_due__isnull=False),
+                name="orderline_release_due_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.order.number}/{self.position} {self.product_sku} × {self.quantity}"
@@ -374,6 +398,11 @@ class OrderLine(UUIDModel):
     @property
     def slip_days(self) -> int:
         return (self.forecast_date - self.first_promised_date).days
+
+    @property
+    def customer_date(self):
+        """The delivery date the customer sees: the last forecast released to them."""
+        return self.customer_forecast_date or self.first_promised_date
 
 
 class OrderLineComponent(models.Model):
@@ -402,14 +431,43 @@ class OrderLineComponent(models.Model):
         return f"{self.line} ← {self.quantity} × {self.part_number}"
 
 
+class SlipCause(models.TextChoices):
+    """Why a line's forecast moved (the internal words are in `reason`)."""
+
+    CONVERSION = "conversion", "Re-promised at conversion"
+    RECEIPT_MOVED = "receipt_moved", "Supplier receipt moved"
+    RECEIPT_CANCELLED = "receipt_cancelled", "Supplier receipt cancelled"
+    CAPACITY = "capacity", "Work-center capacity changed"
+    CLOSURE = "closure", "Work-center closure"
+    EXPEDITE = "expedite", "Another order expedited"
+    CHANGE_REQUEST = "change_request", "Change request"
+    REPLAN = "replan", "Nightly re-plan"
+    MANUAL = "manual", "Moved by staff"
+
+
 class OrderLineDateChange(models.Model):
-    """A move of an order line's forecast date, with why."""
+    """A move of an order line's forecast date, with why.
+
+    `reason` says it in internal words (suppliers, work centers); the customer
+    reads `customer_text` only, and only once the move is released to them
+    (`released_at`), after staff confirm it or after the configured delay.
+    """
 
     id = models.BigAutoField(primary_key=True)
     line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="date_changes")
     old_date = models.DateField()
     new_date = models.DateField()
     reason = models.TextField()
+    cause = models.CharField(max_length=24, choices=SlipCause.choices, default=SlipCause.MANUAL)
+    customer_text = models.CharField(max_length=300, blank=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+    plan_run = models.ForeignKey(
+        "orders.PlanRun",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="date_changes",
+    )
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -424,6 +482,62 @@ class OrderLineDateChange(models.Model):
     @property
     def slip_days(self) -> int:
         return (self.new_date - self.old_date).days
+
+
+class PlanRunKind(models.TextChoices):
+    TARGETED = "targeted", "Affected lines"
+    FULL = "full", "All open lines"
+
+
+class PlanRunState(models.TextChoices):
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class PlanRun(models.Model):
+    """One re-plan of open order lines: what started it, how far it got, what moved.
+
+    A full run walks every open line in batches and shows its progress; only one
+    full run may be running at a time (a second start is refused and says so).
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    kind = models.CharField(max_length=10, choices=PlanRunKind.choices)
+    cause = models.CharField(max_length=24, choices=SlipCause.choices)
+    cause_text = models.CharField(max_length=300, blank=True)
+    state = models.CharField(
+        max_length=10, choices=PlanRunState.choices, default=PlanRunState.RUNNING
+    )
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    slipped = models.PositiveIntegerField(default=0)
+    improved = models.PositiveIntegerField(default=0)
+    at_risk = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["-started_at", "-id"], name="planrun_started_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind"],
+                condition=models.Q(kind="full", state="running"),
+                name="one_full_replan_running",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} re-plan #{self.pk} ({self.state})"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else min(100, round(100 * self.done / self.total))
 
 
 class SalesOrderUserObjectPermission(UserObjectPermissionBase):

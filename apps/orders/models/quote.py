@@ -295,6 +295,10 @@ class QuoteLine(UUIDModel):
     margin_percent = models.DecimalField(max_digits=7, decimal_places=2, editable=False)
     requested_date = models.DateField(null=True, blank=True)
     feasible_date = models.DateField(null=True, blank=True, editable=False)
+    # The date the customer was shown for this line when the quote was sent (the
+    # feasible date, or the quote's promised date): frozen, it becomes the order
+    # line's first promise even if the feasible date moves before conversion.
+    sent_promised_date = models.DateField(null=True, blank=True, editable=False)
     critical_path = models.TextField(blank=True, editable=False)
     promise_explanation = models.TextField(blank=True, editable=False)
     scope_statement = models.TextField(

@@ -42,6 +42,7 @@ from apps.orders.models import (
     Quote,
     QuoteState,
     SalesOrder,
+    SlipCause,
 )
 from apps.orders.models.change import ORDER_SHIPPED_STATES
 from apps.orders.models.rules import can_assess_change, can_sell, margin_needs_manager
@@ -604,7 +605,13 @@ def _move_dates(cr: ChangeRequest, order: SalesOrder, plans: list[LinePlan], act
             # The re-promised date of the changed line: recorded as a slip with its cause.
             new_date = feasible[line.pk]
         if new_date != line.forecast_date:
-            order_line_reforecast(line=line, actor=actor, new_date=new_date, reason=reason)
+            order_line_reforecast(
+                line=line,
+                actor=actor,
+                new_date=new_date,
+                reason=reason,
+                cause=SlipCause.CHANGE_REQUEST,
+            )
 
 
 # -- what a page shows next to each button -----------------------------------------

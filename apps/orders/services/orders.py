@@ -35,15 +35,16 @@ from apps.orders.allocation import (
     order_lines_book,
     quote_line_key,
 )
+from apps.orders.forecasts import line_forecast_move
 from apps.orders.models import (
     ORDER_CANCELLABLE_IN_PRODUCTION,
     OrderLine,
     OrderLineComponent,
-    OrderLineDateChange,
     OrderState,
     Quote,
     QuoteAcceptance,
     SalesOrder,
+    SlipCause,
 )
 from apps.orders.models.rules import can_cancel_order, can_engineer, can_override_credit, can_sell
 from apps.orders.services.quotes import _options_for, quote_recalculate
@@ -571,25 +572,29 @@ def order_design_approve(
 
 
 @transaction.atomic
-def order_line_reforecast(*, line: OrderLine, actor, new_date: dt.date, reason: str) -> OrderLine:
-    """Move a line's forecast date, keeping the slip and its reason."""
+def order_line_reforecast(
+    *,
+    line: OrderLine,
+    actor,
+    new_date: dt.date,
+    reason: str,
+    cause: str = SlipCause.MANUAL,
+) -> OrderLine:
+    """Move a line's forecast date, keeping the slip and its reason.
+
+    A move made by staff is told to the customer at once (without the reason,
+    which may name suppliers or internal problems).
+    """
     if not reason.strip():
         raise ValidationError({"reason": ["Say why the date moves."]})
     locked = OrderLine.objects.select_for_update().select_related("order").get(pk=line.pk)
     if locked.order.state in (OrderState.CLOSED, OrderState.CANCELLED, OrderState.DELIVERED):
         raise TransitionNotAllowed(f"{locked.order.number} is {locked.order.state}.")
-    if new_date == locked.forecast_date:
-        return locked
-    OrderLineDateChange.objects.create(
-        line=locked,
-        old_date=locked.forecast_date,
-        new_date=new_date,
-        reason=reason,
-        changed_by=actor if getattr(actor, "pk", None) else None,
-    )
     old = locked.forecast_date
-    locked.forecast_date = new_date
-    locked.save(update_fields=["forecast_date", "updated_at"])
+    if not line_forecast_move(
+        line=locked, new_date=new_date, cause=cause, reason=reason, actor=actor, release=True
+    ):
+        return locked
     order_refresh_totals(order=locked.order)
     who = actor if getattr(actor, "pk", None) else None
     moved = (
@@ -616,12 +621,16 @@ def order_refresh_totals(*, order: SalesOrder) -> SalesOrder:
     (conversion, reforecast, change-request apply).
     """
     agg = OrderLine.objects.filter(order=order).aggregate(
-        n=Count("pk"), first=Min("forecast_date"), last=Max("forecast_date")
+        n=Count("pk"),
+        first=Min("forecast_date"),
+        last=Max("forecast_date"),
+        at_risk=Count("pk", filter=Q(at_risk=True)),
     )
     fields = {
         "line_count": agg["n"],
         "next_forecast_date": agg["first"],
         "last_forecast_date": agg["last"],
+        "at_risk_count": agg["at_risk"],
     }
     SalesOrder.objects.filter(pk=order.pk).update(**fields)
     for key, value in fields.items():
