@@ -19,6 +19,12 @@ class SuppliersConfig(AppConfig):
             NavItem("Suppliers", "suppliers:supplier-list", "truck", buyers, order=40)
         )
         register_nav_item(
+            NavItem("Receipts", "suppliers:receipt-list", "box-arrow-in-down", buyers, order=41)
+        )
+        register_nav_item(
+            NavItem("Parts", "suppliers:part-list", "boxes", buyers | {Role.PLANNER}, order=43)
+        )
+        register_nav_item(
             NavItem("My portal", "suppliers:portal-dashboard", "house", contacts, order=0)
         )
         register_nav_item(

@@ -4,7 +4,7 @@ supplier portal under /supplier/."""
 from django.urls import path
 from django.views.generic import RedirectView
 
-from apps.suppliers import views
+from apps.suppliers import views, views_supply
 
 app_name = "suppliers"
 
@@ -22,6 +22,13 @@ urlpatterns = [
         views.supplier_invitation_withdraw,
         name="supplier-invitation-withdraw",
     ),
+    path("purchasing/receipts/", views_supply.receipt_list, name="receipt-list"),
+    path("purchasing/receipts/add/", views_supply.receipt_add, name="receipt-add"),
+    path("purchasing/receipts/move/", views_supply.receipt_move, name="receipt-move"),
+    path("purchasing/receipts/cancel/", views_supply.receipt_cancel, name="receipt-cancel"),
+    path("purchasing/receipts/receive/", views_supply.receipt_receive, name="receipt-receive"),
+    path("purchasing/parts/", views_supply.part_list, name="part-list"),
+    path("purchasing/parts/<uuid:pk>/", views_supply.part_detail, name="part-detail"),
     path("purchasing/reviews/", views.review_inbox, name="review-inbox"),
     path("purchasing/reviews/<uuid:pk>/<slug:name>/", views.review_decide, name="review-decide"),
     path("supplier/", views.portal_dashboard, name="portal-dashboard"),

@@ -1,0 +1,54 @@
+"""Which quote or order a ledger hold belongs to, for the supply pages' links.
+
+A booking names its line by key ("quote-line:<uuid>", "order-line:<uuid>"),
+since the catalog knows nothing of quotes. The pages above resolve the keys
+of the rows they show here: two queries, and only documents the viewer may see.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.urls import reverse
+
+from apps.orders.models import OrderLine, QuoteLine
+from apps.orders.selectors import orders_visible_to, quotes_visible_to
+
+
+def hold_documents(user, line_keys) -> dict[str, tuple[str, object]]:
+    """line key → ("quote" | "order", document pk) for the documents `user` may see."""
+    quote_lines, order_lines = set(), set()
+    for key in line_keys:
+        kind, _, pk = (key or "").partition(":")
+        try:
+            uuid.UUID(pk)
+        except ValueError:
+            continue  # a booking written by a script under another key: no link
+        if kind == "quote-line":
+            quote_lines.add(pk)
+        elif kind == "order-line":
+            order_lines.add(pk)
+    out: dict[str, tuple[str, object]] = {}
+    if quote_lines:
+        for line_pk, quote_pk in QuoteLine.objects.filter(
+            pk__in=quote_lines, quote__in=quotes_visible_to(user)
+        ).values_list("pk", "quote_id"):
+            out[f"quote-line:{line_pk}"] = ("quote", quote_pk)
+    if order_lines:
+        for line_pk, order_pk in OrderLine.objects.filter(
+            pk__in=order_lines, order__in=orders_visible_to(user)
+        ).values_list("pk", "order_id"):
+            out[f"order-line:{line_pk}"] = ("order", order_pk)
+    return out
+
+
+# The staff pages of the documents (their URL names; orders imports no role app).
+DOCUMENT_PAGES = {"quote": "sales:quote-detail", "order": "sales:order-detail"}
+
+
+def hold_links(user, line_keys) -> dict[str, str]:
+    """line key → the staff page of its quote or order, for the documents `user` may see."""
+    return {
+        key: reverse(DOCUMENT_PAGES[kind], kwargs={"pk": pk})
+        for key, (kind, pk) in hold_documents(user, line_keys).items()
+    }
