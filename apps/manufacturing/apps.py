@@ -6,7 +6,18 @@ class ManufacturingConfig(AppConfig):
     label = "manufacturing"
 
     def ready(self) -> None:
+        from apps.core.navigation import NavItem, register_nav_item
+        from apps.core.roles import Role
         from apps.manufacturing.views import INBOX
         from apps.orders.review_inbox import register_inbox
 
         register_inbox(INBOX)
+        register_nav_item(
+            NavItem(
+                "Work centers",
+                "manufacturing:work-center-list",
+                "diagram-3",
+                frozenset({Role.PLANNER, Role.OPS_ADMIN}),
+                order=42,
+            )
+        )
