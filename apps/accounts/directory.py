@@ -29,6 +29,7 @@ from apps.core.dashboards import Panel, PanelRow
 from apps.core.htmx import render_page
 from apps.core.lists import list_page
 from apps.core.permissions import is_internal
+from apps.core.refusals import REFUSED, service_error
 from apps.core.selectors import notifications_for
 
 
@@ -43,6 +44,7 @@ class Directory:
     invite_url: str
     withdraw_url: str
     receiving_url: str = ""
+    quote_holds_url: str = ""
     show_credit_limit: bool = False
     panel_roles: frozenset[str] = field(default_factory=frozenset)
 
@@ -227,7 +229,60 @@ def _detail_context(
         "form": style_form(form or InvitationCreateForm(prefix="invite")) if can_invite else None,
         "notice": notice,
         "notice_tone": notice_tone,
+        **_quote_holds(user, directory, organization),
     }
+
+
+QUOTE_HOLDS_REFUSAL = "Only a sales manager changes whether quotes hold their promise."
+
+
+def _quote_holds(user: User, directory: Directory, organization: Organization, **extra) -> dict:
+    """The customer's quote-hold setting, with its switch for those who may change it."""
+    if directory.kind != "customer" or not directory.quote_holds_url:
+        return {"quote_holds": None}
+    return {
+        "quote_holds": {
+            "on": organization.hold_quote_promises,
+            "may_set": services.may_set_quote_holds(user),
+            "refusal": QUOTE_HOLDS_REFUSAL,
+            "url": reverse(directory.quote_holds_url, kwargs={"pk": organization.pk}),
+            **extra,
+        }
+    }
+
+
+@require_POST
+def directory_quote_holds(request: HttpRequest, directory: Directory, pk) -> HttpResponse:
+    user = request.user
+    organization = _organization_for(user, directory, pk)
+    if directory.kind != "customer":
+        raise Http404
+    hold = request.POST.get("hold") in ("on", "true", "1")
+    notice, error = "", ""
+    try:
+        organization = services.organization_set_quote_holds(
+            organization=organization, hold=hold, actor=user
+        )
+        notice = (
+            "New quotes for this customer hold their promise until their validity date."
+            if organization.hold_quote_promises
+            else "New quotes for this customer hold nothing until accepted."
+        )
+    except REFUSED as exc:
+        error = service_error(exc)[0]
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, notice)
+        return redirect(directory.detail_href(organization))
+    context = _quote_holds(user, directory, organization, notice=notice, error=error)
+    return render(
+        request,
+        "accounts/directory/partials/quote_holds.html",
+        context,
+        status=422 if error else 200,
+    )
 
 
 def _addresses(user: User, directory: Directory, organization: Organization, bound=None) -> list:

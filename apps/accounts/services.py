@@ -355,3 +355,35 @@ def address_set_receiving_days(*, address: Address, weekdays, actor) -> Address:
         text=f"{address.label or address.line1} now receives {address.receiving_days_text}",
     )
     return address
+
+
+QUOTE_HOLD_ROLES = (Role.SALES_MANAGER, Role.OPS_ADMIN)
+
+
+def may_set_quote_holds(user) -> bool:
+    return bool(user.is_authenticated and not user.is_external and user.has_role(*QUOTE_HOLD_ROLES))
+
+
+@transaction.atomic
+def organization_set_quote_holds(*, organization: Organization, hold: bool, actor) -> Organization:
+    """Whether new quotes for this customer hold their promise from sending until
+    their validity date (DESIGN §5, Allocation): a commercial decision, so a
+    sales manager's (or operations')."""
+    if not may_set_quote_holds(actor):
+        raise PermissionDenied("Only a sales manager changes whether quotes hold their promise.")
+    if organization.kind != OrganizationKind.CUSTOMER:
+        raise ValidationError({"hold": ["Only customers' quotes hold promises."]})
+    organization = Organization.objects.select_for_update().get(pk=organization.pk)
+    if organization.hold_quote_promises == hold:
+        return organization
+    organization.hold_quote_promises = hold
+    organization.save(update_fields=["hold_quote_promises"])
+    activity_record(
+        target=organization,
+        actor=actor,
+        verb="quote_holds_changed",
+        text="New quotes hold their promise until their validity date"
+        if hold
+        else "New quotes hold nothing until accepted",
+    )
+    return organization

@@ -27,6 +27,11 @@ urlpatterns = [
         name="customer-address-receiving",
     ),
     path(
+        "customers/<uuid:pk>/quote-holds/",
+        views.customer_quote_holds,
+        name="customer-quote-holds",
+    ),
+    path(
         "customers/<uuid:pk>/invitations/<uuid:invitation_pk>/withdraw/",
         views.customer_invitation_withdraw,
         name="customer-invitation-withdraw",

@@ -20,6 +20,7 @@ CUSTOMERS = directory.Directory(
     invite_url="sales:customer-invite",
     withdraw_url="sales:customer-invitation-withdraw",
     receiving_url="sales:customer-address-receiving",
+    quote_holds_url="sales:customer-quote-holds",
     show_credit_limit=True,
     panel_roles=SALES_ROLES,
 )
@@ -43,6 +44,11 @@ def customer_invite(request: HttpRequest, pk) -> HttpResponse:
 @login_required
 def customer_address_receiving(request: HttpRequest, pk, address_pk) -> HttpResponse:
     return directory.directory_address_receiving(request, CUSTOMERS, pk, address_pk)
+
+
+@login_required
+def customer_quote_holds(request: HttpRequest, pk) -> HttpResponse:
+    return directory.directory_quote_holds(request, CUSTOMERS, pk)
 
 
 @login_required
