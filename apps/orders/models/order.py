@@ -119,6 +119,9 @@ class SalesOrder(ConcurrentTransitionMixin, VersionedModel, UUIDModel):
     last_forecast_date = models.DateField(null=True, blank=True, editable=False)
     # Lines whose forecast is after their first promise (kept by order_refresh_totals).
     at_risk_count = models.PositiveIntegerField(default=0, editable=False)
+    # Set by order_expedite: the order's lines go first in promise order, the
+    # earliest expedite first, so re-plans give them supply before others.
+    expedited_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
