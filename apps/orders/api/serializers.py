@@ -582,6 +582,7 @@ class OrderSerializer(StatefulSerializer):
             "held_state",
             "invoiced_amount",
             "paid_amount",
+            "expedited_at",
             "lines",
             "available_transitions",
         ]
@@ -765,6 +766,14 @@ fields_for_some_callers(OrderSerializer, OrderCustomerSerializer)
 fields_for_some_callers(OrderLineSerializer, OrderLineCustomerSerializer)
 fields_for_some_callers(DateChangeSerializer, DateChangeCustomerSerializer)
 fields_for_some_callers(ChangeRequestSerializer, ChangeRequestCustomerSerializer)
+
+
+class OrderExpediteSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=300,
+        trim_whitespace=True,
+        help_text="Why this order goes ahead of the others (internal).",
+    )
 
 
 class OrderCancelSerializer(serializers.Serializer):
