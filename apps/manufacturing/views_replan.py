@@ -30,7 +30,7 @@ def _require_replanner(user) -> None:
 
 def _selected_run(request: HttpRequest, runs: list[PlanRun]) -> PlanRun | None:
     wanted = request.GET.get("run", "")
-    if wanted.isdigit() and len(wanted) <= 18:
+    if wanted.isascii() and wanted.isdigit() and len(wanted) <= 18:
         for run in runs:
             if run.pk == int(wanted):
                 return run
@@ -74,7 +74,9 @@ def replan_start(request: HttpRequest) -> HttpResponse:
     """Start a full re-plan now; refused in place, with who runs one and how far, when one runs."""
     _require_replanner(request.user)
     try:
-        replan.plan_run_start(actor=request.user, text="Started from the re-plan page")
+        replan.plan_run_start(
+            actor=request.user, text=f"Full re-plan started by {request.user.username}"
+        )
     except TransitionError as exc:
         context = _context(request, error=exc.message)
         if request.htmx:  # htmx swaps 422 answers (base.html): the refusal replaces the card

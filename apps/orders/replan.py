@@ -216,6 +216,9 @@ def _move(line, promise, *, run: PlanRun, cause: str, text: str, actor, out: Bat
     change = line_forecast_move(
         line=line, new_date=new, cause=cause, reason=words, actor=actor, plan_run=run
     )
+    if line.critical_path != promise.critical_path:
+        line.critical_path = promise.critical_path
+        OrderLine.objects.filter(pk=line.pk).update(critical_path=line.critical_path)
     if change is not None:
         if new > old:
             out.slipped += 1

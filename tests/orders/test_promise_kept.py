@@ -103,6 +103,7 @@ def test_conversion_after_another_quote_took_the_stock_keeps_the_accepted_date(
     assert line.first_promised_date == shown
     assert line.forecast_date == booked > shown
     assert line.at_risk
+    assert "Delta Motors" in line.critical_path  # what the booking found, not the quote's
     # Not told to the customer yet: the release timer runs.
     assert line.customer_date == shown
     assert line.customer_forecast_date is None

@@ -146,6 +146,9 @@ def _conversion_slips(order: SalesOrder, quote_lines, order_lines, promises, act
     for ql, line, promise in zip(quote_lines, order_lines, promises, strict=True):
         if ql.sent_expedited or promise.feasible_date <= line.first_promised_date:
             continue
+        # What the booking found drives the line now, not the quote's earlier answer.
+        line.critical_path = promise.critical_path
+        OrderLine.objects.filter(pk=line.pk).update(critical_path=line.critical_path)
         line_forecast_move(
             line=line,
             new_date=promise.feasible_date,
