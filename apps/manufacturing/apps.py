@@ -21,3 +21,12 @@ class ManufacturingConfig(AppConfig):
                 order=42,
             )
         )
+        register_nav_item(
+            NavItem(
+                "Re-plan",
+                "manufacturing:replan",
+                "arrow-repeat",
+                frozenset({Role.PLANNER, Role.SALES_MANAGER, Role.OPS_ADMIN}),
+                order=35,
+            )
+        )
