@@ -21,9 +21,11 @@ from rest_framework.test import APIClient
 from apps.orders.models import ChangeRequest, QuoteLine
 from tests.catalog.factories import PartFactory, ProductFactory
 from tests.orders.conftest import (  # noqa: F401  (fixtures used by name)
+    accepted_quote,
     acme_addresses,
     catalog,
     make_quote,
+    order,
     sent_quote,
 )
 
@@ -217,6 +219,8 @@ def test_list_parameters_with_unicode_digits_never_crash(api, sales_rep, path):
         "/sales/orders/?q=%00&customer=%00&ordering=next_forecast,,-total",
         "/sales/customers/?q=%00&has_contacts=%00&page=-1",
         "/purchasing/suppliers/?q=%00&ordering=%00&page=99999999999999999999",
+        "/sales/at-risk/?page=²&rep=²&customer=%00&cause=%00",
+        "/sales/at-risk/?rep=not-a-user&customer=not-a-uuid&cause=teleport&page=-1",
     ],
 )
 def test_page_parameters_with_unicode_digits_never_crash(client, sales_rep, buyer, path):
@@ -235,6 +239,26 @@ def test_page_parameters_with_unicode_digits_never_crash(client, sales_rep, buye
 def test_portal_parameters_with_bad_values_never_crash(client, acme_contact, delta_contact, path):
     client.force_login(delta_contact if path.startswith("/supplier/") else acme_contact)
     assert client.get(path).status_code == 200
+
+
+def test_a_megabyte_note_to_the_customer_is_a_field_error_and_tells_nothing(
+    api, client, order, sales_rep
+):
+    from tests.orders.slips import replan_slip
+
+    line = order.lines.get()
+    replan_slip(line, 5)
+    url = f"/api/v1/orders/{order.pk}/lines/{line.pk}/release-forecast/"
+    assert_field_error(api(sales_rep).post(url, {"comment": "x" * 1_000_000}), "comment")
+    client.force_login(sales_rep)
+    page = client.post(
+        f"/sales/orders/{order.pk}/lines/{line.pk}/release/",
+        {"comment": "x" * 1_000_000},
+        HTTP_HX_REQUEST="true",
+    )
+    assert page.status_code == 422 and "too long" in page.content.decode()
+    line.refresh_from_db()
+    assert line.customer_forecast_date is None and line.forecast_release_due is not None
 
 
 def test_unicode_digit_notification_ids_mark_nothing(client, sales_rep):
