@@ -222,6 +222,8 @@ def test_list_parameters_with_unicode_digits_never_crash(api, sales_rep, path):
         "/manufacturing/replan/?run=²&page=٣",
         "/manufacturing/replan/?run=99999999999999999999999&page=%00",
         "/manufacturing/replan/?run=-1&page=-1",
+        "/sales/at-risk/?page=²&rep=²&customer=%00&cause=%00",
+        "/sales/at-risk/?rep=not-a-user&customer=not-a-uuid&cause=teleport&page=-1",
     ],
 )
 def test_page_parameters_with_unicode_digits_never_crash(client, sales_rep, buyer, planner, path):
@@ -249,6 +251,26 @@ def test_an_expedite_reason_beyond_its_bound_is_a_field_error(api, order, planne
     assert "reason" in response.json()
     order.refresh_from_db()
     assert order.expedited_at is None
+
+
+def test_a_megabyte_note_to_the_customer_is_a_field_error_and_tells_nothing(
+    api, client, order, sales_rep
+):
+    from tests.orders.slips import replan_slip
+
+    line = order.lines.get()
+    replan_slip(line, 5)
+    url = f"/api/v1/orders/{order.pk}/lines/{line.pk}/release-forecast/"
+    assert_field_error(api(sales_rep).post(url, {"comment": "x" * 1_000_000}), "comment")
+    client.force_login(sales_rep)
+    page = client.post(
+        f"/sales/orders/{order.pk}/lines/{line.pk}/release/",
+        {"comment": "x" * 1_000_000},
+        HTTP_HX_REQUEST="true",
+    )
+    assert page.status_code == 422 and "too long" in page.content.decode()
+    line.refresh_from_db()
+    assert line.customer_forecast_date is None and line.forecast_release_due is not None
 
 
 def test_unicode_digit_notification_ids_mark_nothing(client, sales_rep):

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from apps.core.comments import comment_post
 from apps.core.models import Audience
+from apps.orders import demo_slips
 from apps.orders.models import Quote, SalesOrder
 from apps.orders.services import changes as cr
 from apps.orders.services import orders as so
@@ -480,4 +481,5 @@ def seed(users: dict, orgs: dict, products: dict) -> dict:
             date_delta_days=2,
         )
         cr.change_request_transition(change_request=proposal, name="propose", actor=sam)
+    demo_slips.seed(orders, users)
     return {"quotes": made, "orders": orders}

@@ -823,7 +823,7 @@ ROUTES: dict[str, list[Case]] = {
         Case(
             "filtered",
             AT_RISK_READERS,
-            query="rep=&cause=receipt_moved",
+            query="?rep=&cause=receipt_moved",
         ),
     ],
     "sales:at-risk-release": [

@@ -272,7 +272,9 @@ def test_orders_for_customers(api, order, acme_contact, borealis_contact, sales_
     assert api(borealis_contact).get(url("orders", order.pk)).status_code == 404
     body = api(acme_contact).get(url("orders", order.pk)).json()
     line = body["lines"][0]
-    assert {"requested_date", "first_promised_date", "forecast_date"} <= set(line)
+    # The customer reads the date released to it, never the internal forecast.
+    assert {"requested_date", "first_promised_date", "customer_date"} <= set(line)
+    assert "forecast_date" not in line and "at_risk" not in line
     assert "unit_cost" not in line and "components" not in line
     assert "internal_notes" not in body
     assert "components" in api(sales_rep).get(url("orders", order.pk)).json()["lines"][0]

@@ -9,7 +9,7 @@ from django.core import mail
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from apps.core.models import Activity, Audience
+from apps.core.models import Activity, Audience, Notification
 from apps.core.transitions import TransitionNotAllowed
 from apps.orders.models import OrderLineDateChange, OrderState, SalesOrder, SlipCause
 from apps.orders.services import releases
@@ -176,6 +176,11 @@ def test_the_task_releases_lines_whose_notice_passed_as_the_system(
     (entry,) = _customer_entries(slipped.order)
     assert entry.actor is None and REASON not in entry.text
     assert len(mail.outbox) == 1
+    # The rep learns that the customer was told without them.
+    told = Notification.objects.filter(
+        recipient=slipped.order.owner, title__contains="new date told to the customer"
+    )
+    assert told.count() == 1
     # Idempotent: a second run (or a run racing the first) tells nobody again.
     assert releases.forecasts_release_due(now=later) == 0
     assert len(_customer_entries(slipped.order)) == 1

@@ -103,6 +103,7 @@ _VERB_LABELS = {
     "credit_override": "Credit override approved",
     "design_approved": "Design approved",
     "forecast_moved": "Forecast date moved",
+    "forecast_released": "New expected date",
     "updated": "Order data updated",
     "amended": "Amended",
     # change requests

@@ -440,14 +440,14 @@ class Command(BaseCommand):
             "site_requirements", "installation_needed", "internal_notes", "total",
             "order_revision", "invoiced_amount", "paid_amount", "state", "held_state",
             "version", "created_at", "updated_at", "line_count", "next_forecast_date",
-            "last_forecast_date",
+            "last_forecast_date", "at_risk_count", "customer_next_date", "customer_last_date",
         ]  # fmt: skip
         line_fields = [
             "id", "order", "position", "product", "product_sku", "product_name",
             "fulfillment_mode", "configuration", "configuration_text", "quantity",
             "unit_list_price", "discount_percent", "unit_price", "unit_cost", "line_total",
             "scope_statement", "custom_spec", "first_promised_date", "forecast_date",
-            "critical_path", "created_at", "updated_at",
+            "critical_path", "created_at", "updated_at", "at_risk",
         ]  # fmt: skip
         orders = Writer(SalesOrder, order_fields)
         lines = Writer(OrderLine, line_fields)
@@ -467,7 +467,8 @@ class Command(BaseCommand):
         ):
             oid = self.uuid()
             total = Decimal("0")
-            first = last = None
+            first = last = told_first = told_last = None
+            at_risk = 0
             for position in range(n_lines):
                 product, qty, discount, unit_price, _margin = self._line_values()
                 line_total = unit_price * qty
@@ -476,12 +477,16 @@ class Command(BaseCommand):
                 forecast = promised + dt.timedelta(days=self.rng.choice([0, 0, 0, 3, 10]))
                 first = forecast if first is None else min(first, forecast)
                 last = forecast if last is None else max(last, forecast)
+                # No slip is told to the customer here: the customer's dates are the promises.
+                told_first = promised if told_first is None else min(told_first, promised)
+                told_last = promised if told_last is None else max(told_last, promised)
+                at_risk += forecast > promised
                 lines.add(
                     (
                         self.uuid(), oid, (position + 1) * 10, product.pk, product.sku,
                         product.name, product.fulfillment_mode, "{}", "", qty,
                         product.base_price, discount, unit_price, product.base_cost, line_total,
-                        "", "", promised, forecast, "", created, created,
+                        "", "", promised, forecast, "", created, created, forecast > promised,
                     )
                 )  # fmt: skip
             self.n_order_lines += n_lines
@@ -492,7 +497,7 @@ class Command(BaseCommand):
                     f"PO-{i + 1:06d}", "1 Bench Road\nSpringfield", "1 Bench Road\nSpringfield",
                     "", "net30", "Pat Receiver", "", "", "", False, "", total, 1,
                     Decimal("0"), Decimal("0"), state, "", 1, created, created, n_lines,
-                    first, last,
+                    first, last, at_risk, told_first, told_last,
                 )
             )  # fmt: skip
             grants.add((customer.group_id, self.order_perm.pk, oid))
