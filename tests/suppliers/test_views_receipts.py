@@ -160,7 +160,7 @@ def test_planner_may_not_move_a_receipt(client_for, planner, po):
         HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 422
-    assert "Only purchasing records expected receipts." in response.content.decode()
+    assert "Only purchasing records and changes expected receipts." in response.content.decode()
 
 
 def test_add_receipt_and_its_field_errors(client_for, buyer, pcb, delta):
