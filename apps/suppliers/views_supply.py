@@ -232,7 +232,8 @@ receipt_receive = _row_action(ReceiptReceiveForm, _receive)
 @login_required
 def part_list(request: HttpRequest) -> HttpResponse:
     _require_reader(request.user)
-    q = request.GET.get("q", "").strip()[:60]
+    # A NUL cannot go into a PostgreSQL string: such a search finds nothing to drop.
+    q = request.GET.get("q", "").replace("\x00", "").strip()[:60]
     qs = ledger_reads.parts_with_positions()
     if q:
         qs = qs.filter(Q(number__icontains=q) | Q(name__icontains=q))
