@@ -224,6 +224,10 @@ def test_list_parameters_with_unicode_digits_never_crash(api, sales_rep, path):
         "/manufacturing/replan/?run=-1&page=-1",
         "/sales/at-risk/?page=²&rep=²&customer=%00&cause=%00",
         "/sales/at-risk/?rep=not-a-user&customer=not-a-uuid&cause=teleport&page=-1",
+        "/purchasing/receipts/?page=²&part=%00&reference=%00",
+        "/purchasing/receipts/?page=99999999999999999999&part=" + "x" * 500,
+        "/purchasing/parts/?q=%00&page=٣",
+        "/manufacturing/work-centers/?page=-1",
     ],
 )
 def test_page_parameters_with_unicode_digits_never_crash(client, sales_rep, buyer, planner, path):
@@ -271,6 +275,72 @@ def test_a_megabyte_note_to_the_customer_is_a_field_error_and_tells_nothing(
     assert page.status_code == 422 and "too long" in page.content.decode()
     line.refresh_from_db()
     assert line.customer_forecast_date is None and line.forecast_release_due is not None
+
+
+@pytest.mark.parametrize(
+    "data,field",
+    [
+        ({"quantity": "1" * 20}, "quantity"),
+        ({"quantity": "1e400"}, "quantity"),
+        ({"quantity": "0.0001"}, "quantity"),
+        ({"quantity": "²"}, "quantity"),
+        ({"reference": "P" * 61}, "reference"),
+        ({"part": "X" * 5000}, "part"),
+        ({"date": "99999-01-01"}, "date"),
+    ],
+)
+def test_receipt_inputs_beyond_their_columns_are_field_errors(client, buyer, delta, data, field):
+    from apps.catalog.models import StockEntry
+    from tests.catalog.factories import PartFactory
+
+    PartFactory(number="PCB-1")
+    post = {
+        "part": "PCB-1",
+        "quantity": "5",
+        "date": "2999-01-01",
+        "reference": "PO-1",
+        "supplier": delta.pk,
+    } | data
+    client.force_login(buyer)
+    response = client.post("/purchasing/receipts/add/", post, HTTP_HX_REQUEST="true")
+    assert response.status_code == 422
+    assert f'id="id_{field}-errors"' in response.content.decode()
+    assert not StockEntry.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "path,data",
+    [
+        ("capacity/", {"hours": "1" * 30}),
+        ("capacity/", {"hours": "NaN"}),
+        ("capacity/", {"hours": "-0"}),
+        ("closures/", {"date": "2999-01-01", "scope": "work_center", "reason": "r" * 1_000_000}),
+        ("closures/", {"date": "2999-01-01", "scope": "elsewhere"}),
+        ("closures/", {"date": "0000-00-00", "scope": "plant"}),
+    ],
+)
+def test_capacity_inputs_beyond_their_columns_are_field_errors(client, planner, path, data):
+    from apps.catalog.models import WorkCenter, WorkCenterClosure
+    from tests.catalog.factories import WorkCenterFactory
+
+    wc = WorkCenterFactory(code="ASM")
+    client.force_login(planner)
+    response = client.post(
+        f"/manufacturing/work-centers/{wc.pk}/{path}", data, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 422
+    assert "invalid-feedback" in response.content.decode()
+    assert WorkCenter.objects.get(pk=wc.pk).daily_capacity_hours == wc.daily_capacity_hours
+    assert not WorkCenterClosure.objects.exists()
+
+
+def test_a_receipt_row_key_of_garbage_is_404_not_500(client, buyer):
+    client.force_login(buyer)
+    for data in (
+        {"part": "%00", "reference": "PO", "date": "2999-01-01", "new_date": "2999-02-01"},
+        {"part": "", "reference": "R" * 5000, "date": "x", "new_date": "y"},
+    ):
+        assert client.post("/purchasing/receipts/move/", data).status_code == 404
 
 
 def test_unicode_digit_notification_ids_mark_nothing(client, sales_rep):

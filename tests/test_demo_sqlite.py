@@ -32,6 +32,9 @@ BROWSE = textwrap.dedent(
     drafts = Quote.objects.filter(state=QuoteState.DRAFT, line_count__gt=0)
     draft = drafts.order_by("number").first()
     builder = f"/sales/quotes/{draft.pk}/builder/"
+    from apps.catalog.models import Part, WorkCenter
+    assy = WorkCenter.objects.get(code="ASSY")
+    motor = Part.objects.get(number="MTR-110")
     pages = {
         "sam.sales": ["/", "/sales/quotes/", "/sales/orders/", "/sales/customers/",
                       f"/sales/quotes/{sent.pk}/", f"/sales/orders/{order.pk}/",
@@ -43,10 +46,15 @@ BROWSE = textwrap.dedent(
                       "/sales/quotes/new/", builder, "/sales/at-risk/",
                       f"{builder}?line={draft.lines.first().pk}"],
         "maria.manager": ["/", f"/sales/orders/{order.pk}/", "/sales/reviews/", "/inquiry/",
-                          "/sales/at-risk/", "/sales/at-risk/?cause=receipt_moved"],
+                          "/sales/at-risk/", "/sales/at-risk/?cause=receipt_moved",
+                          f"/sales/customers/{order.customer_id}/"],
         "erin.engineer": ["/", "/engineering/reviews/"],
-        "pat.planner": ["/manufacturing/reviews/", "/manufacturing/replan/", "/sales/at-risk/"],
-        "bob.buyer": ["/purchasing/reviews/"],
+        "pat.planner": ["/manufacturing/reviews/", "/manufacturing/replan/", "/sales/at-risk/",
+                        "/manufacturing/work-centers/",
+                        f"/manufacturing/work-centers/{assy.pk}/", "/purchasing/parts/",
+                        f"/purchasing/parts/{motor.pk}/"],
+        "bob.buyer": ["/purchasing/reviews/", "/purchasing/receipts/",
+                      "/purchasing/receipts/?part=MTR", "/purchasing/parts/"],
         "acme.buyer": ["/portal/", "/portal/quotes/", "/portal/orders/",
                        f"/portal/quotes/{sent.pk}/", f"/portal/orders/{order.pk}/",
                        f"/portal/quotes/{sent.pk}/pdf/",

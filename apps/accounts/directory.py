@@ -272,9 +272,8 @@ def directory_quote_holds(request: HttpRequest, directory: Directory, pk) -> Htt
         error = service_error(exc)[0]
     if not request.htmx:
         if error:
-            messages.error(request, error)
-        else:
-            messages.success(request, notice)
+            raise PermissionDenied(error)
+        messages.success(request, notice)
         return redirect(directory.detail_href(organization))
     context = _quote_holds(user, directory, organization, notice=notice, error=error)
     return render(

@@ -206,19 +206,28 @@ def seed(orgs: dict) -> dict:
     if fresh_parts:
         today = timezone.localdate()
         # Purchasing's open orders: the promise engine counts them by date.
-        StockEntry.objects.create(
-            part=parts["MTR-110"],
-            kind=StockEntryKind.EXPECTED,
-            quantity=D(4),
-            date=today + dt.timedelta(days=12),
-            reference="PO-000101",
-        )
-        StockEntry.objects.create(
-            part=parts["CAS-200"],
-            kind=StockEntryKind.EXPECTED,
-            quantity=D(6),
-            date=today + dt.timedelta(days=9),
-            reference="PO-000102",
+        for number, qty, days, reference, supplier in (
+            ("MTR-110", 4, 12, "PO-000101", "DELTA"),
+            ("CAS-200", 6, 9, "PO-000102", "EVERGREEN"),
+            ("PCB-CTL", 8, 18, "PO-000103", "FULCRUM"),
+            ("HMI-12", 3, 11, "PO-000104", "FULCRUM"),
+            ("MTR-075", 4, 16, "PO-000105", "DELTA"),
+        ):
+            StockEntry.objects.create(
+                part=parts[number],
+                kind=StockEntryKind.EXPECTED,
+                quantity=D(qty),
+                date=today + dt.timedelta(days=days),
+                reference=reference,
+                supplier=orgs[supplier],
+                note=f"Expected from {orgs[supplier].name}",
+            )
+        # Planning's closures: fabrication stops a day for its welding robot.
+        closed = today + dt.timedelta(days=8)
+        while closed.isoweekday() > 5:
+            closed += dt.timedelta(days=1)
+        WorkCenterClosure.objects.get_or_create(
+            work_center=wcs["FAB"], date=closed, defaults={"reason": "Welding robot service"}
         )
         StockEntry.objects.create(
             part=parts["MTR-055"],

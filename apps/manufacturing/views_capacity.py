@@ -139,6 +139,11 @@ def _done(request: HttpRequest, wc: WorkCenter, text: str) -> HttpResponse:
     return redirect("manufacturing:work-center-detail", pk=wc.pk)
 
 
+def _refuse_reader(request: HttpRequest, wc: WorkCenter, allowed: bool) -> HttpResponse | None:
+    """Staff who only read get the refusal in place (403; 422 to htmx)."""
+    return None if allowed else _answer(request, wc, status=403, error=READ_ONLY_REASON)
+
+
 def _refused(request, wc, exc, form, key: str) -> HttpResponse:
     message, status, _ = service_error(exc)
     if hasattr(exc, "error_dict") and form is not None:
@@ -151,6 +156,8 @@ def _refused(request, wc, exc, form, key: str) -> HttpResponse:
 @login_required
 def work_center_capacity(request: HttpRequest, pk) -> HttpResponse:
     wc = _work_center(request.user, pk)
+    if refused := _refuse_reader(request, wc, capacity.may_plan_capacity(request.user)):
+        return refused
     form = CapacityForm(request.POST)
     if not form.is_valid():
         return _answer(
@@ -170,6 +177,8 @@ def work_center_capacity(request: HttpRequest, pk) -> HttpResponse:
 @login_required
 def work_center_closure_add(request: HttpRequest, pk) -> HttpResponse:
     wc = _work_center(request.user, pk)
+    if refused := _refuse_reader(request, wc, capacity.may_manage_closures(request.user)):
+        return refused
     form = ClosureForm(request.POST)
     if not form.is_valid():
         return _answer(request, wc, status=400, closure_form=form, error="Check the closure.")
@@ -192,6 +201,8 @@ def work_center_closure_add(request: HttpRequest, pk) -> HttpResponse:
 def work_center_closure_remove(request: HttpRequest, pk, closure_pk: int) -> HttpResponse:
     wc = _work_center(request.user, pk)
     closure = _closure_of(wc, closure_pk)
+    if refused := _refuse_reader(request, wc, capacity.may_manage_closures(request.user)):
+        return refused
     try:
         capacity.closure_remove(closure=closure, actor=request.user)
     except REFUSED as exc:

@@ -31,7 +31,10 @@ class SuppliersConfig(AppConfig):
             NavItem("Organization", "suppliers:portal-organization", "building", contacts, order=30)
         )
 
+        from apps.suppliers.panels import receipts_due_panel
+
         register_inbox(REVIEW_INBOX)
+        register_panel(receipts_due_panel)
         register_panel(without_contact_panel(SUPPLIERS))
         register_panel(pending_invitations_panel(SUPPLIERS))
         register_target_url("accounts.organization", SUPPLIERS.target_url)

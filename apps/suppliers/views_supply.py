@@ -109,10 +109,19 @@ def _done(request: HttpRequest, text: str) -> HttpResponse:
     return redirect(reverse("suppliers:receipt-list") + (f"?{query}" if query else ""))
 
 
+def _refuse_reader(request: HttpRequest) -> HttpResponse | None:
+    """Staff who only read get the refusal in place (403; 422 to htmx)."""
+    if supply.may_manage_receipts(request.user):
+        return None
+    return _answer(request, status=403, error=READ_ONLY_REASON)
+
+
 @require_POST
 @login_required
 def receipt_add(request: HttpRequest) -> HttpResponse:
     _require_reader(request.user)
+    if refused := _refuse_reader(request):
+        return refused
     form = ReceiptAddForm(request.POST)
     if not form.is_valid():
         return _answer(request, status=400, add_form=form, error="Check the new receipt.")
@@ -145,6 +154,8 @@ def _row_action(
     @login_required
     def view(request: HttpRequest) -> HttpResponse:
         _require_reader(request.user)
+        if refused := _refuse_reader(request):
+            return refused
         form = form_class(request.POST)
         if not form.is_valid():
             key_ok = all(n not in form.errors for n in ("part", "reference", "date"))
@@ -221,7 +232,8 @@ receipt_receive = _row_action(ReceiptReceiveForm, _receive)
 @login_required
 def part_list(request: HttpRequest) -> HttpResponse:
     _require_reader(request.user)
-    q = request.GET.get("q", "").strip()[:60]
+    # A NUL cannot go into a PostgreSQL string: such a search finds nothing to drop.
+    q = request.GET.get("q", "").replace("\x00", "").strip()[:60]
     qs = ledger_reads.parts_with_positions()
     if q:
         qs = qs.filter(Q(number__icontains=q) | Q(name__icontains=q))

@@ -13,6 +13,7 @@ capability needs there. A URL name without an entry fails
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -79,6 +80,15 @@ class Case:
 # -- common expectation shapes --------------------------------------------------
 
 STAFF_ONLY = expect(staff=200, external=404)
+
+
+def _receipt(world) -> dict:
+    """The row key of the receipt Delta still owes (world.py)."""
+    return {
+        "part": world.motor.pk,
+        "reference": "PO-MATRIX",
+        "date": (world.today + dt.timedelta(days=30)).isoformat(),
+    }
 
 
 def _site(world, org: str, owner: str) -> dict:
@@ -1066,6 +1076,105 @@ ROUTES: dict[str, list[Case]] = {
             expect(staff=404, external=404),
             kwargs=lambda w: {"pk": w.cr_acme_internal.pk, "name": "approve"},
             method="post",
+        ),
+    ],
+    # supply and capacity (issue 9) ------------------------------------------------
+    "suppliers:receipt-list": [Case("receipts", STAFF_ONLY, htmx=True)],
+    "suppliers:receipt-add": [
+        Case("GET", GET_405_STAFF_AREA),
+        Case(
+            "empty form",
+            expect(**_others(403, buyer=400, ops_admin=400), external=404),
+            method="post",
+            data={},
+        ),
+    ],
+    "suppliers:receipt-move": [
+        Case("GET", GET_405_STAFF_AREA),
+        Case(
+            "to the past",
+            expect(**_others(403, buyer=400, ops_admin=400), external=404),
+            method="post",
+            data=lambda w: {**_receipt(w), "new_date": "2000-01-01"},
+        ),
+    ],
+    "suppliers:receipt-cancel": [
+        Case("GET", GET_405_STAFF_AREA),
+        Case(
+            "a purchase order that owes nothing",
+            expect(**_others(403, buyer=400, ops_admin=400), external=404),
+            method="post",
+            data=lambda w: {**_receipt(w), "reference": "PO-NONE"},
+        ),
+    ],
+    "suppliers:receipt-receive": [
+        Case("GET", GET_405_STAFF_AREA),
+        Case(
+            "zero received",
+            expect(**_others(403, buyer=400, ops_admin=400), external=404),
+            method="post",
+            data=lambda w: {**_receipt(w), "quantity": "0"},
+        ),
+    ],
+    "suppliers:part-list": [Case("parts", STAFF_ONLY, htmx=True)],
+    "suppliers:part-detail": [
+        Case("motor", STAFF_ONLY, kwargs=_pk("motor")),
+        Case(
+            "unknown part", expect(staff=404, external=404), kwargs=lambda w: {"pk": uuid.uuid4()}
+        ),
+    ],
+    "manufacturing:work-center-list": [Case("work centers", STAFF_ONLY)],
+    "manufacturing:work-center-detail": [
+        Case("assembly", STAFF_ONLY, kwargs=_pk("assy"), htmx=True),
+    ],
+    "manufacturing:work-center-capacity": [
+        Case("GET", GET_405_STAFF_AREA, kwargs=_pk("assy")),
+        Case(
+            "empty form",
+            expect(**_others(403, planner=400, ops_admin=400), external=404),
+            kwargs=_pk("assy"),
+            method="post",
+            data={},
+        ),
+    ],
+    "manufacturing:work-center-closure-add": [
+        Case("GET", GET_405_STAFF_AREA, kwargs=_pk("assy")),
+        Case(
+            "empty form",
+            expect(**_others(403, planner=400, ops_admin=400), external=404),
+            kwargs=_pk("assy"),
+            method="post",
+            data={},
+        ),
+    ],
+    "manufacturing:work-center-closure-remove": [
+        Case(
+            "GET",
+            GET_405_STAFF_AREA,
+            kwargs=lambda w: {"pk": w.assy.pk, "closure_pk": w.assy_past_closure.pk},
+        ),
+        Case(
+            "a past closure",
+            expect(**_others(403, planner=400, ops_admin=400), external=404),
+            kwargs=lambda w: {"pk": w.assy.pk, "closure_pk": w.assy_past_closure.pk},
+            method="post",
+        ),
+    ],
+    "sales:customer-quote-holds": [
+        Case(
+            "GET",
+            expect(staff=405, external=404),
+            kwargs=lambda w: {"pk": w.orgs["acme"].pk},
+        ),
+        Case(
+            "off (as it is), acme",
+            expect(
+                **_others(403, sales_manager=REDIRECT, ops_admin=REDIRECT, buyer=404),
+                external=404,
+            ),
+            kwargs=lambda w: {"pk": w.orgs["acme"].pk},
+            method="post",
+            data={},
         ),
     ],
     # purchasing and the supplier portal -----------------------------------------

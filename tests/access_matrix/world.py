@@ -31,6 +31,7 @@ from apps.catalog.models import (
     PartKind,
     Product,
     RuleKind,
+    StockEntryKind,
     SupplierClosure,
     WorkCenterClosure,
 )
@@ -285,6 +286,23 @@ def build_world() -> World:
     )
     CapacityReservation.objects.create(
         work_center=assy, date=timezone.localdate(), hours=Decimal("2"), reference="WO-1/10"
+    )
+    # Supply and capacity pages: a receipt Delta still owes, and a closure in the
+    # past (removing it is refused, so the matrix changes nothing).
+    stock(
+        motor,
+        10,
+        kind=StockEntryKind.EXPECTED,
+        date=timezone.localdate() + dt.timedelta(days=30),
+        reference="PO-MATRIX",
+    )
+    world.add("motor", motor)
+    world.add("assy", assy)
+    world.add(
+        "assy_past_closure",
+        WorkCenterClosure.objects.create(
+            work_center=assy, date=timezone.localdate() - dt.timedelta(days=5), reason="Past"
+        ),
     )
     SupplierClosure.objects.create(
         supplier=world.orgs["delta"],

@@ -24,9 +24,10 @@ def _labels(user) -> set[str]:
     [
         ("sales_rep", {"Dashboard", "Customers"}, {"Suppliers", "Admin", "My portal"}),
         ("sales_manager", {"Dashboard", "Customers"}, {"Suppliers", "Admin"}),
-        ("buyer", {"Dashboard", "Suppliers"}, {"Customers", "Admin"}),
+        ("buyer", {"Dashboard", "Suppliers", "Receipts", "Parts"}, {"Customers", "Admin"}),
+        ("planner", {"Dashboard", "Work centers", "Parts"}, {"Receipts", "Admin"}),
         ("finance", {"Dashboard", "Customers"}, {"Suppliers", "Admin"}),
-        ("engineer", {"Dashboard"}, {"Customers", "Suppliers", "Admin"}),
+        ("engineer", {"Dashboard"}, {"Customers", "Suppliers", "Admin", "Receipts"}),
         ("warehouse", {"Dashboard"}, {"Customers", "Suppliers", "Admin"}),
         ("ops_admin", {"Dashboard", "Customers", "Suppliers", "Admin"}, {"My portal"}),
         ("acme_contact", {"My portal", "Organization"}, {"Dashboard", "Customers", "Suppliers"}),

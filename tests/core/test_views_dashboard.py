@@ -54,6 +54,7 @@ def _panels(response_or_html) -> set[str]:
                 "purchasing-reviews",
                 "supplier-without-contact",
                 "supplier-invitations",
+                "receipts-due",
             },
             {"activity", "customer-without-contact", "overview"},
         ),
@@ -66,7 +67,7 @@ def _panels(response_or_html) -> set[str]:
         (
             "planner",
             {"notifications", "manufacturing-reviews"},
-            {"activity", "engineering-reviews", "supplier-invitations"},
+            {"activity", "engineering-reviews", "supplier-invitations", "receipts-due"},
         ),
         ("quality", {"notifications", "activity"}, {"customer-without-contact"}),
         ("warehouse", {"notifications", "activity"}, {"overview"}),

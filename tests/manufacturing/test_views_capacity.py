@@ -141,7 +141,7 @@ def test_other_staff_read_with_disabled_buttons_and_are_refused(client_for, requ
     url = reverse("manufacturing:work-center-capacity", args=[asm.pk])
     response = client.post(url, {"hours": "9"}, HTTP_HX_REQUEST="true")
     assert response.status_code == 422
-    assert "Only planning changes work-center capacity." in response.content.decode()
+    assert "Only planning changes capacity and closures." in response.content.decode()
 
 
 @pytest.mark.parametrize("contact", ["acme_contact", "delta_contact"])

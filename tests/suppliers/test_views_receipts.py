@@ -160,7 +160,7 @@ def test_planner_may_not_move_a_receipt(client_for, planner, po):
         HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 422
-    assert "Only purchasing records expected receipts." in response.content.decode()
+    assert "Only purchasing records and changes expected receipts." in response.content.decode()
 
 
 def test_add_receipt_and_its_field_errors(client_for, buyer, pcb, delta):
@@ -247,3 +247,25 @@ def test_part_pages_are_404_to_contacts(client_for, acme_contact, pcb):
     client = client_for(acme_contact)
     assert client.get(reverse("suppliers:part-list")).status_code == 404
     assert client.get(reverse("suppliers:part-detail", args=[pcb.pk])).status_code == 404
+
+
+def test_buyer_dashboard_counts_receipts_due_and_overdue(client_for, buyer, po):
+    stock(
+        PartFactory(number="LATE-1"),
+        "2",
+        kind=StockEntryKind.EXPECTED,
+        date=TODAY - dt.timedelta(days=3),
+        reference="PO-000009",
+    )
+    stock(
+        PartFactory(number="FAR-1"),
+        "2",
+        kind=StockEntryKind.EXPECTED,
+        date=TODAY + dt.timedelta(days=40),
+        reference="PO-000099",
+    )
+    html = client_for(buyer).get("/").content.decode()
+    panel = html.split('data-panel="receipts-due"')[1].split("</section>")[0]
+    assert "1 overdue" in panel
+    assert "PO-000009: LATE-1" in panel and "PO-000210: PCB-100" in panel
+    assert "PO-000099" not in panel
