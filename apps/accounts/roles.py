@@ -151,6 +151,14 @@ ROLE_PERMISSIONS[Role.BUYER] += [
     for model in ("supplierpart", "supplierpricebreak")
     for action in ("add", "change")
 ]
+# Purchasing records expected receipts (add, move, cancel, receive: all ledger
+# entries); planning sets work-center capacity and closures.
+ROLE_PERMISSIONS[Role.BUYER] += ["catalog.add_stockentry"]
+ROLE_PERMISSIONS[Role.PLANNER] += [
+    "catalog.change_workcenter",
+    "catalog.add_workcenterclosure",
+    "catalog.delete_workcenterclosure",
+]
 ROLE_PERMISSIONS[Role.ENGINEER] += [
     f"catalog.{action}_{model}"
     for model in (

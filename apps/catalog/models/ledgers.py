@@ -97,6 +97,15 @@ class StockEntry(models.Model):
     date = models.DateField(default=timezone.localdate, help_text="Expected date for receipts.")
     reference = models.CharField(max_length=60, blank=True, help_text="e.g. PO-000210, SO-000045")
     note = models.CharField(max_length=200, blank=True)
+    supplier = models.ForeignKey(
+        "accounts.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"kind": "supplier"},
+        help_text="Who ships an expected receipt (purchasing's word; never shown to customers).",
+    )
     booking = models.ForeignKey(
         PromiseBooking,
         null=True,
