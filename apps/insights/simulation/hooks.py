@@ -1,80 +1,70 @@
 """Supply and capacity changes, and the customer's forecast releases, during the simulation.
 
-These call the catalog's and the orders' own services when they exist (the
-`supply`, `replan` and `atrisk` work of issue 9 land them); until then the
-plain ledger write plus the catalog signal the services send stands in, so a
-re-planner listening to `apps.catalog.signals` is reached the same way.
+Purchasing places, moves and closes through the catalog's own services
+(apps/catalog/supply.py, apps/catalog/capacity.py), which announce
+`supply_changed` / `capacity_changed` after commit, so the re-planner that
+listens to them runs as it would in production. A new forecast is released to
+the customer by the orders' release service once its notice delay has passed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
-from django.db import transaction
+from django.db.models import Sum
 
-from apps.catalog import signals
-from apps.catalog.models import StockEntry, StockEntryKind, WorkCenter, WorkCenterClosure
+from apps.catalog import capacity, supply
+from apps.catalog.models import Part, StockEntry, StockEntryKind, SupplierPart, WorkCenter
 
 
-def receipt_move(*, reference: str, new_date: dt.date) -> bool:
-    """The supplier moved the receipt `reference` to `new_date`. False: no such receipt."""
-    rows = list(
-        StockEntry.objects.filter(kind=StockEntryKind.EXPECTED, reference=reference).order_by("id")
-    )
-    quantity = sum((r.quantity for r in rows), 0)
-    if not rows or quantity <= 0:
+def receipt_place(*, part: Part, quantity: Decimal, date: dt.date, reference: str, actor) -> bool:
+    """Purchasing orders `quantity` of `part` from its preferred supplier, due `date`.
+    False when the part has no supplier to order from."""
+    sp = SupplierPart.objects.filter(part=part, is_preferred=True).select_related("supplier")
+    sp = sp.first()
+    if sp is None:
         return False
-    part_id, old_date = rows[0].part_id, rows[-1].date
-    if old_date == new_date:
-        return True
-    with transaction.atomic():
-        StockEntry.objects.bulk_create(
-            [
-                StockEntry(
-                    part_id=part_id,
-                    kind=StockEntryKind.EXPECTED,
-                    quantity=-quantity,
-                    date=old_date,
-                    reference=reference,
-                    note="Moved by the supplier",
-                ),
-                StockEntry(
-                    part_id=part_id,
-                    kind=StockEntryKind.EXPECTED,
-                    quantity=quantity,
-                    date=new_date,
-                    reference=reference,
-                    note="Moved by the supplier",
-                ),
-            ]
-        )
-        text = f"{reference}: {old_date:%b %d} → {new_date:%b %d}"
-        transaction.on_commit(
-            lambda: signals.supply_changed.send(
-                sender=None, part_ids={part_id}, cause="receipt_moved", text=text
-            )
+    supply.receipt_add(
+        part=part,
+        quantity=max(quantity, sp.minimum_order_quantity),
+        date=date,
+        reference=reference,
+        supplier=sp.supplier,
+        actor=actor,
+    )
+    return True
+
+
+def receipt_move(*, reference: str, new_date: dt.date, actor) -> bool:
+    """The supplier moved the receipt `reference` to `new_date`. False: no such receipt."""
+    row = (
+        StockEntry.objects.filter(kind=StockEntryKind.EXPECTED, reference=reference)
+        .values("part_id", "date")
+        .annotate(total=Sum("quantity"))
+        .filter(total__gt=0)
+        .order_by("date")
+        .first()
+    )
+    if row is None:
+        return False
+    if row["date"] != new_date:
+        supply.receipt_move(
+            part=Part.objects.get(pk=row["part_id"]),
+            reference=reference,
+            date=row["date"],
+            new_date=new_date,
+            actor=actor,
         )
     return True
 
 
-def work_center_breakdown(*, code: str, days: list[dt.date]) -> None:
+def work_center_breakdown(*, code: str, days: list[dt.date], actor) -> None:
     """A breakdown closes the work center `code` on `days`."""
     wc = WorkCenter.objects.get(code=code)
-    with transaction.atomic():
-        for day in days:
-            WorkCenterClosure.objects.get_or_create(
-                work_center=wc, date=day, defaults={"reason": "Breakdown"}
-            )
-        text = f"{wc.code} down {days[0]:%b %d} – {days[-1]:%b %d}"
-        transaction.on_commit(
-            lambda: signals.capacity_changed.send(
-                sender=None,
-                work_center_ids={wc.pk},
-                cause="closure",
-                text=text,
-                from_date=days[0],
-            )
-        )
+    for day in days:
+        if not wc.closures.filter(date=day).exists():
+            capacity.closure_add(work_center=wc, date=day, reason="Breakdown", actor=actor)
 
 
 def forecasts_release_due(now) -> int:

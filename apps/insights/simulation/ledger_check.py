@@ -75,8 +75,9 @@ def ledger_state(today: dt.date) -> dict:
     """The arguments of `overcommitments`, read from the two ledgers, from `today` on.
 
     Holds of quote lines on purchases still to place cover themselves (no
-    purchase order exists for them yet); an order line's purchases have been
-    placed (expected receipts), so its holds count against them.
+    purchase order exists for them yet), and so do holds on parts without a
+    supplier (purchasing has to find one first); an order line's purchases have
+    been placed (expected receipts), so its holds count against them.
     """
     from django.db.models import Sum
 
@@ -85,6 +86,7 @@ def ledger_state(today: dt.date) -> dict:
         CapacityReservation,
         StockEntry,
         StockEntryKind,
+        SupplierPart,
         WorkCenter,
         WorkCenterClosure,
     )
@@ -97,6 +99,7 @@ def ledger_state(today: dt.date) -> dict:
         .annotate(total=Sum("quantity"))
         .order_by()
     )
+    orderable = set(SupplierPart.objects.values_list("part_id", flat=True))
     for row in rows:
         kind, qty = row["kind"], row["total"] or ZERO
         if kind == StockEntryKind.ON_HAND:
@@ -107,7 +110,9 @@ def ledger_state(today: dt.date) -> dict:
             holds.append((row["part_id"], None, qty))
         elif kind == StockEntryKind.ALLOCATED:
             key = row["booking__line_key"] or ""
-            if row["booking__kind"] == BookingKind.PURCHASE and key.startswith("quote-line:"):
+            if row["booking__kind"] == BookingKind.PURCHASE and (
+                key.startswith("quote-line:") or row["part_id"] not in orderable
+            ):
                 continue
             holds.append((row["part_id"], max(row["date"], today), qty))
     centers = {wc.pk: wc for wc in WorkCenter.objects.all()}

@@ -20,7 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Max, Sum
 
 from apps.insights.simulation import hooks
 from apps.insights.simulation.clock import simulated_day
@@ -180,6 +180,8 @@ class _Actors:
     rep: object
     reviewers: dict
     customers: list
+    buyer: object
+    planner: object
 
 
 def _actors():
@@ -192,13 +194,15 @@ def _actors():
         for dept, role in REVIEW_ROLES.items()
     }
     customers = list(Organization.objects.filter(kind=OrganizationKind.CUSTOMER).order_by("code"))
-    return _Actors(rep, reviewers, customers)
+    buyer = User.objects.get(username="bob.buyer")
+    planner = User.objects.get(username="pat.planner")
+    return _Actors(rep, reviewers, customers, buyer, planner)
 
 
-def _place_purchases(order_line, seq: int, parts_by_id) -> int:
+def _place_purchases(order_line, seq: int, parts_by_id, buyer) -> int:
     """The plant's purchasing: one purchase order per part the line's booking
     still has to buy (at least the supplier's minimum order), due when promised."""
-    from apps.catalog.models import BookingKind, StockEntry, StockEntryKind, SupplierPart
+    from apps.catalog.models import BookingKind, StockEntry, StockEntryKind
     from apps.orders.allocation import order_line_key
 
     rows = (
@@ -208,31 +212,20 @@ def _place_purchases(order_line, seq: int, parts_by_id) -> int:
             kind=StockEntryKind.ALLOCATED,
         )
         .values("part_id")
-        .annotate(total=Sum("quantity"))
+        .annotate(total=Sum("quantity"), due=Max("date"))
         .order_by()
     )
     placed = 0
     for row in rows:
-        if not row["total"] or row["total"] <= 0:
-            continue
-        dates = StockEntry.objects.filter(
-            booking__line_key=order_line_key(order_line),
-            booking__kind=BookingKind.PURCHASE,
-            kind=StockEntryKind.ALLOCATED,
-            part_id=row["part_id"],
-            quantity__gt=0,
-        ).values_list("date", flat=True)
-        sp = SupplierPart.objects.filter(part_id=row["part_id"], is_preferred=True).first()
-        moq = sp.minimum_order_quantity if sp else Decimal("1")
-        StockEntry.objects.create(
-            part_id=row["part_id"],
-            kind=StockEntryKind.EXPECTED,
-            quantity=max(row["total"], moq),
-            date=max(dates),
-            reference=purchase_reference(seq, parts_by_id[row["part_id"]].number),
-            note="Placed by the simulated purchasing",
-        )
-        placed += 1
+        if row["total"] and row["total"] > 0:
+            part = parts_by_id[row["part_id"]]
+            placed += hooks.receipt_place(
+                part=part,
+                quantity=row["total"],
+                date=row["due"],
+                reference=purchase_reference(seq, part.number),
+                actor=buyer,
+            )
     return placed
 
 
@@ -335,10 +328,12 @@ def run_tandem(plant: Plant, stream, materials, *, progress=None) -> PolicyResul
                         if plant.plant_day(d):
                             days.append(d)
                         d += ONE_DAY
-                    hooks.work_center_breakdown(code=b.work_center, days=days)
+                    hooks.work_center_breakdown(code=b.work_center, days=days, actor=actors.planner)
                     counters["breakdowns"] += 1
                 for p in notices.get(day, []):
-                    if hooks.receipt_move(reference=p.reference, new_date=p.arrives):
+                    if hooks.receipt_move(
+                        reference=p.reference, new_date=p.arrives, actor=actors.buyer
+                    ):
                         counters["slips_told"] += 1
                     else:
                         counters["slips_unmatched"] += 1
@@ -348,7 +343,7 @@ def run_tandem(plant: Plant, stream, materials, *, progress=None) -> PolicyResul
                     quoted_all.append((feasible - req.day).days)
                     if order_line is not None:
                         order_lines[req.seq] = order_line
-                        _place_purchases(order_line, req.seq, parts_by_id)
+                        _place_purchases(order_line, req.seq, parts_by_id, actors.buyer)
                         check()
                         last = max(last, order_line.first_promised_date)
                 hooks.forecasts_release_due(now)

@@ -168,7 +168,9 @@ def report_write(
         f"Run: {meta.get('requests')} quote requests, {meta.get('orders')} accepted and "
         f"converted, {meta.get('purchases')} supplier purchases of which {meta.get('slipped')} "
         f"slipped, {meta.get('breakdowns')} work-center breakdowns; "
-        f"{meta.get('seconds')} s on {meta.get('machine')}.",
+        f"{meta.get('seconds')} s on {meta.get('machine')}. Re-planning on supply and "
+        f"capacity changes: {meta.get('replanning')}; forecast release to customers: "
+        f"{meta.get('release')}.",
         "",
         "## Figures",
         "",
@@ -216,7 +218,7 @@ def report_write(
     for f in figs:
         for note in f["notes"]:
             md.append(f"- {f['policy']}: {note}")
-        if f["extra"]:
+        if any(k != "lead_days" for k in f["extra"]):
             md.append(
                 f"- {f['policy']} counters: "
                 + ", ".join(f"{k} = {v}" for k, v in f["extra"].items() if k != "lead_days")

@@ -147,6 +147,22 @@ def _causes(result, materials, stream) -> dict:
     return causes
 
 
+def _replanning() -> str:
+    from apps.catalog.signals import capacity_changed, supply_changed
+
+    if supply_changed.has_listeners() and capacity_changed.has_listeners():
+        return "on (a receiver of the catalog's supply and capacity signals re-plans)"
+    return "off (nothing listens to the catalog's supply and capacity signals in this build)"
+
+
+def _release() -> str:
+    try:
+        from apps.orders.services.orders import order_line_forecast_release  # noqa: F401
+    except ImportError:
+        return "off (no release service in this build)"
+    return "on (after PROMISE_CUSTOMER_NOTICE_HOURS)"
+
+
 def simulate(scenario: Scenario, *, out_dir: Path | None, progress=None) -> dict:
     """Run both policies on a freshly migrated database (the caller provides it)."""
     from apps.insights.simulation.report import figures, report_write
@@ -172,6 +188,8 @@ def simulate(scenario: Scenario, *, out_dir: Path | None, progress=None) -> dict
         "slipped": sum(1 for p in purchases if p.arrives > p.due),
         "breakdowns": len(stream.breakdowns),
         "seconds": round(time.monotonic() - started),
+        "replanning": _replanning(),
+        "release": _release(),
         "machine": f"{platform.machine()}, {platform.python_implementation()} "
         f"{platform.python_version()}",
     }
