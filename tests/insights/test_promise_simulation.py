@@ -22,6 +22,7 @@ from apps.insights.simulation.plant import plant_from_db
 from apps.insights.simulation.report import figures
 from apps.insights.simulation.run import database_seed, simulate, stream_for
 from apps.insights.simulation.scenario import Request, Scenario, Slip, Stream
+from apps.orders.models import OrderState, SalesOrder
 
 D = Decimal
 MON = dt.date(2027, 1, 11)
@@ -144,6 +145,10 @@ def test_short_simulation_tandem_never_promises_twice(tmp_path):
         for line in policy.lines:
             assert line.delivered > line.day
             assert line.days_late == max(0, (line.delivered - line.first_promise).days)
+    # The orders went through the plant as the floor did: confirmed, planned, made, shipped.
+    states = set(SalesOrder.objects.values_list("state", flat=True))
+    assert states == {OrderState.DELIVERED}
+    assert SalesOrder.objects.count() == tandem["order_lines"]
     data = json.loads((tmp_path / "promise-simulation.json").read_text())
     assert data["policies"][1]["double_promises"] == 0
     report = (tmp_path / "promise-simulation.md").read_text()

@@ -170,92 +170,116 @@ class Plant:
         until: dt.date,
     ) -> dict[int, dt.date]:
         """The day each line is delivered, serving ready work in `priority` order."""
-        down: set[tuple[str, dt.date]] = set()
+        floor = Floor(self, breakdowns)
+        for seq, line in lines.items():
+            floor.add(line, priority[seq])
+        day = min((line.day for line in lines.values()), default=until)
+        while floor.open_jobs and day <= until:
+            floor.step(day)
+            day += ONE_DAY
+        return {seq: events["delivered"] for seq, events in floor.events.items()}
+
+
+class Floor:
+    """The shop floor day by day: lines join when ordered, ready work is served in
+    priority order. `events[seq]` gets the days production starts and is done, and
+    the ship and delivery days."""
+
+    def __init__(self, plant: Plant, breakdowns):
+        self.plant = plant
+        self.down: set[tuple[str, dt.date]] = set()
         for b in breakdowns:
             day, left = b.day, b.working_days
             while left > 0:
-                if self.plant_day(day):
-                    down.add((b.work_center, day))
+                if plant.plant_day(day):
+                    self.down.add((b.work_center, day))
                     left -= 1
                 day += ONE_DAY
-        jobs: list[_Job] = []
-        main: dict[int, _Job] = {}
-        for seq, line in lines.items():
-            start = max(line.material, line.design or line.day)
-            job = _Job(seq, list(line.ops), start, waiting_for=len(line.sub_jobs))
-            main[seq] = job
-            jobs.append(job)
-            for ready, ops in line.sub_jobs:
-                jobs.append(_Job(seq, list(ops), max(ready, line.day), parent=job))
-        for job in jobs:
-            job.remaining = job.ops[0][1] if job.ops else Decimal("0")
-        delivered: dict[int, dt.date] = {}
-        open_jobs = list(jobs)
-        day = min((line.day for line in lines.values()), default=until)
+        self.open_jobs: list[_Job] = []
+        self.lines: dict[int, LineMaterial] = {}
+        self.priority: dict[int, tuple] = {}
+        self.events: dict[int, dict[str, dt.date]] = {}
 
-        def finish(job: _Job, day: dt.date, frac: float) -> None:
-            job.done, job.done_frac = day, frac
-            if job.parent is not None:
-                parent = job.parent
-                parent.waiting_for -= 1
-                if (day, frac) > (parent.ready, parent.ready_frac):
-                    parent.ready, parent.ready_frac = day, frac
-                if parent.waiting_for == 0 and not parent.ops:
-                    finish(parent, parent.ready, parent.ready_frac)
-                return
-            product = self.products[lines[job.seq].sku]
-            ship = self.add_working_days(day, product.inspection_days)
-            arrival = ship + dt.timedelta(days=product.transit_days)
-            while arrival.isoweekday() not in RECEIVING:
-                arrival += ONE_DAY
-            delivered[job.seq] = arrival
+    def add(self, line: LineMaterial, priority: tuple) -> None:
+        self.lines[line.seq] = line
+        self.priority[line.seq] = priority
+        start = max(line.material, line.design or line.day)
+        job = _Job(line.seq, list(line.ops), start, waiting_for=len(line.sub_jobs))
+        jobs = [job]
+        for ready, ops in line.sub_jobs:
+            jobs.append(_Job(line.seq, list(ops), max(ready, line.day), parent=job))
+        for j in jobs:
+            j.remaining = j.ops[0][1] if j.ops else Decimal("0")
+            if j.ops or j.waiting_for:
+                self.open_jobs.append(j)
+        if not job.ops and not job.waiting_for:
+            self._finish(job, job.ready, job.ready_frac)
 
-        for job in list(open_jobs):
-            if not job.ops and job.waiting_for == 0:
-                finish(job, job.ready, job.ready_frac)
-                open_jobs.remove(job)
-        while open_jobs and day <= until:
-            if self.plant_day(day):
-                used: dict[str, Decimal] = defaultdict(Decimal)
-                for (wc, d), hours in self.load.items():
-                    if d == day:
-                        used[wc] += hours
+    def _finish(self, job: _Job, day: dt.date, frac: float) -> None:
+        job.done, job.done_frac = day, frac
+        if job.parent is not None:
+            parent = job.parent
+            parent.waiting_for -= 1
+            if (day, frac) > (parent.ready, parent.ready_frac):
+                parent.ready, parent.ready_frac = day, frac
+            if parent.waiting_for == 0 and not parent.ops:
+                self.open_jobs.remove(parent)
+                self._finish(parent, parent.ready, parent.ready_frac)
+            return
+        plant = self.plant
+        product = plant.products[self.lines[job.seq].sku]
+        ship = plant.add_working_days(day, product.inspection_days)
+        arrival = ship + dt.timedelta(days=product.transit_days)
+        while arrival.isoweekday() not in RECEIVING:
+            arrival += ONE_DAY
+        events = self.events.setdefault(job.seq, {})
+        events.setdefault("started", day)
+        events.update(done=day, shipped=ship, delivered=arrival)
+
+    def step(self, day: dt.date) -> None:
+        """Work one day."""
+        plant = self.plant
+        if not plant.plant_day(day):
+            return
+        used: dict[str, Decimal] = defaultdict(Decimal)
+        for (wc, d), hours in plant.load.items():
+            if d == day:
+                used[wc] += hours
+        progress = True
+        while progress:
+            progress = False
+            ready = [
+                j
+                for j in self.open_jobs
+                if j.waiting_for == 0 and j.done is None and j.ready <= day
+            ]
+            ready.sort(key=lambda j: (self.priority[j.seq], j.parent is None, j.seq))
+            for job in ready:
+                wc, _hours = job.ops[job.op_index]
+                cap, weekdays = plant.work_centers[wc]
+                if day.isoweekday() not in weekdays or (wc, day) in plant.closed:
+                    continue
+                if (wc, day) in self.down:
+                    continue
+                frac = Decimal(str(job.ready_frac)) if job.ready == day else Decimal(0)
+                offset = max(used[wc], frac * cap)
+                if offset >= cap:
+                    continue
+                take = min(cap - offset, job.remaining)
+                job.remaining -= take
+                used[wc] = offset + take
+                self.events.setdefault(job.seq, {}).setdefault("started", day)
+                if job.remaining > 0:
+                    continue
                 progress = True
-                while progress:
-                    progress = False
-                    ready = [
-                        j
-                        for j in open_jobs
-                        if j.waiting_for == 0 and j.done is None and j.ready <= day
-                    ]
-                    ready.sort(key=lambda j: (priority[j.seq], j.parent is None, j.seq))
-                    for job in ready:
-                        wc, _hours = job.ops[job.op_index]
-                        cap, weekdays = self.work_centers[wc]
-                        if day.isoweekday() not in weekdays or (wc, day) in self.closed:
-                            continue
-                        if (wc, day) in down:
-                            continue
-                        frac = Decimal(str(job.ready_frac)) if job.ready == day else Decimal(0)
-                        offset = max(used[wc], frac * cap)
-                        if offset >= cap:
-                            continue
-                        take = min(cap - offset, job.remaining)
-                        job.remaining -= take
-                        used[wc] = offset + take
-                        if job.remaining > 0:
-                            continue
-                        progress = True
-                        done_frac = float((offset + take) / cap)
-                        job.op_index += 1
-                        if job.op_index < len(job.ops):
-                            job.remaining = job.ops[job.op_index][1]
-                            job.ready, job.ready_frac = day, done_frac
-                        else:
-                            finish(job, day, done_frac)
-                            open_jobs.remove(job)
-            day += ONE_DAY
-        return delivered
+                done_frac = float((offset + take) / cap)
+                job.op_index += 1
+                if job.op_index < len(job.ops):
+                    job.remaining = job.ops[job.op_index][1]
+                    job.ready, job.ready_frac = day, done_frac
+                else:
+                    self.open_jobs.remove(job)
+                    self._finish(job, day, done_frac)
 
 
 class _MaterialPass:

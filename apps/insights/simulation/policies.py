@@ -25,7 +25,7 @@ from django.db.models import Max, Sum
 from apps.insights.simulation import hooks
 from apps.insights.simulation.clock import simulated_day
 from apps.insights.simulation.ledger_check import ledger_state, overcommitments, worsened
-from apps.insights.simulation.plant import Plant, purchase_reference
+from apps.insights.simulation.plant import Floor, Plant, purchase_reference
 
 WARNING_DAYS = 5
 ONE_DAY = dt.timedelta(days=1)
@@ -182,6 +182,9 @@ class _Actors:
     customers: list
     buyer: object
     planner: object
+    manager: object
+    engineer: object
+    warehouse: object
 
 
 def _actors():
@@ -194,9 +197,17 @@ def _actors():
         for dept, role in REVIEW_ROLES.items()
     }
     customers = list(Organization.objects.filter(kind=OrganizationKind.CUSTOMER).order_by("code"))
-    buyer = User.objects.get(username="bob.buyer")
-    planner = User.objects.get(username="pat.planner")
-    return _Actors(rep, reviewers, customers, buyer, planner)
+    user = {u.username: u for u in User.objects.filter(username__contains=".")}
+    return _Actors(
+        rep,
+        reviewers,
+        customers,
+        buyer=user["bob.buyer"],
+        planner=user["pat.planner"],
+        manager=user["maria.manager"],
+        engineer=user["erin.engineer"],
+        warehouse=user["wes.warehouse"],
+    )
 
 
 def _place_purchases(order_line, seq: int, parts_by_id, buyer) -> int:
@@ -277,6 +288,52 @@ def _tandem_request(req, actors, products, check) -> tuple[dt.date, object | Non
     return line.feasible_date, order.lines.get()
 
 
+# The order's way through the plant, as the floor reports it: (event, transition, who).
+_FLOOR_STEPS = (
+    ("started", "start_production", "planner"),
+    ("done", "mark_ready_to_ship", "planner"),
+    ("shipped", "ship", "warehouse"),
+    ("delivered", "deliver", "warehouse"),
+)
+
+
+def _order_confirm(order, actors, *, design: bool) -> None:
+    """Sales completes and confirms the order; planning plans it, or engineering
+    starts its design."""
+    from apps.orders.services.orders import order_transition, order_update
+
+    order = order_update(
+        order=order,
+        actor=actors.rep,
+        expected_version=None,
+        delivery_contact_name="Site receiving",
+    )
+    order = order_transition(order=order, name="confirm", actor=actors.manager)
+    if design:
+        order_transition(order=order, name="start_design", actor=actors.engineer)
+    else:
+        order_transition(order=order, name="plan", actor=actors.planner)
+
+
+def _order_design_done(order, actors) -> None:
+    from apps.orders.services.orders import order_design_approve, order_transition
+
+    order = order_design_approve(order=order, actor=actors.engineer)
+    order_transition(order=order, name="plan_after_design", actor=actors.planner)
+
+
+def _order_follow_floor(order, events: dict, done: list, day: dt.date, actors) -> None:
+    """Move the order through production, shipping and delivery as the floor did."""
+    from apps.orders.services.orders import order_transition
+
+    while len(done) < len(_FLOOR_STEPS):
+        event, name, who = _FLOOR_STEPS[len(done)]
+        if events.get(event) is None or events[event] > day:
+            return
+        order = order_transition(order=order, name=name, actor=getattr(actors, who))
+        done.append(name)
+
+
 def run_tandem(plant: Plant, stream, materials, *, progress=None) -> PolicyResult:
     from unittest import mock
 
@@ -315,11 +372,19 @@ def run_tandem(plant: Plant, stream, materials, *, progress=None) -> PolicyResul
 
     order_lines: dict[int, object] = {}
     quoted_all: list[int] = []
+    floor = Floor(plant, stream.breakdowns)
+    moved: dict[int, list] = {}  # seq → floor steps recorded on the order
+    designing: dict[int, dt.date] = {}  # seq → design release, for design-to-order lines
     last = scenario.end
     day = scenario.start
     # The PDF of each sent quote is not rendered: nobody reads it here.
     with mock.patch.object(tasks.render_quote_document, "delay"):
-        while day <= last:
+        while (
+            day <= last
+            or floor.open_jobs
+            or len(moved) < len(order_lines)
+            or any(len(steps) < len(_FLOOR_STEPS) for steps in moved.values())
+        ):
             today_box[0] = day
             with simulated_day(day) as now:
                 for b in breakdowns_by_day.get(day, []):
@@ -346,6 +411,21 @@ def run_tandem(plant: Plant, stream, materials, *, progress=None) -> PolicyResul
                         _place_purchases(order_line, req.seq, parts_by_id, actors.buyer)
                         check()
                         last = max(last, order_line.first_promised_date)
+                        mat = materials[req.seq]
+                        _order_confirm(order_line.order, actors, design=mat.design is not None)
+                        if mat.design is not None:
+                            designing[req.seq] = mat.design
+                        floor.add(mat, (order_line.first_promised_date, req.seq))
+                        moved[req.seq] = []
+                floor.step(day)
+                for seq, release in list(designing.items()):
+                    if release <= day:
+                        _order_design_done(order_lines[seq].order, actors)
+                        del designing[seq]
+                for seq, steps in moved.items():
+                    if seq not in designing and len(steps) < len(_FLOOR_STEPS):
+                        events = floor.events.get(seq, {})
+                        _order_follow_floor(order_lines[seq].order, events, steps, day, actors)
                 hooks.forecasts_release_due(now)
             if progress and day.day == 1:
                 progress(f"{day}: {len(order_lines)} orders")
@@ -362,12 +442,7 @@ def run_tandem(plant: Plant, stream, materials, *, progress=None) -> PolicyResul
         if change.new_date > line.first_promised_date and change.line_id not in first_release:
             first_release[change.line_id] = change.released_at.date()
     promises = {seq: fresh[ol.pk].first_promised_date for seq, ol in order_lines.items()}
-    delivered = plant.deliveries(
-        materials,
-        {seq: (promises[seq], seq) for seq in materials},
-        stream.breakdowns,
-        until=scenario.end + dt.timedelta(days=400),
-    )
+    delivered = {seq: events["delivered"] for seq, events in floor.events.items()}
     lines = []
     for seq in sorted(materials):
         ol = fresh[order_lines[seq].pk]

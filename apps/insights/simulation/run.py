@@ -25,8 +25,10 @@ def database_seed(start: dt.date) -> None:
     with simulated_day(start), transaction.atomic():
         ctx = accounts_demo.seed()
         catalog_demo.seed(ctx["orgs"])
-        # Sent quotes hold nothing (the default): only acceptances book.
+        # Sent quotes hold nothing (the default): only acceptances book. Credit is not
+        # what is simulated: no order waits for a credit override.
         Organization.objects.update(hold_quote_promises=False)
+        Organization.objects.filter(kind="customer").update(credit_limit=None)
 
 
 def _groups():
