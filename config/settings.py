@@ -235,6 +235,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "apps.orders.tasks.remind_overdue_reviews",
         "schedule": 60 * 60,
     },
+    # A bounded batch every 10 minutes: a new date reaches the customer at most
+    # that long after its notice period (PROMISE_CUSTOMER_NOTICE_HOURS) ends.
+    "release-due-forecasts": {
+        "task": "apps.orders.tasks.release_due_forecasts",
+        "schedule": 10 * 60,
+    },
 }
 
 # A new forecast date is told to the customer once staff confirm it, or at the

@@ -128,7 +128,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     open_orders = list(
         selectors.order_list(user)
         .exclude(state__in=ORDER_CLOSED_STATES)
-        .order_by("last_forecast_date", "number")[:DASHBOARD_LIMIT]
+        .order_by("customer_last_date", "number")[:DASHBOARD_LIMIT]
     )
     # Change proposals only the customer can decide.
     change_decisions = list(
@@ -428,7 +428,9 @@ def order_progress(order: SalesOrder) -> list[Step]:
 @dataclass(frozen=True)
 class LineDates:
     line: object
-    slips: list[int]  # each move of the forecast in days (+ later, − earlier); no reasons
+    # The date changes released to the customer, in customer words (customer_text):
+    # never the internal reason or cause, never a forecast staff have not released.
+    notes: list
 
 
 def _order_context(
@@ -450,10 +452,13 @@ def _order_context(
             "heading": f"Order {order.number}",
             "subtitle": f"Your PO {order.customer_po}" if order.customer_po else "",
         },
-        # OrderLineDateChange.reason may name suppliers or internal problems: only
-        # the size of each move leaves this function.
+        # The selector prefetches only released changes for a customer; their reason
+        # may name suppliers or internal problems: only the customer words leave here.
         "lines": [
-            LineDates(line=line, slips=[c.slip_days for c in line.date_changes.all()])
+            LineDates(
+                line=line,
+                notes=[(c.released_at, c.customer_text) for c in line.date_changes.all()],
+            )
             for line in order.lines.all()
         ],
         "steps": steps,

@@ -1,9 +1,10 @@
 """The shareable order tracker: /track/<token>/ without a login.
 
-It shows the order's milestones, the promised and forecast date of each line and
-nothing else: no prices, documents, names of people, notes or reasons. Unknown,
-expired and revoked links, and links of cancelled orders, answer 404. The page is
-not cached or indexed and each address may only open so many per window.
+It shows the order's milestones, the promised and expected date of each line (the
+date released to the customer) and nothing else: no prices, documents, names of
+people, notes or reasons. Unknown, expired and revoked links, and links of cancelled
+orders, answer 404. The page is not cached or indexed and each address may only open
+so many per window.
 """
 
 from __future__ import annotations
@@ -42,8 +43,10 @@ def order_tracker(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404
     order = link.order
     steps = order_progress(order)
+    # The dates released to the customer (OrderLine.customer_date), never the
+    # internal forecast: the internal one is not even loaded.
     lines = order.lines.order_by("position").only(
-        "order_id", "position", "product_name", "first_promised_date", "forecast_date"
+        "order_id", "position", "product_name", "first_promised_date", "customer_forecast_date"
     )
     context = {
         "number": order.number,

@@ -12,7 +12,7 @@ import datetime as dt
 from decimal import Decimal
 from types import SimpleNamespace
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
@@ -23,6 +23,8 @@ from apps.orders.models import (
     ChangeOrigin,
     ChangeRequest,
     OrderLine,
+    OrderLineDateChange,
+    OrderState,
     Quote,
     QuoteDocument,
     QuoteLine,
@@ -263,8 +265,22 @@ def order_list(user) -> QuerySet[SalesOrder]:
 
 
 def order_detail_qs(user) -> QuerySet[SalesOrder]:
-    # The exploded BOM is internal: a customer's page and API never load it.
-    line_details = ("components", "date_changes") if is_internal(user) else ("date_changes",)
+    # The exploded BOM is internal: a customer's page and API never load it. A
+    # customer reads only the date changes released to them (apps.orders.services.releases).
+    if is_internal(user):
+        line_details = (
+            "components",
+            Prefetch(
+                "date_changes", queryset=OrderLineDateChange.objects.select_related("changed_by")
+            ),
+        )
+    else:
+        line_details = (
+            Prefetch(
+                "date_changes",
+                queryset=OrderLineDateChange.objects.filter(released_at__isnull=False),
+            ),
+        )
     return (
         orders_visible_to(user)
         .select_related("customer", "owner", "contact", "quote", "quote__acceptance__accepted_by")
@@ -293,3 +309,32 @@ def change_requests_visible_to(user) -> QuerySet[ChangeRequest]:
 
 def change_request_get_for_user(user, pk) -> ChangeRequest:
     return get_visible_or_404(user, change_requests_visible_to(user), pk=pk)
+
+
+# -- lines at risk (DESIGN §5: forecast after first promise) ----------------------
+
+# Orders whose lines no longer count as at risk: delivered, closed or cancelled.
+AT_RISK_DONE_STATES = (OrderState.CLOSED, OrderState.CANCELLED, OrderState.DELIVERED)
+
+
+def latest_slip_cause() -> Subquery:
+    """The cause of a line's latest forecast move (one index probe per line)."""
+    return Subquery(
+        OrderLineDateChange.objects.filter(line=OuterRef("pk"))
+        .order_by("-created_at", "-id")
+        .values("cause")[:1]
+    )
+
+
+def at_risk_lines(user) -> QuerySet[OrderLine]:
+    """Open order lines whose forecast is after their first promise, soonest promise
+    first (the partial index orderline_at_risk_idx). Staff only: a customer is told
+    a new date only once it is released, never that a line is at risk."""
+    if not is_internal(user):
+        return OrderLine.objects.none()
+    return (
+        OrderLine.objects.filter(at_risk=True)
+        .exclude(order__state__in=AT_RISK_DONE_STATES)
+        .annotate(cause=latest_slip_cause())
+        .order_by("first_promised_date", "id")
+    )

@@ -47,3 +47,11 @@ def render_quote_document(document_id: int) -> bool:
         return False
     quote_document_render(document=document)
     return True
+
+
+@shared_task
+def release_due_forecasts() -> int:
+    """Beat task: tell customers the new dates nobody confirmed within the notice period."""
+    from apps.orders.services.releases import forecasts_release_due
+
+    return forecasts_release_due()

@@ -38,6 +38,15 @@ class SalesConfig(AppConfig):
             NavItem("Orders", "sales:order-list", "box-seam", INTERNAL_ROLES, order=20)
         )
         register_nav_item(
+            NavItem(
+                "At risk",
+                "sales:at-risk",
+                "exclamation-triangle",
+                SALES_ROLES | {Role.PLANNER, Role.OPS_ADMIN},
+                order=21,
+            )
+        )
+        register_nav_item(
             NavItem("Inquiries", "sales:inquiry-list", "inbox", INTERNAL_ROLES, order=5)
         )
         register_nav_item(NavItem("Pipeline", "sales:pipeline", "kanban", INTERNAL_ROLES, order=6))

@@ -177,7 +177,41 @@ def open_inquiries_panel(user) -> Panel | None:
     )
 
 
+def at_risk_panel(user) -> Panel | None:
+    """Lines whose forecast is after their promise: a rep's own, everyone's for a
+    manager or planner, with how many the customer has not been told yet."""
+    if not is_internal(user) or not user.has_role(Role.SALES_REP, Role.SALES_MANAGER, Role.PLANNER):
+        return None
+    qs = selectors.at_risk_lines(user).select_related("order__customer")
+    mine = user.has_role(Role.SALES_REP) and not user.has_role(Role.SALES_MANAGER, Role.PLANNER)
+    if mine:
+        qs = qs.filter(order__owner=user)
+
+    def row(line) -> PanelRow:
+        return PanelRow(
+            label=f"{line.order.number}/{line.position} · {line.order.customer.name}",
+            url=reverse("sales:order-detail", args=[line.order_id]),
+            detail=line.product_name,
+            value=f"+{line.slip_days} d",
+            alert=line.forecast_release_due is not None,
+        )
+
+    return _queue(
+        qs,
+        row=row,
+        alert_when=Q(forecast_release_due__isnull=False),
+        alert_label="not yet told",
+        key="at-risk",
+        title="My lines at risk" if mine else "Lines at risk",
+        icon="exclamation-triangle",
+        empty_text="No open line is forecast after its promise.",
+        more_url=reverse("sales:at-risk"),
+        order=4,
+    )
+
+
 PANELS = (
+    at_risk_panel,
     open_inquiries_panel,
     my_drafts_panel,
     awaiting_customer_panel,

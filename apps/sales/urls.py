@@ -9,6 +9,7 @@ from apps.sales import (
     views_inquiries,
     views_opportunities,
     views_orders,
+    views_promises,
     views_quotes,
     views_reviews,
 )
@@ -72,6 +73,12 @@ urlpatterns = [
     path("reviews/", views_reviews.review_inbox, name="review-inbox"),
     path("reviews/<uuid:pk>/<slug:name>/", views_reviews.review_decide, name="review-decide"),
     path("orders/", views_orders.order_list, name="order-list"),
+    path("at-risk/", views_promises.at_risk, name="at-risk"),
+    path(
+        "at-risk/<uuid:line_id>/release/",
+        views_promises.at_risk_release,
+        name="at-risk-release",
+    ),
     path("orders/<uuid:pk>/", views_orders.order_detail, name="order-detail"),
     path("orders/<uuid:pk>/comments/", views_orders.order_comments, name="order-comments"),
     path("orders/<uuid:pk>/cancel/", views_orders.order_cancel, name="order-cancel"),
@@ -92,6 +99,16 @@ urlpatterns = [
         name="order-tracker-revoke",
     ),
     path("orders/<uuid:pk>/steps/<slug:step>/", views_orders.order_step, name="order-step"),
+    path(
+        "orders/<uuid:pk>/lines/<uuid:line_id>/release/",
+        views_promises.order_line_release,
+        name="order-line-release",
+    ),
+    path(
+        "orders/<uuid:pk>/release-dates/",
+        views_promises.order_release_all,
+        name="order-release-all",
+    ),
     path(
         "quotes/<uuid:pk>/change-requests/",
         views_changes.quote_change_request_create,

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from apps.accounts.models import User
 from apps.accounts.roles import Role
+from apps.catalog.models import BookingKind
 from apps.core.concurrency import StaleObjectError
 from apps.core.htmx import render_page
 from apps.core.limits import MONEY_LIMIT, VERSION_MAX
@@ -31,12 +32,14 @@ from apps.core.templatetags.tandem import verb_label
 from apps.core.transitions import TransitionError, transition_names
 from apps.core.views_comments import thread_view
 from apps.orders import selectors, tracker_pages
+from apps.orders.allocation import line_bookings, order_line_key
 from apps.orders.models import ORDER_CANCELLABLE_IN_PRODUCTION, OrderState, SalesOrder
 from apps.orders.models.rules import can_cancel_order, can_engineer, can_override_credit, can_sell
 from apps.orders.services import orders as order_services
 from apps.orders.services.orders import CUSTOMER_VISIBLE_TRANSITIONS
 from apps.orders.services.orders import order_cancel as order_cancel_service
 from apps.orders.services.orders import order_transition as order_transition_service
+from apps.orders.services.releases import line_release_pending, line_release_refusal
 from apps.sales.views_changes import change_section
 from apps.sales.views_common import (
     REFUSED,
@@ -239,10 +242,15 @@ def _order_context(
     tracker_error: str = "",
     tracker_notice: str = "",
     tracker_url: str = "",
+    lines_error: str = "",
+    lines_notice: str = "",
 ) -> dict:
     user = request.user
+    order_lines = list(order.lines.all())
+    # What each line's promise holds in the ledgers: two queries for all lines.
+    holds = line_bookings([order_line_key(line) for line in order_lines])
     lines = []
-    for line in order.lines.all():
+    for line in order_lines:
         components = list(line.components.all())
         lines.append(
             {
@@ -252,8 +260,15 @@ def _order_context(
                 # The one cost: the line's rolled-up unit cost (apps.catalog.costing). Summing
                 # the exploded components would count made sub-assemblies twice.
                 "line_cost": line.unit_cost * line.quantity,
+                "holds": [
+                    {**hold, "label": BookingKind(hold["kind"]).label}
+                    for hold in holds.get(order_line_key(line), [])
+                ],
+                "release_pending": line_release_pending(line),
+                "release_refusal": line_release_refusal(line, user, order),
             }
         )
+    untold = [item for item in lines if item["release_pending"]]
     actions = workflow_actions(
         order,
         user,
@@ -278,6 +293,13 @@ def _order_context(
             "link_icon": "file-earmark-text",
         },
         "lines": lines,
+        "release_all": {
+            "count": len(untold),
+            "label": f"Confirm all {len(untold)} new dates to customer",
+            "refusal": untold[0]["release_refusal"] if untold else "",
+        },
+        "lines_error": lines_error,
+        "lines_notice": lines_notice,
         "missing": order.missing_for_confirmation() if pending else [],
         # What confirming waits for, in the confirm transition's own words, for everyone.
         "confirm_unmet": confirm.unmet if confirm else "",

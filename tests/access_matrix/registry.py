@@ -109,6 +109,10 @@ def _others(status: Status, **given: Status) -> dict[str, Status]:
     return {r: status for r in _GROUPS["staff"] if r not in given} | given
 
 
+# The at-risk page: sales, the planner and ops admins; other departments and contacts 404.
+AT_RISK_READERS = expect(
+    **_others(404, sales_rep=200, sales_manager=200, planner=200, ops_admin=200), external=404
+)
 SALES_WRITE = expect(**_others(403, sales_rep=200, sales_manager=200), external=404)
 SALES_WRITE_POST = expect(**_others(403, sales_rep=REDIRECT, sales_manager=REDIRECT), external=404)
 
@@ -783,6 +787,54 @@ ROUTES: dict[str, list[Case]] = {
             method="post",
         ),
     ],
+    # Telling the customer a new date: sales only (apps.orders.services.releases).
+    "sales:order-line-release": [
+        Case(
+            "acme line",
+            expect(**_others(403, sales_rep=REDIRECT, sales_manager=REDIRECT), external=404),
+            kwargs=lambda w: {"pk": w.order_acme.pk, "line_id": w.orderline_acme.pk},
+            method="post",
+            data={"comment": "Sorry for the wait."},
+        ),
+        Case(
+            "a line of another order",
+            expect(staff=404, external=404),
+            kwargs=lambda w: {"pk": w.order_acme.pk, "line_id": w.orderline_borealis.pk},
+            method="post",
+        ),
+    ],
+    "sales:order-release-all": [
+        Case(
+            "acme order",
+            expect(**_others(403, sales_rep=REDIRECT, sales_manager=REDIRECT), external=404),
+            kwargs=_pk("order_acme"),
+            method="post",
+        ),
+    ],
+    "sales:at-risk": [
+        Case(
+            "list",
+            AT_RISK_READERS,
+            htmx=True,
+        ),
+        Case(
+            "filtered",
+            AT_RISK_READERS,
+            query="rep=&cause=receipt_moved",
+        ),
+    ],
+    "sales:at-risk-release": [
+        Case(
+            "acme line",
+            expect(
+                **_others(404, sales_rep=200, sales_manager=200, planner=422, ops_admin=422),
+                external=404,
+            ),
+            kwargs=lambda w: {"line_id": w.orderline_acme.pk},
+            method="post",
+            htmx_only=True,
+        ),
+    ],
     "sales:order-step": [
         Case(
             "credit override on acme order",
@@ -1350,6 +1402,33 @@ ROUTES: dict[str, list[Case]] = {
             kwargs=lambda w: {"pk": w.order_acme.pk, "name": "hold"},
             method="post",
             data={"comment": "waiting for the site"},
+        ),
+    ],
+    "order-release-line-forecast": [
+        Case(
+            "acme line",
+            expect(
+                anon=401,
+                **_others(403, sales_rep=200, sales_manager=200),
+                customers=404,
+                external=404,
+            ),
+            kwargs=lambda w: {"pk": w.order_acme.pk, "line_id": w.orderline_acme.pk},
+            method="post",
+            data={"comment": "Sorry for the wait."},
+        ),
+    ],
+    "order-release-forecasts": [
+        Case(
+            "acme order",
+            expect(
+                anon=401,
+                **_others(403, sales_rep=200, sales_manager=200),
+                customers=404,
+                external=404,
+            ),
+            kwargs=_pk("order_acme"),
+            method="post",
         ),
     ],
     "order-cancel": [

@@ -55,6 +55,7 @@ from tests.catalog.factories import (
     stock,
 )
 from tests.factories import AddressFactory, OrganizationFactory, UserFactory
+from tests.orders.slips import replan_slip
 
 STAFF = (
     Role.SALES_REP,
@@ -388,6 +389,9 @@ def build_world() -> World:
             new_date=line.forecast_date + dt.timedelta(days=9),
             reason=f"CANARY-SLIP-REASON {tag}",
         )
+        # A re-plan's slip the customer has not been told yet (released by sales or
+        # the beat task): its reason is a canary like the reforecast's.
+        replan_slip(line, 5, reason=f"CANARY-SLIP-REASON {tag} receipt moved")
         activity_record(
             target=order,
             actor=users[Role.PLANNER],

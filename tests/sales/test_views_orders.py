@@ -164,7 +164,9 @@ def test_detail_shows_slips_and_the_date_change_history(client_for, order, plann
     )
     html = client_for(sales_rep).get(_detail(order)).content.decode()
     assert "+9 d" in html
-    assert 'data-testid="date-changes"' in html and "Motor supplier slipped" in html
+    assert 'data-testid="slip-history"' in html and "Motor supplier slipped" in html
+    # A move made by staff is told to the customer at once.
+    assert "Told to customer on" in html
 
 
 # --- transitions --------------------------------------------------------------------

@@ -432,13 +432,23 @@ def quote_serializer_for(user, *, many_list: bool = False):
 class DateChangeSerializer(serializers.ModelSerializer):
     class Meta:
         model = OrderLineDateChange
-        fields = ["old_date", "new_date", "reason", "created_at"]
+        fields = [
+            "old_date",
+            "new_date",
+            "cause",
+            "reason",
+            "customer_text",
+            "released_at",
+            "created_at",
+        ]
         read_only_fields = fields
 
 
 class DateChangeCustomerSerializer(DateChangeSerializer):
+    """A change released to the customer (the selector prefetches no other), in their words."""
+
     class Meta(DateChangeSerializer.Meta):
-        fields = ["old_date", "new_date", "created_at"]
+        fields = ["old_date", "new_date", "customer_text", "released_at"]
         read_only_fields = fields
 
 
@@ -478,8 +488,7 @@ ORDER_LINE_PUBLIC = [
     "custom_spec",
     "requested_date",
     "first_promised_date",
-    "forecast_date",
-    "slip_days",
+    "customer_date",
 ]
 
 
@@ -487,11 +496,16 @@ class OrderLineSerializer(serializers.ModelSerializer):
     date_changes = DateChangeSerializer(many=True, read_only=True)
     components = ComponentSerializer(many=True, read_only=True)
     slip_days = serializers.IntegerField(read_only=True)
+    customer_date = serializers.DateField(read_only=True)
 
     class Meta:
         model = OrderLine
         fields = [
             *ORDER_LINE_PUBLIC,
+            "forecast_date",
+            "slip_days",
+            "at_risk",
+            "forecast_release_due",
             "unit_list_price",
             "discount_percent",
             "unit_cost",
@@ -503,12 +517,19 @@ class OrderLineSerializer(serializers.ModelSerializer):
 
 
 class OrderLineCustomerSerializer(serializers.ModelSerializer):
+    """The customer's line: the date released to them (customer_date), never the forecast."""
+
     date_changes = DateChangeCustomerSerializer(many=True, read_only=True)
-    slip_days = serializers.IntegerField(read_only=True)
+    customer_date = serializers.DateField(read_only=True)
+    slip_days = serializers.IntegerField(
+        source="customer_slip_days",
+        read_only=True,
+        help_text="Days between the date the customer was told and the first promise.",
+    )
 
     class Meta:
         model = OrderLine
-        fields = [*ORDER_LINE_PUBLIC, "date_changes"]
+        fields = [*ORDER_LINE_PUBLIC, "slip_days", "date_changes"]
         read_only_fields = fields
 
 
@@ -577,6 +598,7 @@ class OrderSerializer(StatefulSerializer):
         fields = [
             *ORDER_PUBLIC,
             "owner",
+            "at_risk_count",
             "internal_notes",
             "cancellation_reason",
             "held_state",
@@ -765,6 +787,14 @@ fields_for_some_callers(OrderSerializer, OrderCustomerSerializer)
 fields_for_some_callers(OrderLineSerializer, OrderLineCustomerSerializer)
 fields_for_some_callers(DateChangeSerializer, DateChangeCustomerSerializer)
 fields_for_some_callers(ChangeRequestSerializer, ChangeRequestCustomerSerializer)
+
+
+class ForecastReleaseSerializer(serializers.Serializer):
+    comment = text_field(
+        COMMENT_MAX_LENGTH,
+        default="",
+        help_text="A note to the customer, added to the timeline entry and the e-mail.",
+    )
 
 
 class OrderCancelSerializer(serializers.Serializer):

@@ -33,6 +33,7 @@ from apps.orders.models import (
 from apps.orders.services import changes as change_services
 from apps.orders.services import orders as order_services
 from apps.orders.services import quotes as quote_services
+from apps.orders.services import releases as release_services
 from apps.orders.transitions import change_transition, order_transition, quote_transition
 
 
@@ -287,6 +288,16 @@ class OrderFilter(django_filters.FilterSet):
         return qs.filter(Q(number__icontains=value) | Q(customer_po__icontains=value))
 
 
+# Telling the customer a new date (apps.orders.services.releases); 409: nothing to tell.
+RELEASE_RESPONSES = {
+    200: s.OrderSerializer,
+    400: OpenApiResponse(description="Comment too long"),
+    403: OpenApiResponse(description="Not sales (sales_rep, sales_manager)"),
+    404: OpenApiResponse(description="Not found (customers and suppliers too)"),
+    409: ConflictSerializer,
+}
+
+
 @extend_schema_view(
     list=extend_schema(responses=s.OrderListSerializer(many=True)),
     retrieve=extend_schema(responses=s.OrderSerializer),
@@ -361,6 +372,48 @@ class OrderViewSet(
         )
         fresh = self.get_queryset().get(pk=order.pk)
         return Response(self.get_serializer(fresh).data)
+
+    # -- telling the customer a new date (apps.orders.services.releases) ----
+
+    def _staff_order(self):
+        order = self.get_object()
+        # A customer reads its order but never the untold forecast: not a staff action.
+        if not is_internal(self.request.user):
+            raise NotFound()
+        return order
+
+    def _released(self, order, call):
+        data = s.ForecastReleaseSerializer(data=self.request.data)
+        data.is_valid(raise_exception=True)
+        call(actor=self.request.user, comment=data.validated_data["comment"])
+        fresh = self.get_queryset().get(pk=order.pk)
+        return Response(self.get_serializer(fresh).data)
+
+    @extend_schema(request=s.ForecastReleaseSerializer, responses=RELEASE_RESPONSES)
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"lines/(?P<line_id>[0-9a-f-]{36})/release-forecast",
+    )
+    def release_line_forecast(self, request, pk=None, line_id=None):
+        """Confirm a line's new forecast to the customer (409 when nothing is waiting)."""
+        order = self._staff_order()
+        line = next((x for x in order.lines.all() if str(x.pk) == line_id), None)
+        if line is None:
+            raise NotFound("No such line on this order.")
+        return self._released(
+            order,
+            lambda **kw: release_services.order_line_forecast_release(line=line, **kw),
+        )
+
+    @extend_schema(request=s.ForecastReleaseSerializer, responses=RELEASE_RESPONSES)
+    @action(detail=True, methods=["post"], url_path="release-forecasts")
+    def release_forecasts(self, request, pk=None):
+        """Confirm every line's new forecast of the order to the customer at once."""
+        order = self._staff_order()
+        return self._released(
+            order, lambda **kw: release_services.order_forecasts_release(order=order, **kw)
+        )
 
 
 class ChangeRequestFilter(django_filters.FilterSet):

@@ -119,15 +119,19 @@ class SalesOrder(ConcurrentTransitionMixin, VersionedModel, UUIDModel):
     last_forecast_date = models.DateField(null=True, blank=True, editable=False)
     # Lines whose forecast is after their first promise (kept by order_refresh_totals).
     at_risk_count = models.PositiveIntegerField(default=0, editable=False)
+    # The earliest and latest date the customer has been told (OrderLine.customer_date):
+    # what the portal's lists show and sort by, never an unreleased forecast.
+    customer_next_date = models.DateField(null=True, blank=True, editable=False)
+    customer_last_date = models.DateField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["customer", "state"]),
-            # The portal dashboard's open orders, soonest expected first.
+            # The portal dashboard's open orders, soonest expected first (told dates).
             models.Index(
-                fields=["customer", "last_forecast_date", "number"],
-                name="order_customer_forecast_idx",
+                fields=["customer", "customer_last_date", "number"],
+                name="order_customer_told_idx",
             ),
             models.Index(fields=["-created_at", "-id"], name="order_created_idx"),
             models.Index(fields=["state", "-created_at", "-id"], name="order_state_created_idx"),
@@ -403,6 +407,11 @@ class OrderLine(UUIDModel):
     def customer_date(self):
         """The delivery date the customer sees: the last forecast released to them."""
         return self.customer_forecast_date or self.first_promised_date
+
+    @property
+    def customer_slip_days(self) -> int:
+        """How far the date the customer was told is from the first promise."""
+        return (self.customer_date - self.first_promised_date).days
 
 
 class OrderLineComponent(models.Model):

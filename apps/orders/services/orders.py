@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Max, Min, Q, Sum
+from django.db.models.functions import Coalesce
 from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone
@@ -620,17 +621,23 @@ def order_refresh_totals(*, order: SalesOrder) -> SalesOrder:
     Called by every service that adds lines or moves their forecast dates
     (conversion, reforecast, change-request apply).
     """
+    told = Coalesce("customer_forecast_date", "first_promised_date")
     agg = OrderLine.objects.filter(order=order).aggregate(
         n=Count("pk"),
         first=Min("forecast_date"),
         last=Max("forecast_date"),
         at_risk=Count("pk", filter=Q(at_risk=True)),
+        told_first=Min(told),
+        told_last=Max(told),
     )
     fields = {
         "line_count": agg["n"],
         "next_forecast_date": agg["first"],
         "last_forecast_date": agg["last"],
         "at_risk_count": agg["at_risk"],
+        # What the customer's lists show: only dates released to them.
+        "customer_next_date": agg["told_first"],
+        "customer_last_date": agg["told_last"],
     }
     SalesOrder.objects.filter(pk=order.pk).update(**fields)
     for key, value in fields.items():

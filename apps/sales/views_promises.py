@@ -1,0 +1,247 @@
+"""Staff pages for promises at risk: the at-risk lines and telling the customer a new date.
+
+A re-plan moves a line's forecast without telling the customer; the rep checks it
+and presses "Confirm new date to customer" (on the order page or the at-risk page),
+or the beat task tells the customer when the notice period ends
+(apps.orders.services.releases).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import django_filters
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
+
+from apps.accounts.models import User
+from apps.accounts.roles import SALES_ROLES, Role
+from apps.core import pages
+from apps.core.htmx import render_page
+from apps.core.lists import list_page
+from apps.core.refusals import REFUSED, service_error
+from apps.orders import selectors
+from apps.orders.models import SlipCause
+from apps.orders.services.releases import (
+    line_release_refusal,
+    order_forecasts_release,
+    order_line_forecast_release,
+)
+from apps.sales.views_common import require_staff, transition_post
+from apps.sales.views_orders import ORDER_PAGE
+from apps.sales.views_quotes import CUSTOMER_WIDGET, customer_choices, styled_filter_form
+
+LINES_PAGE = pages.region_page(ORDER_PAGE, "lines", "lines-and-timeline")
+
+# Who opens the at-risk page: sales (their customers wait for the dates), the
+# planner (whose plan moved them) and ops admins; other departments get 404.
+AT_RISK_READERS = frozenset({*SALES_ROLES, Role.PLANNER, Role.OPS_ADMIN})
+
+
+class ForecastReleaseForm(pages.TransitionForm):
+    """ "Confirm new date to customer": an optional note to the customer, no version
+    (the release re-reads the line under lock and refuses when nothing is waiting)."""
+
+    invalid_message = "The note to the customer is too long."
+
+    def service_kwargs(self) -> dict:
+        return {"comment": self.cleaned_data["comment"].strip()}
+
+
+def _told(lines) -> str:
+    return ", ".join(f"line {line.position}" for line in lines)
+
+
+@require_POST
+@login_required
+def order_line_release(request: HttpRequest, pk, line_id) -> HttpResponse:
+    """Tell the customer one line's new date now (refusals answered in the lines region)."""
+    user = request.user
+    require_staff(user)
+    order = selectors.order_get_for_user(user, pk)
+    line = next((x for x in order.lines.all() if x.pk == line_id), None)
+    if line is None:
+        raise Http404
+    return transition_post(
+        request,
+        LINES_PAGE,
+        pk,
+        call=lambda **kw: order_line_forecast_release(line=line, actor=user, **kw),
+        notice=lambda result: (
+            f"{order.number}: the customer was told line "
+            f"{result.position}'s new date ({result.customer_date:%b %d, %Y})."
+        ),
+        form_class=ForecastReleaseForm,
+    )
+
+
+@require_POST
+@login_required
+def order_release_all(request: HttpRequest, pk) -> HttpResponse:
+    """Tell the customer every line's new date of the order at once."""
+    user = request.user
+    require_staff(user)
+    order = selectors.order_get_for_user(user, pk)
+    return transition_post(
+        request,
+        LINES_PAGE,
+        pk,
+        call=lambda **kw: order_forecasts_release(order=order, actor=user, **kw),
+        notice=lambda result: (
+            f"{order.number}: the customer was told the new dates of {_told(result)}."
+        ),
+        form_class=ForecastReleaseForm,
+    )
+
+
+# --- the at-risk page -----------------------------------------------------------
+
+
+def _require_reader(user) -> None:
+    require_staff(user)
+    if not (user.is_superuser or user.has_role(*AT_RISK_READERS)):
+        raise Http404
+
+
+def _reps() -> QuerySet[User]:
+    return (
+        User.objects.filter(groups__name__in=SALES_ROLES, is_active=True)
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+class AtRiskFilter(django_filters.FilterSet):
+    """Every key the page accepts; anything else in the query string is ignored."""
+
+    rep = django_filters.ModelChoiceFilter(
+        field_name="order__owner", queryset=_reps(), label="Rep", empty_label="Any rep"
+    )
+    customer = django_filters.ModelChoiceFilter(
+        field_name="order__customer",
+        queryset=customer_choices(),
+        label="Customer",
+        empty_label="Any customer",
+        widget=CUSTOMER_WIDGET,
+    )
+    cause = django_filters.ChoiceFilter(
+        field_name="cause", choices=SlipCause.choices, label="Cause", empty_label="Any cause"
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.form.fields["rep"].label_from_instance = lambda u: u.get_full_name() or u.username
+        styled_filter_form(self)
+
+
+def _summary(base: QuerySet) -> dict:
+    """Counts by cause and by rep over every at-risk line, in one GROUP BY."""
+    by_cause: Counter = Counter()
+    by_rep: Counter = Counter()
+    names: dict = {}
+    rows = (
+        base.order_by()
+        .values(
+            "cause",
+            "order__owner",
+            "order__owner__first_name",
+            "order__owner__last_name",
+            "order__owner__username",
+        )
+        .annotate(n=Count("pk"))
+    )
+    for row in rows:
+        by_cause[row["cause"]] += row["n"]
+        rep = row["order__owner"]
+        by_rep[rep] += row["n"]
+        full = f"{row['order__owner__first_name']} {row['order__owner__last_name']}".strip()
+        names[rep] = full or row["order__owner__username"]
+    labels = dict(SlipCause.choices)
+    return {
+        "total": sum(by_cause.values()),
+        "causes": [
+            {"key": key, "label": labels.get(key, "Not recorded"), "count": n}
+            for key, n in by_cause.most_common()
+        ],
+        "reps": [{"pk": pk, "name": names[pk], "count": n} for pk, n in by_rep.most_common()],
+    }
+
+
+def _with_refusal(line, user):
+    """A row's display attributes: the release button's refusal, its htmx target, the cause."""
+    line.release_refusal = line_release_refusal(line, user, line.order)
+    line.row_target = f"#at-risk-{line.pk}"
+    line.cause_label = SlipCause(line.cause).label if line.cause else ""
+    return line
+
+
+@login_required
+def at_risk(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    _require_reader(user)
+    base = selectors.at_risk_lines(user)
+    data = request.GET.copy()
+    # A rep starts on their own orders; managers and planners on everyone's. Choosing
+    # "Any rep" sends rep= and keeps it.
+    mine_by_default = "rep" not in data and user.has_role(Role.SALES_REP)
+    if mine_by_default:
+        data["rep"] = str(user.pk)
+    filterset = AtRiskFilter(data, queryset=base)
+    qs = filterset.qs.select_related("order__customer", "order__owner")
+    page = list_page(request, qs)
+    for line in page.object_list:
+        _with_refusal(line, user)
+    filtered = any(filterset.form.cleaned_data.get(k) for k in ("rep", "customer", "cause"))
+    return render_page(
+        request,
+        "sales/at_risk.html",
+        {
+            "filter": filterset,
+            "page_obj": page,
+            "filtered": filtered,
+            "mine_by_default": mine_by_default,
+            "summary": _summary(base),
+        },
+        partial="results",
+    )
+
+
+@require_POST
+@login_required
+def at_risk_release(request: HttpRequest, line_id) -> HttpResponse:
+    """The at-risk row's "Confirm new date to customer": answers the row itself."""
+    user = request.user
+    _require_reader(user)
+    line = selectors.at_risk_lines(user).select_related("order__customer", "order__owner")
+    line = line.filter(pk=line_id).first()
+    if line is None:
+        raise Http404
+    form = ForecastReleaseForm(request.POST)
+    notice = error = ""
+    status = 200
+    if not form.is_valid():
+        error, status = form.invalid_message, 400
+    else:
+        try:
+            order_line_forecast_release(line=line, actor=user, **form.service_kwargs())
+        except REFUSED as exc:
+            error, status, _allowed = service_error(exc)
+        else:
+            notice = f"Told the customer {line.order.number} line {line.position}'s new date."
+    if not request.htmx:
+        (messages.success if notice else messages.error)(request, notice or error)
+        return redirect("sales:at-risk")
+    fresh = selectors.at_risk_lines(user).select_related("order__customer", "order__owner")
+    fresh = fresh.get(pk=line.pk)
+    return render_page(
+        request,
+        "sales/at_risk.html",
+        {"obj": _with_refusal(fresh, user), "row_notice": notice, "row_error": error},
+        partial="row",
+        # htmx swaps 2xx and 422 only (base.html): a refusal travels as 422.
+        status=422 if status >= 400 else 200,
+    )
