@@ -68,15 +68,11 @@ def work_center_breakdown(*, code: str, days: list[dt.date], actor) -> None:
 
 
 def forecasts_release_due(now) -> int:
-    """Release to the customers the new forecasts whose notice delay has passed."""
-    try:
-        from apps.orders.services.orders import order_line_forecast_release
-    except ImportError:
-        return 0
-    from apps.orders.models import OrderLine
+    """Tell the customers the new forecasts nobody confirmed within the notice period
+    (the beat task's service, run once a simulated day)."""
+    from apps.orders.services.releases import forecasts_release_due as release
 
-    released = 0
-    for line in OrderLine.objects.filter(forecast_release_due__lte=now).order_by("pk"):
-        order_line_forecast_release(line=line, actor=None)
-        released += 1
-    return released
+    told = 0
+    while batch := release(now=now):
+        told += batch
+    return told

@@ -102,6 +102,8 @@ class LineMaterial:
     sub_jobs: list[tuple[dt.date, list[tuple[str, Decimal]]]]
     ops: list[tuple[str, Decimal]]
     purchases: list[Purchase]
+    # Some part of it comes late: its own purchase or a receipt it shares slipped.
+    slipped: bool = False
 
 
 class Plant:
@@ -306,6 +308,7 @@ class _MaterialPass:
         self.design_release = design if product.mode == "dto" else None
         self.purchases: list[Purchase] = []
         self.sub_jobs: list[tuple[dt.date, list]] = []
+        self.slipped = False
         needs: dict[str, Decimal] = defaultdict(Decimal)
         for number, q in product.children:
             needs[number] += q * qty
@@ -322,6 +325,7 @@ class _MaterialPass:
             sub_jobs=self.sub_jobs,
             ops=[(wc, s + r * qty) for wc, s, r in product.ops],
             purchases=self.purchases,
+            slipped=self.slipped or any(p.arrives > p.due for p in self.purchases),
         )
 
     def _available(self, number: str, need: Decimal) -> dt.date:
@@ -345,6 +349,7 @@ class _MaterialPass:
                 row[2] -= got
                 left -= got
                 arrives = max(arrives, row[1])
+                self.slipped = self.slipped or row[1] > row[0]
                 if left <= 0:
                     break
             return arrives

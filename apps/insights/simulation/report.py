@@ -183,6 +183,19 @@ def report_write(
         "",
         "![Days late per order line](promise-simulation.svg)",
         "",
+        "## What broke the promises",
+        "",
+        "The same first promises of each policy, delivered by the same plant in a world "
+        "without supplier slips, without breakdowns, or without either (share kept):",
+        "",
+        "| World | Lead-time formula | Tandem |",
+        "|---|---:|---:|",
+        *[
+            f"| {world} | {_pct(kept.get(formula['policy']))} | "
+            f"{_pct(kept.get(tandem['policy']))} |"
+            for world, kept in meta.get("counterfactual_kept", {}).items()
+        ],
+        "",
         "## Per product",
         "",
         *products,
