@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -240,6 +241,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "release-due-forecasts": {
         "task": "apps.orders.tasks.release_due_forecasts",
         "schedule": 10 * 60,
+    },
+    # The full re-plan of every open line (apps.orders.replan), at night.
+    "replan-nightly": {
+        "task": "apps.orders.tasks.replan_nightly",
+        "schedule": crontab(hour=2, minute=30),
     },
 }
 

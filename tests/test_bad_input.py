@@ -21,9 +21,11 @@ from rest_framework.test import APIClient
 from apps.orders.models import ChangeRequest, QuoteLine
 from tests.catalog.factories import PartFactory, ProductFactory
 from tests.orders.conftest import (  # noqa: F401  (fixtures used by name)
+    accepted_quote,
     acme_addresses,
     catalog,
     make_quote,
+    order,
     sent_quote,
 )
 
@@ -217,10 +219,14 @@ def test_list_parameters_with_unicode_digits_never_crash(api, sales_rep, path):
         "/sales/orders/?q=%00&customer=%00&ordering=next_forecast,,-total",
         "/sales/customers/?q=%00&has_contacts=%00&page=-1",
         "/purchasing/suppliers/?q=%00&ordering=%00&page=99999999999999999999",
+        "/manufacturing/replan/?run=²&page=٣",
+        "/manufacturing/replan/?run=99999999999999999999999&page=%00",
+        "/manufacturing/replan/?run=-1&page=-1",
     ],
 )
-def test_page_parameters_with_unicode_digits_never_crash(client, sales_rep, buyer, path):
-    client.force_login(buyer if path.startswith("/purchasing/") else sales_rep)
+def test_page_parameters_with_unicode_digits_never_crash(client, sales_rep, buyer, planner, path):
+    who = {"/purchasing/": buyer, "/manufacturing/": planner}
+    client.force_login(next((u for p, u in who.items() if path.startswith(p)), sales_rep))
     assert client.get(path).status_code == 200
 
 
@@ -235,6 +241,14 @@ def test_page_parameters_with_unicode_digits_never_crash(client, sales_rep, buye
 def test_portal_parameters_with_bad_values_never_crash(client, acme_contact, delta_contact, path):
     client.force_login(delta_contact if path.startswith("/supplier/") else acme_contact)
     assert client.get(path).status_code == 200
+
+
+def test_an_expedite_reason_beyond_its_bound_is_a_field_error(api, order, planner):
+    response = api(planner).post(f"/api/v1/orders/{order.pk}/expedite/", {"reason": "x" * 301})
+    assert response.status_code == 400
+    assert "reason" in response.json()
+    order.refresh_from_db()
+    assert order.expedited_at is None
 
 
 def test_unicode_digit_notification_ids_mark_nothing(client, sales_rep):
@@ -399,7 +413,13 @@ def test_every_page_form_bounds_its_text_and_numbers():
                 field.max_value is None or field.min_value is None
             ):
                 unbounded.append(where)
-    assert {"TransitionForm", "OrderCancelForm", "ChangeRequestForm", "DecisionForm"} <= checked
+    assert {
+        "TransitionForm",
+        "OrderCancelForm",
+        "ChangeRequestForm",
+        "DecisionForm",
+        "ExpediteForm",
+    } <= checked
     assert sorted(unbounded) == []
 
 

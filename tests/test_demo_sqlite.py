@@ -44,7 +44,7 @@ BROWSE = textwrap.dedent(
                       f"{builder}?line={draft.lines.first().pk}"],
         "maria.manager": ["/", f"/sales/orders/{order.pk}/", "/sales/reviews/", "/inquiry/"],
         "erin.engineer": ["/", "/engineering/reviews/"],
-        "pat.planner": ["/manufacturing/reviews/"],
+        "pat.planner": ["/manufacturing/reviews/", "/manufacturing/replan/"],
         "bob.buyer": ["/purchasing/reviews/"],
         "acme.buyer": ["/portal/", "/portal/quotes/", "/portal/orders/",
                        f"/portal/quotes/{sent.pk}/", f"/portal/orders/{order.pk}/",

@@ -10,3 +10,15 @@ class ManufacturingConfig(AppConfig):
         from apps.orders.review_inbox import register_inbox
 
         register_inbox(INBOX)
+        from apps.accounts.roles import Role
+        from apps.core.navigation import NavItem, register_nav_item
+
+        register_nav_item(
+            NavItem(
+                "Re-plan",
+                "manufacturing:replan",
+                "arrow-repeat",
+                frozenset({Role.PLANNER, Role.SALES_MANAGER, Role.OPS_ADMIN}),
+                order=35,
+            )
+        )

@@ -55,3 +55,38 @@ def release_due_forecasts() -> int:
     from apps.orders.services.releases import forecasts_release_due
 
     return forecasts_release_due()
+
+
+def replan_affected(
+    part_ids: list[str], work_center_ids: list[str], cause: str, text: str = ""
+) -> int | None:
+    """Re-plan the open lines a supply or capacity change may move (a targeted PlanRun)."""
+    from apps.orders.replan import replan_affected as run_replan
+
+    run = run_replan(part_ids=part_ids, work_center_ids=work_center_ids, cause=cause, text=text)
+    return run.pk if run else None
+
+
+@shared_task
+def replan_full(run_id: int) -> int:
+    """Walk a started full re-plan (plan_run_start queues it) batch by batch."""
+    from apps.orders.models import PlanRun, PlanRunState
+    from apps.orders.replan import replan_full_run
+
+    run = PlanRun.objects.filter(pk=run_id, state=PlanRunState.RUNNING).first()
+    if run is None:  # failed as stale meanwhile
+        return 0
+    return replan_full_run(run=run).done
+
+
+@shared_task
+def replan_nightly() -> int | None:
+    """Beat task: the nightly full re-plan; if one is already running, say so and stop."""
+    from apps.orders.replan import plan_run_start
+
+    try:
+        run = plan_run_start(actor=None)
+    except TransitionError as exc:
+        log.info("Nightly re-plan not started: %s", exc)
+        return None
+    return run.pk

@@ -6,6 +6,7 @@ from apps.sales import (
     views_builder,
     views_changes,
     views_documents,
+    views_expedite,
     views_inquiries,
     views_opportunities,
     views_orders,
@@ -82,6 +83,7 @@ urlpatterns = [
     path("orders/<uuid:pk>/", views_orders.order_detail, name="order-detail"),
     path("orders/<uuid:pk>/comments/", views_orders.order_comments, name="order-comments"),
     path("orders/<uuid:pk>/cancel/", views_orders.order_cancel, name="order-cancel"),
+    path("orders/<uuid:pk>/expedite/", views_expedite.order_expedite_view, name="order-expedite"),
     path(
         "orders/<uuid:pk>/transitions/<slug:name>/",
         views_orders.order_transition,

@@ -115,6 +115,9 @@ AT_RISK_READERS = expect(
 )
 SALES_WRITE = expect(**_others(403, sales_rep=200, sales_manager=200), external=404)
 SALES_WRITE_POST = expect(**_others(403, sales_rep=REDIRECT, sales_manager=REDIRECT), external=404)
+REPLANNERS_PAGE = expect(
+    **_others(403, planner=200, sales_manager=200, ops_admin=200), external=404
+)
 
 
 def _draft_version(world) -> int:
@@ -851,6 +854,23 @@ ROUTES: dict[str, list[Case]] = {
             method="post",
         ),
     ],
+    "sales:order-expedite": [
+        Case("GET", GET_405_STAFF_AREA, kwargs=_pk("order_acme")),
+        Case(
+            "expedite acme order",
+            expect(**_others(403, planner=REDIRECT, sales_manager=REDIRECT), external=404),
+            kwargs=_pk("order_acme"),
+            method="post",
+            data={"reason": "Customer line down"},
+        ),
+        Case(
+            "without a reason",
+            expect(**_others(400), external=404),
+            kwargs=_pk("order_acme"),
+            method="post",
+            data={"reason": " "},
+        ),
+    ],
     "sales:order-cancel": [
         Case("GET", GET_405_STAFF_AREA, kwargs=_pk("order_acme")),
         # Charges on a pending order are refused (400) for the sales manager: no change.
@@ -1431,6 +1451,20 @@ ROUTES: dict[str, list[Case]] = {
             method="post",
         ),
     ],
+    "order-expedite": [
+        Case(
+            "expedite acme order",
+            expect(
+                anon=401,
+                **_others(403, planner=200, sales_manager=200),
+                acme=403,
+                external=404,
+            ),
+            kwargs=_pk("order_acme"),
+            method="post",
+            data={"reason": "Customer line down"},
+        ),
+    ],
     "order-cancel": [
         Case(
             "cancel acme order with charges",
@@ -1541,6 +1575,22 @@ ROUTES: dict[str, list[Case]] = {
     # review inboxes --------------------------------------------------------------
     **_review_inbox("engineering", "engineering", "engineer"),
     **_review_inbox("manufacturing", "manufacturing", "planner"),
+    # The re-plan page: planners, sales managers and ops admins; other staff 403.
+    "manufacturing:replan": [
+        Case("page", REPLANNERS_PAGE, htmx=True),
+        Case("a run's moves", REPLANNERS_PAGE, query="?run=1&page=2"),
+    ],
+    "manufacturing:replan-start": [
+        Case("GET", GET_405_STAFF_AREA),
+        Case(
+            "start a full run",
+            expect(
+                **_others(403, planner=REDIRECT, sales_manager=REDIRECT, ops_admin=REDIRECT),
+                external=404,
+            ),
+            method="post",
+        ),
+    ],
     **_review_inbox("suppliers", "purchasing", "buyer"),
     **_review_inbox("sales", "pricing", "sales_manager"),
     # comments and their files ----------------------------------------------------

@@ -604,6 +604,7 @@ class OrderSerializer(StatefulSerializer):
             "held_state",
             "invoiced_amount",
             "paid_amount",
+            "expedited_at",
             "lines",
             "available_transitions",
         ]
@@ -794,6 +795,14 @@ class ForecastReleaseSerializer(serializers.Serializer):
         COMMENT_MAX_LENGTH,
         default="",
         help_text="A note to the customer, added to the timeline entry and the e-mail.",
+    )
+
+
+class OrderExpediteSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=300,
+        trim_whitespace=True,
+        help_text="Why this order goes ahead of the others (internal).",
     )
 
 

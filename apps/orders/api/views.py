@@ -30,6 +30,7 @@ from apps.orders.models import (
     QuoteState,
     SalesOrder,
 )
+from apps.orders.replan import order_expedite
 from apps.orders.services import changes as change_services
 from apps.orders.services import orders as order_services
 from apps.orders.services import quotes as quote_services
@@ -414,6 +415,26 @@ class OrderViewSet(
         return self._released(
             order, lambda **kw: release_services.order_forecasts_release(order=order, **kw)
         )
+
+    @extend_schema(
+        request=s.OrderExpediteSerializer,
+        responses={
+            200: s.OrderSerializer,
+            400: OpenApiResponse(description="Missing reason"),
+            403: OpenApiResponse(description="Not a planner or sales manager"),
+            404: OpenApiResponse(description="Not found"),
+            409: ConflictSerializer,
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def expedite(self, request, pk=None):
+        """Move the order ahead of every other open order and re-plan the lines it displaces."""
+        order = self.get_object()
+        data = s.OrderExpediteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        order_expedite(order=order, actor=request.user, reason=data.validated_data["reason"])
+        fresh = self.get_queryset().get(pk=order.pk)
+        return Response(self.get_serializer(fresh).data)
 
 
 class ChangeRequestFilter(django_filters.FilterSet):

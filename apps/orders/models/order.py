@@ -123,6 +123,9 @@ class SalesOrder(ConcurrentTransitionMixin, VersionedModel, UUIDModel):
     # what the portal's lists show and sort by, never an unreleased forecast.
     customer_next_date = models.DateField(null=True, blank=True, editable=False)
     customer_last_date = models.DateField(null=True, blank=True, editable=False)
+    # Set by order_expedite: the order's lines go first in promise order, the
+    # earliest expedite first, so re-plans give them supply before others.
+    expedited_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -299,6 +299,10 @@ class QuoteLine(UUIDModel):
     # feasible date, or the quote's promised date): frozen, it becomes the order
     # line's first promise even if the feasible date moves before conversion.
     sent_promised_date = models.DateField(null=True, blank=True, editable=False)
+    # The sent promise is earlier than the feasible date at send: an expedite
+    # manufacturing approved (the quote's review gate); conversion keeps it as
+    # promise and forecast instead of recording a slip.
+    sent_expedited = models.BooleanField(default=False, editable=False)
     critical_path = models.TextField(blank=True, editable=False)
     promise_explanation = models.TextField(blank=True, editable=False)
     scope_statement = models.TextField(

@@ -93,9 +93,9 @@ def quote_document_content(quote: Quote) -> dict:
                 "unit_price": str(line.unit_price),
                 "line_total": str(line.line_total),
                 "requested_date": _day(line.requested_date or quote.requested_date),
-                # The date the customer is promised: the feasible date (an earlier
-                # one needs manufacturing's approved review and is the quote's).
-                "promised_date": _day(line.feasible_date),
+                # The date the customer is promised, frozen at send (quote_promises_freeze):
+                # the feasible date or the quote's promised date.
+                "promised_date": _day(line.sent_promised_date or line.feasible_date),
             }
             for line in lines
         ],

@@ -134,6 +134,45 @@ def _full_bom(product_ids, option_ids) -> tuple[dict, dict]:
     return bom, parts_by_id(seen)
 
 
+def _conversion_slips(order: SalesOrder, quote_lines, order_lines, promises, actor) -> None:
+    """Keep the accepted date as first promise; a later booked date becomes the forecast.
+
+    The customer accepted `first_promised_date`; if what the conversion could book
+    lands later (another order took the stock or hours meanwhile), the line is
+    created at risk with the booked date as forecast and a recorded slip, which
+    waits for staff (or the release delay) before the customer is told, and the
+    rep hears of it at once. An expedite manufacturing approved stays the forecast.
+    """
+    slipped = []
+    for ql, line, promise in zip(quote_lines, order_lines, promises, strict=True):
+        if ql.sent_expedited or promise.feasible_date <= line.first_promised_date:
+            continue
+        line_forecast_move(
+            line=line,
+            new_date=promise.feasible_date,
+            cause=SlipCause.CONVERSION,
+            reason=(
+                f"Booked at conversion: feasible {promise.feasible_date:%b %d, %Y}, "
+                f"after the accepted {line.first_promised_date:%b %d, %Y}. "
+                f"Critical path: {promise.critical_path}"
+            ),
+            actor=actor,
+        )
+        slipped.append(line)
+    if slipped:
+        notify(
+            recipients=[order.owner],
+            title=f"{order.number}: {len(slipped)} line{'s' if len(slipped) > 1 else ''} "
+            "at risk at conversion",
+            body="\n".join(
+                f"Line {line.position} ({line.product_name}): promised "
+                f"{line.first_promised_date:%b %d}, now expected {line.forecast_date:%b %d}."
+                for line in slipped
+            ),
+            url=reverse("sales:order-detail", args=[order.pk]),
+        )
+
+
 @transaction.atomic
 def quote_convert(
     *,
@@ -177,9 +216,11 @@ def quote_convert(
         options = _options_for(lines)
         order_lines = []
         for ql in lines:
-            promised = ql.feasible_date
-            if locked.promised_date and promised and locked.promised_date > promised:
-                promised = locked.promised_date
+            promised = ql.sent_promised_date
+            if promised is None:  # sent before promises were frozen at send
+                promised = ql.feasible_date
+                if locked.promised_date and promised and locked.promised_date > promised:
+                    promised = locked.promised_date
             order_lines.append(
                 OrderLine(
                     order=order,
@@ -207,13 +248,14 @@ def quote_convert(
             )
         OrderLine.objects.bulk_create(order_lines)
         # The quote lines' bookings become the order lines' (adjusted to today's promise).
-        order_lines_book(
+        booked = order_lines_book(
             order=order,
             lines=order_lines,
             options=options,
             receiving=locked.shipping_address.receiving_days if locked.shipping_address else None,
             moved_from=[quote_line_key(ql) for ql in lines],
         )
+        _conversion_slips(order, lines, order_lines, booked.lines, actor)
         order_refresh_totals(order=order)
         bom, parts = _full_bom(
             {ql.product_id for ql in lines}, {o.pk for opts in options.values() for o in opts}

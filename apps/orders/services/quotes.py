@@ -686,6 +686,7 @@ def quote_send(
     if quote.hold_promise:
         # Held until decided or expired: later requests are promised around it.
         quote_recalculate(quote=quote, book=True)
+    quote_promises_freeze(quote=quote)
     quote_document_create(quote=quote)
     email_send_after_commit(
         to=_customer_recipients(quote),
@@ -695,6 +696,28 @@ def quote_send(
         audience=Audience.CUSTOMER,
     )
     return quote
+
+
+def sent_promise(line: QuoteLine, quote: Quote) -> tuple[dt.date | None, bool]:
+    """(the date the customer is shown for `line`, whether it is an approved expedite).
+
+    The quote's promised date when sales gave one (a later date, or an earlier
+    one manufacturing approved: the review gate in required_reviews), else the
+    line's feasible date.
+    """
+    if quote.promised_date is None:
+        return line.feasible_date, False
+    expedited = line.feasible_date is not None and quote.promised_date < line.feasible_date
+    return quote.promised_date, expedited
+
+
+def quote_promises_freeze(*, quote: Quote) -> None:
+    """Freeze each line's promise as sent: what the document and the portal show,
+    and what the order promises when the customer accepts (a resend refreezes)."""
+    lines = list(quote.lines.all())
+    for line in lines:
+        line.sent_promised_date, line.sent_expedited = sent_promise(line, quote)
+    QuoteLine.objects.bulk_update(lines, ["sent_promised_date", "sent_expedited"])
 
 
 def _decide(
