@@ -57,6 +57,7 @@ def release_due_forecasts() -> int:
     return forecasts_release_due()
 
 
+@shared_task
 def replan_affected(
     part_ids: list[str], work_center_ids: list[str], cause: str, text: str = ""
 ) -> int | None:

@@ -20,7 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Max, Sum
+from django.db.models import F, Max, Sum
 
 from apps.insights.simulation import hooks
 from apps.insights.simulation.clock import simulated_day
@@ -41,6 +41,7 @@ class LineOutcome:
     # Days between the first release to the customer of a forecast after the
     # promise and the promised date (None: the customer was never told).
     warned_days: int | None = None
+    at_risk: bool = False  # flagged at risk (forecast after promise) at some point
 
     @property
     def days_late(self) -> int:
@@ -435,6 +436,11 @@ def run_tandem(plant: Plant, stream, materials, *, progress=None) -> PolicyResul
         ol.pk: ol for ol in OrderLine.objects.filter(pk__in=[o.pk for o in order_lines.values()])
     }
     first_release: dict = {}
+    flagged = set(
+        OrderLineDateChange.objects.filter(line_id__in=list(fresh))
+        .filter(new_date__gt=F("line__first_promised_date"))
+        .values_list("line_id", flat=True)
+    )
     for change in OrderLineDateChange.objects.filter(
         line_id__in=list(fresh), released_at__isnull=False
     ).order_by("released_at"):
@@ -455,6 +461,7 @@ def run_tandem(plant: Plant, stream, materials, *, progress=None) -> PolicyResul
                 promises[seq],
                 delivered[seq],
                 warned_days=(promises[seq] - told).days if told else None,
+                at_risk=ol.pk in flagged,
             )
         )
     at_risk = OrderLine.objects.filter(pk__in=list(fresh), at_risk=True).count()

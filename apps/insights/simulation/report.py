@@ -48,6 +48,11 @@ def figures(result: PolicyResult) -> dict:
         else None,
         "late_lines_warned_5_days_ahead": round(len(warned) / len(late), 4) if late else None,
         "double_promises": result.double_promises,
+        # Told a later date (or flagged at risk) yet delivered by the promise.
+        "false_alarms_told": sum(
+            1 for line in lines if not line.days_late and line.warned_days is not None
+        ),
+        "false_alarms_flagged": sum(1 for line in lines if not line.days_late and line.at_risk),
         "per_product": {
             sku: {
                 "lines": len(rows),
@@ -139,6 +144,8 @@ def report_write(
         ("Mean quoted lead time, every quote (days)", "mean_quoted_lead_days_all_quotes", str),
         ("Late lines warned ≥ 5 days ahead", "late_lines_warned_5_days_ahead", _pct),
         ("Bookings that promised stock or hours twice", "double_promises", str),
+        ("On-time lines flagged at risk on the way", "false_alarms_flagged", str),
+        ("On-time lines whose customer was told a later date", "false_alarms_told", str),
     ]
     table = ["| | Lead-time formula | Tandem |", "|---|---:|---:|"]
     for label, key, fmt in rows:

@@ -134,6 +134,17 @@ def _discussion(formula: dict, tandem: dict, causes: dict, worlds: dict) -> str:
             "warning. Asking suppliers to confirm dates earlier, releasing at once, and a "
             "daily re-plan against actual progress would raise it."
         )
+    if tandem.get("false_alarms_flagged"):
+        out.append(
+            f"The other side of warnings: {tandem['false_alarms_flagged']} of Tandem's on-time "
+            f"lines were flagged at risk on the way and {tandem['false_alarms_told']} customers "
+            "were told a later date that did not happen. A re-plan promises every open line "
+            "again from today with its whole routing, including lines already in production "
+            "(the ledgers know nothing of the hours already worked), and re-books their hours "
+            "from today, so its forecasts are pessimistic for work under way; recording "
+            "production progress (hours done per operation) and re-planning only the "
+            "remaining work would remove most of these."
+        )
     if (formula["kept_first_promise"] or 0) >= TARGETS["formula_kept_below"]:
         out.append(
             "The formula kept 70 % or more here: the scenario's load leaves enough slack that "
