@@ -75,45 +75,57 @@ def _pct(value) -> str:
 
 
 def chart_svg(results: list[PolicyResult]) -> str:
-    """Days late (delivered − first promise) per order line, in request order, per policy."""
-    width, height, pad = 760, 300, 44
+    """Share of order lines delivered by N days after their first promise, per policy
+    (N < 0: early). The value at 0 is the share of first promises kept."""
+    width, height, pad = 760, 320, 50
     colors = ["#c0504d", "#1f6fb2"]
-    values = [line.delivered - line.first_promise for r in results for line in r.lines]
-    days = [v.days for v in values] or [0]
-    low, high = min(min(days), -5), max(max(days), 5)
-    count = max((len(r.lines) for r in results), default=1)
+    offsets = {
+        r.name: sorted((x.delivered - x.first_promise).days for x in r.lines) for r in results
+    }
+    low = -15
+    high = max([5] + [max(v, default=0) for v in offsets.values()])
 
-    def x(i: int) -> float:
-        return pad + (width - 2 * pad) * (i / max(1, count - 1))
+    def x(day: float) -> float:
+        return pad + (width - 2 * pad) * (day - low) / (high - low)
 
-    def y(v: float) -> float:
-        return pad + (height - 2 * pad) * (high - v) / (high - low)
+    def y(share: float) -> float:
+        return height - pad - (height - 2 * pad) * share
 
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'font-family="sans-serif" font-size="11">',
+        'font-family="sans-serif" font-size="11">',
         f'<rect width="{width}" height="{height}" fill="white"/>',
-        f'<line x1="{pad}" y1="{y(0):.1f}" x2="{width - pad}" y2="{y(0):.1f}" stroke="#444"/>',
-        f'<text x="{pad}" y="16">Delivered minus first promised date (days; above the line = '
-        "late), per order line in request order</text>",
+        f'<text x="{pad}" y="18">Share of order lines delivered by N days after the first '
+        "promise (left of 0: early; the height at 0 is the share of promises kept)</text>",
     ]
-    for tick in range(int(low) // 10 * 10, int(high) + 1, 10):
-        if low <= tick <= high:
-            out.append(
-                f'<text x="{pad - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{tick}</text>'
-                f'<line x1="{pad}" y1="{y(tick):.1f}" x2="{width - pad}" y2="{y(tick):.1f}" '
-                'stroke="#ddd"/>'
-            )
-    for k, result in enumerate(results):
-        for i, line in enumerate(result.lines):
-            v = (line.delivered - line.first_promise).days
-            out.append(
-                f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="2.2" fill="{colors[k % 2]}" '
-                'fill-opacity="0.7"/>'
-            )
+    for share in (0, 0.25, 0.5, 0.75, 0.9, 1):
         out.append(
-            f'<rect x="{width - pad - 150}" y="{26 + 16 * k}" width="10" height="10" '
-            f'fill="{colors[k % 2]}"/><text x="{width - pad - 134}" y="{35 + 16 * k}">'
+            f'<line x1="{pad}" y1="{y(share):.1f}" x2="{width - pad}" y2="{y(share):.1f}" '
+            f'stroke="#ddd"/><text x="{pad - 6}" y="{y(share) + 4:.1f}" text-anchor="end">'
+            f"{share * 100:.0f} %</text>"
+        )
+    for day in range(low, high + 1, 5):
+        out.append(
+            f'<text x="{x(day):.1f}" y="{height - pad + 16}" text-anchor="middle">{day}</text>'
+        )
+    out.append(
+        f'<line x1="{x(0):.1f}" y1="{pad}" x2="{x(0):.1f}" y2="{height - pad}" stroke="#444"/>'
+        f'<text x="{width / 2:.0f}" y="{height - 12}" text-anchor="middle">days after the '
+        "first promised date</text>"
+    )
+    for k, result in enumerate(results):
+        values = offsets[result.name]
+        if not values:
+            continue
+        points = []
+        for day in range(low, high + 1):
+            share = sum(1 for v in values if v <= day) / len(values)
+            points.append(f"{x(day):.1f},{y(share):.1f}")
+        out.append(
+            f'<polyline fill="none" stroke="{colors[k % 2]}" stroke-width="2" '
+            f'points="{" ".join(points)}"/>'
+            f'<rect x="{width - pad - 170}" y="{y(0.35) + 16 * k:.1f}" width="10" height="10" '
+            f'fill="{colors[k % 2]}"/><text x="{width - pad - 154}" y="{y(0.35) + 9 + 16 * k:.1f}">'
             f"{result.name}</text>"
         )
     out.append("</svg>")
@@ -188,7 +200,7 @@ def report_write(
         f"lines ≥ 5 days ahead ({_verdict(warned_ok)}); the formula keeps < 70 % "
         f"({_verdict(formula_ok)}).",
         "",
-        "![Days late per order line](promise-simulation.svg)",
+        "![Share of lines delivered by N days after the first promise](promise-simulation.svg)",
         "",
         "## What broke the promises",
         "",
@@ -222,7 +234,8 @@ def report_write(
         "time*: first promise − request day.",
         "- *Warned*: a late line whose customer was released a new forecast after the promise "
         f"at least {WARNING_DAYS} days before the promised date (released by staff or by the "
-        "notice timer).",
+        "notice timer). The formula never re-plans, so it never warns. *False alarms*: "
+        "on-time lines that were flagged at risk, or whose customer was told a later date.",
         "- *Promised twice*: after every booking (acceptance and conversion) the ledgers are "
         "checked (`apps/insights/simulation/ledger_check.py`): for each part, holds by date "
         "never exceed stock plus receipts by date; for each work center and day, booked hours "
