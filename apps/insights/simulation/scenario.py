@@ -26,7 +26,7 @@ ENGINEERED_SHARE = 0.15
 class Scenario:
     days: int = 365
     seed: int = 7
-    requests_per_week: float = 7.0
+    requests_per_week: float = 5.0
     accept_share: float = 0.5
     slip_share: float = 0.15
     slip_days: int = 10
