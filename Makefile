@@ -11,13 +11,14 @@ DEPLOY_ENV := SECRET_KEY=test-only-key-not-secret-7f3a9c2e1b8d4f6a0c5e9b3d7a1f2e
 # The test client and the live server speak plain HTTP.
 TEST_ENV := $(DEPLOY_ENV) SECURE_SSL_REDIRECT=false TANDEM_ZEAL=true
 
-.PHONY: help install install-test demo test lint format services-stop worker beat bench
+.PHONY: help install install-test demo test lint format services-stop worker beat bench simulate
 
 help:
 	@echo "make demo   - install, migrate, seed the demo company, serve on http://127.0.0.1:8000"
 	@echo "make test   - install, start throwaway PostgreSQL + Redis, run lint and the whole suite"
 	@echo "make lint   - ruff check and format check"
 	@echo "make bench  - seed a large data set (BENCH_SIZE=S|M|L) and load-test it: bench/results.md"
+	@echo "make simulate - a simulated year of promises, formula vs Tandem: bench/promise-simulation.md"
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +66,13 @@ BENCH_SIZE ?= S
 bench: install-test
 	eval "$$(scripts/test-services.sh start)" && \
 	$(DEPLOY_ENV) $(PY) scripts/bench.py --size $(BENCH_SIZE)
+
+# Not part of `make test`: a simulated year of quote requests on a fresh database
+# (`<DATABASE_URL>_sim`), the lead-time formula against Tandem on the same random
+# stream: bench/promise-simulation.md and .json. SIMULATE_ARGS="--days 90 --seed 3".
+simulate: install-test
+	eval "$$(scripts/test-services.sh start)" && \
+	$(DEPLOY_ENV) $(PY) scripts/simulate.py $(SIMULATE_ARGS)
 
 services-stop:
 	scripts/test-services.sh stop
