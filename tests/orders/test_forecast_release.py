@@ -242,7 +242,9 @@ def test_api_release_line_answers_the_staff_order(slipped, sales_rep):
 
 def test_api_release_refusals(slipped, planner, sales_rep, acme_contact, borealis_contact):
     assert _api(planner).post(_release_url(slipped)).status_code == 403
-    assert _api(acme_contact).post(_release_url(slipped)).status_code == 404
+    assert (
+        _api(acme_contact).post(_release_url(slipped)).status_code == 403
+    )  # may read the order, may not act (DESIGN §6)
     assert _api(borealis_contact).post(_release_url(slipped)).status_code == 404
     bad = _api(sales_rep).post(_release_url(slipped), {"comment": "x" * 4001}, format="json")
     assert bad.status_code == 400 and "comment" in bad.json()
@@ -255,7 +257,7 @@ def test_api_release_refusals(slipped, planner, sales_rep, acme_contact, boreali
 
 def test_api_release_whole_order(slipped, sales_manager, acme_contact):
     url = f"/api/v1/orders/{slipped.order_id}/release-forecasts/"
-    assert _api(acme_contact).post(url).status_code == 404
+    assert _api(acme_contact).post(url).status_code == 403
     assert _api(sales_manager).post(url).status_code == 200
     assert _api(sales_manager).post(url).status_code == 409
 
