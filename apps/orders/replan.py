@@ -402,9 +402,13 @@ def replan_may_start(user) -> bool:
     return bool(getattr(user, "is_authenticated", False) and user.has_role(*REPLAN_ROLES))
 
 
-def plan_run_start(*, actor=None, cause: str = SlipCause.REPLAN, text: str = "") -> PlanRun:
+def plan_run_start(
+    *, actor=None, cause: str = SlipCause.REPLAN, text: str = "", queue: bool = True
+) -> PlanRun:
     """Start a full re-plan of every open line (the task walks it); refused, with the
-    sentence, while another full run is running. `actor` None: the nightly beat."""
+    sentence, while another full run is running. `actor` None: the nightly beat.
+    `queue` False: the caller walks it itself (`replan_full_run`, e.g. a simulation
+    on its own clock)."""
     if actor is not None and not replan_may_start(actor):
         raise PermissionDenied("Only planners, sales managers and ops admins start a re-plan.")
     plan_runs_fail_stale()
@@ -423,9 +427,10 @@ def plan_run_start(*, actor=None, cause: str = SlipCause.REPLAN, text: str = "")
         raise TransitionNotAllowed(
             plan_run_busy_sentence(running) if running else "A full re-plan is already running."
         ) from None
-    from apps.orders.tasks import replan_full
+    if queue:
+        from apps.orders.tasks import replan_full
 
-    transaction.on_commit(lambda: replan_full.delay(run.pk))
+        transaction.on_commit(lambda: replan_full.delay(run.pk))
     return run
 
 

@@ -546,3 +546,17 @@ def test_a_change_on_an_unknown_line_is_a_form_error(client_for, acme_contact, s
     assert response.status_code == 422
     assert "Select a valid choice." in response.content.decode()
     assert not ChangeRequest.objects.exists()
+
+
+def test_the_portal_shows_the_promise_as_sent_even_after_the_feasible_date_moved(
+    client_for, acme_contact, sent_quote
+):
+    line = sent_quote.lines.get()
+    shown = line.sent_promised_date
+    # Another order took the stock: the engine now finds a later date.
+    QuoteLine.objects.filter(pk=line.pk).update(feasible_date=shown + dt.timedelta(days=9))
+
+    html = client_for(acme_contact).get(_detail(sent_quote)).content.decode()
+
+    assert f'datetime="{shown:%Y-%m-%d}"' in html
+    assert f'datetime="{shown + dt.timedelta(days=9):%Y-%m-%d}"' not in html

@@ -241,7 +241,7 @@ def test_a_full_run_walks_every_open_line_in_batches_and_is_idempotent(
     assert run.started_by == planner
     changes = OrderLineDateChange.objects.count()
 
-    second = replan.plan_run_start(actor=None)
+    second = replan.plan_run_start(actor=None, queue=False)
     replan.replan_full_run(run=second, batch_size=1)
     second.refresh_from_db()
 
