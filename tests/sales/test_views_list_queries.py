@@ -129,8 +129,9 @@ LIST_PAGES = {
     ("contact", "customers:dashboard"): 8,
     # a sales rep's panels: notifications (2), the customer directory's (3) and the
     # queues instead of recent activity: own drafts, sent quotes, pending orders
-    # (counts + rows, 2 each), and the open inquiries by state (one GROUP BY)
-    ("staff", "core:dashboard"): 13,
+    # (counts + rows, 2 each), the lines at risk (counts + rows, 2) and the open
+    # inquiries by state (one GROUP BY)
+    ("staff", "core:dashboard"): 15,
     # session, user, roles, count, page (the unread badge is cached)
     ("staff", "core:notification-list"): 5,
     # token, access (has_perm), count, ids, rows
@@ -152,8 +153,9 @@ LIST_PAGES = {
 # one query (two once there are comments: their files).
 DETAIL_PAGES = {
     ("staff", "sales:quote-detail", "quote"): 11,
-    # + the order's tracker links
-    ("staff", "sales:order-detail", "order"): 12,
+    # + the order's tracker links, + what the lines hold (stock and capacity ledgers,
+    # one query each for all lines)
+    ("staff", "sales:order-detail", "order"): 14,
     # + the revisions sent before (the history and its diff)
     ("contact", "customers:quote-detail", "quote"): 9,
     # no BOM components: the portal never shows them; + the order's tracker links
