@@ -162,3 +162,15 @@ def test_an_expedite_approved_by_manufacturing_is_kept_as_promise_and_forecast(
     assert line.first_promised_date == line.forecast_date == earlier
     assert not line.at_risk
     assert not OrderLineDateChange.objects.filter(line=line).exists()
+
+
+def test_the_customer_api_shows_the_sent_promise_of_each_line(make_quote, sales_rep, acme_contact):
+    from rest_framework.test import APIClient
+
+    quote = _sent(make_quote, sales_rep)
+    client = APIClient()
+    client.force_authenticate(acme_contact)
+
+    (line,) = client.get(f"/api/v1/quotes/{quote.pk}/").json()["lines"]
+    assert line["sent_promised_date"] == quote.lines.get().sent_promised_date.isoformat()
+    assert "critical_path" not in line and "unit_cost" not in line

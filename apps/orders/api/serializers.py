@@ -90,6 +90,9 @@ QUOTE_LINE_PUBLIC = [
     "line_total",
     "requested_date",
     "feasible_date",
+    # The date the customer was shown for the line when the quote was sent: what an
+    # acceptance agrees to and the order's first promise (the feasible date may move).
+    "sent_promised_date",
     "scope_statement",
     "custom_spec",
 ]
@@ -379,6 +382,9 @@ def _sent_lines(lines) -> list[dict]:
             "line_total": money.to_representation(line.line_total),
             "requested_date": line.requested_date.isoformat() if line.requested_date else None,
             "feasible_date": line.feasible_date.isoformat() if line.feasible_date else None,
+            "sent_promised_date": (
+                sent.isoformat() if (sent := getattr(line, "sent_promised_date", None)) else None
+            ),
             "scope_statement": line.scope_statement,
             "custom_spec": line.custom_spec,
         }
