@@ -47,10 +47,10 @@ def heard():
 def test_capacity_change_announced_once_after_commit(
     assembly, planner, heard, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with django_capture_on_commit_callbacks(execute=True):
         capacity.work_center_set_capacity(work_center=assembly, hours=Decimal("12"), actor=planner)
         assert heard == []
-    assert len(callbacks) == 1 and len(heard) == 1
+    assert len(heard) == 1  # once (the re-planner may queue its own callbacks after)
     assert heard[0] | {"signal": None} == {
         "signal": None,
         "work_center_ids": {assembly.pk},

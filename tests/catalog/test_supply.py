@@ -193,10 +193,10 @@ def test_each_change_is_announced_once_after_commit(
 ):
     _add(part, delta, buyer)
     heard.clear()
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with django_capture_on_commit_callbacks(execute=True):
         action(part, buyer)
         assert heard == []  # not before the commit
-    assert len(callbacks) == 1
+    # Once (the re-planner listening may queue callbacks of its own after it).
     assert len(heard) == 1
     assert heard[0]["part_ids"] == {part.pk} and heard[0]["cause"] == cause
     assert "PO-000210" in heard[0]["text"]
