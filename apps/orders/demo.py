@@ -15,8 +15,8 @@ from django.utils import timezone
 
 from apps.core.comments import comment_post
 from apps.core.models import Audience
-from apps.orders import demo_slips
-from apps.orders.models import Quote, SalesOrder
+from apps.orders import demo_slips, replan
+from apps.orders.models import PlanRun, Quote, SalesOrder
 from apps.orders.services import changes as cr
 from apps.orders.services import orders as so
 from apps.orders.services import quotes as q
@@ -481,5 +481,11 @@ def seed(users: dict, orgs: dict, products: dict) -> dict:
             date_delta_days=2,
         )
         cr.change_request_transition(change_request=proposal, name="propose", actor=sam)
+    if not PlanRun.objects.exists():
+        # The planner's re-plan page shows a finished full run (its moves, if any).
+        run = replan.plan_run_start(
+            actor=users["pat.planner"], text="Weekly re-plan before the S&OP meeting", queue=False
+        )
+        replan.replan_full_run(run=run)
     demo_slips.seed(orders, users)
     return {"quotes": made, "orders": orders}
