@@ -13,7 +13,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -26,7 +25,7 @@ from apps.core.htmx import render_page
 from apps.core.limits import MONEY_LIMIT, VERSION_MAX
 from apps.core.lists import list_page
 from apps.core.models import Audience
-from apps.core.pages import region_page
+from apps.core.pages import detail_partial, line_window, region_page
 from apps.core.templatetags.tandem import verb_label
 from apps.core.transitions import TransitionError, transition_names
 from apps.core.views_comments import thread_view
@@ -118,10 +117,7 @@ class OrderListFilter(django_filters.FilterSet):
         styled_filter_form(self)
 
     def filter_q(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(Q(number__icontains=value) | Q(customer_po__icontains=value))
+        return selectors.order_search(queryset, value)
 
 
 @login_required
@@ -241,8 +237,10 @@ def _order_context(
     tracker_url: str = "",
 ) -> dict:
     user = request.user
+    window = line_window(request, order.lines.all())
+    selectors.order_lines_detail(user, window.shown)
     lines = []
-    for line in order.lines.all():
+    for line in window.shown:
         components = list(line.components.all())
         lines.append(
             {
@@ -278,6 +276,7 @@ def _order_context(
             "link_icon": "file-earmark-text",
         },
         "lines": lines,
+        "line_window": window,
         "missing": order.missing_for_confirmation() if pending else [],
         # What confirming waits for, in the confirm transition's own words, for everyone.
         "confirm_unmet": confirm.unmet if confirm else "",
@@ -324,7 +323,10 @@ def order_detail(request: HttpRequest, pk) -> HttpResponse:
     require_staff(request.user)
     order = selectors.order_get_for_user(request.user, pk)
     return render_page(
-        request, ORDER_PAGE.template, _order_context(request, order), partial="workflow"
+        request,
+        ORDER_PAGE.template,
+        _order_context(request, order),
+        partial=detail_partial(request, "workflow"),
     )
 
 
