@@ -372,10 +372,12 @@ def _profile(prepared: dict, repeat: int, only: str, top: int, dump: str = "") -
             stats.sort_stats("tottime").print_stats(top)
 
 
-def _memory(prepared: dict, requests: int, top: int) -> dict:
+def _memory(prepared: dict, requests: int, top: int, out: Path) -> dict:
     """Memory of one process serving `requests` requests round-robin over the endpoints
-    after a warm-up of the same length: RSS before/after and tracemalloc's biggest
-    growths by line, so a leak shows apart from caches that fill once (warm-up)."""
+    after a warm-up of the same length (per-process caches fill there): RSS after the
+    warm-up and after the measured requests (tracemalloc off: it costs memory of its
+    own), then tracemalloc's biggest growths by line over a tenth as many, so a leak
+    shows where it is. Written to `out`/memory.json; results.md reports it."""
     import gc
     import tracemalloc
 
@@ -396,37 +398,77 @@ def _memory(prepared: dict, requests: int, top: int) -> dict:
             _name, client, headers, path = clients[i % len(clients)]
             client.get(path, headers=headers)
 
-    serve(requests)  # warm-up: per-process caches fill here
+    started = time.monotonic()
+    serve(requests)  # warm-up
     gc.collect()
     rss_warm = _rss_mb(os.getpid())
-    tracemalloc.start(3)
-    before = tracemalloc.take_snapshot()
     serve(requests)
     gc.collect()
-    after = tracemalloc.take_snapshot()
     rss_after = _rss_mb(os.getpid())
+    traced = max(1, requests // 10)
+    tracemalloc.start(3)
+    before = tracemalloc.take_snapshot()
+    serve(traced)
+    gc.collect()
+    after = tracemalloc.take_snapshot()
     stats = after.compare_to(before, "lineno")
     growth = sum(stat.size_diff for stat in stats)
     tracemalloc.stop()
     result = {
         "requests": requests,
+        "endpoints": len(clients),
+        "seconds": time.monotonic() - started,
         "rss_after_warmup_mb": rss_warm,
         "rss_after_mb": rss_after,
+        "growth_percent": (rss_after / rss_warm - 1) * 100,
+        "traced_requests": traced,
         "traced_growth_kb": growth / 1024,
         "top": [
-            {"where": str(stat.traceback[0]), "kb": stat.size_diff / 1024, "count": stat.count_diff}
+            {
+                "where": str(stat.traceback[0]).replace(f"{ROOT}/", ""),
+                "kb": stat.size_diff / 1024,
+                "count": stat.count_diff,
+            }
             for stat in stats[:top]
         ],
     }
     print(
         f"memory: RSS {rss_warm:.1f} MB after {requests} warm-up requests, {rss_after:.1f} MB "
-        f"after {requests} more ({(rss_after / rss_warm - 1) * 100:+.1f}%); Python heap "
-        f"{growth / 1024:+.0f} KB",
+        f"after {requests} more ({result['growth_percent']:+.1f}%); Python heap over "
+        f"{traced} more: {growth / 1024:+.0f} KB",
         flush=True,
     )
     for row in result["top"]:
         print(f"  {row['kb']:+8.1f} KB {row['count']:+6d} blocks  {row['where']}")
+    out.mkdir(exist_ok=True)
+    (out / "memory.json").write_text(json.dumps(result, indent=2) + "\n")
     return result
+
+
+def _memory_markdown(out: Path) -> list[str]:
+    """The --memory run's section of results.md (bench/memory.json), if there was one."""
+    path = out / "memory.json"
+    if not path.exists():
+        return ["No `--memory` run: `scripts/bench.py --reuse --memory 10000`.", ""]
+    m = json.loads(path.read_text())
+    verdict = (
+        "ok"
+        if m["rss_after_mb"] < 150 and m["growth_percent"] < 10
+        else "**missed** (target < 150 MB, growth < 10%)"
+    )
+    lines = [
+        f"One process (`--memory {m['requests']}`, in process, {m['endpoints']} GET endpoints "
+        f"round-robin): RSS {m['rss_after_warmup_mb']:.1f} MB after {m['requests']:,} warm-up "
+        f"requests, {m['rss_after_mb']:.1f} MB after {m['requests']:,} more "
+        f"({m['growth_percent']:+.1f}%): {verdict}. Python heap growth over "
+        f"{m['traced_requests']:,} further requests under tracemalloc: "
+        f"{m['traced_growth_kb']:+.0f} KB; largest by line:",
+        "",
+    ]
+    lines += [
+        f"- {row['kb']:+.1f} KB ({row['count']:+d} blocks) `{row['where']}`" for row in m["top"][:8]
+    ]
+    return [*lines, ""]
 
 
 # -- report --------------------------------------------------------------------
@@ -436,7 +478,7 @@ def _bar(ratio: float, width: int = 30) -> str:
     return "█" * max(1, round(min(ratio, 1.0) * width)) if ratio > 0 else ""
 
 
-def _markdown(result: dict) -> str:
+def _markdown(result: dict, out: Path = ROOT / "bench") -> str:
     lines = [
         "# Tandem benchmark",
         "",
@@ -475,6 +517,7 @@ def _markdown(result: dict) -> str:
         f"Before load (after warm-up): {', '.join(f'{m:.0f} MB' for m in mem['before'])}; "
         f"after {result['requests']:,} requests: {', '.join(f'{m:.0f} MB' for m in mem['after'])}.",
         "",
+        *_memory_markdown(out),
         "## Promise engine, 20-line quote (target < 100 ms)",
         "",
         "In process (`quote_recalculate`, median of 10): "
@@ -542,7 +585,7 @@ def main() -> int:
         _profile(prepared, args.profile, args.only, args.top, args.pstats)
         return 0
     if args.memory:
-        _memory(prepared, args.memory, args.top)
+        _memory(prepared, args.memory, min(args.top, 20), Path(args.out))
         return 0
     creds = prepared["creds"]
 
