@@ -56,7 +56,7 @@ def _bench_database(url: str, *, reuse: bool = False) -> tuple[str, bool]:
     return urlunsplit(parts._replace(path=f"/{name}")), not (reuse and exists)
 
 
-def _prepare(size: str, *, seed: bool = True) -> dict:
+def _prepare(size: str, *, seed: bool = True, static: bool = True) -> dict:
     """Migrate, seed, and return the URLs and credentials of the benchmarked endpoints."""
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -75,7 +75,8 @@ def _prepare(size: str, *, seed: bool = True) -> dict:
 
     started = time.monotonic()
     call_command("migrate", "--noinput", verbosity=0)
-    call_command("collectstatic", "--noinput", verbosity=0)
+    if static:
+        call_command("collectstatic", "--noinput", verbosity=0)
     if seed:
         call_command("seed_bulk", size=size)
     seed_seconds = time.monotonic() - started
@@ -557,6 +558,12 @@ def main() -> int:
         metavar="N",
         help="no server: time each endpoint N times in process and stop",
     )
+    parser.add_argument(
+        "--skip-static",
+        action="store_true",
+        help="keep the collected static files (collectstatic compresses them all again, "
+        "minutes of CPU on a busy machine)",
+    )
     parser.add_argument("--only", default="", help="with --profile: cProfile these endpoints")
     parser.add_argument("--top", type=int, default=35, help="with --only: functions listed")
     parser.add_argument("--pstats", default="", help="with --only: write the profile there")
@@ -580,7 +587,7 @@ def main() -> int:
         os.environ["CACHE_URL"] = cache.rsplit("/", 1)[0] + "/12"
     os.environ.update(TANDEM_BENCH="true", DEBUG="false", SECURE_SSL_REDIRECT="false")
     os.environ.pop("TANDEM_ZEAL", None)
-    prepared = _prepare(args.size, seed=fresh)
+    prepared = _prepare(args.size, seed=fresh, static=not args.skip_static)
     if args.profile:
         _profile(prepared, args.profile, args.only, args.top, args.pstats)
         return 0
