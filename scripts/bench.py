@@ -446,6 +446,19 @@ def _memory(prepared: dict, requests: int, top: int, out: Path) -> dict:
     return result
 
 
+def _growth_max(mem: dict) -> float:
+    return max(
+        ((a / b - 1) * 100 for b, a in zip(mem["before"], mem["after"], strict=False) if b),
+        default=0.0,
+    )
+
+
+def _growth(mem: dict) -> str:
+    return ", ".join(
+        f"{(a / b - 1) * 100:+.1f}%" for b, a in zip(mem["before"], mem["after"], strict=False) if b
+    )
+
+
 def _memory_markdown(out: Path) -> list[str]:
     """The --memory run's section of results.md (bench/memory.json), if there was one."""
     path = out / "memory.json"
@@ -516,7 +529,11 @@ def _markdown(result: dict, out: Path = ROOT / "bench") -> str:
         "## Worker memory (RSS)",
         "",
         f"Before load (after warm-up): {', '.join(f'{m:.0f} MB' for m in mem['before'])}; "
-        f"after {result['requests']:,} requests: {', '.join(f'{m:.0f} MB' for m in mem['after'])}.",
+        f"after {result['requests']:,} requests: {', '.join(f'{m:.0f} MB' for m in mem['after'])}"
+        f" (growth {_growth(mem)}). Target: under 150 MB, growing less than 10%: "
+        + (
+            "ok." if max(mem["after"], default=0) < 150 and _growth_max(mem) < 10 else "**missed**."
+        ),
         "",
         *_memory_markdown(out),
         "## Promise engine, 20-line quote (target < 100 ms)",
