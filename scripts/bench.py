@@ -131,6 +131,8 @@ def _prepare(size: str, *, seed: bool = True, static: bool = True) -> dict:
         ("staff quote list by total", "html-list", "staff", "/sales/quotes/?ordering=-total"),
         ("staff quote list deep", "html-list", "staff", f"/sales/quotes/?page={deep}"),
         ("staff order list p1", "html-list", "staff", "/sales/orders/"),
+        # A short number fragment: a prefix of the number's digits (B-tree), any width.
+        ("staff order list search 12", "html-list", "staff", "/sales/orders/?q=12"),
         (
             "staff order list customer",
             "html-list",
