@@ -56,7 +56,7 @@ def _bench_database(url: str, *, reuse: bool = False) -> tuple[str, bool]:
     return urlunsplit(parts._replace(path=f"/{name}")), not (reuse and exists)
 
 
-def _prepare(size: str, *, seed: bool = True) -> dict:
+def _prepare(size: str, *, seed: bool = True, static: bool = True) -> dict:
     """Migrate, seed, and return the URLs and credentials of the benchmarked endpoints."""
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -75,7 +75,8 @@ def _prepare(size: str, *, seed: bool = True) -> dict:
 
     started = time.monotonic()
     call_command("migrate", "--noinput", verbosity=0)
-    call_command("collectstatic", "--noinput", verbosity=0)
+    if static:
+        call_command("collectstatic", "--noinput", verbosity=0)
     if seed:
         call_command("seed_bulk", size=size)
     seed_seconds = time.monotonic() - started
@@ -130,6 +131,8 @@ def _prepare(size: str, *, seed: bool = True) -> dict:
         ("staff quote list by total", "html-list", "staff", "/sales/quotes/?ordering=-total"),
         ("staff quote list deep", "html-list", "staff", f"/sales/quotes/?page={deep}"),
         ("staff order list p1", "html-list", "staff", "/sales/orders/"),
+        # A short number fragment: a prefix of the number's digits (B-tree), any width.
+        ("staff order list search 12", "html-list", "staff", "/sales/orders/?q=12"),
         (
             "staff order list customer",
             "html-list",
@@ -340,10 +343,15 @@ def _profile(prepared: dict, repeat: int, only: str, top: int, dump: str = "") -
             lambda ex, sql, *a, q=queries: q.append(sql) or ex(sql, *a)
         ):
             call(0)
+        # Python function calls of one request: a count that does not move with the load
+        # of a shared machine (wall and CPU times do), so before/after compare exactly.
+        counter = cProfile.Profile()
+        counter.runcall(call, 0)
+        calls = pstats.Stats(counter).total_calls
         # CPU time of this process (Python: middleware, ORM, templates, serializers) and
         # wall time (also the database's work and, on a busy machine, waiting for a core).
         cpu, wall = [], []
-        profiler = cProfile.Profile() if only else None
+        profiler = cProfile.Profile() if only and top else None
         for n in range(repeat):
             started, started_cpu = time.perf_counter(), time.process_time()
             if profiler:
@@ -354,7 +362,8 @@ def _profile(prepared: dict, repeat: int, only: str, top: int, dump: str = "") -
             cpu.append((time.process_time() - started_cpu) * 1000)
             wall.append((time.perf_counter() - started) * 1000)
         print(
-            f"{name:<45} {len(queries):>3} q  cpu {statistics.median(cpu):7.2f} ms  "
+            f"{name:<45} {len(queries):>3} q {calls:>8,} calls  "
+            f"cpu {statistics.median(cpu):7.2f} ms  "
             f"wall {statistics.median(wall):7.2f} ms (min {min(wall):7.2f})",
             flush=True,
         )
@@ -366,10 +375,12 @@ def _profile(prepared: dict, repeat: int, only: str, top: int, dump: str = "") -
             stats.sort_stats("tottime").print_stats(top)
 
 
-def _memory(prepared: dict, requests: int, top: int) -> dict:
+def _memory(prepared: dict, requests: int, top: int, out: Path) -> dict:
     """Memory of one process serving `requests` requests round-robin over the endpoints
-    after a warm-up of the same length: RSS before/after and tracemalloc's biggest
-    growths by line, so a leak shows apart from caches that fill once (warm-up)."""
+    after a warm-up of the same length (per-process caches fill there): RSS after the
+    warm-up and after the measured requests (tracemalloc off: it costs memory of its
+    own), then tracemalloc's biggest growths by line over a tenth as many, so a leak
+    shows where it is. Written to `out`/memory.json; results.md reports it."""
     import gc
     import tracemalloc
 
@@ -390,37 +401,90 @@ def _memory(prepared: dict, requests: int, top: int) -> dict:
             _name, client, headers, path = clients[i % len(clients)]
             client.get(path, headers=headers)
 
-    serve(requests)  # warm-up: per-process caches fill here
+    started = time.monotonic()
+    serve(requests)  # warm-up
     gc.collect()
     rss_warm = _rss_mb(os.getpid())
-    tracemalloc.start(3)
-    before = tracemalloc.take_snapshot()
     serve(requests)
     gc.collect()
-    after = tracemalloc.take_snapshot()
     rss_after = _rss_mb(os.getpid())
+    traced = max(1, requests // 10)
+    tracemalloc.start(3)
+    before = tracemalloc.take_snapshot()
+    serve(traced)
+    gc.collect()
+    after = tracemalloc.take_snapshot()
     stats = after.compare_to(before, "lineno")
     growth = sum(stat.size_diff for stat in stats)
     tracemalloc.stop()
     result = {
         "requests": requests,
+        "endpoints": len(clients),
+        "seconds": time.monotonic() - started,
         "rss_after_warmup_mb": rss_warm,
         "rss_after_mb": rss_after,
+        "growth_percent": (rss_after / rss_warm - 1) * 100,
+        "traced_requests": traced,
         "traced_growth_kb": growth / 1024,
         "top": [
-            {"where": str(stat.traceback[0]), "kb": stat.size_diff / 1024, "count": stat.count_diff}
+            {
+                "where": str(stat.traceback[0]).replace(f"{ROOT}/", ""),
+                "kb": stat.size_diff / 1024,
+                "count": stat.count_diff,
+            }
             for stat in stats[:top]
         ],
     }
     print(
         f"memory: RSS {rss_warm:.1f} MB after {requests} warm-up requests, {rss_after:.1f} MB "
-        f"after {requests} more ({(rss_after / rss_warm - 1) * 100:+.1f}%); Python heap "
-        f"{growth / 1024:+.0f} KB",
+        f"after {requests} more ({result['growth_percent']:+.1f}%); Python heap over "
+        f"{traced} more: {growth / 1024:+.0f} KB",
         flush=True,
     )
     for row in result["top"]:
         print(f"  {row['kb']:+8.1f} KB {row['count']:+6d} blocks  {row['where']}")
+    out.mkdir(exist_ok=True)
+    (out / "memory.json").write_text(json.dumps(result, indent=2) + "\n")
     return result
+
+
+def _growth_max(mem: dict) -> float:
+    return max(
+        ((a / b - 1) * 100 for b, a in zip(mem["before"], mem["after"], strict=False) if b),
+        default=0.0,
+    )
+
+
+def _growth(mem: dict) -> str:
+    return ", ".join(
+        f"{(a / b - 1) * 100:+.1f}%" for b, a in zip(mem["before"], mem["after"], strict=False) if b
+    )
+
+
+def _memory_markdown(out: Path) -> list[str]:
+    """The --memory run's section of results.md (bench/memory.json), if there was one."""
+    path = out / "memory.json"
+    if not path.exists():
+        return ["No `--memory` run: `scripts/bench.py --reuse --memory 10000`.", ""]
+    m = json.loads(path.read_text())
+    verdict = (
+        "ok"
+        if m["rss_after_mb"] < 150 and m["growth_percent"] < 10
+        else "**missed** (target < 150 MB, growth < 10%)"
+    )
+    lines = [
+        f"One process (`--memory {m['requests']}`, in process, {m['endpoints']} GET endpoints "
+        f"round-robin): RSS {m['rss_after_warmup_mb']:.1f} MB after {m['requests']:,} warm-up "
+        f"requests, {m['rss_after_mb']:.1f} MB after {m['requests']:,} more "
+        f"({m['growth_percent']:+.1f}%): {verdict}. Python heap growth over "
+        f"{m['traced_requests']:,} further requests under tracemalloc: "
+        f"{m['traced_growth_kb']:+.0f} KB; largest by line:",
+        "",
+    ]
+    lines += [
+        f"- {row['kb']:+.1f} KB ({row['count']:+d} blocks) `{row['where']}`" for row in m["top"][:8]
+    ]
+    return [*lines, ""]
 
 
 # -- report --------------------------------------------------------------------
@@ -430,7 +494,7 @@ def _bar(ratio: float, width: int = 30) -> str:
     return "█" * max(1, round(min(ratio, 1.0) * width)) if ratio > 0 else ""
 
 
-def _markdown(result: dict) -> str:
+def _markdown(result: dict, out: Path = ROOT / "bench") -> str:
     lines = [
         "# Tandem benchmark",
         "",
@@ -467,8 +531,13 @@ def _markdown(result: dict) -> str:
         "## Worker memory (RSS)",
         "",
         f"Before load (after warm-up): {', '.join(f'{m:.0f} MB' for m in mem['before'])}; "
-        f"after {result['requests']:,} requests: {', '.join(f'{m:.0f} MB' for m in mem['after'])}.",
+        f"after {result['requests']:,} requests: {', '.join(f'{m:.0f} MB' for m in mem['after'])}"
+        f" (growth {_growth(mem)}). Target: under 150 MB, growing less than 10%: "
+        + (
+            "ok." if max(mem["after"], default=0) < 150 and _growth_max(mem) < 10 else "**missed**."
+        ),
         "",
+        *_memory_markdown(out),
         "## Promise engine, 20-line quote (target < 100 ms)",
         "",
         "In process (`quote_recalculate`, median of 10): "
@@ -508,6 +577,12 @@ def main() -> int:
         metavar="N",
         help="no server: time each endpoint N times in process and stop",
     )
+    parser.add_argument(
+        "--skip-static",
+        action="store_true",
+        help="keep the collected static files (collectstatic compresses them all again, "
+        "minutes of CPU on a busy machine)",
+    )
     parser.add_argument("--only", default="", help="with --profile: cProfile these endpoints")
     parser.add_argument("--top", type=int, default=35, help="with --only: functions listed")
     parser.add_argument("--pstats", default="", help="with --only: write the profile there")
@@ -531,12 +606,12 @@ def main() -> int:
         os.environ["CACHE_URL"] = cache.rsplit("/", 1)[0] + "/12"
     os.environ.update(TANDEM_BENCH="true", DEBUG="false", SECURE_SSL_REDIRECT="false")
     os.environ.pop("TANDEM_ZEAL", None)
-    prepared = _prepare(args.size, seed=fresh)
+    prepared = _prepare(args.size, seed=fresh, static=not args.skip_static)
     if args.profile:
         _profile(prepared, args.profile, args.only, args.top, args.pstats)
         return 0
     if args.memory:
-        _memory(prepared, args.memory, args.top)
+        _memory(prepared, args.memory, min(args.top, 20), Path(args.out))
         return 0
     creds = prepared["creds"]
 

@@ -26,7 +26,13 @@ from apps.accounts import directory
 from apps.accounts.models import OrganizationKind
 from apps.core.htmx import render_page
 from apps.core.lists import list_page
-from apps.core.pages import DetailPage, region_page, transition_post
+from apps.core.pages import (
+    DetailPage,
+    detail_partial,
+    line_window,
+    region_page,
+    transition_post,
+)
 from apps.core.permissions import get_visible_or_404
 from apps.core.transitions import available_transitions, transition_options
 from apps.core.views_comments import thread_view
@@ -212,11 +218,13 @@ def _quote_context(
     options = {o.name: o for o in transition_options(quote, user) if o.permitted}
     lines = list(quote.lines.all())
     current = revisions.version_from_quote(quote, lines)
+    window = line_window(request, lines)
     return {
         "quote": quote,
         "header": _quote_header(quote, quote.title),
         "timeline_of": quote,
-        "lines": lines,
+        "lines": window.shown,
+        "line_window": window,
         "history": revisions.customer_history(quote, quote.revisions.all(), current),
         "decisions": {name: options[name] for name in DECISIONS if name in options},
         "accept_form": accept_form or AcceptForm(initial={"version": quote.version}),
@@ -261,13 +269,15 @@ def _revised_quote_context(
     (selectors.quote_last_sent_versions): costs, margins and notes never leave it.
     """
     shown = selectors.quote_last_sent_versions([quote])[quote.pk]
+    window = line_window(request, shown.lines)
     return {
         "history": revisions.customer_history(quote, quote.revisions.all(), None),
         "quote": shown,
         "header": _quote_header(quote, shown.title),
         "timeline_of": quote,
         "being_revised": True,
-        "lines": shown.lines,
+        "lines": window.shown,
+        "line_window": window,
         "decisions": {},
         "is_past_validity": False,
         "error": error,
@@ -311,7 +321,10 @@ def quote_detail(request: HttpRequest, pk) -> HttpResponse:
     _require_contact(request.user)
     quote = _portal_quote(request.user, pk)
     return render_page(
-        request, QUOTE_PAGE.template, _quote_context(request, quote), partial="decision"
+        request,
+        QUOTE_PAGE.template,
+        _quote_context(request, quote),
+        partial=detail_partial(request, "decision"),
     )
 
 
@@ -446,6 +459,8 @@ def _order_context(
 ) -> dict:
     user = request.user
     steps = order_progress(order)
+    window = line_window(request, order.lines.all())
+    selectors.order_lines_detail(user, window.shown)
     return {
         "order": order,
         "header": {
@@ -459,8 +474,9 @@ def _order_context(
                 line=line,
                 notes=[(c.released_at, c.customer_text) for c in line.date_changes.all()],
             )
-            for line in order.lines.all()
+            for line in window.shown
         ],
+        "line_window": window,
         "steps": steps,
         "step_count": len(steps),
         "steps_done": sum(1 for s in steps if s.status == "done"),
@@ -502,7 +518,12 @@ def order_comments(request: HttpRequest, pk) -> HttpResponse:
 def order_detail(request: HttpRequest, pk) -> HttpResponse:
     _require_contact(request.user)
     order = selectors.order_get_for_user(request.user, pk)
-    return render_page(request, ORDER_PAGE.template, _order_context(request, order))
+    return render_page(
+        request,
+        ORDER_PAGE.template,
+        _order_context(request, order),
+        partial=detail_partial(request, None),
+    )
 
 
 @require_POST

@@ -12,11 +12,21 @@ import datetime as dt
 from decimal import Decimal
 from types import SimpleNamespace
 
-from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    prefetch_related_objects,
+)
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from apps.accounts.models import OrganizationKind
+from apps.core.lists import number_search
 from apps.core.permissions import get_visible_or_404, is_internal, visible_to
 from apps.orders.models import (
     QUOTE_CUSTOMER_STATES,
@@ -264,34 +274,48 @@ def order_list(user) -> QuerySet[SalesOrder]:
     return orders_visible_to(user).select_related("customer", "owner", "quote")
 
 
-def order_detail_qs(user) -> QuerySet[SalesOrder]:
-    # The exploded BOM is internal: a customer's page and API never load it. A
-    # customer reads only the date changes released to them (apps.orders.services.releases).
+def order_line_details(user) -> tuple:
+    """What a line of the order shows `user` besides itself.
+
+    The exploded BOM is internal: a customer's page and API never load it. A
+    customer reads only the date changes released to them (apps.orders.services.releases)."""
     if is_internal(user):
-        line_details = (
+        return (
             "components",
             Prefetch(
                 "date_changes", queryset=OrderLineDateChange.objects.select_related("changed_by")
             ),
         )
-    else:
-        line_details = (
-            Prefetch(
-                "date_changes",
-                queryset=OrderLineDateChange.objects.filter(released_at__isnull=False),
-            ),
-        )
+    return (
+        Prefetch(
+            "date_changes",
+            queryset=OrderLineDateChange.objects.filter(released_at__isnull=False),
+        ),
+    )
+
+
+def order_detail_qs(user, *, line_details: bool = True) -> QuerySet[SalesOrder]:
+    """The order with its lines. `line_details=False`: without the lines' details, which
+    a page prefetches (`order_lines_detail`) for the lines it shows only."""
+    lines = OrderLine.objects.all()
+    if line_details:
+        lines = lines.prefetch_related(*order_line_details(user))
     return (
         orders_visible_to(user)
         .select_related("customer", "owner", "contact", "quote", "quote__acceptance__accepted_by")
-        .prefetch_related(
-            Prefetch("lines", queryset=OrderLine.objects.prefetch_related(*line_details))
-        )
+        .prefetch_related(Prefetch("lines", queryset=lines))
     )
 
 
 def order_get_for_user(user, pk) -> SalesOrder:
-    return get_visible_or_404(user, order_detail_qs(user), pk=pk)
+    """The order for its pages: lines without their details (`order_lines_detail`)."""
+    return get_visible_or_404(user, order_detail_qs(user, line_details=False), pk=pk)
+
+
+def order_lines_detail(user, lines) -> None:
+    """Prefetch the details of the `lines` a page shows: one query per kind, for those
+    lines only (a 200-line order's page shows 25)."""
+    prefetch_related_objects(list(lines), *order_line_details(user))
 
 
 def change_requests_visible_to(user) -> QuerySet[ChangeRequest]:
@@ -338,3 +362,34 @@ def at_risk_lines(user) -> QuerySet[OrderLine]:
         .annotate(cause=latest_slip_cause())
         .order_by("first_promised_date", "id")
     )
+
+
+# -- search (`q=` of the staff lists and the API) ------------------------------------
+
+# Below this length a trigram index cannot serve `icontains`: a short number
+# fragment searches the number only.
+TRIGRAM_MIN = 3
+
+
+def _document_search(qs: QuerySet, value: str, prefix: str, text_field: str) -> QuerySet:
+    """A number fragment by prefix of the number (B-tree, apps.core.lists.number_search),
+    plus `text_field` by trigram when it is long enough; anything else searches both
+    number and text by trigram (`icontains` on UPPER(...) gin_trgm_ops)."""
+    value = value.strip()
+    if not value:
+        return qs
+    text = Q(**{f"{text_field}__icontains": value})
+    number = number_search(value, prefix)
+    if number is None:
+        return qs.filter(Q(number__icontains=value) | text)
+    if value[0].isdigit() and len(value) >= TRIGRAM_MIN:
+        number |= text
+    return qs.filter(number)
+
+
+def quote_search(qs: QuerySet[Quote], value: str) -> QuerySet[Quote]:
+    return _document_search(qs, value, "Q", "title")
+
+
+def order_search(qs: QuerySet[SalesOrder], value: str) -> QuerySet[SalesOrder]:
+    return _document_search(qs, value, "SO", "customer_po")

@@ -13,7 +13,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -27,7 +26,7 @@ from apps.core.htmx import render_page
 from apps.core.limits import MONEY_LIMIT, VERSION_MAX
 from apps.core.lists import list_page
 from apps.core.models import Audience
-from apps.core.pages import region_page
+from apps.core.pages import detail_partial, line_window, region_page
 from apps.core.templatetags.tandem import verb_label
 from apps.core.transitions import TransitionError, transition_names
 from apps.core.views_comments import thread_view
@@ -121,10 +120,7 @@ class OrderListFilter(django_filters.FilterSet):
         styled_filter_form(self)
 
     def filter_q(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(Q(number__icontains=value) | Q(customer_po__icontains=value))
+        return selectors.order_search(queryset, value)
 
 
 @login_required
@@ -246,11 +242,12 @@ def _order_context(
     lines_notice: str = "",
 ) -> dict:
     user = request.user
-    order_lines = list(order.lines.all())
-    # What each line's promise holds in the ledgers: two queries for all lines.
-    holds = line_bookings([order_line_key(line) for line in order_lines])
+    window = line_window(request, order.lines.all())
+    selectors.order_lines_detail(user, window.shown)
+    # What each shown line's promise holds in the ledgers: two queries for all of them.
+    holds = line_bookings([order_line_key(line) for line in window.shown])
     lines = []
-    for line in order_lines:
+    for line in window.shown:
         components = list(line.components.all())
         lines.append(
             {
@@ -268,7 +265,8 @@ def _order_context(
                 "release_refusal": line_release_refusal(line, user, order),
             }
         )
-    untold = [item for item in lines if item["release_pending"]]
+    # Every line of the order, not only the shown ones (the lines are loaded: no query).
+    untold = [line for line in order.lines.all() if line_release_pending(line)]
     actions = workflow_actions(
         order,
         user,
@@ -296,10 +294,11 @@ def _order_context(
         "release_all": {
             "count": len(untold),
             "label": f"Confirm all {len(untold)} new dates to customer",
-            "refusal": untold[0]["release_refusal"] if untold else "",
+            "refusal": line_release_refusal(untold[0], user, order) if untold else "",
         },
         "lines_error": lines_error,
         "lines_notice": lines_notice,
+        "line_window": window,
         "missing": order.missing_for_confirmation() if pending else [],
         # What confirming waits for, in the confirm transition's own words, for everyone.
         "confirm_unmet": confirm.unmet if confirm else "",
@@ -346,7 +345,10 @@ def order_detail(request: HttpRequest, pk) -> HttpResponse:
     require_staff(request.user)
     order = selectors.order_get_for_user(request.user, pk)
     return render_page(
-        request, ORDER_PAGE.template, _order_context(request, order), partial="workflow"
+        request,
+        ORDER_PAGE.template,
+        _order_context(request, order),
+        partial=detail_partial(request, "workflow"),
     )
 
 

@@ -21,6 +21,7 @@ from apps.accounts.models import Organization, OrganizationKind
 from apps.accounts.selectors import organizations_visible_to
 from apps.core.htmx import render_page
 from apps.core.lists import list_page, stable_ordering
+from apps.core.pages import detail_partial, line_window
 from apps.core.permissions import is_internal
 from apps.core.templatetags.tandem import verb_label
 from apps.core.views_comments import thread_view
@@ -184,10 +185,7 @@ class QuoteListFilter(django_filters.FilterSet):
         styled_filter_form(self)
 
     def filter_q(self, queryset, name, value):
-        value = value.strip()
-        if not value:
-            return queryset
-        return queryset.filter(Q(number__icontains=value) | Q(title__icontains=value))
+        return selectors.quote_search(queryset, value)
 
 
 @login_required
@@ -251,12 +249,14 @@ def _quote_context(
         ):
             refusal = own_quote_review_refusal(review, user)
         reviews.append({"review": review, "decisions": actions["buttons"], "refusal": refusal})
+    window = line_window(request, quote.lines.all())
     order = None
     if quote.state == QuoteState.CONVERTED:
         order = selectors.orders_visible_to(user).filter(quote=quote).only("pk", "number").first()
     return {
         "quote": quote,
-        "lines": list(quote.lines.all()),
+        "lines": window.shown,
+        "line_window": window,
         "reviews": reviews,
         "actions": workflow_actions(
             quote,
@@ -317,7 +317,10 @@ def quote_detail(request: HttpRequest, pk) -> HttpResponse:
     require_staff(request.user)
     quote = selectors.quote_get_for_user(request.user, pk)
     return render_page(
-        request, QUOTE_PAGE.template, _quote_context(request, quote), partial="workflow"
+        request,
+        QUOTE_PAGE.template,
+        _quote_context(request, quote),
+        partial=detail_partial(request, "workflow"),
     )
 
 

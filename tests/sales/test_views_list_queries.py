@@ -8,6 +8,7 @@ read stored totals (apps.core.lists), details prefetch their lines.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from decimal import Decimal
 
@@ -17,6 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.core.pages import LINES_SHOWN
 from apps.core.permissions import grant_org_access
 from apps.orders.models import (
     ChangeRequest,
@@ -218,3 +220,91 @@ def test_the_portal_order_page_never_loads_the_bom(clients, order):
             clients["staff"].get(reverse("sales:order-detail", args=[order.pk])).status_code == 200
         )
     assert any("orderlinecomponent" in q["sql"] for q in ctx.captured_queries)
+
+
+# -- 200-line documents: the first LINES_SHOWN lines, the rest behind "Show all" ----------
+
+# (who, url name, target, what marks one line's row in the page)
+LINE_WINDOW_PAGES = [
+    ("staff", "sales:quote-detail", "quote", '<tr data-line="'),
+    ("staff", "sales:order-detail", "order", '<tr data-line="'),
+    ("contact", "customers:quote-detail", "quote", 'data-label="Qty"'),
+    ("contact", "customers:order-detail", "order", 'data-label="Qty"'),
+]
+# The rows alone: the page's queries less the comment thread and timeline it does not
+# render (and the staff quote's order link, the portal's change requests and history).
+LINE_ROWS_QUERIES = {
+    "sales:quote-detail": 9,
+    "sales:order-detail": 9,
+    "customers:quote-detail": 6,
+    "customers:order-detail": 7,
+}
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"|"X-CSRFToken": "[^"]*"')
+
+
+def _page(client, url, **headers) -> str:
+    response = client.get(url, headers=headers)
+    assert response.status_code == 200, (url, response.status_code)
+    return CSRF.sub("csrf", response.content.decode())
+
+
+def _detail_with_lines(order, name: str, target: str, lines: int) -> str:
+    """The detail URL of the order or its quote, both grown to `lines` lines."""
+    _more_lines(lines - 1, order=order)
+    return reverse(name, args=[(order if target == "order" else order.quote).pk])
+
+
+@pytest.mark.parametrize(("who", "name", "target", "row"), LINE_WINDOW_PAGES)
+def test_a_200_line_document_shows_its_first_lines_and_the_rest_on_demand(
+    clients, order, who, name, target, row
+):
+    client = clients[who]
+    url = _detail_with_lines(order, name, target, 200)
+    page = _page(client, url)
+    assert page.count(row) == LINES_SHOWN
+    assert 'data-testid="more-lines"' in page
+    assert f"Show all 200 lines ({200 - LINES_SHOWN} more)" in page
+    assert f'hx-get="{url}?lines=all"' in page
+    # Without JavaScript the link opens the whole page with every line.
+    every = _page(client, f"{url}?lines=all")
+    assert every.count(row) == 200
+    assert 'data-testid="more-lines"' not in every
+    # htmx fetches only the rows: the same rows the whole page shows, nothing else.
+    with CaptureQueriesContext(connection) as ctx:
+        rows = _page(client, f"{url}?lines=all", HX_Request="true")
+    assert "<html" not in rows and f'data-testid="{target}-lines"' not in rows
+    assert rows.count(row) == 200
+    assert rows.strip() in every
+    # As constant as the page itself: the rows come with the document's prefetch.
+    assert len(ctx.captured_queries) == LINE_ROWS_QUERIES[name]
+
+
+@pytest.mark.parametrize(("who", "name", "target", "row"), LINE_WINDOW_PAGES)
+def test_a_short_document_renders_as_it_did_with_every_line(clients, order, who, name, target, row):
+    client = clients[who]
+    url = _detail_with_lines(order, name, target, LINES_SHOWN)
+    page = _page(client, url)
+    assert page.count(row) == LINES_SHOWN
+    assert 'data-testid="more-lines"' not in page
+    assert page == _page(client, f"{url}?lines=all")
+
+
+def test_the_portal_rows_keep_costs_and_other_customers_out(clients, order, borealis_contact):
+    from django.test import Client
+
+    _more_lines(199, order=order)
+    stranger = Client()
+    stranger.force_login(borealis_contact)
+    for name, obj in (
+        ("customers:quote-detail", order.quote),
+        ("customers:order-detail", order),
+    ):
+        url = reverse(name, args=[obj.pk]) + "?lines=all"
+        rows = _page(clients["contact"], url, HX_Request="true")
+        assert rows.count('data-label="Qty"') == 200
+        assert "unit-cost" not in rows and "critical-path" not in rows
+        assert "Date changes" not in rows and "components" not in rows
+        assert stranger.get(url, headers={"HX-Request": "true"}).status_code == 404
+    # Staff routes stay closed to contacts, rows or not.
+    staff_url = reverse("sales:order-detail", args=[order.pk]) + "?lines=all"
+    assert clients["contact"].get(staff_url, headers={"HX-Request": "true"}).status_code == 404

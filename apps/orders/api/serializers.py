@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from apps.accounts.models import Address, Organization, User
 from apps.catalog.models import Product
-from apps.core.api import fields_for_some_callers
+from apps.core.api import FastReadMixin, fields_for_some_callers
 from apps.core.api_transitions import TransitionInputSerializer
 from apps.core.limits import (
     ADDRESS_MAX_LENGTH,
@@ -105,7 +105,7 @@ QUOTE_LINE_INTERNAL = [
 ]
 
 
-class QuoteLineSerializer(serializers.ModelSerializer):
+class QuoteLineSerializer(FastReadMixin, serializers.ModelSerializer):
     product_sku = serializers.CharField(source="product.sku", read_only=True)
     product_name = serializers.CharField(source="product.name", read_only=True)
 
@@ -205,7 +205,7 @@ QUOTE_PUBLIC = [
 ]
 
 
-class QuoteListSerializer(serializers.ModelSerializer):
+class QuoteListSerializer(FastReadMixin, serializers.ModelSerializer):
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     owner_name = serializers.CharField(source="owner.get_full_name", read_only=True)
     total = serializers.DecimalField(
@@ -435,7 +435,7 @@ def quote_serializer_for(user, *, many_list: bool = False):
 # -- orders ------------------------------------------------------------------
 
 
-class DateChangeSerializer(serializers.ModelSerializer):
+class DateChangeSerializer(FastReadMixin, serializers.ModelSerializer):
     class Meta:
         model = OrderLineDateChange
         fields = [
@@ -458,7 +458,7 @@ class DateChangeCustomerSerializer(DateChangeSerializer):
         read_only_fields = fields
 
 
-class ComponentSerializer(serializers.ModelSerializer):
+class ComponentSerializer(FastReadMixin, serializers.ModelSerializer):
     parent = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
@@ -498,7 +498,7 @@ ORDER_LINE_PUBLIC = [
 ]
 
 
-class OrderLineSerializer(serializers.ModelSerializer):
+class OrderLineSerializer(FastReadMixin, serializers.ModelSerializer):
     date_changes = DateChangeSerializer(many=True, read_only=True)
     components = ComponentSerializer(many=True, read_only=True)
     slip_days = serializers.IntegerField(read_only=True)
@@ -522,7 +522,7 @@ class OrderLineSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class OrderLineCustomerSerializer(serializers.ModelSerializer):
+class OrderLineCustomerSerializer(FastReadMixin, serializers.ModelSerializer):
     """The customer's line: the date released to them (customer_date), never the forecast."""
 
     date_changes = DateChangeCustomerSerializer(many=True, read_only=True)
@@ -569,7 +569,7 @@ ORDER_PUBLIC = [
 ]
 
 
-class OrderListSerializer(serializers.ModelSerializer):
+class OrderListSerializer(FastReadMixin, serializers.ModelSerializer):
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     quote_number = serializers.CharField(source="quote.number", read_only=True)
     line_count = serializers.IntegerField(read_only=True)
@@ -669,7 +669,7 @@ CR_PUBLIC = [
 ]
 
 
-class ChangeRequestSerializer(StatefulSerializer):
+class ChangeRequestSerializer(FastReadMixin, StatefulSerializer):
     requested_by = serializers.StringRelatedField()
     target_number = serializers.SerializerMethodField()
     # Blank until proposed: a read-only model field would document the enum alone.

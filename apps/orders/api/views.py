@@ -41,7 +41,9 @@ from apps.orders.transitions import change_transition, order_transition, quote_t
 class QuoteFilter(django_filters.FilterSet):
     state = django_filters.MultipleChoiceFilter(choices=QuoteState.choices, distinct=False)
     customer = django_filters.ModelChoiceFilter(queryset=Organization.objects.all())
-    q = django_filters.CharFilter(method="search", label="Number or title contains")
+    q = django_filters.CharFilter(
+        method="search", label="Number (a fragment: its start) or title contains"
+    )
     created_after = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte")
     created_before = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte")
 
@@ -50,9 +52,7 @@ class QuoteFilter(django_filters.FilterSet):
         fields = ["state", "customer", "owner"]
 
     def search(self, qs, name, value):
-        from django.db.models import Q
-
-        return qs.filter(Q(number__icontains=value) | Q(title__icontains=value))
+        return selectors.quote_search(qs, value)
 
 
 def _conflict_docs(serializer, request=TransitionInputSerializer):
@@ -277,16 +277,16 @@ class QuoteViewSet(
 class OrderFilter(django_filters.FilterSet):
     state = django_filters.MultipleChoiceFilter(choices=OrderState.choices, distinct=False)
     customer = django_filters.ModelChoiceFilter(queryset=Organization.objects.all())
-    q = django_filters.CharFilter(method="search", label="Number or customer PO contains")
+    q = django_filters.CharFilter(
+        method="search", label="Number (a fragment: its start) or customer PO contains"
+    )
 
     class Meta:
         model = SalesOrder
         fields = ["state", "customer", "owner"]
 
     def search(self, qs, name, value):
-        from django.db.models import Q
-
-        return qs.filter(Q(number__icontains=value) | Q(customer_po__icontains=value))
+        return selectors.order_search(qs, value)
 
 
 # Telling the customer a new date (apps.orders.services.releases); 409: nothing to tell.
