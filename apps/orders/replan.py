@@ -46,24 +46,18 @@ from apps.orders.models import (
 )
 from apps.orders.promise import RECEIVING_WEEKDAYS, LineRequest, PromiseEngine
 
-# Lines whose material and hours are still ahead of them. Once an order is in
-# production its material is issued and its hours are being worked: promising it
-# again from today with its whole routing would free hours the shop is using and
-# flag lines that are on time (the simulation showed both), so a re-plan leaves it
-# until work orders report what remains. Ready to ship or further, its goods exist.
-# Cancelled and closed orders released their bookings and are never re-planned.
+# Lines whose material and hours are still ahead of them: once an order is ready to
+# ship (or further), its goods exist and a re-plan has nothing to move. Cancelled and
+# closed orders released their bookings and are never re-planned.
 REPLAN_STATES = frozenset(
     {
         OrderState.PENDING,
         OrderState.CONFIRMED,
         OrderState.IN_DESIGN,
         OrderState.PLANNED,
+        OrderState.IN_PRODUCTION,
         OrderState.ON_HOLD,
     }
-)
-# ... an order held in production stays with the shop floor too.
-REPLANNABLE = Q(order__state__in=REPLAN_STATES) & ~Q(
-    order__state=OrderState.ON_HOLD, order__held_state=OrderState.IN_PRODUCTION
 )
 # Who starts a full re-plan or expedites an order.
 REPLAN_ROLES = (Role.PLANNER, Role.SALES_MANAGER, Role.OPS_ADMIN)
@@ -86,7 +80,7 @@ PROMISE_ORDER = (
 
 def replan_lines_qs():
     """Open order lines a re-plan may move, in promise order."""
-    return OrderLine.objects.filter(REPLANNABLE).order_by(*PROMISE_ORDER)
+    return OrderLine.objects.filter(order__state__in=REPLAN_STATES).order_by(*PROMISE_ORDER)
 
 
 @dataclass
@@ -126,7 +120,9 @@ def _lines_using(part_ids, work_center_ids) -> set:
     if routed is not None:
         need |= Q(product_id__in=routed.filter(product__isnull=False).values("product_id"))
         need |= Q(components__part_id__in=routed.filter(part__isnull=False).values("part_id"))
-    return set(OrderLine.objects.filter(need, REPLANNABLE).values_list("pk", flat=True))
+    return set(
+        OrderLine.objects.filter(need, order__state__in=REPLAN_STATES).values_list("pk", flat=True)
+    )
 
 
 def _resources_of(line_ids) -> tuple[set, set]:
@@ -464,13 +460,6 @@ def order_expedite_refusal(order: SalesOrder, actor) -> str:
     """Why `actor` may not expedite `order` now, or "" when they may."""
     if not actor.has_role(*EXPEDITE_ROLES):
         return "Only planners and sales managers expedite an order."
-    if order.state == OrderState.IN_PRODUCTION or (
-        order.state == OrderState.ON_HOLD and order.held_state == OrderState.IN_PRODUCTION
-    ):
-        return (
-            f"{order.number} is already in production; "
-            "its material and hours are on the shop floor."
-        )
     if order.state not in REPLAN_STATES:
         return (
             f"{order.number} is {order.get_state_display().lower()}; there is nothing to expedite."

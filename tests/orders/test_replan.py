@@ -206,23 +206,6 @@ def test_cancelled_and_closed_orders_are_not_re_planned(two_orders, catalog, sal
     assert replan.replan_lines_qs().count() == 0
 
 
-def test_orders_in_production_stay_with_the_shop_floor(two_orders, catalog, planner):
-    # In production (or held there) an order's material is issued and its hours are
-    # being worked: promising it again from today would free hours the shop uses and
-    # flag an on-time line (the simulation's false alarms), so a re-plan leaves it.
-    SalesOrder.objects.filter(pk=two_orders["a"].pk).update(state=OrderState.IN_PRODUCTION)
-    SalesOrder.objects.filter(pk=two_orders["b"].pk).update(
-        state=OrderState.ON_HOLD, held_state=OrderState.IN_PRODUCTION
-    )
-    before = list(OrderLine.objects.values_list("pk", "forecast_date").order_by("pk"))
-
-    assert replan.affected_lines(part_ids=[catalog["motor"].pk]) == []
-    assert replan.replan_affected(part_ids=[catalog["motor"].pk], cause="receipt_moved") is None
-    assert list(OrderLine.objects.values_list("pk", "forecast_date").order_by("pk")) == before
-    refusal = replan.order_expedite_refusal(SalesOrder.objects.get(pk=two_orders["a"].pk), planner)
-    assert "already in production" in refusal
-
-
 def test_a_line_that_cannot_be_promised_is_recorded_at_risk_and_the_run_goes_on(
     two_orders, catalog, sales_rep
 ):
