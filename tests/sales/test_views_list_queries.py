@@ -235,7 +235,8 @@ LINE_WINDOW_PAGES = [
 # render (and the staff quote's order link, the portal's change requests and history).
 LINE_ROWS_QUERIES = {
     "sales:quote-detail": 9,
-    "sales:order-detail": 9,
+    # + what the shown lines hold in the two ledgers (stock entries, capacity hours).
+    "sales:order-detail": 11,
     "customers:quote-detail": 6,
     "customers:order-detail": 7,
 }
