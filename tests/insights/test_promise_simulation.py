@@ -101,8 +101,12 @@ def _request(seq, **kw):
 
 @pytest.mark.django_db(transaction=True)
 def test_formula_promises_the_last_motors_twice_tandem_books_them_once():
-    """Two skids with the 7.5 kW motor on one day: two motors are in stock."""
+    """Two skids with the 7.5 kW motor on one day: two motors are in stock, none on order."""
+    from apps.catalog.models import StockEntry, StockEntryKind
+
     database_seed(MON)
+    # The demo's open purchase order for 7.5 kW motors would serve the second skid.
+    StockEntry.objects.filter(part__number="MTR-075", kind=StockEntryKind.EXPECTED).delete()
     scenario = dataclasses.replace(Scenario(days=1, seed=1), start=MON)
     stream = Stream(scenario, [_request(1), _request(2)], breakdowns=[])
     with simulated_day(MON):
