@@ -65,7 +65,7 @@ test: install-test
 BENCH_SIZE ?= S
 bench: install-test
 	eval "$$(scripts/test-services.sh start)" && \
-	$(DEPLOY_ENV) $(PY) scripts/bench.py --size $(BENCH_SIZE)
+	$(DEPLOY_ENV) $(PY) scripts/bench.py --size $(BENCH_SIZE) $(BENCH_ARGS)
 
 # Not part of `make test`: a simulated year of quote requests on a fresh database
 # (`<DATABASE_URL>_sim`), the lead-time formula against Tandem on the same random

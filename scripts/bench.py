@@ -21,6 +21,7 @@ import http.client
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -494,6 +495,100 @@ def _bar(ratio: float, width: int = 30) -> str:
     return "█" * max(1, round(min(ratio, 1.0) * width)) if ratio > 0 else ""
 
 
+# Deep pages and their page 1, for "a deep page within 1.3× of page 1".
+DEEP_PAIRS = (
+    ("staff quote list deep", "staff quote list p1"),
+    ("staff order list deep", "staff order list p1"),
+    ("API quote list deep", "API quote list"),
+)
+PAGE_ONE = (
+    "staff quote list p1",
+    "staff order list p1",
+    "portal quote list",
+    "portal order list",
+    "API quote list",
+    "API order list",
+    "API quote list (contact)",
+    "API order list (contact)",
+)
+SIZE_FACTOR = 1.3
+
+
+def _page_targets_markdown(result: dict) -> list[str]:
+    """Deep page against page 1 (this run), and page 1 here against another size's run."""
+    by_name = {r["name"]: r for r in result["endpoints"]}
+    lines = [
+        "## Deep pages and data size (p50, target ≤ 1.3×)",
+        "",
+        "| comparison | p50 ms | against p50 ms | factor | target |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for deep, first in DEEP_PAIRS:
+        if deep in by_name and first in by_name:
+            a, b = by_name[deep]["p50"], by_name[first]["p50"]
+            lines.append(
+                f"| {deep} / {first} | {a:.1f} | {b:.1f} | {a / b:.2f}× | "
+                f"{'ok' if a / b <= SIZE_FACTOR else '**missed**'} |"
+            )
+    compare = result.get("compare")
+    if compare:
+        for name in PAGE_ONE:
+            there = compare["endpoints"].get(name)
+            if name in by_name and there:
+                a, b = by_name[name]["p50"], there["p50"]
+                lines.append(
+                    f"| {name}: size {result['size']} / size {compare['size']} | {a:.1f} | "
+                    f"{b:.1f} | {a / b:.2f}× | {'ok' if a / b <= SIZE_FACTOR else '**missed**'} |"
+                )
+        lines += [
+            "",
+            f"Size {compare['size']} ({compare['rows']['quotes']:,} quotes, "
+            f"{compare['rows']['orders']:,} orders) was measured in a separate run "
+            "(`--compare`), on the same machine just before or after this one.",
+        ]
+    else:
+        lines += ["", "No run of another size to compare with (`--compare results.json`)."]
+    lines.append("")
+    return lines
+
+
+def _chart_svg(result: dict) -> str:
+    """A horizontal bar per endpoint: its ratio, with its kind's target as a tick."""
+    rows = [r for r in result["endpoints"] if r["kind"] != "baseline"]
+    bar_h, gap, label_w, plot_w = 16, 6, 290, 420
+    top = 30
+    height = top + len(rows) * (bar_h + gap) + 30
+    scale = plot_w / 0.6  # ratios up to 0.6 fill the plot; longer bars are clipped
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + plot_w + 70}" '
+        f'height="{height}" font-family="sans-serif" font-size="12">',
+        f'<text x="{label_w}" y="18" font-weight="bold">Throughput / logged-in bare view '
+        f"(size {result['size']}); tick = target</text>",
+    ]
+    for i, r in enumerate(rows):
+        y = top + i * (bar_h + gap)
+        target = TARGETS.get(r["kind"])
+        ok = target is None or r["ratio"] >= target
+        if r["kind"] == "promise":
+            ok = r["p50"] < 100
+        colour = ("#2e7d32" if ok else "#c62828") if target or r["kind"] == "promise" else "#78909c"
+        width = max(1.0, min(r["ratio"], 0.6) * scale)
+        name = r["name"].replace("&", "&amp;").replace("<", "&lt;")
+        out.append(
+            f'<text x="{label_w - 6}" y="{y + bar_h - 4}" text-anchor="end">{name}</text>'
+            f'<rect x="{label_w}" y="{y}" width="{width:.1f}" height="{bar_h}" fill="{colour}"/>'
+            f'<text x="{label_w + width + 4:.1f}" y="{y + bar_h - 4}">{r["ratio"]:.2f}</text>'
+        )
+        if target is not None:
+            x = label_w + target * scale
+            out.append(
+                f'<line x1="{x:.1f}" y1="{y - 2}" x2="{x:.1f}" y2="{y + bar_h + 2}" '
+                'stroke="#000" stroke-width="2"/>'
+            )
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
 def _markdown(result: dict, out: Path = ROOT / "bench") -> str:
     lines = [
         "# Tandem benchmark",
@@ -521,7 +616,14 @@ def _markdown(result: dict, out: Path = ROOT / "bench") -> str:
             f"{row['p99']:.1f} | {row['rps']:.1f} | {row['ratio']:.2f} | {verdict} | "
             f"{row['seq_scans'] or '—'} |"
         )
-    lines += ["", "## Throughput relative to the logged-in bare view", "", "```"]
+    lines += ["", *_page_targets_markdown(result)]
+    lines += [
+        "## Throughput relative to the logged-in bare view",
+        "",
+        "![Ratio to the logged-in bare view per endpoint, with the targets](results.svg)",
+        "",
+        "```",
+    ]
     for row in result["endpoints"]:
         lines.append(f"{row['name'][:30]:<30} {row['ratio']:5.2f} {_bar(row['ratio'])}")
     mem = result["memory"]
@@ -584,6 +686,16 @@ def main() -> int:
         "minutes of CPU on a busy machine)",
     )
     parser.add_argument("--only", default="", help="with --profile: cProfile these endpoints")
+    parser.add_argument(
+        "--endpoints",
+        default="",
+        help="server run: only the endpoints whose name matches this regex (baselines always)",
+    )
+    parser.add_argument(
+        "--compare",
+        default="",
+        help="another run's results.json (another size): page 1 here against page 1 there",
+    )
     parser.add_argument("--top", type=int, default=35, help="with --only: functions listed")
     parser.add_argument("--pstats", default="", help="with --only: write the profile there")
     parser.add_argument(
@@ -614,6 +726,11 @@ def main() -> int:
         _memory(prepared, args.memory, min(args.top, 20), Path(args.out))
         return 0
     creds = prepared["creds"]
+    if args.endpoints:
+        wanted = re.compile(args.endpoints)
+        prepared["endpoints"] = [
+            e for e in prepared["endpoints"] if e[0] in BASELINES or wanted.search(e[0])
+        ]
 
     server = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
         [
@@ -723,9 +840,17 @@ def main() -> int:
         "promise_in_process_ms": prepared["promise_ms"],
         "endpoints": rows,
     }
+    if args.compare:
+        other = json.loads(Path(args.compare).read_text())
+        result["compare"] = {
+            "size": other["size"],
+            "rows": other["rows"],
+            "endpoints": {r["name"]: r for r in other["endpoints"]},
+        }
     out = Path(args.out)
     out.mkdir(exist_ok=True)
     (out / "results.json").write_text(json.dumps(result, indent=2) + "\n")
+    (out / "results.svg").write_text(_chart_svg(result))
     (out / "results.md").write_text(_markdown(result))
     print(_markdown(result))
     return 0
