@@ -646,10 +646,13 @@ def _markdown(result: dict, out: Path = ROOT / "bench") -> str:
         f"{result['promise_in_process_ms']:.1f} ms. "
         "Through the API (`PATCH /api/v1/quotes/<id>/lines/<line>/` changing a quantity, which "
         "re-promises all 20 lines and answers the quote): "
-        + ", ".join(
-            f"p50 {r['p50']:.1f} ms, p95 {r['p95']:.1f} ms, {r['queries']} queries"
-            for r in result["endpoints"]
-            if r["kind"] == "promise"
+        + (
+            ", ".join(
+                f"p50 {r['p50']:.1f} ms, p95 {r['p95']:.1f} ms, {r['queries']} queries"
+                for r in result["endpoints"]
+                if r["kind"] == "promise"
+            )
+            or "not measured in this run (--endpoints)"
         )
         + ". Adding a line re-writes only the lines whose promise moved "
         "(tests/orders/test_stored_totals.py).",
