@@ -8,6 +8,7 @@ class CustomersConfig(AppConfig):
     def ready(self) -> None:
         from apps.accounts.roles import Role
         from apps.core.navigation import NavItem, register_nav_item
+        from apps.customers import rows  # noqa: F401  (registers the lists' row presenters)
 
         contacts = frozenset({Role.CUSTOMER_CONTACT})
         for item in (

@@ -27,6 +27,7 @@ class SalesConfig(AppConfig):
         from apps.core.dashboards import register_panel, register_target_url
         from apps.core.navigation import NavItem, register_nav_item
         from apps.orders.review_inbox import register_inbox
+        from apps.sales import rows  # noqa: F401  (registers the lists' row presenters)
         from apps.sales.panels import PANELS
         from apps.sales.views import CUSTOMERS
         from apps.sales.views_reviews import REVIEW_INBOX

@@ -157,6 +157,24 @@ def status_badge(state: str, label: str = "") -> str:
     )
 
 
+@register.simple_tag(takes_context=True)
+def list_rows(context, objects, row: str) -> str:
+    """The rows of a list page: through the row's presenter and the content-addressed row
+    cache (`apps.core.rows`) when the row template has one, else the template per object
+    with the page's context (`obj`)."""
+    from apps.core.rows import ROW_PRESENTERS, render_rows
+
+    if row in ROW_PRESENTERS:
+        return render_rows(row, objects)
+    template = context.template.engine.get_template(row)
+    parts = []
+    with context.push():
+        for obj in objects:
+            context["obj"] = obj
+            parts.append(template.render(context))
+    return mark_safe("".join(parts))  # noqa: S308 - autoescaped template output
+
+
 @register.inclusion_tag("core/partials/timeline.html", takes_context=True)
 def timeline(context, target, limit: int = 50) -> dict:
     from apps.core.comments import has_thread

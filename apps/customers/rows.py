@@ -1,0 +1,40 @@
+"""The portal lists' rows as plain values (apps.core.rows): what the customer's row shows."""
+
+from __future__ import annotations
+
+from apps.core.rows import row_presenter
+
+
+@row_presenter("customers/quote_list.html#row")
+def quote_row(quote) -> dict:
+    # A quote being revised shows its last sent revision (views._show_sent_versions).
+    return {
+        "pk": quote.pk,
+        "number": quote.number,
+        "title": quote.title,
+        "being_revised": getattr(quote, "being_revised", False),
+        "state": quote.state,
+        "state_label": quote.get_state_display(),
+        "sent_at": quote.sent_at,
+        "valid_until": quote.valid_until,
+        "line_count": quote.line_count,
+        "currency": quote.currency,
+        "total": quote.total_amount,
+    }
+
+
+@row_presenter("customers/order_list.html#row")
+def order_row(order) -> dict:
+    return {
+        "pk": order.pk,
+        "number": order.number,
+        "quote_number": order.quote.number,
+        "customer_po": order.customer_po,
+        "state": order.state,
+        "state_label": order.get_state_display(),
+        "next_date": order.customer_next_date,
+        "last_date": order.customer_last_date,
+        "line_count": order.line_count,
+        "currency": order.currency,
+        "total": order.total,
+    }

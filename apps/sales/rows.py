@@ -1,0 +1,82 @@
+"""The staff lists' rows as plain values (apps.core.rows): what each row shows, nothing else."""
+
+from __future__ import annotations
+
+from apps.core.rows import row_presenter
+
+
+def person(user) -> str:
+    """A person as the lists name them: the full name, else the username."""
+    return user.get_full_name() or user.username
+
+
+@row_presenter("sales/quote_list.html#row")
+def quote_row(quote) -> dict:
+    return {
+        "pk": quote.pk,
+        "number": quote.number,
+        "revision": quote.revision,
+        "customer": quote.customer.name,
+        "title": quote.title,
+        "state": quote.state,
+        "state_label": quote.get_state_display(),
+        "currency": quote.currency,
+        "total": quote.total_amount,
+        "feasible": quote.feasible_date,
+        "valid_until": quote.valid_until,
+        "owner": person(quote.owner),
+    }
+
+
+@row_presenter("sales/order_list.html#row")
+def order_row(order) -> dict:
+    return {
+        "pk": order.pk,
+        "number": order.number,
+        "at_risk_count": order.at_risk_count,
+        "customer": order.customer.name,
+        "customer_po": order.customer_po,
+        "quote_pk": order.quote_id,
+        "quote_number": order.quote.number,
+        "state": order.state,
+        "state_label": order.get_state_display(),
+        "currency": order.currency,
+        "total": order.total,
+        "next_forecast": order.next_forecast_date,
+        "owner": person(order.owner),
+    }
+
+
+@row_presenter("sales/inquiry_list.html#row")
+def inquiry_row(inquiry) -> dict:
+    return {
+        "pk": inquiry.pk,
+        "number": inquiry.number,
+        "company_name": inquiry.company_name,
+        "contact_name": inquiry.contact_name,
+        "subject": inquiry.subject,
+        "state": inquiry.state,
+        "state_label": inquiry.get_state_display(),
+        "source_label": inquiry.get_source_display(),
+        "currency": inquiry.currency,
+        "estimated_value": inquiry.estimated_value,
+        "created_at": inquiry.created_at,
+        "owner": person(inquiry.owner) if inquiry.owner_id else None,
+    }
+
+
+@row_presenter("sales/opportunity_list.html#row")
+def opportunity_row(opp) -> dict:
+    return {
+        "pk": opp.pk,
+        "number": opp.number,
+        "customer": opp.customer.name,
+        "title": opp.title,
+        "state": opp.state,
+        "state_label": opp.get_state_display(),
+        "currency": opp.currency,
+        "amount": opp.amount,
+        "probability": opp.probability,
+        "expected_close": opp.expected_close_date,
+        "owner": person(opp.owner),
+    }

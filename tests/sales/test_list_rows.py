@@ -1,0 +1,175 @@
+"""List rows rendered from their presenter's values and memoised by them (apps.core.rows).
+
+- every row template reads only `row` and only keys its presenter returns, and
+  every presenter returns plain values (so their repr is the whole content);
+- a row is rendered from its values alone: the page's context does not reach it;
+- the cache is a content address: a field changed through the service or the page
+  changes the row at once, and equal values render once;
+- the key tells apart values that are equal but render differently.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from unittest import mock
+
+import pytest
+from django.template.loader import get_template
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+
+from apps.core import rows
+from apps.core.rows import ROW_PRESENTERS, RowCache, render_rows, row_cache, row_values
+from apps.orders.services import quotes as quote_services
+from apps.sales import services as sales_services
+from tests.sales.sales_helpers import opportunity, qualifying, web_inquiry
+
+LIST_ROWS = {
+    "sales/quote_list.html#row",
+    "sales/order_list.html#row",
+    "sales/inquiry_list.html#row",
+    "sales/opportunity_list.html#row",
+    "customers/quote_list.html#row",
+    "customers/order_list.html#row",
+}
+# Names a row template may use besides `row`: tag names, operators, literals, kwarg names.
+_WORDS = {"if", "elif", "else", "endif", "url", "status_badge", "and", "or", "not", "is"}
+_WORDS |= {"in", "None", "True", "False"}
+
+
+@pytest.fixture(autouse=True)
+def _empty_row_cache():
+    row_cache.clear()
+    yield
+    row_cache.clear()
+
+
+def _partial_source(name: str) -> str:
+    path, partial = name.split("#")
+    source = get_template(path).template.source
+    match = re.search(
+        r"\{% partialdef " + partial + r" %\}(.*?)\{% endpartialdef %\}", source, re.S
+    )
+    assert match, name
+    return match.group(1)
+
+
+def _names_read(source: str) -> set[str]:
+    """Every variable a template's tags and {{ }} read (literals and filters removed)."""
+    names = set()
+    for expr in re.findall(r"\{\{(.*?)\}\}|\{%(.*?)%\}", source):
+        text = "".join(expr)
+        text = re.sub(r"'[^']*'|\"[^\"]*\"", " ", text)  # string literals
+        text = re.sub(r"\|\w+(:\S+)?", " ", text)  # filters and their arguments
+        text = re.sub(r"\b\w+=", " ", text)  # keyword argument names
+        names |= {w for w in re.findall(r"[A-Za-z_][\w.]*", text) if w not in _WORDS}
+    return names
+
+
+def test_every_list_row_has_a_presenter():
+    assert set(ROW_PRESENTERS) >= LIST_ROWS
+
+
+@pytest.mark.parametrize("name", sorted(LIST_ROWS))
+def test_a_row_template_reads_only_its_values(name):
+    names = _names_read(_partial_source(name))
+    assert names, name
+    assert all(n.startswith("row.") for n in names), names
+
+
+@pytest.fixture
+def list_objects(make_quote, order, sales_rep, acme):
+    """One object of each list, loaded the way its list loads it."""
+    from apps.orders import selectors
+    from apps.sales import selectors as sales_selectors
+
+    quote = make_quote(title="Skids for the north plant")
+    inquiry = qualifying(web_inquiry(), sales_rep)
+    opportunity(sales_rep, acme)
+    return {
+        "sales/quote_list.html#row": selectors.quote_list(sales_rep).get(pk=quote.pk),
+        "sales/order_list.html#row": selectors.order_list(sales_rep).get(pk=order.pk),
+        "sales/inquiry_list.html#row": sales_selectors.inquiry_list(sales_rep).get(pk=inquiry.pk),
+        "sales/opportunity_list.html#row": sales_selectors.opportunity_list(sales_rep).first(),
+        "customers/quote_list.html#row": selectors.quote_list(sales_rep).get(pk=order.quote_id),
+        "customers/order_list.html#row": selectors.order_list(sales_rep).get(pk=order.pk),
+    }
+
+
+def test_presenters_return_plain_values_for_every_name_their_template_reads(list_objects):
+    for name, obj in list_objects.items():
+        values = row_values(name, obj)  # raises on a value that is not plain
+        read = {n.split(".")[1] for n in _names_read(_partial_source(name))}
+        assert read <= set(values), (name, read - set(values))
+        html = render_rows(name, [obj])
+        assert f">{values['number']}</a>" in html
+
+
+def test_a_row_is_rendered_from_its_values_alone(list_objects):
+    """The row template gets `row` and nothing else: not the page's context."""
+    name = "sales/quote_list.html#row"
+    values = row_values(name, list_objects[name])
+    html = rows.render_row(name, values)
+    assert html == get_template(name).render({"row": values, "obj": None, "quote": None})
+    assert values["customer"] in html and values["owner"] in html
+
+
+def test_equal_values_render_once(list_objects):
+    name = "sales/quote_list.html#row"
+    obj = list_objects[name]
+    with mock.patch.object(rows, "render_row", wraps=rows.render_row) as render:
+        first = render_rows(name, [obj, obj])
+        second = render_rows(name, [obj])
+    assert render.call_count == 1
+    assert first == second + second
+
+
+def test_the_key_tells_apart_values_that_render_differently(monkeypatch):
+    name = "test#row"
+    monkeypatch.setitem(ROW_PRESENTERS, name, lambda obj: {"value": obj})
+    monkeypatch.setattr(rows, "render_row", lambda name, values: str(values["value"]))
+    assert render_rows(name, [Decimal("1.0"), Decimal("1.00"), True, 1]) == "1.01.00True1"
+    with pytest.raises(TypeError, match="plain values only"):
+        render_rows(name, [mark_safe("<b>bold</b>")])
+
+
+def test_the_cache_is_bounded():
+    cache = RowCache(2)
+    for key in "abc":
+        cache.set((key,), key)
+    assert len(cache) == 2 and cache.get(("a",)) is None and cache.get(("c",)) == "c"
+
+
+def test_a_quote_changed_through_the_service_shows_at_once(client_for, make_quote, sales_rep):
+    quote = make_quote(title="First title")
+    client = client_for(sales_rep)
+    url = reverse("sales:quote-list")
+    assert "First title" in client.get(url).content.decode()
+    quote_services.quote_update(
+        quote=quote, actor=sales_rep, expected_version=None, title="Second title"
+    )
+    page = client.get(url).content.decode()
+    assert "Second title" in page and "First title" not in page
+
+
+def test_an_opportunity_changed_through_the_service_shows_at_once(client_for, sales_rep, acme):
+    opp = opportunity(sales_rep, acme, probability=40)
+    client = client_for(sales_rep)
+    url = reverse("sales:opportunity-list")
+    assert ">40%</td>" in client.get(url).content.decode()
+    sales_services.opportunity_update(opportunity=opp, actor=sales_rep, probability=65)
+    page = client.get(url).content.decode()
+    assert ">65%</td>" in page and ">40%</td>" not in page
+
+
+def test_the_portal_row_of_a_quote_being_revised_shows_its_sent_version(
+    client_for, sent_quote, sales_rep, acme_contact
+):
+    client = client_for(acme_contact)
+    url = reverse("customers:quote-list")
+    sent_badge = 'data-state="sent">Awaiting your decision</span>'
+    assert sent_badge in client.get(url).content.decode()
+    quote_services.quote_revise(quote=sent_quote, actor=sales_rep)
+    page = client.get(url).content.decode()
+    assert 'data-state="being_revised">Being revised</span>' in page and sent_badge not in page
