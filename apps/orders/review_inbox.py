@@ -11,6 +11,7 @@ decide what.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 from django import forms
@@ -27,7 +28,7 @@ from apps.accounts.roles import Role
 from apps.core.dashboards import Panel, PanelRow
 from apps.core.htmx import render_page
 from apps.core.limits import COMMENT_MAX_LENGTH, VERSION_MAX
-from apps.core.lists import list_page
+from apps.core.lists import PAGE_SIZE, ListPaginator
 from apps.core.navigation import NavItem
 from apps.core.permissions import is_internal
 from apps.core.refusals import REFUSED, service_error
@@ -94,11 +95,17 @@ def decision_refusal(review: QuoteReview, user) -> str:
     return f"Only {article} {role} decides {review.get_department_display().lower()} reviews."
 
 
+def _pricing(inbox: ReviewInbox) -> bool:
+    """The pricing inbox shows margins (and ranks below-floor lines first)."""
+    return inbox.department == Department.PRICING
+
+
 def _row(review: QuoteReview, user, inbox: ReviewInbox, today: dt.date, **answer) -> dict:
     quote = review.quote
     floor = margin_floor()
     lines = []
-    for line in quote.lines.all():
+    shown = quote.inbox_lines  # selectors.review_inbox_rows: a few, not all of them
+    for line in shown:
         requested = line.requested_date or quote.requested_date
         lines.append(
             {
@@ -113,6 +120,7 @@ def _row(review: QuoteReview, user, inbox: ReviewInbox, today: dt.date, **answer
         "review": review,
         "quote": quote,
         "lines": lines,
+        "more_lines": (shown[0].quote_line_total - len(shown)) if shown else 0,
         "reasons": [r for r in review.reasons.splitlines() if r.strip()],
         "overdue": review.due_date < today,
         "days_late": (today - review.due_date).days,
@@ -137,20 +145,23 @@ def _context(request: HttpRequest, inbox: ReviewInbox, answers: dict | None = No
     user = request.user
     answers = answers or {}
     today = timezone.localdate()
-    page = list_page(
-        request,
-        selectors.review_inbox(user, inbox.department),
-        rows=selectors.review_inbox_rows,
-    )
-    rows = [_row(r, user, inbox, today, **answers.get(r.pk, {})) for r in page]
     waiting, overdue = selectors.review_inbox_counts(user, inbox.department)
+    paginator = ListPaginator(
+        selectors.review_inbox(user, inbox.department),
+        PAGE_SIZE,
+        rows=functools.partial(selectors.review_inbox_rows, margins=_pricing(inbox)),
+    )
+    # The pages are those of the reviews waiting, just counted: not counted twice.
+    paginator.count = min(waiting, paginator.cap)
+    page = paginator.get_page(request.GET.get("page"))
+    rows = [_row(r, user, inbox, today, **answers.get(r.pk, {})) for r in page]
     return {
         "inbox": inbox,
         "page_obj": page,
         "rows": rows,
         "waiting": waiting,
         "overdue": overdue,
-        "pricing": inbox.department == Department.PRICING,
+        "pricing": _pricing(inbox),
         "margin_floor": margin_floor(),
     }
 
@@ -166,14 +177,16 @@ def _refused(
     """The row again with the refusal (htmx), or the page with it."""
     if request.htmx:
         fresh = (
-            selectors.review_inbox_rows(selectors.reviews_visible_to(request.user))
+            selectors.review_inbox_rows(
+                selectors.reviews_visible_to(request.user), margins=_pricing(inbox)
+            )
             .select_related("quote__owner")
             .get(pk=review.pk)
         )
         context = {
             "inbox": inbox,
             "row": _row(fresh, request.user, inbox, timezone.localdate(), **answer),
-            "pricing": inbox.department == Department.PRICING,
+            "pricing": _pricing(inbox),
             "margin_floor": margin_floor(),
         }
         # htmx swaps only 2xx and 422 answers (base.html): refusals travel as 422.

@@ -13,6 +13,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 from django.db.models import (
+    Case,
     Count,
     F,
     OuterRef,
@@ -20,8 +21,11 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    When,
+    Window,
     prefetch_related_objects,
 )
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
@@ -44,6 +48,7 @@ from apps.orders.models import (
     ReviewState,
     SalesOrder,
 )
+from apps.orders.pricing import margin_floor
 
 # A quote revised after it was sent passes through these states again; the
 # customer keeps seeing the last version sent to them meanwhile.
@@ -218,9 +223,15 @@ def quote_get_for_user(user, pk) -> Quote:
 def reviews_visible_to(user) -> QuerySet[QuoteReview]:
     if not is_internal(user):
         return QuoteReview.objects.none()
-    return QuoteReview.objects.filter(quote__in=quotes_visible_to(user)).select_related(
-        "quote", "quote__customer"
-    )
+    quotes = quotes_visible_to(user)
+    if quotes.query.is_empty():
+        return QuoteReview.objects.none()
+    reviews = QuoteReview.objects.all()
+    if quotes.query.where:
+        # Narrowed per quote: semi-join it. Staff who may view quotes see them all,
+        # and an inbox then reads only its own index (no join to every quote id).
+        reviews = reviews.filter(quote__in=quotes)
+    return reviews.select_related("quote", "quote__customer")
 
 
 def review_inbox(user, department: str) -> QuerySet[QuoteReview]:
@@ -240,14 +251,42 @@ def review_inbox(user, department: str) -> QuerySet[QuoteReview]:
     )
 
 
-def review_inbox_rows(qs: QuerySet[QuoteReview]) -> QuerySet[QuoteReview]:
-    """What an inbox row shows of its quote, loaded for the page's rows only."""
-    return qs.prefetch_related(
-        Prefetch(
-            "quote__lines",
-            queryset=QuoteLine.objects.select_related("product").order_by("position", "created_at"),
+INBOX_LINES = 5  # the lines an inbox row shows of its quote; the rest are a link
+
+
+def review_inbox_lines(*, margins: bool = False) -> QuerySet[QuoteLine]:
+    """At most INBOX_LINES lines of each quote, in position order: the late ones (and
+    with `margins`, the pricing inbox's, the below-floor ones) first when there are
+    more. Each line carries `quote_line_total` (all its quote's lines), so a row says
+    how many it leaves out. One query for any number of quotes and lines (a window
+    per quote)."""
+    flagged = Q(feasible_date__gt=Coalesce("requested_date", "quote__requested_date"))
+    if margins:
+        flagged |= Q(margin_percent__lt=margin_floor())
+    return (
+        QuoteLine.objects.annotate(
+            inbox_rank=Window(
+                RowNumber(),
+                partition_by=[F("quote_id")],
+                order_by=[
+                    Case(When(flagged, then=0), default=1).asc(),
+                    F("position").asc(),
+                    F("created_at").asc(),
+                ],
+            ),
+            quote_line_total=Window(Count("pk"), partition_by=[F("quote_id")]),
         )
+        .filter(inbox_rank__lte=INBOX_LINES)
+        .select_related("product")
+        .order_by("position", "created_at")
     )
+
+
+def review_inbox_rows(qs: QuerySet[QuoteReview], *, margins: bool = False) -> QuerySet[QuoteReview]:
+    """What an inbox row shows of its quote (`quote.inbox_lines`, a bounded number of
+    its lines), loaded for the page's rows only."""
+    lines = review_inbox_lines(margins=margins)
+    return qs.prefetch_related(Prefetch("quote__lines", queryset=lines, to_attr="inbox_lines"))
 
 
 def review_inbox_counts(user, department: str) -> tuple[int, int]:

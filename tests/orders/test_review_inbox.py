@@ -9,10 +9,13 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from apps.orders import selectors
 from apps.orders.models import Quote, QuoteLine, QuoteReview, QuoteState, ReviewState
+from apps.orders.selectors import INBOX_LINES
 from apps.orders.services import quotes as quote_services
 from tests.catalog.factories import BOMLineFactory, ProductFactory
 
@@ -323,10 +326,11 @@ def test_inbox_query_count_is_constant(request, client_for, four_reviews, depart
     small = _count(client, url)
     _more_reviews(29, template=four_reviews, department=department)
     assert len(_cards(client.get(url).content.decode())) == 25  # a full page
-    # session, user, roles; count, page ids, rows, their lines; waiting/overdue;
+    # session, user, roles; waiting/overdue (also the page count), page ids, rows,
+    # their first lines;
     # the navbar's unread count is cached.
-    assert small == _count(client, url) == 8
-    assert _count(client, url, HTTP_HX_REQUEST="true") == 8
+    assert small == _count(client, url) == 7
+    assert _count(client, url, HTTP_HX_REQUEST="true") == 7
 
 
 @pytest.mark.parametrize("role", ["engineer", "planner", "buyer", "sales_manager", "sales_rep"])
@@ -371,3 +375,117 @@ def test_a_manager_who_owns_the_quote_sees_why_another_must_decide(
     assert _cards(html) == [quote.number]
     assert f"You own or created {quote.number}: another sales manager must decide" in html
     assert 'data-decision="approve" disabled' in html
+
+
+# -- a long quote: a few of its lines, the rest a link -----------------------------
+
+
+def _add_lines(quote: Quote, n: int, **fields) -> None:
+    """n more copies of the quote's first line, after its last position."""
+    line = quote.lines.order_by("position").first()
+    last = quote.lines.order_by("-position").first().position
+    QuoteLine.objects.bulk_create(
+        QuoteLine(
+            quote=quote,
+            product=line.product,
+            position=last + 1 + i,
+            quantity=line.quantity,
+            unit_list_price=line.unit_list_price,
+            unit_price=line.unit_price,
+            unit_cost=line.unit_cost,
+            line_total=line.line_total,
+            margin_percent=fields.get("margin_percent", line.margin_percent),
+            feasible_date=fields.get("feasible_date", line.feasible_date),
+            requested_date=fields.get("requested_date", line.requested_date),
+        )
+        for i in range(n)
+    )
+
+
+def _line_rows(html: str) -> list[str]:
+    """The position of each line row the inbox shows ("3 · Dosing skid")."""
+    return re.findall(r'<span class="fw-medium">(\d+) · ', html)
+
+
+@pytest.mark.parametrize("department", INBOXES)
+def test_a_long_quote_shows_its_first_lines_and_links_the_rest(
+    request, client_for, four_reviews, department
+):
+    url, role = INBOXES[department]
+    _add_lines(four_reviews, 198)
+    html = client_for(request.getfixturevalue(role)).get(url).content.decode()
+    positions = sorted(four_reviews.lines.values_list("position", flat=True))
+    assert _line_rows(html) == [str(p) for p in positions[:INBOX_LINES]]
+    more = html.split('data-testid="more-lines"', 1)[1].split("</td>", 1)[0]
+    assert f"and {200 - INBOX_LINES} more lines" in more
+    assert f'href="/sales/quotes/{four_reviews.pk}/"' in more
+
+
+def test_a_short_quote_shows_every_line_and_no_link(client_for, engineer, four_reviews):
+    html = client_for(engineer).get("/engineering/reviews/").content.decode()
+    assert len(_line_rows(html)) == 2
+    assert 'data-testid="more-lines"' not in html
+
+
+def test_late_lines_are_shown_first_then_by_position(client_for, engineer, four_reviews):
+    today = timezone.localdate()
+    _add_lines(four_reviews, 10)
+    _add_lines(
+        four_reviews, 2, requested_date=today, feasible_date=today + dt.timedelta(days=30)
+    )  # the last two: late
+    positions = [
+        str(p) for p in four_reviews.lines.order_by("position").values_list("position", flat=True)
+    ]
+    html = client_for(engineer).get("/engineering/reviews/").content.decode()
+    assert _line_rows(html) == positions[:3] + positions[-2:]
+    assert "and 9 more lines" in html
+
+
+def test_pricing_shows_below_floor_lines_first_the_others_do_not(
+    client_for, sales_manager, engineer, four_reviews
+):
+    _add_lines(four_reviews, 10, margin_percent=Decimal("35"))
+    _add_lines(four_reviews, 1, margin_percent=Decimal("5"))  # the last: below the floor
+    positions = [
+        str(p) for p in four_reviews.lines.order_by("position").values_list("position", flat=True)
+    ]
+    pricing = _line_rows(client_for(sales_manager).get("/sales/reviews/").content.decode())
+    assert positions[-1] in pricing and len(pricing) == INBOX_LINES
+    others = _line_rows(client_for(engineer).get("/engineering/reviews/").content.decode())
+    assert others == positions[:INBOX_LINES]
+
+
+@pytest.mark.parametrize("department", ["engineering", "pricing"])
+def test_inbox_query_count_is_the_same_for_2_and_200_lines(
+    request, client_for, four_reviews, department
+):
+    url, role = INBOXES[department]
+    client = client_for(request.getfixturevalue(role))
+    small = _count(client, url)
+    _add_lines(four_reviews, 198)
+    assert _count(client, url) == small == 7
+
+
+# -- the inbox reads its partial index ------------------------------------------
+
+
+def _plan(qs) -> str:
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        # A few rows: the planner would rightly scan. With sequential scans priced
+        # out, a plan that still has one has no index that serves the inbox.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+def test_the_inbox_page_and_counts_read_the_partial_indexes(engineer, four_reviews):
+    assert connection.vendor == "postgresql"
+    inbox = selectors.review_inbox(engineer, "engineering")
+    page = _plan(inbox.values("pk")[:25])
+    assert "review_inbox_requested_idx" in page, page
+    assert "Sort" not in page.split("Limit", 1)[1].split("->", 2)[1], page  # index order
+    counts = _plan(inbox.order_by().values("department").annotate(n=Count("pk")).values("n"))
+    assert "Seq Scan" not in counts, counts
+    assert "review_inbox_requested_idx" in counts, counts
+    assert "quote_in_review_idx" in counts or "orders_quote_pkey" in counts, counts

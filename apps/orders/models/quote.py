@@ -147,6 +147,14 @@ class Quote(ConcurrentTransitionMixin, VersionedModel, UUIDModel):
             ),
             models.Index(fields=["total_amount", "id"], name="quote_total_idx"),
             models.Index(fields=["valid_until", "id"], name="quote_valid_until_idx"),
+            # The quotes in review with their revision: the review inboxes join their
+            # open reviews to it, from the index only (the few in review, not all).
+            models.Index(
+                fields=["id"],
+                include=["revision"],
+                condition=models.Q(state=QuoteState.IN_REVIEW),
+                name="quote_in_review_idx",
+            ),
         ]
         permissions = [
             ("transition_quote", "Can move quotes through their workflow"),
@@ -394,10 +402,14 @@ class QuoteReview(ConcurrentTransitionMixin, VersionedModel, UUIDModel):
             )
         ]
         indexes = [
-            # A department's inbox: its open reviews, overdue and oldest first.
+            # A department's inbox: its open reviews, overdue and oldest first. Partial
+            # (requested only: decided reviews pile up and never show) and covering the
+            # quote and revision, so the inbox's counts read the index only.
             models.Index(
-                fields=["department", "state", "due_date", "created_at", "id"],
-                name="review_inbox_idx",
+                fields=["department", "due_date", "created_at", "id"],
+                include=["quote", "revision"],
+                condition=models.Q(state=ReviewState.REQUESTED),
+                name="review_inbox_requested_idx",
             )
         ]
 
