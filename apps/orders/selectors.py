@@ -15,12 +15,15 @@ from types import SimpleNamespace
 from django.db.models import (
     Case,
     Count,
+    DecimalField,
     F,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Subquery,
+    Sum,
+    Value,
     When,
     Window,
     prefetch_related_objects,
@@ -48,6 +51,7 @@ from apps.orders.models import (
     ReviewState,
     SalesOrder,
 )
+from apps.orders.models.quote import MONEY
 from apps.orders.pricing import margin_floor
 
 # A quote revised after it was sent passes through these states again; the
@@ -209,6 +213,10 @@ def quote_detail_qs(user, *, portal: bool = False) -> QuerySet[Quote]:
         )
         .prefetch_related(Prefetch("lines", queryset=QuoteLine.objects.select_related("product")))
     )
+    return _with_reviews(user, qs)
+
+
+def _with_reviews(user, qs: QuerySet[Quote]) -> QuerySet[Quote]:
     if is_internal(user):
         qs = qs.prefetch_related(
             Prefetch("reviews", queryset=QuoteReview.objects.select_related("decided_by"))
@@ -218,6 +226,57 @@ def quote_detail_qs(user, *, portal: bool = False) -> QuerySet[Quote]:
 
 def quote_get_for_user(user, pk) -> Quote:
     return get_visible_or_404(user, quote_detail_qs(user), pk=pk)
+
+
+# Of the quote a quote was copied from, its page shows the number (and links to it).
+_COPIED_FROM_UNREAD = tuple(
+    f"copied_from__{f.name}" for f in Quote._meta.concrete_fields if f.name not in ("id", "number")
+)
+
+
+def quote_get_for_page(user, pk) -> Quote:
+    """The quote for its staff page, which reads less than quote_detail_qs gives.
+
+    Without its lines: the page loads the lines it shows (`document_lines_window`) and
+    has the count and total of all of them with the quote (`lines_count`,
+    `lines_total`). Without the addresses (not on the page) and of the quote it was
+    copied from only the number: every column joined is compiled on every request.
+    """
+    qs = (
+        quotes_visible_to(user)
+        .select_related("customer", "owner", "contact", "copied_from")
+        .defer(*_COPIED_FROM_UNREAD)
+        .annotate(**lines_aggregates(QuoteLine, "quote"))
+    )
+    return get_visible_or_404(user, _with_reviews(user, qs), pk=pk)
+
+
+def lines_aggregates(line_model, fk: str) -> dict:
+    """`lines_count` and `lines_total` of a document's lines, as subqueries of its row
+    (index probes on the lines' foreign key): a page that shows 25 of 200 lines reads
+    the other 175 neither into Python nor from the stored, list-only fields."""
+    lines = line_model.objects.filter(**{fk: OuterRef("pk")}).order_by().values(fk)
+    money = DecimalField(**MONEY)
+    return {
+        "lines_count": Coalesce(Subquery(lines.annotate(n=Count("pk")).values("n")), Value(0)),
+        "lines_total": Coalesce(
+            Subquery(lines.annotate(t=Sum("line_total")).values("t"), output_field=money),
+            Value(Decimal("0")),
+            output_field=money,
+        ),
+    }
+
+
+def document_lines_window(document, lines: QuerySet, fk: str, *, every: bool, shown: int) -> list:
+    """The lines a page shows of `document` (a quote or order fetched without its
+    lines; `lines` the line model's queryset, `fk` the lines' key to it): the first
+    `shown`, or with `every` all of them, then prefetched as `document.lines` too
+    (conditions and totals that read every line read them without a query). One
+    query either way."""
+    if not every:
+        return list(lines.filter(**{fk: document})[:shown])
+    prefetch_related_objects([document], Prefetch("lines", queryset=lines))
+    return list(document.lines.all())
 
 
 def reviews_visible_to(user) -> QuerySet[QuoteReview]:
@@ -349,6 +408,50 @@ def order_detail_qs(user, *, line_details: bool = True) -> QuerySet[SalesOrder]:
 def order_get_for_user(user, pk) -> SalesOrder:
     """The order for its pages: lines without their details (`order_lines_detail`)."""
     return get_visible_or_404(user, order_detail_qs(user, line_details=False), pk=pk)
+
+
+def order_get_for_page(user, pk) -> SalesOrder:
+    """The order for its staff page: without its lines, which the page loads for the
+    lines it shows only (`document_lines_window`); how many lines wait for their new
+    date to be told to the customer comes with the order (`lines_release_pending`)."""
+    pending = (
+        OrderLine.objects.filter(order=OuterRef("pk"))
+        .annotate(told=Coalesce("customer_forecast_date", "first_promised_date"))
+        .filter(release_pending_q())
+        .order_by()
+        .values("order")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    qs = (
+        orders_visible_to(user)
+        .select_related("customer", "owner", "contact", "quote", "quote__acceptance__accepted_by")
+        .annotate(
+            lines_count=Coalesce(
+                Subquery(
+                    OrderLine.objects.filter(order=OuterRef("pk"))
+                    .order_by()
+                    .values("order")
+                    .annotate(n=Count("pk"))
+                    .values("n")
+                ),
+                Value(0),
+            ),
+            lines_release_pending=Coalesce(Subquery(pending), Value(0)),
+        )
+    )
+    return get_visible_or_404(user, qs, pk=pk)
+
+
+def release_pending_q() -> Q:
+    """`apps.orders.services.releases.line_release_pending` in SQL, on lines annotated
+    with `told` (the date the customer was told: Coalesce(customer_forecast_date,
+    first_promised_date); both dates are never null)."""
+    return (
+        Q(forecast_release_due__isnull=False)
+        | Q(told__lt=F("forecast_date"))
+        | Q(told__gt=F("forecast_date"))
+    )
 
 
 def order_lines_detail(user, lines) -> None:

@@ -26,19 +26,30 @@ from apps.core.htmx import render_page
 from apps.core.limits import MONEY_LIMIT, VERSION_MAX
 from apps.core.lists import list_page
 from apps.core.models import Audience
-from apps.core.pages import detail_partial, line_window, region_page
+from apps.core.pages import (
+    LINES_SHOWN,
+    LineWindow,
+    all_lines_asked,
+    detail_partial,
+    line_window,
+    region_page,
+)
 from apps.core.templatetags.tandem import verb_label
 from apps.core.transitions import TransitionError, transition_names
 from apps.core.views_comments import thread_view
 from apps.orders import selectors, tracker_pages
 from apps.orders.allocation import line_bookings, order_line_key
-from apps.orders.models import ORDER_CANCELLABLE_IN_PRODUCTION, OrderState, SalesOrder
+from apps.orders.models import ORDER_CANCELLABLE_IN_PRODUCTION, OrderLine, OrderState, SalesOrder
 from apps.orders.models.rules import can_cancel_order, can_engineer, can_override_credit, can_sell
 from apps.orders.services import orders as order_services
 from apps.orders.services.orders import CUSTOMER_VISIBLE_TRANSITIONS
 from apps.orders.services.orders import order_cancel as order_cancel_service
 from apps.orders.services.orders import order_transition as order_transition_service
-from apps.orders.services.releases import line_release_pending, line_release_refusal
+from apps.orders.services.releases import (
+    line_release_pending,
+    line_release_refusal,
+    order_release_refusal,
+)
 from apps.sales.views_changes import change_section
 from apps.sales.views_common import (
     REFUSED,
@@ -242,10 +253,11 @@ def _order_context(
     lines_notice: str = "",
 ) -> dict:
     user = request.user
-    window = line_window(request, order.lines.all())
+    window, untold = _order_lines(request, order)
     selectors.order_lines_detail(user, window.shown)
     # What each shown line's promise holds in the ledgers: two queries for all of them.
     holds = line_bookings([order_line_key(line) for line in window.shown])
+    release_refusal = order_release_refusal(order, user)
     lines = []
     for line in window.shown:
         components = list(line.components.all())
@@ -262,11 +274,11 @@ def _order_context(
                     for hold in holds.get(order_line_key(line), [])
                 ],
                 "release_pending": line_release_pending(line),
-                "release_refusal": line_release_refusal(line, user, order),
+                "release_refusal": line_release_refusal(
+                    line, user, order, order_refusal=release_refusal
+                ),
             }
         )
-    # Every line of the order, not only the shown ones (the lines are loaded: no query).
-    untold = [line for line in order.lines.all() if line_release_pending(line)]
     actions = workflow_actions(
         order,
         user,
@@ -292,9 +304,9 @@ def _order_context(
         },
         "lines": lines,
         "release_all": {
-            "count": len(untold),
-            "label": f"Confirm all {len(untold)} new dates to customer",
-            "refusal": line_release_refusal(untold[0], user, order) if untold else "",
+            "count": untold,
+            "label": f"Confirm all {untold} new dates to customer",
+            "refusal": release_refusal if untold else "",
         },
         "lines_error": lines_error,
         "lines_notice": lines_notice,
@@ -325,6 +337,26 @@ def _order_context(
     }
 
 
+def _order_lines(request: HttpRequest, order: SalesOrder) -> tuple[LineWindow, int]:
+    """The lines the page shows, and how many of all the order's lines wait for their
+    new date to be told to the customer.
+
+    An order fetched with its lines (a button's answer) windows them; one fetched for
+    the page (`order_get_for_page`) loads the shown lines only and has the count of
+    all of them and of the pending ones from SQL.
+    """
+    if "lines" not in getattr(order, "_prefetched_objects_cache", {}):
+        every = all_lines_asked(request)
+        shown = selectors.document_lines_window(
+            order, OrderLine.objects.all(), "order", every=every, shown=LINES_SHOWN
+        )
+        if not every:
+            return LineWindow(shown=shown, total=order.lines_count), order.lines_release_pending
+    # Every line of the order, not only the shown ones (the lines are loaded: no query).
+    untold = sum(1 for line in order.lines.all() if line_release_pending(line))
+    return line_window(request, order.lines.all()), untold
+
+
 ORDER_PAGE = DetailPage(
     template="sales/order_detail.html",
     get=selectors.order_get_for_user,
@@ -343,7 +375,7 @@ def order_comments(request: HttpRequest, pk) -> HttpResponse:
 @login_required
 def order_detail(request: HttpRequest, pk) -> HttpResponse:
     require_staff(request.user)
-    order = selectors.order_get_for_user(request.user, pk)
+    order = selectors.order_get_for_page(request.user, pk)
     return render_page(
         request,
         ORDER_PAGE.template,

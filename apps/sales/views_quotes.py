@@ -8,6 +8,8 @@ the middleware already keeps them out of /sales/.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import django_filters
 from django import forms
 from django.contrib.auth.decorators import login_required
@@ -21,7 +23,7 @@ from apps.accounts.models import Organization, OrganizationKind
 from apps.accounts.selectors import organizations_visible_to
 from apps.core.htmx import render_page
 from apps.core.lists import list_page, stable_ordering
-from apps.core.pages import detail_partial, line_window
+from apps.core.pages import LINES_SHOWN, LineWindow, all_lines_asked, detail_partial, line_window
 from apps.core.permissions import is_internal
 from apps.core.templatetags.tandem import verb_label
 from apps.core.views_comments import thread_view
@@ -31,6 +33,7 @@ from apps.orders.models import (
     QUOTE_EDITABLE_STATES,
     Department,
     Quote,
+    QuoteLine,
     QuoteState,
     ReviewState,
     SalesOrder,
@@ -249,12 +252,13 @@ def _quote_context(
         ):
             refusal = own_quote_review_refusal(review, user)
         reviews.append({"review": review, "decisions": actions["buttons"], "refusal": refusal})
-    window = line_window(request, quote.lines.all())
+    window, total = _quote_lines(request, quote)
     order = None
     if quote.state == QuoteState.CONVERTED:
         order = selectors.orders_visible_to(user).filter(quote=quote).only("pk", "number").first()
     return {
         "quote": quote,
+        "quote_total": total,
         "lines": window.shown,
         "line_window": window,
         "reviews": reviews,
@@ -297,6 +301,29 @@ def _quote_context(
     }
 
 
+def _quote_lines(request: HttpRequest, quote: Quote) -> tuple[LineWindow, Decimal]:
+    """The lines the page shows and the quote's total over all of them.
+
+    A quote fetched with its lines (a button's answer) windows them; one fetched for
+    the page (`quote_get_for_page`) loads the shown lines only and has the count and
+    total of all of them from SQL. A draft loads every line: its upcoming reviews
+    are derived from all of them.
+    """
+    if "lines" in getattr(quote, "_prefetched_objects_cache", {}):
+        return line_window(request, quote.lines.all()), quote.total
+    every = all_lines_asked(request) or quote.state == QuoteState.DRAFT
+    shown = selectors.document_lines_window(
+        quote,
+        QuoteLine.objects.select_related("product"),
+        "quote",
+        every=every,
+        shown=LINES_SHOWN,
+    )
+    if every:
+        return LineWindow(shown=shown, total=len(shown)), quote.total
+    return LineWindow(shown=shown, total=quote.lines_count), quote.lines_total
+
+
 def _copy_button(quote: Quote, user) -> dict | None:
     """ "Copy as new quote" for expired and declined quotes; disabled, with why, for non-sales."""
     if quote.state not in quote_services.COPYABLE_STATES:
@@ -315,7 +342,7 @@ QUOTE_PAGE = DetailPage(
 @login_required
 def quote_detail(request: HttpRequest, pk) -> HttpResponse:
     require_staff(request.user)
-    quote = selectors.quote_get_for_user(request.user, pk)
+    quote = selectors.quote_get_for_page(request.user, pk)
     return render_page(
         request,
         QUOTE_PAGE.template,

@@ -49,15 +49,27 @@ def line_release_pending(line: OrderLine) -> bool:
     return line.forecast_release_due is not None or line.customer_date != line.forecast_date
 
 
-def line_release_refusal(line: OrderLine, user, order: SalesOrder | None = None) -> str:
-    """Why `user` may not confirm `line`'s new date now; "" when they may."""
+def line_release_refusal(
+    line: OrderLine, user, order: SalesOrder | None = None, *, order_refusal: str | None = None
+) -> str:
+    """Why `user` may not confirm `line`'s new date now; "" when they may.
+    `order_refusal`: order_release_refusal(order, user), when a page has it already."""
     order = order or line.order
+    refusal = order_release_refusal(order, user) if order_refusal is None else order_refusal
+    if refusal:
+        return refusal
+    if not line_release_pending(line):
+        return NOTHING_PENDING
+    return ""
+
+
+def order_release_refusal(order: SalesOrder, user) -> str:
+    """Why `user` may not confirm new dates of `order`'s pending lines now; "" when
+    they may (what line_release_refusal says of a pending line)."""
     if not can_sell(order, user):
         return NOT_SALES
     if order.state in ORDER_DONE_STATES:
         return _done_refusal(order)
-    if not line_release_pending(line):
-        return NOTHING_PENDING
     return ""
 
 
