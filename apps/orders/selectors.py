@@ -35,6 +35,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from apps.accounts.models import OrganizationKind
 from apps.core.lists import number_search
 from apps.core.permissions import get_visible_or_404, is_internal, visible_to
+from apps.core.prefetch import prefetch_rows
 from apps.orders.models import (
     QUOTE_CUSTOMER_STATES,
     ChangeOrigin,
@@ -372,36 +373,43 @@ def order_list(user) -> QuerySet[SalesOrder]:
     return orders_visible_to(user).select_related("customer", "owner", "quote")
 
 
-def order_line_details(user) -> tuple:
+def order_line_details(user, *, as_rows: bool = False, through: str = "") -> tuple:
     """What a line of the order shows `user` besides itself.
 
     The exploded BOM is internal: a customer's page and API never load it. A
-    customer reads only the date changes released to them (apps.orders.services.releases)."""
+    customer reads only the date changes released to them (apps.orders.services.releases).
+    `as_rows`: as plain lists for the API's nested rows (apps.core.prefetch), without
+    the author of a date change, which only the pages name. `through`: the path from
+    the prefetched objects to the lines ("lines__" from the order)."""
+    prefetch = prefetch_rows if as_rows else Prefetch
     if is_internal(user):
+        changes = OrderLineDateChange.objects.all()
+        if not as_rows:
+            changes = changes.select_related("changed_by")
         return (
-            "components",
-            Prefetch(
-                "date_changes", queryset=OrderLineDateChange.objects.select_related("changed_by")
-            ),
+            prefetch(f"{through}components"),
+            prefetch(f"{through}date_changes", queryset=changes),
         )
     return (
-        Prefetch(
-            "date_changes",
+        prefetch(
+            f"{through}date_changes",
             queryset=OrderLineDateChange.objects.filter(released_at__isnull=False),
         ),
     )
 
 
 def order_detail_qs(user, *, line_details: bool = True) -> QuerySet[SalesOrder]:
-    """The order with its lines. `line_details=False`: without the lines' details, which
-    a page prefetches (`order_lines_detail`) for the lines it shows only."""
-    lines = OrderLine.objects.all()
-    if line_details:
-        lines = lines.prefetch_related(*order_line_details(user))
+    """The order with its lines. `line_details`: with the lines' details as the API
+    reads them (`order_line_details(as_rows=True)`); a page prefetches them
+    (`order_lines_detail`) for the lines it shows only."""
+    # The details are the order's lookups ("lines__components"), not the lines
+    # queryset's: nested in it, Django walks them again from the order after they are
+    # fetched and builds a related manager per line and lookup on the way.
+    details = order_line_details(user, as_rows=True, through="lines__") if line_details else ()
     return (
         orders_visible_to(user)
         .select_related("customer", "owner", "contact", "quote", "quote__acceptance__accepted_by")
-        .prefetch_related(Prefetch("lines", queryset=lines))
+        .prefetch_related("lines", *details)
     )
 
 

@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from apps.accounts.models import Address, Organization, User
 from apps.catalog.models import Product
-from apps.core.api import FastReadMixin, fields_for_some_callers
+from apps.core.api import BuiltFieldsMixin, FastReadMixin, fields_for_some_callers
 from apps.core.api_transitions import TransitionInputSerializer
 from apps.core.limits import (
     ADDRESS_MAX_LENGTH,
@@ -302,7 +302,7 @@ class QuoteCustomerListSerializer(QuoteListSerializer):
         return _as_sent(data, version) if version else data
 
 
-class QuoteSerializer(StatefulSerializer):
+class QuoteSerializer(BuiltFieldsMixin, StatefulSerializer):
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     owner = serializers.StringRelatedField()
     total = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
@@ -330,7 +330,7 @@ class QuoteSerializer(StatefulSerializer):
         return QuoteReviewSerializer(reviews, many=True, context=self.context).data
 
 
-class QuoteCustomerSerializer(StatefulSerializer):
+class QuoteCustomerSerializer(BuiltFieldsMixin, StatefulSerializer):
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     total = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
     lines = QuoteLineCustomerSerializer(many=True, read_only=True)
@@ -593,7 +593,7 @@ class OrderListSerializer(FastReadMixin, serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class OrderSerializer(StatefulSerializer):
+class OrderSerializer(BuiltFieldsMixin, StatefulSerializer):
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     quote_number = serializers.CharField(source="quote.number", read_only=True)
     owner = serializers.StringRelatedField()
@@ -617,7 +617,7 @@ class OrderSerializer(StatefulSerializer):
         read_only_fields = fields
 
 
-class OrderCustomerSerializer(StatefulSerializer):
+class OrderCustomerSerializer(BuiltFieldsMixin, StatefulSerializer):
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     quote_number = serializers.CharField(source="quote.number", read_only=True)
     lines = OrderLineCustomerSerializer(many=True, read_only=True)

@@ -94,6 +94,9 @@ class QuoteViewSet(
     # What a customer reads and decides: quotes being revised are shown as their last
     # sent revision (as in the portal) and refuse transitions with the reason.
     PORTAL_ACTIONS = frozenset({"retrieve", "transitions", *COMMENT_ACTIONS})
+    # Edits lock and re-read the quote in their service and answer a fresh read
+    # (`_detail`): the quote they start from needs neither its lines nor its reviews.
+    EDIT_ACTIONS = frozenset({"partial_update", "add_line", "line"})
 
     def get_queryset(self):
         user = self.request.user
@@ -104,8 +107,8 @@ class QuoteViewSet(
                 else selectors.portal_quote_list(user)
             )
         portal = self.action in self.PORTAL_ACTIONS and not is_internal(user)
-        if self.action in COMMENT_ACTIONS:
-            # The thread needs the quote, not its lines.
+        if self.action in COMMENT_ACTIONS or self.action in self.EDIT_ACTIONS:
+            # The thread (and an edit) needs the quote, not its lines.
             if portal:
                 return selectors.portal_quotes_visible_to(user)
             return selectors.quotes_visible_to(user)
