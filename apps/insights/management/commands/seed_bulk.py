@@ -17,22 +17,23 @@ those quotes' lines are not written again.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import random
 import time
 import uuid
-from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, models, transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from apps.accounts.models import Membership, Organization, OrganizationKind, User
 from apps.accounts.roles import Role
 from apps.catalog.models import FulfillmentMode, Product
 from apps.core.models import Activity, ActivityKind, Audience
+from apps.insights.bulk import ANCHOR, PASSWORD, SIZES, Writer
+from apps.insights.bulk_later import LaterPhase
 from apps.orders.models import (
     QUOTE_CUSTOMER_STATES,
     ChangeOrigin,
@@ -50,31 +51,9 @@ from apps.orders.models import (
 )
 from apps.sales.models import Inquiry, InquirySource, InquiryState, Opportunity, OpportunityState
 
-PASSWORD = "bench-password"
-ANCHOR = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-
-
-@dataclass(frozen=True)
-class Size:
-    customers: int
-    suppliers: int
-    products: int
-    quotes: int
-    quote_lines: int
-    orders: int
-    order_lines: int
-    activities: int
-
-
-M = Size(5_000, 200, 2_000, 50_000, 250_000, 100_000, 1_000_000, 2_000_000)
-SIZES = {
-    "XS": Size(30, 5, 20, 200, 1_000, 300, 3_000, 2_000),
-    "S": Size(500, 20, 200, 5_000, 25_000, 10_000, 100_000, 200_000),
-    "M": M,
-    "L": Size(5_000, 200, 2_000, 50_000, 250_000, 1_000_000, 10_000_000, 2_000_000),
-}
 BIG_LINES = 200  # 1% of the documents
 STAFF = 20
+PHASES = ("all", "base", "later")
 QUOTE_STATES = [
     (QuoteState.DRAFT, 20),
     (QuoteState.IN_REVIEW, 10),
@@ -98,83 +77,88 @@ ORDER_STATES = [
 ]
 
 
-class Writer:
-    """COPY rows into a table on PostgreSQL (bulk_create elsewhere), in batches."""
-
-    def __init__(self, model, fields: list[str], batch: int = 50_000) -> None:
-        self.model, self.batch = model, batch
-        self.rows: list[tuple] = []
-        self.total = 0
-        named = {model._meta.get_field(f) for f in fields}
-        # Every other column gets its model default, so a field added later
-        # (NOT NULL with a default) never breaks the COPY.
-        rest = [
-            f
-            for f in model._meta.concrete_fields
-            if f not in named and not isinstance(f, models.AutoField | models.BigAutoField)
-        ]
-        self.fields = [*fields, *(f.name for f in rest)]
-        self.defaults = tuple(
-            json.dumps(f.get_default()) if isinstance(f, models.JSONField) else f.get_default()
-            for f in rest
-        )
-        self.columns = [model._meta.get_field(f).column for f in self.fields]
-
-    def add(self, row: tuple) -> None:
-        self.rows.append(row + self.defaults)
-        if len(self.rows) >= self.batch:
-            self.flush()
-
-    def flush(self) -> None:
-        if not self.rows:
-            return
-        if connection.vendor == "postgresql":
-            cols = ", ".join(f'"{c}"' for c in self.columns)
-            with connection.cursor() as cursor:
-                raw = cursor.cursor  # psycopg 3
-                with raw.copy(f'COPY "{self.model._meta.db_table}" ({cols}) FROM STDIN') as copy:
-                    for row in self.rows:
-                        copy.write_row(row)
-        else:
-            self.model.objects.bulk_create(
-                [self.model(**dict(zip(self.fields, row, strict=True))) for row in self.rows],
-                batch_size=1000,
-            )
-        self.total += len(self.rows)
-        self.rows = []
-
-
-class Command(BaseCommand):
-    help = "Load a large deterministic data set for `make bench` (sizes XS, S, M, L)."
+class Command(LaterPhase, BaseCommand):
+    help = (
+        "Load a large deterministic data set for `make bench` (sizes XS, S, M, L). "
+        "--phase later adds the later capabilities' objects to a database seeded before them."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--size", choices=list(SIZES), default="S")
         parser.add_argument("--seed", type=int, default=7)
+        parser.add_argument(
+            "--phase",
+            choices=PHASES,
+            default="all",
+            help="all (an empty database: every phase), base (the documents only) or later "
+            "(parts, supply, capacity, bookings, slips, re-plans and their users, on a "
+            "database seeded at the same --size before they existed)",
+        )
+        parser.add_argument(
+            "--today",
+            type=dt.date.fromisoformat,
+            default=None,
+            help="the day the later phase's ledger dates count from (default: today)",
+        )
 
-    def handle(self, *args, size: str, seed: int, **options):
-        if Quote.objects.exists():
-            raise CommandError("seed_bulk wants an empty database (quotes exist already).")
+    def handle(self, *args, size: str, seed: int, phase: str, today, **options):
         self.size = SIZES[size]
+        self.seed = seed
         self.rng = random.Random(seed)
+        if phase == "later":
+            refusal = self.later_refusal()
+            if refusal:
+                raise CommandError(f"seed_bulk --phase later: {refusal}")
+        elif Quote.objects.exists():
+            raise CommandError("seed_bulk wants an empty database (quotes exist already).")
         started = time.monotonic()
         with transaction.atomic():
-            self._people_and_catalog()
-            self._quotes()
-            self._orders()
-            self._pipeline()
-            self._activities()
+            if phase in ("all", "base"):
+                self._people_and_catalog()
+                self._quotes()
+                self._orders()
+                self._pipeline()
+                self._activities()
+            if phase in ("all", "later"):
+                if isinstance(today, str):  # call_command(today="2026-12-01")
+                    today = dt.date.fromisoformat(today)
+                self.later_phase(today or timezone.localdate())
         # VACUUM cannot run in a transaction (a test's); the planner needs the statistics.
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE")
+        done = []
+        if phase != "later":
+            done.append(
+                f"{self.size.customers} customers, {self.n_quotes} quotes "
+                f"({self.n_quote_lines} lines), {self.n_orders} orders ({self.n_order_lines} "
+                f"lines), {self.n_activities} timeline entries"
+            )
+        if phase != "base":
+            later = self.later_counts.items()
+            done.append(", ".join(f"{n} {what.replace('_', ' ')}" for what, n in later))
         self.stdout.write(
             self.style.SUCCESS(
-                f"seed_bulk {size}: {self.size.customers} customers, {self.n_quotes} quotes "
-                f"({self.n_quote_lines} lines), {self.n_orders} orders ({self.n_order_lines} "
-                f"lines), {self.n_activities} timeline entries "
+                f"seed_bulk {size} ({phase}): {'; '.join(done)} "
                 f"in {time.monotonic() - started:.0f} s"
             )
         )
+
+    def person(self, username: str, org: Organization, *groups: Group) -> User:
+        if not hasattr(self, "_hashed"):
+            probe = User(username="probe")
+            probe.set_password(PASSWORD)
+            self._hashed = probe.password
+        user = User.objects.create(
+            username=username,
+            email=f"{username}@bench.example",
+            first_name=username.split(".")[0].title(),
+            last_name="Bench",
+            password=self._hashed,
+        )
+        Membership.objects.create(user=user, organization=org)
+        user.groups.add(*groups)
+        return user
 
     # -- inquiries and opportunities (a tenth of the quotes each) -------------------
 
@@ -294,22 +278,7 @@ class Command(BaseCommand):
             )
         self.customers = orgs[0]
         roles = {g.name: g for g in Group.objects.filter(name__in=[r.value for r in Role])}
-        probe = User(username="probe")
-        probe.set_password(PASSWORD)
-        hashed = probe.password
-
-        def person(username: str, org: Organization, *groups: Group) -> User:
-            user = User.objects.create(
-                username=username,
-                email=f"{username}@bench.example",
-                first_name=username.split(".")[0].title(),
-                last_name="Bench",
-                password=hashed,
-            )
-            Membership.objects.create(user=user, organization=org)
-            user.groups.add(*groups)
-            return user
-
+        person = self.person
         self.staff = [
             person(f"rep{i:02d}.sales", kestrel, roles[Role.SALES_REP]) for i in range(STAFF)
         ]
