@@ -139,20 +139,14 @@ def _prepare(size: str, *, seed: bool = True, static: bool = True) -> dict:
         # The later capabilities' users (seed_bulk's later phase): one per internal role.
         **{who: {"Cookie": f"sessionid={session(username)}"} for who, username in ROLE_USERS},
     }
+
     # A part with many holds, the busiest work center: the ledger pages at their largest.
-    held_part = (
-        StockEntry.objects.filter(booking__isnull=False)
-        .values("part_id")
-        .annotate(n=Count("pk"))
-        .order_by("-n", "part_id")
-        .first()["part_id"]
-    )
-    busy_center = (
-        CapacityReservation.objects.values("work_center_id")
-        .annotate(n=Count("pk"))
-        .order_by("-n", "work_center_id")
-        .first()["work_center_id"]
-    )
+    def most_rows(qs, field: str):
+        row = qs.values(field).annotate(n=Count("pk")).order_by("-n", field).first()
+        return row[field]
+
+    held_part = most_rows(StockEntry.objects.filter(booking__isnull=False), "part_id")
+    busy_center = most_rows(CapacityReservation.objects.all(), "work_center_id")
     endpoints = [
         # (name, kind, who, path)
         ("bare (anonymous)", "baseline", "anon", "/bench/bare/"),
