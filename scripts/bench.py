@@ -41,6 +41,20 @@ TARGETS = {  # kind → (throughput share of the logged-in bare view)
 
 # -- setup ---------------------------------------------------------------------
 
+# (credential name, username) of seed_bulk's users beyond the sales rep and the customer:
+# each internal role whose dashboard differs, and a supplier's contact.
+ROLE_USERS = (
+    ("sales manager", "bench.manager"),
+    ("engineer", "bench.engineer"),
+    ("planner", "bench.planner"),
+    ("quality", "bench.quality"),
+    ("buyer", "bench.buyer"),
+    ("warehouse", "bench.warehouse"),
+    ("finance", "bench.finance"),
+    ("ops admin", "bench.ops"),
+    ("supplier", "supplier.s00000"),
+)
+
 
 def _bench_database(url: str, *, reuse: bool = False) -> tuple[str, bool]:
     """The bench database's URL, and whether it is a fresh one (to be seeded)."""
@@ -68,9 +82,11 @@ def _prepare(size: str, *, seed: bool = True, static: bool = True) -> dict:
     from django.contrib.sessions.backends.db import SessionStore
     from django.core.management import call_command
     from django.db import connection
+    from django.db.models import Count
 
     from apps.accounts.models import User
     from apps.accounts.services import api_token_issue
+    from apps.catalog.models import CapacityReservation, StockEntry
     from apps.core.lists import COUNT_CAP
     from apps.orders.models import QUOTE_CUSTOMER_STATES, Quote, SalesOrder
 
@@ -120,13 +136,26 @@ def _prepare(size: str, *, seed: bool = True, static: bool = True) -> dict:
         "contact": {"Cookie": f"sessionid={session('contact.c00000')}"},
         "staff-api": {"Authorization": f"Token {token('rep00.sales')}"},
         "contact-api": {"Authorization": f"Token {token('contact.c00000')}"},
+        # The later capabilities' users (seed_bulk's later phase): one per internal role.
+        **{who: {"Cookie": f"sessionid={session(username)}"} for who, username in ROLE_USERS},
     }
+
+    # A part with many holds, the busiest work center: the ledger pages at their largest.
+    def most_rows(qs, field: str):
+        row = qs.values(field).annotate(n=Count("pk")).order_by("-n", field).first()
+        return row[field]
+
+    held_part = most_rows(StockEntry.objects.filter(booking__isnull=False), "part_id")
+    busy_center = most_rows(CapacityReservation.objects.all(), "work_center_id")
     endpoints = [
         # (name, kind, who, path)
         ("bare (anonymous)", "baseline", "anon", "/bench/bare/"),
         ("bare (logged in)", "baseline", "staff", "/bench/bare/"),
         ("staff dashboard", "dashboard", "staff", "/"),
         ("portal dashboard", "dashboard", "contact", "/portal/"),
+        # Every internal role whose dashboard differs (the last of ROLE_USERS is the supplier).
+        *((f"{who} dashboard", "dashboard", who, "/") for who, _ in ROLE_USERS[:-1]),
+        ("supplier portal dashboard", "dashboard", "supplier", "/supplier/"),
         ("staff quote list p1", "html-list", "staff", "/sales/quotes/"),
         ("staff quote list search", "html-list", "staff", "/sales/quotes/?state=sent&q=Q-0001"),
         ("staff quote list by total", "html-list", "staff", "/sales/quotes/?ordering=-total"),
@@ -154,6 +183,19 @@ def _prepare(size: str, *, seed: bool = True, static: bool = True) -> dict:
         ("manufacturing review inbox", "html-list", "staff", "/manufacturing/reviews/"),
         ("purchasing review inbox", "html-list", "staff", "/purchasing/reviews/"),
         ("pricing review inbox", "html-list", "staff", "/sales/reviews/"),
+        ("at-risk lines (planner)", "html-list", "planner", "/sales/at-risk/"),
+        ("at-risk lines (rep)", "html-list", "staff", "/sales/at-risk/"),
+        ("expected receipts", "html-list", "buyer", "/purchasing/receipts/"),
+        ("part list", "html-list", "buyer", "/purchasing/parts/"),
+        ("part holds ledger", "html-list", "buyer", f"/purchasing/parts/{held_part}/"),
+        ("work center list", "html-list", "planner", "/manufacturing/work-centers/"),
+        (
+            "work center detail",
+            "html-list",
+            "planner",
+            f"/manufacturing/work-centers/{busy_center}/",
+        ),
+        ("re-plan runs", "html-list", "planner", "/manufacturing/replan/"),
         ("API inquiry list", "api-list", "staff-api", "/api/v1/inquiries/"),
         ("API opportunity list", "api-list", "staff-api", "/api/v1/opportunities/"),
         ("portal quote list", "html-list", "contact", "/portal/quotes/"),

@@ -30,7 +30,7 @@ class Size:
 
     @property
     def work_centers(self) -> int:
-        return max(4, self.products // 100)
+        return max(4, self.products // 20)
 
     @property
     def plan_runs(self) -> int:

@@ -37,7 +37,7 @@ import datetime as dt
 import math
 import random
 import uuid
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from decimal import Decimal
 
 from django.contrib.auth.models import Group
@@ -101,13 +101,13 @@ ORDER_BOOKINGS = {  # order state → firm
 }
 # When an order's line is built, from today (days): later states are nearer.
 BOOKED_DAYS = {
-    OrderState.PENDING: (30, 120),
-    OrderState.CONFIRMED: (25, 110),
-    OrderState.PLANNED: (10, 60),
-    OrderState.IN_PRODUCTION: (1, 20),
-    OrderState.READY_TO_SHIP: (1, 5),
+    OrderState.PENDING: (30, 240),
+    OrderState.CONFIRMED: (20, 200),
+    OrderState.PLANNED: (10, 120),
+    OrderState.IN_PRODUCTION: (1, 60),
+    OrderState.READY_TO_SHIP: (1, 10),
 }
-QUOTE_BOOKED_DAYS = (30, 150)
+QUOTE_BOOKED_DAYS = (30, 240)
 SLIP_CAUSES = [
     (SlipCause.REPLAN, 35),
     (SlipCause.RECEIPT_MOVED, 25),
@@ -129,7 +129,14 @@ REASONS = {
     SlipCause.MANUAL: "Moved by planning.",
 }
 HOLIDAYS = ((1, 1, "New Year"), (12, 24, "Christmas Eve"), (12, 25, "Christmas"))
-LOAD_SHARE = Decimal("0.85")  # the busiest day of a work center uses this share of it
+LOAD_SHARE = Decimal("0.85")
+_Line = namedtuple("_Line", "position product_name")
+# The tables the later phase writes (VACUUM ANALYZE after it runs alone).
+LATER_TABLES = (
+    BOMLine, CapacityReservation, Part, PromiseBooking, RoutingOperation, StockEntry,
+    StockPosition, SupplierPart, SupplierPriceBreak, WorkCenter, WorkCenterClosure,
+    OrderLine, OrderLineDateChange, PlanRun, Quote, SalesOrder,
+)  # fmt: skip  # the busiest day of a work center uses this share of it
 
 
 class LaterPhase:
@@ -284,7 +291,7 @@ class LaterPhase:
                 for i, q in zip(components, quantities, strict=True)
             ]
             self.product_bom[product.pk] = (components[0], quantities[0])
-            run = Decimal(rng.choice(["0.5", "1", "1.5", "2"]))
+            run = Decimal(rng.choice(["0.1", "0.25", "0.5"]))
             wcs = (p_index % n_wc, (p_index + 1) % n_wc)
             ops += [
                 RoutingOperation(
@@ -296,11 +303,11 @@ class LaterPhase:
                     run_hours=hours,
                 )
                 for sequence, name, wc, setup, hours in (
-                    (10, "Assembly", wcs[0], "1", run),
+                    (10, "Assembly", wcs[0], "0.25", run),
                     (20, "Test", wcs[1], "0.5", Decimal("0.25")),
                 )
             ]
-            self.product_op[product.pk] = (wcs[0], Decimal("1"), run)
+            self.product_op[product.pk] = (wcs[0], Decimal("0.25"), run)
         for n, i in enumerate(make):
             bom.append(
                 BOMLine(
@@ -466,7 +473,8 @@ class LaterPhase:
         for (wc_index, _day), hours in load.items():
             busiest[wc_index] = max(busiest[wc_index], hours)
         for wc_index, wc in enumerate(self.work_centers):
-            capacity = max(16, math.ceil(busiest[wc_index] / LOAD_SHARE))
+            # At most what the field holds (a backlog this size is the bench's, not a plant's).
+            capacity = min(9999, max(16, math.ceil(busiest[wc_index] / LOAD_SHARE)))
             WorkCenter.objects.filter(pk=wc.pk).update(daily_capacity_hours=Decimal(capacity))
         self.later_counts.update(
             bookings=bookings.total,
@@ -521,7 +529,7 @@ class LaterPhase:
             # Released to the customer, except a third of the open orders' latest moves.
             pending = state not in done and position % 30 == 10
             when = waiting if pending else created + dt.timedelta(days=rng.randint(2, 20))
-            line = OrderLine(position=position, product_name=name)
+            line = _Line(position, name)  # what customer_words reads, without a model
             changes.add(
                 (pk, promised, forecast, REASONS[cause], cause, customer_words(line, forecast),
                  None if pending else when + dt.timedelta(hours=1),

@@ -33,7 +33,7 @@ from apps.accounts.roles import Role
 from apps.catalog.models import FulfillmentMode, Product
 from apps.core.models import Activity, ActivityKind, Audience
 from apps.insights.bulk import ANCHOR, PASSWORD, SIZES, Writer
-from apps.insights.bulk_later import LaterPhase
+from apps.insights.bulk_later import LATER_TABLES, LaterPhase
 from apps.orders.models import (
     QUOTE_CUSTOMER_STATES,
     ChangeOrigin,
@@ -125,8 +125,11 @@ class Command(LaterPhase, BaseCommand):
                 self.later_phase(today or timezone.localdate())
         # VACUUM cannot run in a transaction (a test's); the planner needs the statistics.
         if connection.vendor == "postgresql":
+            # Alone, the later phase vacuums only the tables it wrote (not the timeline's).
+            tables = ", ".join(m._meta.db_table for m in LATER_TABLES) if phase == "later" else ""
             with connection.cursor() as cursor:
-                cursor.execute("ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE")
+                command = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
+                cursor.execute(f"{command} {tables}".strip())
         done = []
         if phase != "later":
             done.append(
