@@ -14,10 +14,10 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import FSMField, transition
 
 from apps.accounts.models import Organization
-from apps.core.models import UUIDModel, VersionedModel
+from apps.core.models import ConcurrentTransitionMixin, UUIDModel, VersionedModel
 from apps.core.transitions import condition
 from apps.orders.models import Quote, QuoteState
 from apps.orders.models.rules import can_sell, can_sell_or_system

@@ -5,11 +5,11 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import FSMField, transition
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from apps.accounts.models import Organization
-from apps.core.models import UUIDModel, VersionedModel
+from apps.core.models import ConcurrentTransitionMixin, UUIDModel, VersionedModel
 from apps.core.transitions import condition
 from apps.orders.models import rules
 from apps.orders.models.order import OrderState, SalesOrder

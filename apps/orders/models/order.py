@@ -5,12 +5,12 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django_fsm import GET_STATE, ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import GET_STATE, FSMField, transition
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from apps.accounts.models import Organization, PaymentTerms
 from apps.catalog.models import FulfillmentMode, Part, Product
-from apps.core.models import UUIDModel, VersionedModel
+from apps.core.models import ConcurrentTransitionMixin, UUIDModel, VersionedModel
 from apps.core.transitions import condition
 from apps.orders.models import rules
 from apps.orders.models.quote import MONEY, PERCENT, Quote, QuoteLine

@@ -5,12 +5,12 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import FSMField, transition
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from apps.accounts.models import Address, Organization
 from apps.catalog.models import Product
-from apps.core.models import UUIDModel, VersionedModel
+from apps.core.models import ConcurrentTransitionMixin, UUIDModel, VersionedModel
 from apps.core.transitions import condition
 from apps.orders.models import rules
 

@@ -338,7 +338,8 @@ def quote_recalculate(*, quote: Quote, today: dt.date | None = None, book: bool 
     `book`: lock the ledgers the lines use and book what their promise used
     (accepting a quote). An accepted quote's own bookings are not in its way.
     """
-    lines = list(quote.lines.select_related("product").prefetch_related("product__price_breaks"))
+    # Not repriced here (the line services price a line as it changes): no price breaks.
+    lines = list(quote.lines.select_related("product"))
     holds = book or quote.state == QuoteState.ACCEPTED
     holds = holds or (quote.state == QuoteState.SENT and quote.hold_promise)
     result = promise_lines(
