@@ -5,7 +5,14 @@ from __future__ import annotations
 from apps.core.rows import row_presenter
 
 
-@row_presenter("customers/quote_list.html#row")
+@row_presenter(
+    "customers/quote_list.html#row",
+    fields=(
+        *("number", "title", "state", "sent_at", "valid_until", "line_count", "currency"),
+        # A quote being revised shows its sent version, built with its owner.
+        *("total_amount", "owner__first_name", "owner__last_name", "owner__username"),
+    ),
+)
 def quote_row(quote) -> dict:
     # A quote being revised shows its last sent revision (views._show_sent_versions).
     return {
@@ -23,7 +30,13 @@ def quote_row(quote) -> dict:
     }
 
 
-@row_presenter("customers/order_list.html#row")
+@row_presenter(
+    "customers/order_list.html#row",
+    fields=(
+        *("number", "quote__number", "quote__state", "customer_po", "state", "customer_next_date"),
+        *("customer_last_date", "line_count", "currency", "total"),
+    ),
+)
 def order_row(order) -> dict:
     return {
         "pk": order.pk,

@@ -34,6 +34,7 @@ from apps.core.pages import (
     transition_post,
 )
 from apps.core.permissions import get_visible_or_404
+from apps.core.rows import row_query
 from apps.core.transitions import available_transitions, transition_options
 from apps.core.views_comments import thread_view
 from apps.customers.forms import AcceptForm, ChangeRequestForm, DecisionForm, DeclineForm
@@ -174,7 +175,9 @@ def quote_list(request: HttpRequest) -> HttpResponse:
     if tab not in QUOTE_TABS:
         tab = "all"
     qs = _portal_quotes(user).filter(**QUOTE_TABS[tab][1])
-    page = list_page(request, qs.order_by("-sent_at", "-number"))
+    page = list_page(
+        request, qs.order_by("-sent_at", "-number"), rows=row_query("customers/quote_list.html#row")
+    )
     _show_sent_versions(page.object_list)
     return render_page(
         request,
@@ -407,7 +410,9 @@ def order_list(request: HttpRequest) -> HttpResponse:
     qs = selectors.order_list(user)
     if tab == "open":
         qs = qs.exclude(state__in=ORDER_CLOSED_STATES)
-    page = list_page(request, qs.order_by("-created_at", "-pk"))
+    page = list_page(
+        request, qs.order_by("-created_at", "-pk"), rows=row_query("customers/order_list.html#row")
+    )
     return render_page(
         request,
         "customers/order_list.html",

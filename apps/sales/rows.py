@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from apps.core.rows import row_presenter
 
+OWNER = ("owner__first_name", "owner__last_name", "owner__username")
+
 
 def person(user) -> str:
     """A person as the lists name them: the full name, else the username."""
     return user.get_full_name() or user.username
 
 
-@row_presenter("sales/quote_list.html#row")
+@row_presenter(
+    "sales/quote_list.html#row",
+    fields=(
+        *("number", "revision", "customer__name", "title", "state", "currency"),
+        *("total_amount", "feasible_date", "valid_until", *OWNER),
+    ),
+)
 def quote_row(quote) -> dict:
     return {
         "pk": quote.pk,
@@ -28,7 +36,20 @@ def quote_row(quote) -> dict:
     }
 
 
-@row_presenter("sales/order_list.html#row")
+@row_presenter(
+    "sales/order_list.html#row",
+    fields=(
+        *(
+            "number",
+            "at_risk_count",
+            "customer__name",
+            "customer_po",
+            "quote__number",
+            "quote__state",
+        ),
+        *("state", "currency", "total", "next_forecast_date", *OWNER),
+    ),
+)
 def order_row(order) -> dict:
     return {
         "pk": order.pk,
@@ -47,7 +68,13 @@ def order_row(order) -> dict:
     }
 
 
-@row_presenter("sales/inquiry_list.html#row")
+@row_presenter(
+    "sales/inquiry_list.html#row",
+    fields=(
+        *("number", "company_name", "contact_name", "subject", "state", "source"),
+        *("currency", "estimated_value", "created_at", *OWNER),
+    ),
+)
 def inquiry_row(inquiry) -> dict:
     return {
         "pk": inquiry.pk,
@@ -65,7 +92,13 @@ def inquiry_row(inquiry) -> dict:
     }
 
 
-@row_presenter("sales/opportunity_list.html#row")
+@row_presenter(
+    "sales/opportunity_list.html#row",
+    fields=(
+        *("number", "customer__name", "title", "state", "currency", "amount"),
+        *("probability", "expected_close_date", *OWNER),
+    ),
+)
 def opportunity_row(opp) -> dict:
     return {
         "pk": opp.pk,

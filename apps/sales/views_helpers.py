@@ -15,7 +15,7 @@ from django.shortcuts import redirect
 
 from apps.core.concurrency import StaleObjectError
 from apps.core.htmx import render_page
-from apps.core.lists import list_page
+from apps.core.lists import RowsHook, list_page
 from apps.core.transitions import TransitionError
 from apps.orders.models.rules import can_sell
 from apps.sales.views_common import DetailPage, service_error
@@ -27,12 +27,14 @@ def filtered_list(
     filterset_class: type[django_filters.FilterSet],
     template: str,
     keys: Sequence[str],
+    *,
+    rows: RowsHook | None = None,
     **context,
 ) -> HttpResponse:
     """A staff list page on the fast list pattern; htmx gets the results region."""
     filterset = filterset_class(request.GET or None, queryset=qs)
     # Invalid values (a made-up sort key) are dropped by the form; the rest still apply.
-    page = list_page(request, filterset.qs)
+    page = list_page(request, filterset.qs, rows=rows)
     filtered = filterset.is_bound and any(filterset.form.cleaned_data.get(k) for k in keys)
     return render_page(
         request,

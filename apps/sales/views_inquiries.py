@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 from apps.accounts import directory
 from apps.core.htmx import render_page
 from apps.core.ratelimit import rate_limit_hit
+from apps.core.rows import row_query
 from apps.orders.models.rules import can_sell
 from apps.sales import selectors, services
 from apps.sales.forms import InquiryForm, PublicInquiryForm
@@ -112,6 +113,7 @@ def inquiry_list(request: HttpRequest) -> HttpResponse:
         InquiryListFilter,
         "sales/inquiry_list.html",
         ("q", "state", "source"),
+        rows=row_query("sales/inquiry_list.html#row"),
         can_create=can_sell(None, user),
     )
 

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from apps.accounts import directory
 from apps.core.htmx import hx_redirect, render_page
+from apps.core.rows import row_query
 from apps.core.transitions import transition_options
 from apps.orders.models.rules import can_sell
 from apps.sales import selectors, services
@@ -107,6 +108,7 @@ def opportunity_list(request: HttpRequest) -> HttpResponse:
         OpportunityListFilter,
         "sales/opportunity_list.html",
         ("q", "state", "customer"),
+        rows=row_query("sales/opportunity_list.html#row"),
     )
 
 

@@ -34,6 +34,7 @@ from apps.core.pages import (
     line_window,
     region_page,
 )
+from apps.core.rows import row_query
 from apps.core.templatetags.tandem import verb_label
 from apps.core.transitions import TransitionError, transition_names
 from apps.core.views_comments import thread_view
@@ -140,7 +141,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
     require_staff(user)
     qs = selectors.order_list(user).order_by("-created_at", "-pk")
     filterset = OrderListFilter(request.GET or None, queryset=qs)
-    page = list_page(request, filterset.qs)
+    page = list_page(request, filterset.qs, rows=row_query("sales/order_list.html#row"))
     filtered = filterset.is_bound and any(
         filterset.form.cleaned_data.get(k) for k in ("q", "state", "customer")
     )

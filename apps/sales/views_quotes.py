@@ -25,6 +25,7 @@ from apps.core.htmx import render_page
 from apps.core.lists import list_page, stable_ordering
 from apps.core.pages import LINES_SHOWN, LineWindow, all_lines_asked, detail_partial, line_window
 from apps.core.permissions import is_internal
+from apps.core.rows import row_query
 from apps.core.templatetags.tandem import verb_label
 from apps.core.views_comments import thread_view
 from apps.core.widgets import LookupSelect
@@ -198,7 +199,7 @@ def quote_list(request: HttpRequest) -> HttpResponse:
     qs = selectors.quote_list(user).order_by("-created_at", "-pk")
     filterset = QuoteListFilter(request.GET or None, queryset=qs)
     # Invalid values (a made-up sort key) are dropped by the form; the rest still apply.
-    page = list_page(request, filterset.qs)
+    page = list_page(request, filterset.qs, rows=row_query("sales/quote_list.html#row"))
     filtered = filterset.is_bound and any(
         filterset.form.cleaned_data.get(k) for k in ("q", "state", "customer")
     )

@@ -20,7 +20,14 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 
 from apps.core import rows
-from apps.core.rows import ROW_PRESENTERS, RowCache, render_rows, row_cache, row_values
+from apps.core.rows import (
+    ROW_PRESENTERS,
+    RowCache,
+    render_rows,
+    row_cache,
+    row_query,
+    row_values,
+)
 from apps.orders.services import quotes as quote_services
 from apps.sales import services as sales_services
 from tests.sales.sales_helpers import opportunity, qualifying, web_inquiry
@@ -80,26 +87,35 @@ def test_a_row_template_reads_only_its_values(name):
 
 @pytest.fixture
 def list_objects(make_quote, order, sales_rep, acme):
-    """One object of each list, loaded the way its list loads it."""
+    """One object of each list, loaded the way its list loads its page's rows:
+    the list's selector, then only the columns of the row (row_query)."""
     from apps.orders import selectors
     from apps.sales import selectors as sales_selectors
 
     quote = make_quote(title="Skids for the north plant")
     inquiry = qualifying(web_inquiry(), sales_rep)
     opportunity(sales_rep, acme)
-    return {
-        "sales/quote_list.html#row": selectors.quote_list(sales_rep).get(pk=quote.pk),
-        "sales/order_list.html#row": selectors.order_list(sales_rep).get(pk=order.pk),
-        "sales/inquiry_list.html#row": sales_selectors.inquiry_list(sales_rep).get(pk=inquiry.pk),
-        "sales/opportunity_list.html#row": sales_selectors.opportunity_list(sales_rep).first(),
-        "customers/quote_list.html#row": selectors.quote_list(sales_rep).get(pk=order.quote_id),
-        "customers/order_list.html#row": selectors.order_list(sales_rep).get(pk=order.pk),
+    querysets = {
+        "sales/quote_list.html#row": selectors.quote_list(sales_rep).filter(pk=quote.pk),
+        "sales/order_list.html#row": selectors.order_list(sales_rep).filter(pk=order.pk),
+        "sales/inquiry_list.html#row": sales_selectors.inquiry_list(sales_rep).filter(
+            pk=inquiry.pk
+        ),
+        "sales/opportunity_list.html#row": sales_selectors.opportunity_list(sales_rep),
+        "customers/quote_list.html#row": selectors.portal_quote_list(sales_rep).filter(
+            pk=order.quote_id
+        ),
+        "customers/order_list.html#row": selectors.order_list(sales_rep).filter(pk=order.pk),
     }
+    return {name: row_query(name)(qs).get() for name, qs in querysets.items()}
 
 
-def test_presenters_return_plain_values_for_every_name_their_template_reads(list_objects):
+def test_presenters_return_plain_values_for_every_name_their_template_reads(
+    list_objects, django_assert_num_queries
+):
     for name, obj in list_objects.items():
-        values = row_values(name, obj)  # raises on a value that is not plain
+        with django_assert_num_queries(0):  # row_query loaded every column it reads
+            values = row_values(name, obj)  # raises on a value that is not plain
         read = {n.split(".")[1] for n in _names_read(_partial_source(name))}
         assert read <= set(values), (name, read - set(values))
         html = render_rows(name, [obj])
