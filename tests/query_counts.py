@@ -79,10 +79,12 @@ QUERIES: dict[str, dict[str, int]] = {
     # the quote; the comments with their authors; their files (tests/sales/test_views_comments.py)
     "sales:quote-comments": {"sales_rep": 6},
     # -- measured in tests/test_query_counts.py (small: +2 rows or 2 lines; big: +30 or 200)
+    # (the fixed 3, then the object and what the page shows of it, each one query)
     "sales:customer-detail": {"sales_rep": 8},
     "sales:inquiry-detail": {"sales_rep": 8},
     "sales:opportunity-detail": {"sales_rep": 8},
     "sales:order-comments": {"sales_rep": 6},
+    # the stored PDF of the sent revision (warm: rendered by the first GET)
     "sales:quote-pdf": {"sales_rep": 7},
     "suppliers:supplier-detail": {"buyer": 8},
     "suppliers:part-detail": {"planner": 8},
