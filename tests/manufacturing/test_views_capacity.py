@@ -13,6 +13,7 @@ from django.utils import timezone
 from apps.catalog.bookings import bookings_write
 from apps.catalog.models import CapacityReservation, WorkCenter, WorkCenterClosure
 from tests.catalog.factories import WorkCenterFactory
+from tests.query_counts import queries
 
 pytestmark = pytest.mark.django_db
 
@@ -160,7 +161,7 @@ def test_list_query_count_is_constant(client_for, planner, django_assert_num_que
     client.get(LIST)
     # session, user, roles and permissions; capped count, page ids, rows; the
     # page's booked hours and its closures (one GROUP BY each).
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(queries("manufacturing:work-center-list", "planner")):
         html = client.get(LIST).content.decode()
     assert len(re.findall(r"data-work-center=", html)) == size
 
@@ -176,6 +177,6 @@ def test_detail_query_count_is_constant(client_for, planner, asm, django_assert_
     # session, user, roles and permissions; the work center; load by day, closures
     # in the window, holds, the holds' order lines (their quote lines: none here),
     # closures ahead.
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(queries("manufacturing:work-center-detail", "planner")):
         html = client.get(_detail(asm)).content.decode()
     assert len(re.findall(r'<tr data-hold="', html)) == size

@@ -11,6 +11,7 @@ from apps.core.permissions import grant_org_access
 from apps.orders.models import Quote, QuoteLine, QuoteState, SalesOrder
 from apps.orders.services import quotes as q
 from apps.orders.services.orders import order_update
+from tests.query_counts import queries
 
 pytestmark = pytest.mark.django_db
 
@@ -377,7 +378,7 @@ def test_quote_list_uses_a_constant_number_of_queries(
     client = token_api(sales_rep)
     # token with user and organization, roles and perms (one query), count, page
     # ids, the page's rows (apps.core.lists).
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(queries("quote-list", "api:sales_rep")):
         res = client.get(url("quotes") + "?page_size=100")
     assert res.status_code == 200 and len(res.json()["results"]) == min(n, 100)
 
@@ -390,7 +391,7 @@ def test_customer_quote_list_uses_a_constant_number_of_queries(
     client = token_api(acme_contact)
     # token with user and organization, count, page ids, rows: the customer is a
     # column of the quote (selectors.customer_documents).
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(queries("quote-list", "api:acme_contact")):
         res = client.get(url("quotes") + "?page_size=100")
     assert res.json()["count"] == n
 
@@ -416,10 +417,10 @@ def test_order_list_uses_a_constant_number_of_queries(
     for order in orders:
         grant_org_access(order, acme)
     staff, contact = token_api(sales_rep), token_api(acme_contact)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(queries("order-list", "api:sales_rep")):
         res = staff.get(url("orders") + "?page_size=100")
     assert res.json()["count"] == n
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(queries("order-list", "api:acme_contact")):
         res = contact.get(url("orders") + "?page_size=100")
     assert res.json()["count"] == n
 
@@ -582,12 +583,14 @@ def test_change_request_list_uses_a_constant_number_of_queries(
     staff, contact = token_api(sales_rep), token_api(acme_contact)
     # token with user and organization, roles and model perms (one query), count,
     # page ids, page rows, the orders' lines (for the work-done check of `apply`).
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(queries("change-request-list", "api:sales_rep")):
         res = staff.get(url("change-requests") + "?page_size=100")
     assert res.json()["count"] == n
     assert res.json()["results"][0]["available_transitions"] == ["apply"]
     # token with user and organization, count, page ids, page rows, lines.
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(
+        queries("change-request-list", "api:acme_contact · approved requests")
+    ):
         res = contact.get(url("change-requests") + "?page_size=100")
     assert res.json()["count"] == n
 
@@ -668,6 +671,7 @@ def test_quotes_being_revised_add_one_query_to_the_customer_list_whatever_their_
         q.quote_revise(quote=quote, actor=sales_rep)
     client = token_api(acme_contact)
     # token, count, page ids, rows, and the page's sent revisions.
-    with django_assert_num_queries(5):
+    being_revised = queries("quote-list", "api:acme_contact · quotes being revised")
+    with django_assert_num_queries(being_revised):
         res = client.get(url("quotes") + "?page_size=100")
     assert [r["being_revised"] for r in res.json()["results"]] == [True] * revised

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from apps.core.comments import comment_post
 from apps.core.models import Activity, ActivityKind, Attachment, Audience, Notification
+from tests.query_counts import queries
 
 PDF = b"%PDF-1.4\n%%EOF\n"
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -141,7 +142,9 @@ def test_thread_queries_are_constant(rep_client, sent_quote, sales_rep, count):
     assert response.status_code == 200
     # session, user, roles and permissions; the quote; the comments with their
     # authors; the files of those comments. Thirty comments cost what two do.
-    assert len(ctx.captured_queries) == 6, "\n".join(q["sql"][:150] for q in ctx.captured_queries)
+    expected = queries("sales:quote-comments", "sales_rep")
+    sql = "\n".join(q["sql"][:150] for q in ctx.captured_queries)
+    assert len(ctx.captured_queries) == expected, sql
     assert response.content.decode().count('data-testid="attachment"') == 2 * min(count, 20)
 
 
