@@ -4,6 +4,8 @@ weighted forecast by month."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from decimal import Decimal
 
 import django_filters
@@ -245,12 +247,24 @@ def opportunity_quote_create(request: HttpRequest, pk) -> HttpResponse:
 # --- the pipeline board -----------------------------------------------------------------
 
 
+_ANY_PK = uuid.UUID(int=0)
+
+
+def _card_url(url_name: str, **kwargs) -> Callable[[uuid.UUID], str]:
+    """The URL `url_name` of any card: reversed once per board, not once per card."""
+    url = reverse(url_name, kwargs={"pk": _ANY_PK, **kwargs})
+    return lambda pk: url.replace(str(_ANY_PK), str(pk))
+
+
 def _board_context(request: HttpRequest, *, error: str = "", notice: str = "") -> dict:
     user = request.user
     columns = selectors.pipeline_board(user)
+    move_url = {name: _card_url("sales:pipeline-move", name=name) for name in OPPORTUNITY_ACTIONS}
+    detail_url = _card_url("sales:opportunity-detail")
     cards = {}
     for column in columns:
         for card in column.cards:
+            card.detail_url = detail_url(card.pk)
             # The moves this card offers: one button per transition, disabled with why.
             card.moves = [
                 {
@@ -259,7 +273,7 @@ def _board_context(request: HttpRequest, *, error: str = "", notice: str = "") -
                     "tone": OPPORTUNITY_ACTIONS[o.name].tone,
                     "allowed": o.allowed,
                     "reason": o.reason,
-                    "url": reverse("sales:pipeline-move", kwargs={"pk": card.pk, "name": o.name}),
+                    "url": move_url[o.name](card.pk),
                 }
                 for o in transition_options(card, user)
                 if o.name in OPPORTUNITY_ACTIONS and o.name != "lose"
