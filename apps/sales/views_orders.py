@@ -49,6 +49,7 @@ from apps.sales.views_common import (
     transition_post,
     workflow_actions,
 )
+from apps.sales.views_helpers import number_sorted
 from apps.sales.views_quotes import (
     CUSTOMER_WIDGET,
     StableOrderingFilter,
@@ -129,7 +130,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
     require_staff(user)
     qs = selectors.order_list(user).order_by("-created_at", "-pk")
     filterset = OrderListFilter(request.GET or None, queryset=qs)
-    page = list_page(request, filterset.qs)
+    page = list_page(request, number_sorted(filterset, "SO"))
     filtered = filterset.is_bound and any(
         filterset.form.cleaned_data.get(k) for k in ("q", "state", "customer")
     )
