@@ -4,8 +4,6 @@ weighted forecast by month."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable
 from decimal import Decimal
 
 import django_filters
@@ -20,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from apps.accounts import directory
 from apps.core.htmx import hx_redirect, render_page
+from apps.core.lists import row_url
 from apps.core.transitions import transition_options
 from apps.orders.models.rules import can_sell
 from apps.sales import selectors, services
@@ -247,20 +246,11 @@ def opportunity_quote_create(request: HttpRequest, pk) -> HttpResponse:
 # --- the pipeline board -----------------------------------------------------------------
 
 
-_ANY_PK = uuid.UUID(int=0)
-
-
-def _card_url(url_name: str, **kwargs) -> Callable[[uuid.UUID], str]:
-    """The URL `url_name` of any card: reversed once per board, not once per card."""
-    url = reverse(url_name, kwargs={"pk": _ANY_PK, **kwargs})
-    return lambda pk: url.replace(str(_ANY_PK), str(pk))
-
-
 def _board_context(request: HttpRequest, *, error: str = "", notice: str = "") -> dict:
     user = request.user
     columns = selectors.pipeline_board(user)
-    move_url = {name: _card_url("sales:pipeline-move", name=name) for name in OPPORTUNITY_ACTIONS}
-    detail_url = _card_url("sales:opportunity-detail")
+    move_url = {name: row_url("sales:pipeline-move", name=name) for name in OPPORTUNITY_ACTIONS}
+    detail_url = row_url("sales:opportunity-detail")
     cards = {}
     for column in columns:
         for card in column.cards:
