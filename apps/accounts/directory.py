@@ -431,7 +431,10 @@ def without_contact_panel(directory: Directory):
         if not _may_see_panels(user, directory):
             return None
         qs = directory_queryset(user, directory).filter(~selectors.has_contacts_q(), is_active=True)
-        items = list(selectors.with_contact_counts(qs)[:5])
+        # The five first, then their invitations: no aggregate over every organization.
+        ids = list(qs.values_list("pk", flat=True)[:5])
+        by_pk = {org.pk: org for org in selectors.with_contact_counts(qs.filter(pk__in=ids))}
+        items = [by_pk[pk] for pk in ids if pk in by_pk]
         rows = [
             PanelRow(
                 label=f"{org.name} ({org.code})",

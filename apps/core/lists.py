@@ -23,12 +23,15 @@ rows with equal keys never move between pages.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable, Sequence
 from functools import cached_property
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
+from django.urls import reverse
 
 COUNT_CAP = 10_000
 PAGE_SIZE = 25
@@ -129,3 +132,33 @@ def number_search(value: str, prefix: str, field: str = "number") -> Q | None:
     for zeros in range(NUMBER_DIGITS_MAX - len(text) + 1):
         query |= Q(**{f"{field}__startswith": f"{prefix}-{'0' * zeros}{text}"})
     return query
+
+
+def sorted_from_matches(qs: QuerySet) -> QuerySet:
+    """`qs` in the same order, sorted from the rows its filter matches rather than by
+    walking the index of its first sort key.
+
+    For a search the planner misplaces: a number fragment matches a few contiguous
+    ranges of numbers ("12": SO-0012000…SO-0012999, SO-0001200…), old documents that
+    a walk down the created_at index meets last (87,000 rows read for 25 at size M),
+    while the number's prefix index finds them all in a millisecond. COALESCE(key,
+    key) is the key (same order, NULLs alike) but no index's, so the planner reads the
+    matches and sorts them (top-N): work that grows with the matches, not the table.
+    """
+    keys = list(qs.query.order_by)
+    if not keys or not isinstance(keys[0], str):
+        return qs
+    name = keys[0].lstrip("-")
+    key = Coalesce(F(name), F(name))
+    keys[0] = key.desc() if keys[0].startswith("-") else key.asc()
+    return qs.order_by(*keys)
+
+
+_ANY_PK = uuid.UUID(int=0)
+
+
+def row_url(url_name: str, **kwargs) -> Callable[[uuid.UUID], str]:
+    """pk -> the URL `url_name` of a row (a UUID `pk` argument): reversed once per
+    page rather than once per row and button (a board of 80 cards, 3 buttons each)."""
+    url = reverse(url_name, kwargs={"pk": _ANY_PK, **kwargs})
+    return lambda pk: url.replace(str(_ANY_PK), str(pk))

@@ -28,7 +28,7 @@ from apps.accounts.roles import Role
 from apps.core.dashboards import Panel, PanelRow
 from apps.core.htmx import render_page
 from apps.core.limits import COMMENT_MAX_LENGTH, VERSION_MAX
-from apps.core.lists import PAGE_SIZE, ListPaginator
+from apps.core.lists import PAGE_SIZE, ListPaginator, row_url
 from apps.core.navigation import NavItem
 from apps.core.permissions import is_internal
 from apps.core.refusals import REFUSED, service_error
@@ -100,7 +100,20 @@ def _pricing(inbox: ReviewInbox) -> bool:
     return inbox.department == Department.PRICING
 
 
-def _row(review: QuoteReview, user, inbox: ReviewInbox, today: dt.date, **answer) -> dict:
+def _decide_urls(inbox: ReviewInbox) -> dict:
+    """decision -> pk -> its URL, reversed once per page."""
+    return {name: row_url(inbox.decide_url_name, name=name) for name in DECISIONS}
+
+
+def _row(
+    review: QuoteReview,
+    user,
+    inbox: ReviewInbox,
+    today: dt.date,
+    decide_url: dict | None = None,
+    **answer,
+) -> dict:
+    decide_url = decide_url or _decide_urls(inbox)
     quote = review.quote
     floor = margin_floor()
     lines = []
@@ -131,7 +144,7 @@ def _row(review: QuoteReview, user, inbox: ReviewInbox, today: dt.date, **answer
                 "label": label,
                 "tone": tone,
                 "icon": icon,
-                "url": reverse(inbox.decide_url_name, kwargs={"pk": review.pk, "name": name}),
+                "url": decide_url[name](review.pk),
             }
             for name, (label, tone, icon) in DECISIONS.items()
         ],
@@ -154,7 +167,8 @@ def _context(request: HttpRequest, inbox: ReviewInbox, answers: dict | None = No
     # The pages are those of the reviews waiting, just counted: not counted twice.
     paginator.count = min(waiting, paginator.cap)
     page = paginator.get_page(request.GET.get("page"))
-    rows = [_row(r, user, inbox, today, **answers.get(r.pk, {})) for r in page]
+    decide_url = _decide_urls(inbox)
+    rows = [_row(r, user, inbox, today, decide_url, **answers.get(r.pk, {})) for r in page]
     return {
         "inbox": inbox,
         "page_obj": page,

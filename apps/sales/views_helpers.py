@@ -15,7 +15,7 @@ from django.shortcuts import redirect
 
 from apps.core.concurrency import StaleObjectError
 from apps.core.htmx import render_page
-from apps.core.lists import RowsHook, list_page
+from apps.core.lists import RowsHook, list_page, number_search, sorted_from_matches
 from apps.core.transitions import TransitionError
 from apps.orders.models.rules import can_sell
 from apps.sales.views_common import DetailPage, service_error
@@ -42,6 +42,16 @@ def filtered_list(
         {"filter": filterset, "page_obj": page, "filtered": filtered, **context},
         partial="results",
     )
+
+
+def number_sorted(filterset: django_filters.FilterSet, prefix: str) -> QuerySet:
+    """The filtered list; searched by a number fragment (`q=12`), sorted from its
+    matches, which the number's prefix index finds (`sorted_from_matches`)."""
+    qs = filterset.qs
+    q = filterset.form.cleaned_data.get("q") if filterset.is_bound else ""
+    if q and number_search(q, prefix) is not None:
+        return sorted_from_matches(qs)
+    return qs
 
 
 def form_errors(form: forms.Form, exc: ValidationError) -> None:

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from apps.accounts import directory
 from apps.core.htmx import hx_redirect, render_page
+from apps.core.lists import row_url
 from apps.core.rows import row_query
 from apps.core.transitions import transition_options
 from apps.orders.models.rules import can_sell
@@ -250,9 +251,12 @@ def opportunity_quote_create(request: HttpRequest, pk) -> HttpResponse:
 def _board_context(request: HttpRequest, *, error: str = "", notice: str = "") -> dict:
     user = request.user
     columns = selectors.pipeline_board(user)
+    move_url = {name: row_url("sales:pipeline-move", name=name) for name in OPPORTUNITY_ACTIONS}
+    detail_url = row_url("sales:opportunity-detail")
     cards = {}
     for column in columns:
         for card in column.cards:
+            card.detail_url = detail_url(card.pk)
             # The moves this card offers: one button per transition, disabled with why.
             card.moves = [
                 {
@@ -261,7 +265,7 @@ def _board_context(request: HttpRequest, *, error: str = "", notice: str = "") -
                     "tone": OPPORTUNITY_ACTIONS[o.name].tone,
                     "allowed": o.allowed,
                     "reason": o.reason,
-                    "url": reverse("sales:pipeline-move", kwargs={"pk": card.pk, "name": o.name}),
+                    "url": move_url[o.name](card.pk),
                 }
                 for o in transition_options(card, user)
                 if o.name in OPPORTUNITY_ACTIONS and o.name != "lose"

@@ -61,6 +61,7 @@ from apps.sales.views_common import (
     transition_post,
     workflow_actions,
 )
+from apps.sales.views_helpers import number_sorted
 from apps.sales.views_quotes import (
     CUSTOMER_WIDGET,
     StableOrderingFilter,
@@ -141,7 +142,9 @@ def order_list(request: HttpRequest) -> HttpResponse:
     require_staff(user)
     qs = selectors.order_list(user).order_by("-created_at", "-pk")
     filterset = OrderListFilter(request.GET or None, queryset=qs)
-    page = list_page(request, filterset.qs, rows=row_query("sales/order_list.html#row"))
+    page = list_page(
+        request, number_sorted(filterset, "SO"), rows=row_query("sales/order_list.html#row")
+    )
     filtered = filterset.is_bound and any(
         filterset.form.cleaned_data.get(k) for k in ("q", "state", "customer")
     )

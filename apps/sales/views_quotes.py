@@ -50,6 +50,7 @@ from apps.sales.views_common import (
     transition_post,
     workflow_actions,
 )
+from apps.sales.views_helpers import number_sorted
 
 PAGE_SIZE = 25
 
@@ -199,7 +200,9 @@ def quote_list(request: HttpRequest) -> HttpResponse:
     qs = selectors.quote_list(user).order_by("-created_at", "-pk")
     filterset = QuoteListFilter(request.GET or None, queryset=qs)
     # Invalid values (a made-up sort key) are dropped by the form; the rest still apply.
-    page = list_page(request, filterset.qs, rows=row_query("sales/quote_list.html#row"))
+    page = list_page(
+        request, number_sorted(filterset, "Q"), rows=row_query("sales/quote_list.html#row")
+    )
     filtered = filterset.is_bound and any(
         filterset.form.cleaned_data.get(k) for k in ("q", "state", "customer")
     )

@@ -176,3 +176,39 @@ def test_ops_overview_counts_organizations_and_users(client_for, ops_admin, acme
     assert values["Customers"] == "2"
     assert values["Suppliers"] == "1"
     assert values["Internal organizations"] == "1"
+
+
+def _dashboard_queries(client) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get("/")  # warm the per-process caches
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get("/").status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_the_sales_dashboard_reads_as_many_queries_for_6_and_30_customers(
+    client_for, sales_rep, acme
+):
+    """(Below five rows a panel counts the rows it shows: one query fewer.)"""
+    from tests.factories import OrganizationFactory
+
+    def customers(numbers):
+        for i in numbers:
+            org = OrganizationFactory(name=f"Aardvark {i:02d}", code=f"AAR{i:02d}")
+            Invitation.objects.create(
+                organization=org, email=f"a{i}@aar.example", first_name="A", invited_by=sales_rep
+            )
+
+    client = client_for(sales_rep)
+    customers(range(6))
+    small = _dashboard_queries(client)
+    customers(range(6, 30))
+    assert _dashboard_queries(client) == small
+    html = client.get("/").content.decode()
+    without = html.split('data-panel="customer-without-contact"', 1)[1].split("</section>", 1)[0]
+    # The first five by name, each with its own pending invitations, and how many in all.
+    assert re.findall(r"Aardvark (\d+)", without) == ["00", "01", "02", "03", "04"]
+    assert without.count("1 pending invitation") == 5
+    assert 'data-testid="panel-count">31</span>' in without  # 30 and Acme

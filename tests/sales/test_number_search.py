@@ -125,3 +125,54 @@ def test_a_number_fragment_never_scans_the_quotes(quotes, value):
 def test_a_number_fragment_never_scans_the_orders(quotes, value):
     plan = _plan(selectors.order_search(SalesOrder.objects.all(), value))
     assert "Seq Scan" not in plan, plan
+
+
+# -- the page of a number search: sorted from its matches ---------------------------
+
+
+def test_a_number_search_page_is_read_from_the_matches_not_the_created_index(quotes, sales_rep):
+    """The planner would walk order_created_idx and filter (the matches of "12" are old
+    orders: 87,000 rows read for 25 at size M); sorted from the matches, it reads the
+    number's prefix index whatever the statistics say."""
+    from apps.core.lists import sorted_from_matches
+
+    qs = selectors.order_search(SalesOrder.objects.order_by("-created_at", "-pk"), "12")
+    sql, params = sorted_from_matches(qs).values("pk")[:25].query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = on")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "order_created_idx" not in plan, plan
+    assert "number" in plan, plan
+
+
+@pytest.mark.parametrize(
+    ("url", "prefix"), [("sales:order-list", "SO-"), ("sales:quote-list", "Q-")]
+)
+def test_the_staff_lists_keep_newest_first_for_a_number_search(
+    client, sales_rep, quotes, url, prefix
+):
+    now = timezone.now()
+    for i, number in enumerate(NUMBERS):  # Q-000012 oldest … Q-000500 newest
+        model = SalesOrder if prefix == "SO-" else Quote
+        model.objects.filter(number=number.replace("Q-", prefix)).update(
+            created_at=now - dt.timedelta(days=len(NUMBERS) - i)
+        )
+    client.force_login(sales_rep)
+    page = client.get(reverse(url), {"q": "12"}).content.decode()
+    found = [n.replace("Q-", prefix) for n in NUMBERS[:5]]
+    positions = [page.index(f">{number}<") for number in found]
+    assert positions == sorted(positions, reverse=True)  # newest first
+    # A sort the user chose still applies.
+    page = client.get(reverse(url), {"q": "12", "ordering": "number"}).content.decode()
+    positions = [page.index(f">{number}<") for number in sorted(found)]
+    assert positions == sorted(positions)
+
+
+def test_sorted_from_matches_keeps_the_order_and_the_rows(quotes):
+    from apps.core.lists import sorted_from_matches
+
+    for ordering in (("-created_at", "-pk"), ("number", "pk"), ("-total_amount", "-pk")):
+        qs = selectors.quote_search(Quote.objects.order_by(*ordering), "12")
+        assert list(sorted_from_matches(qs)) == list(qs)

@@ -161,3 +161,37 @@ def test_the_sales_dashboard_counts_the_inquiries_waiting(client_for, sales_rep,
     assert "?state=new" in panel and "?state=qualified" in panel
     assert re.search(r"New.*?>\s*2\s*<", panel, re.S)
     assert "Inquiries to work on" not in client_for(engineer).get("/").content.decode()
+
+
+def _board_queries(client) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(reverse("sales:pipeline"))  # warm the per-process caches
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(reverse("sales:pipeline"))
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_the_board_query_count_is_the_same_for_3_and_30_cards(client_for, sales_rep, acme):
+    client = client_for(sales_rep)
+    for i in range(3):
+        opportunity(sales_rep, acme, title=f"Skid {i}")
+    small = _board_queries(client)
+    for i in range(27):
+        opportunity(sales_rep, acme, title=f"Pump {i}")
+    page = client.get(reverse("sales:pipeline")).content.decode()
+    assert page.count('class="card pipeline-card') == 20  # a column shows its newest 20
+    assert "10 more" in page
+    # session, user, roles; counts and totals per stage; the cards of each stage (4).
+    assert _board_queries(client) == small == 8
+
+
+def test_the_board_links_each_card_and_its_moves(client_for, sales_rep, acme):
+    opp = opportunity(sales_rep, acme, title="Skid A")
+    page = client_for(sales_rep).get(reverse("sales:pipeline")).content.decode()
+    assert f'href="{reverse("sales:opportunity-detail", args=[opp.pk])}">{opp.number}' in page
+    assert f'data-moves-url="{reverse("sales:pipeline")}{opp.pk}/moves/"' in page
+    move = reverse("sales:pipeline-move", args=[opp.pk, "start_quoting"])
+    assert f'action="{move}" hx-post="{move}"' in page
