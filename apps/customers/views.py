@@ -551,8 +551,18 @@ CHANGE_DECISIONS = {"approve": "approved", "reject": "declined"}
 def _change_requests(user, **target) -> list[ChangeRequest]:
     """The customer's own requests and those proposed to it, each with the decisions
     it may take now (only on proposals that need the customer's approval)."""
-    crs = list(selectors.change_requests_visible_to(user).filter(**target).order_by("-created_at"))
+    ((kind, document),) = target.items()
+    crs = list(
+        selectors.change_requests_visible_to(user)
+        .filter(**target)
+        # A request is on a quote or on an order, never both: the page's document is
+        # not joined again (compiling its columns cost more than the rest), it is set.
+        .select_related(None)
+        .select_related("customer", "requested_by")
+        .order_by("-created_at")
+    )
     for cr in crs:
+        setattr(cr, kind, document)
         cr.decisions = [n for n in available_transitions(cr, user) if n in CHANGE_DECISIONS]
     return crs
 

@@ -16,6 +16,7 @@ from django.db.models import (
     Case,
     Count,
     DecimalField,
+    Exists,
     F,
     OuterRef,
     Prefetch,
@@ -229,9 +230,11 @@ def quote_get_for_user(user, pk) -> Quote:
     return get_visible_or_404(user, quote_detail_qs(user), pk=pk)
 
 
-# Of the quote a quote was copied from, its page shows the number (and links to it).
-_COPIED_FROM_UNREAD = tuple(
-    f"copied_from__{f.name}" for f in Quote._meta.concrete_fields if f.name not in ("id", "number")
+# Of the quote a quote was copied from, and of an order's quote, a page shows the
+# number (and links to it). The state is loaded too: the FSM mixin reads it when the
+# instance is built (deferred, it would be one more query).
+_QUOTE_UNREAD = tuple(
+    f.name for f in Quote._meta.concrete_fields if f.name not in ("id", "number", "state")
 )
 
 
@@ -246,10 +249,19 @@ def quote_get_for_page(user, pk) -> Quote:
     qs = (
         quotes_visible_to(user)
         .select_related("customer", "owner", "contact", "copied_from")
-        .defer(*_COPIED_FROM_UNREAD)
-        .annotate(**lines_aggregates(QuoteLine, "quote"))
+        .defer(*(f"copied_from__{name}" for name in _QUOTE_UNREAD))
+        .annotate(
+            **lines_aggregates(QuoteLine, "quote"),
+            has_change_requests=_has_change_requests("quote"),
+        )
     )
     return get_visible_or_404(user, _with_reviews(user, qs), pk=pk)
+
+
+def _has_change_requests(fk: str) -> Exists:
+    """Whether the document has change requests: their steps' conditions and
+    assessments read every line, so a page then loads them all."""
+    return Exists(ChangeRequest.objects.filter(**{fk: OuterRef("pk")}))
 
 
 def lines_aggregates(line_model, fk: str) -> dict:
@@ -434,6 +446,8 @@ def order_get_for_page(user, pk) -> SalesOrder:
     qs = (
         orders_visible_to(user)
         .select_related("customer", "owner", "contact", "quote", "quote__acceptance__accepted_by")
+        # Of its quote the page shows the number (and the acceptance).
+        .defer(*(f"quote__{name}" for name in _QUOTE_UNREAD))
         .annotate(
             lines_count=Coalesce(
                 Subquery(
@@ -446,6 +460,7 @@ def order_get_for_page(user, pk) -> SalesOrder:
                 Value(0),
             ),
             lines_release_pending=Coalesce(Subquery(pending), Value(0)),
+            has_change_requests=_has_change_requests("order"),
         )
     )
     return get_visible_or_404(user, qs, pk=pk)

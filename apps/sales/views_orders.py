@@ -350,7 +350,8 @@ def _order_lines(request: HttpRequest, order: SalesOrder) -> tuple[LineWindow, i
     all of them and of the pending ones from SQL.
     """
     if "lines" not in getattr(order, "_prefetched_objects_cache", {}):
-        every = all_lines_asked(request)
+        # The change requests' steps and assessments read every line.
+        every = all_lines_asked(request) or order.has_change_requests
         shown = selectors.document_lines_window(
             order, OrderLine.objects.all(), "order", every=every, shown=LINES_SHOWN
         )

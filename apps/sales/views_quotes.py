@@ -310,12 +310,13 @@ def _quote_lines(request: HttpRequest, quote: Quote) -> tuple[LineWindow, Decima
 
     A quote fetched with its lines (a button's answer) windows them; one fetched for
     the page (`quote_get_for_page`) loads the shown lines only and has the count and
-    total of all of them from SQL. A draft loads every line: its upcoming reviews
-    are derived from all of them.
+    total of all of them from SQL. A draft loads every line (its upcoming reviews
+    are derived from all of them), and so does a quote with change requests (their
+    steps' conditions read the lines).
     """
     if "lines" in getattr(quote, "_prefetched_objects_cache", {}):
         return line_window(request, quote.lines.all()), quote.total
-    every = all_lines_asked(request) or quote.state == QuoteState.DRAFT
+    every = all_lines_asked(request) or quote.state == QuoteState.DRAFT or quote.has_change_requests
     shown = selectors.document_lines_window(
         quote,
         QuoteLine.objects.select_related("product"),
