@@ -62,7 +62,7 @@ QUERIES: dict[str, dict[str, int]] = {
     "manufacturing:work-center-list": {"planner": 8},
     # the work center; load by day, closures in the window, holds, the holds' order
     # lines, closures ahead
-    "manufacturing:work-center-detail": {"planner": 9},
+    "manufacturing:work-center-detail": {"planner": 11},
     # the count of grouped rows, the page of grouped rows; the add form's supplier
     # choices (tests/suppliers/test_views_receipts.py)
     "suppliers:receipt-list": {"buyer": 6},
@@ -88,7 +88,9 @@ QUERIES: dict[str, dict[str, int]] = {
     # the stored PDF of the sent revision (warm: rendered by the first GET)
     "sales:quote-pdf": {"sales_rep": 7},
     "suppliers:supplier-detail": {"buyer": 8},
-    "suppliers:part-detail": {"planner": 8},
+    # the part; holds: capped count, the page, the page's quote and order lines; position,
+    # receipts, the total held (tests/suppliers/test_views_receipts.py)
+    "suppliers:part-detail": {"planner": 8, "buyer": 11},
     "accounts:account": {"sales_rep": 4},
     "sales:quote-builder": {"sales_rep": 9},
     "sales:customer-lookup": {"sales_rep": 4},

@@ -74,7 +74,6 @@ class PartLedger:
     reserved: Decimal = ZERO
     allocated: Decimal = ZERO
     receipts: list[dict] = field(default_factory=list)
-    holds: list[dict] = field(default_factory=list)
 
     @property
     def free(self) -> Decimal:
@@ -86,7 +85,7 @@ class PartLedger:
 
 
 def part_ledger(part: Part) -> PartLedger:
-    """Position, open receipts by date and every hold (booking) on `part`: three queries."""
+    """Position and open receipts by date of `part`: two queries (holds: `part_holds`)."""
     ledger = PartLedger(part)
     position = StockPosition.objects.filter(part=part).first()
     if position is not None:
@@ -96,12 +95,21 @@ def part_ledger(part: Part) -> PartLedger:
             position.allocated,
         )
     ledger.receipts = list(open_receipts().filter(part_id=part.pk))
-    ledger.holds = [
-        row
-        for row in StockEntry.objects.filter(
-            part=part, kind__in=(StockEntryKind.RESERVED, StockEntryKind.ALLOCATED)
-        )
-        .exclude(booking=None)
+    return ledger
+
+
+def _part_hold_entries(part: Part) -> QuerySet[StockEntry]:
+    # The (part, kind, date) index serves the filter.
+    return StockEntry.objects.filter(
+        part=part, kind__in=(StockEntryKind.RESERVED, StockEntryKind.ALLOCATED)
+    ).exclude(booking=None)
+
+
+def part_holds(part: Part) -> QuerySet:
+    """One grouped row per booking and kind holding `part` (a quantity left), by
+    reference: a page of them is one grouped query (`apps.core.lists.group_page`)."""
+    return (
+        _part_hold_entries(part)
         .values(
             "booking_id",
             "booking__line_key",
@@ -111,10 +119,15 @@ def part_ledger(part: Part) -> PartLedger:
             "kind",
         )
         .annotate(quantity=Sum("quantity"), date=Max("date"))
-        .order_by("booking__reference", "kind")
-        if row["quantity"]
-    ]
-    return ledger
+        .exclude(quantity=0)
+        .order_by("booking__reference", "kind", "booking_id")
+    )
+
+
+def part_holds_total(part: Part) -> Decimal:
+    """The quantity every hold on `part` keeps: one aggregate."""
+    total = _part_hold_entries(part).aggregate(total=Sum("quantity"))["total"]
+    return total or ZERO
 
 
 @dataclass
@@ -179,14 +192,27 @@ def weekly(load: list[LoadDay]) -> list[dict]:
     return list(weeks.values())
 
 
-def work_center_holds(work_center: WorkCenter, *, start: dt.date, end: dt.date) -> list[dict]:
-    """Hours held per day and booking (promises) and per day and reference (other work)."""
-    return list(
-        CapacityReservation.objects.filter(work_center=work_center, date__gte=start, date__lte=end)
+def _window(work_center: WorkCenter, start: dt.date, end: dt.date) -> QuerySet:
+    # The (work_center, date) index serves the filter.
+    return CapacityReservation.objects.filter(
+        work_center=work_center, date__gte=start, date__lte=end
+    )
+
+
+def work_center_holds(work_center: WorkCenter, *, start: dt.date, end: dt.date) -> QuerySet:
+    """Hours held per day and booking (promises) and per day and reference (other work):
+    grouped rows, a page of them is one grouped query (`apps.core.lists.group_page`)."""
+    return (
+        _window(work_center, start, end)
         .values("date", "reference", "booking__line_key", "booking__firm", "booking__kind")
         .annotate(hours=Sum("hours"))
-        .order_by("date", "reference")
+        .order_by("date", "reference", "booking__line_key")
     )
+
+
+def work_center_held_hours(work_center: WorkCenter, *, start: dt.date, end: dt.date) -> Decimal:
+    """The hours every hold keeps between start and end: one aggregate."""
+    return _window(work_center, start, end).aggregate(total=Sum("hours"))["total"] or ZERO
 
 
 def closures_ahead(work_center: WorkCenter, *, start: dt.date) -> QuerySet[WorkCenterClosure]:

@@ -91,6 +91,32 @@ def list_page(
     return ListPaginator(queryset, per_page, rows=rows).get_page(request.GET.get("page"))
 
 
+class GroupPaginator(Paginator):
+    """A Paginator over grouped rows (`values(...).annotate(...)`) with a capped count.
+
+    Grouped rows have no primary key, so the "ids first" step does not apply: the
+    page is the grouped query with LIMIT/OFFSET, and the count stops at `cap`
+    groups. Two queries whatever the number of groups.
+    """
+
+    def __init__(self, object_list: QuerySet, per_page: int, *, cap: int = COUNT_CAP, **kw):
+        super().__init__(object_list, per_page, **kw)
+        self.cap = cap
+
+    @cached_property
+    def count(self) -> int:
+        return min(self.object_list[: self.cap + 1].count(), self.cap)
+
+    @property
+    def capped(self) -> bool:
+        return self.count >= self.cap
+
+
+def group_page(request: HttpRequest, queryset: QuerySet, *, per_page: int = PAGE_SIZE) -> Page:
+    """The requested page (`?page=`) of grouped rows; a page past the end shows the last."""
+    return GroupPaginator(queryset, per_page).get_page(request.GET.get("page"))
+
+
 def stable_ordering(ordering: Sequence[str]) -> list[str]:
     """`ordering` plus the primary key in the first key's direction.
 

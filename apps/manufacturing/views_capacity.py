@@ -18,7 +18,7 @@ from apps.accounts.directory import style_form
 from apps.catalog import capacity, ledger_reads
 from apps.catalog.models import WorkCenter, WorkCenterClosure
 from apps.core.htmx import render_page
-from apps.core.lists import list_page
+from apps.core.lists import group_page, list_page
 from apps.core.refusals import REFUSED, service_error
 from apps.orders.holds import hold_links
 
@@ -90,10 +90,14 @@ def _context(
     # Start on this week's Monday so the chart's weeks are whole.
     start = today - dt.timedelta(days=today.weekday())
     load = ledger_reads.work_center_load(wc, start=start, days=WEEKS * 7)
-    holds = ledger_reads.work_center_holds(wc, start=today, end=start + dt.timedelta(weeks=WEEKS))
+    end = start + dt.timedelta(weeks=WEEKS)
+    page = group_page(request, ledger_reads.work_center_holds(wc, start=today, end=end))
+    holds = list(page.object_list)
     links = hold_links(user, {h["booking__line_key"] for h in holds if h["booking__line_key"]})
     for hold in holds:
         hold["url"] = links.get(hold["booking__line_key"] or "", "")
+    page.object_list = holds
+    held = ledger_reads.work_center_held_hours(wc, start=today, end=end) if holds else None
     may_plan = capacity.may_plan_capacity(user)
     may_close = capacity.may_manage_closures(user)
     return {
@@ -101,6 +105,8 @@ def _context(
         "weeks": _chart(load),
         "week_count": WEEKS,
         "holds": holds,
+        "holds_page": page,
+        "held": held,
         "closures": list(ledger_reads.closures_ahead(wc, start=today)),
         "may_plan": may_plan,
         "may_close": may_close,
@@ -129,7 +135,11 @@ def _work_center(user, pk) -> WorkCenter:
 
 @login_required
 def work_center_detail(request: HttpRequest, pk) -> HttpResponse:
-    return _answer(request, _work_center(request.user, pk))
+    wc = _work_center(request.user, pk)
+    if request.htmx and request.htmx.target == "holds":
+        # The holds' pagination swaps their region only.
+        return render_page(request, TEMPLATE, _context(request, wc), partial="holds")
+    return _answer(request, wc)
 
 
 def _done(request: HttpRequest, wc: WorkCenter, text: str) -> HttpResponse:

@@ -19,7 +19,7 @@ from apps.accounts.directory import style_form
 from apps.catalog import ledger_reads, supply
 from apps.catalog.models import Part
 from apps.core.htmx import render_page
-from apps.core.lists import PAGE_SIZE, list_page
+from apps.core.lists import PAGE_SIZE, group_page, list_page
 from apps.core.refusals import REFUSED, service_error
 from apps.orders.holds import hold_links
 from apps.suppliers.forms import (
@@ -252,10 +252,18 @@ def part_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def part_detail(request: HttpRequest, pk) -> HttpResponse:
+    """The part's position, receipts and a page of its holds (htmx: the holds region)."""
     _require_reader(request.user)
     part = get_object_or_404(Part, pk=pk)
-    ledger = ledger_reads.part_ledger(part)
-    links = hold_links(request.user, {h["booking__line_key"] for h in ledger.holds})
-    for hold in ledger.holds:
+    page = group_page(request, ledger_reads.part_holds(part))
+    holds = list(page.object_list)
+    links = hold_links(request.user, {h["booking__line_key"] for h in holds})
+    for hold in holds:
         hold["url"] = links.get(hold["booking__line_key"], "")
-    return render_page(request, "purchasing/part_detail.html", {"part": part, "ledger": ledger})
+    page.object_list = holds
+    context = {"part": part, "holds_page": page, "holds": holds}
+    if not request.htmx:
+        context["ledger"] = ledger_reads.part_ledger(part)
+    if page.paginator.count:
+        context["held"] = ledger_reads.part_holds_total(part)
+    return render_page(request, "purchasing/part_detail.html", context, partial="holds")

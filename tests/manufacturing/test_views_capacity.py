@@ -166,17 +166,37 @@ def test_list_query_count_is_constant(client_for, planner, django_assert_num_que
     assert len(re.findall(r"data-work-center=", html)) == size
 
 
-@pytest.mark.parametrize("size", [2, 20])
+@pytest.mark.parametrize("size", [2, 30])
 def test_detail_query_count_is_constant(client_for, planner, asm, django_assert_num_queries, size):
     keys = [f"order-line:00000000-0000-0000-0000-{i:012d}" for i in range(size)]
     bookings_write(
-        [(k, f"SO-{i}/1", {}, {(asm.pk, DAY): Decimal("0.5")}) for i, k in enumerate(keys)]
+        [(k, f"SO-{i:03d}/1", {}, {(asm.pk, DAY): Decimal("0.5")}) for i, k in enumerate(keys)]
     )
     client = client_for(planner)
     client.get(_detail(asm))
-    # session, user, roles and permissions; the work center; load by day, closures
-    # in the window, holds, the holds' order lines (their quote lines: none here),
-    # closures ahead.
+    # session, user, roles and permissions; the work center; load by day (one GROUP
+    # BY), closures in the window; holds: capped count, the page, the page's order
+    # lines (their quote lines: none here), the hours held (one SUM); closures ahead.
     with django_assert_num_queries(queries("manufacturing:work-center-detail", "planner")):
         html = client.get(_detail(asm)).content.decode()
-    assert len(re.findall(r'<tr data-hold="', html)) == size
+    assert len(re.findall(r'<tr data-hold="', html)) == min(size, 25)
+    summary = re.search(r'data-testid="holds-summary">([^<]+)<', html).group(1)
+    assert summary == f"{size} holds keep {size * 0.5:g} h"
+    assert ('rel="next"' in html) == (size > 25)
+
+
+def test_detail_holds_next_page_swaps_the_holds_region(client_for, planner, asm):
+    keys = [f"order-line:00000000-0000-0000-0000-{i:012d}" for i in range(30)]
+    bookings_write(
+        [(k, f"SO-{i:03d}/1", {}, {(asm.pk, DAY): Decimal("1")}) for i, k in enumerate(keys)]
+    )
+    client = client_for(planner)
+    first = re.findall(r'<tr data-hold="([^"]+)">', client.get(_detail(asm)).content.decode())
+    response = client.get(f"{_detail(asm)}?page=2", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="holds")
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section class="card" aria-labelledby="holds-heading"')
+    assert 'data-testid="load-chart"' not in html
+    second = re.findall(r'<tr data-hold="([^"]+)">', html)
+    assert first == [f"SO-{i:03d}/1" for i in range(25)]
+    assert second == [f"SO-{i:03d}/1" for i in range(25, 30)]
+    assert "26–30 of 30" in html and 'hx-target="#holds"' in html

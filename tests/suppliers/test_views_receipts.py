@@ -270,3 +270,67 @@ def test_buyer_dashboard_counts_receipts_due_and_overdue(client_for, buyer, po):
     assert "1 overdue" in panel
     assert "PO-000009: LATE-1" in panel and "PO-000210: PCB-100" in panel
     assert "PO-000099" not in panel
+
+
+def _holds(part, count: int) -> None:
+    """`count` holds on `part`: quote lines on stock, order lines on a receipt (firm)."""
+    quotes = [
+        (
+            f"quote-line:00000000-0000-0000-0000-{i:012d}",
+            f"Q-{i:06d}/1",
+            {(BookingKind.STOCK, part.pk, TODAY): Decimal("1")},
+            {},
+        )
+        for i in range(count - count // 2)
+    ]
+    orders = [
+        (
+            f"order-line:00000000-0000-0000-0001-{i:012d}",
+            f"SO-{i:06d}/1",
+            {(BookingKind.RECEIPT, part.pk, IN_10): Decimal("2")},
+            {},
+        )
+        for i in range(count // 2)
+    ]
+    bookings_write(quotes)
+    bookings_write(orders, firm=True)
+
+
+@pytest.mark.parametrize("size", [3, 30])
+def test_part_holds_are_a_page_in_constant_queries(
+    client_for, buyer, pcb, django_assert_num_queries, size
+):
+    stock(pcb, "100")
+    _holds(pcb, size)
+    client = client_for(buyer)
+    url = reverse("suppliers:part-detail", args=[pcb.pk])
+    client.get(url)
+    # session, user, roles and permissions, the part; holds: capped count, the page;
+    # the page's quote and order lines (links); position, receipts, the total held.
+    with django_assert_num_queries(queries("suppliers:part-detail", "buyer")):
+        html = client.get(url).content.decode()
+    rows = re.findall(r'<tr data-hold="([^"]+)">', html)
+    assert len(rows) == min(size, 25)
+    quotes, orders = size - size // 2, size // 2
+    held = quotes * 1 + orders * 2
+    summary = re.search(r'data-testid="holds-summary">([^<]+)<', html).group(1)
+    assert summary == f"{size} holds keep {held} ea"
+    assert ('rel="next"' in html) == (size > 25)
+
+
+def test_part_holds_next_page_swaps_the_holds_region(client_for, buyer, pcb):
+    stock(pcb, "100")
+    _holds(pcb, 30)
+    url = reverse("suppliers:part-detail", args=[pcb.pk])
+    client = client_for(buyer)
+    first = re.findall(r'<tr data-hold="([^"]+)">', client.get(url).content.decode())
+    response = client.get(f"{url}?page=2", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="holds")
+    html = response.content.decode()
+    assert html.lstrip().startswith(
+        '<section class="card" aria-labelledby="holds-heading" id="holds"'
+    )
+    assert 'data-testid="on-hand"' not in html
+    second = re.findall(r'<tr data-hold="([^"]+)">', html)
+    assert len(second) == 5 and not set(first) & set(second)
+    assert sorted(first + second) == first + second  # one order across pages
+    assert "26–30 of 30" in html and 'hx-target="#holds"' in html

@@ -487,6 +487,15 @@ class OrderLineDateChange(models.Model):
 
     class Meta:
         ordering = ["line", "created_at"]
+        indexes = [
+            # A line's latest move and its cause (selectors.latest_slip_cause) in one
+            # index-only probe: no sort of the line's moves, no heap fetch.
+            models.Index(
+                fields=["line", "-created_at", "-id"],
+                include=["cause"],
+                name="datechange_line_latest_idx",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.line}: {self.old_date} → {self.new_date}"
