@@ -134,6 +134,10 @@ TEMPLATES = [
     },
 ]
 
+# Widgets rendered in Python, to the byte what Django's widget templates render
+# (apps/core/widgets.py; every page with a form, the list filter bars most).
+FORM_RENDERER = "apps.core.widgets.PythonWidgetRenderer"
+
 if DATABASE_URL:
     DATABASES = {"default": env.db_url("DATABASE_URL")}
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))

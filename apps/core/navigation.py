@@ -8,8 +8,10 @@ and entries whose url does not resolve are skipped.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
-from django.urls import NoReverseMatch, reverse
+from django.conf import settings
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 
 from apps.core.roles import INTERNAL_ROLES, Role
 
@@ -27,10 +29,36 @@ class NavItem:
 NAV_ITEMS: list[NavItem] = []
 
 
+# (label, url, icon) of the entries a set of roles sees.
+NavEntries = tuple[tuple[str, str, str], ...]
+
+
+@lru_cache(maxsize=256)
+def _entries(
+    roles: frozenset[str], superuser: bool, _prefix: str, _urlconf: str | None
+) -> NavEntries:
+    """The bar of these roles: it depends on nothing else (and on the URLs, whose
+    prefix and urlconf are in the key). A handful of role sets: reversing the
+    entries' URLs on every page was most of the navbar's cost."""
+    entries: list[tuple[str, str, str]] = []
+    for item in NAV_ITEMS:
+        if not roles & item.roles and not (superuser and item.roles & INTERNAL_ROLES):
+            continue
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:
+            continue
+        if any(existing[1] == url for existing in entries):
+            continue
+        entries.append((item.label, url, item.icon))
+    return tuple(entries)
+
+
 def register_nav_item(item: NavItem) -> NavItem:
     if item not in NAV_ITEMS:
         NAV_ITEMS.append(item)
         NAV_ITEMS.sort(key=lambda i: i.order)  # stable: ties keep registration order
+        _entries.cache_clear()
     return item
 
 
@@ -38,27 +66,36 @@ register_nav_item(NavItem("Dashboard", "core:dashboard", "speedometer2", INTERNA
 register_nav_item(NavItem("Admin", "admin:index", "gear", frozenset({Role.OPS_ADMIN}), order=100))
 
 
-def nav_for(user, current_path: str) -> list[dict]:
+def nav_entries(user) -> NavEntries:
     if not user.is_authenticated:
-        return []
-    roles = user.role_names
-    items = []
-    for item in NAV_ITEMS:
-        if not roles & item.roles and not (user.is_superuser and item.roles & INTERNAL_ROLES):
-            continue
-        try:
-            url = reverse(item.url_name)
-        except NoReverseMatch:
-            continue
-        if any(existing["url"] == url for existing in items):
-            continue
-        items.append({"label": item.label, "url": url, "icon": item.icon, "active": False})
-    # Only the most specific match is active: /portal/quotes/ is "Quotes", not "My portal".
-    matches = [
-        i
-        for i in items
-        if current_path == i["url"] or (i["url"] != "/" and current_path.startswith(i["url"]))
+        return ()
+    return _entries(
+        user.role_names,
+        user.is_superuser,
+        get_script_prefix(),
+        get_urlconf() or settings.ROOT_URLCONF,
+    )
+
+
+def _active(entries: NavEntries, current_path: str) -> int | None:
+    """Only the most specific match is active: /portal/quotes/ is "Quotes", not "My portal"."""
+    best = None
+    for index, (_label, url, _icon) in enumerate(entries):
+        matches = current_path == url or (url != "/" and current_path.startswith(url))
+        if matches and (best is None or len(url) > len(entries[best][1])):
+            best = index
+    return best
+
+
+def nav_key(user, current_path: str) -> tuple[NavEntries, int | None]:
+    """Everything the navbar's entries show: the entries and which one is active."""
+    entries = nav_entries(user)
+    return entries, _active(entries, current_path)
+
+
+def nav_for(user, current_path: str) -> list[dict]:
+    entries, active = nav_key(user, current_path)
+    return [
+        {"label": label, "url": url, "icon": icon, "active": index == active}
+        for index, (label, url, icon) in enumerate(entries)
     ]
-    if matches:
-        max(matches, key=lambda i: len(i["url"]))["active"] = True
-    return items

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.renderers import DjangoTemplates
+from django.template.defaultfilters import stringformat
 from django.urls import reverse
+from django.utils.formats import localize
 from django.utils.html import conditional_escape
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeData, mark_safe
+from django.utils.timezone import template_localtime
 
 
 class LookupSelect(forms.Select):
@@ -54,43 +58,143 @@ class LookupSelect(forms.Select):
         context = super().get_context(name, value, attrs)
         context["widget"]["lookup_url"] = reverse(self.lookup_url)
         context["widget"]["placeholder"] = self.placeholder
+        # The <select> in Python (the template included select.html, newline and all).
+        context["widget"]["select"] = mark_safe(select_html(context["widget"]) + "\n")  # noqa: S308
         return context
+
+
+# -- widgets rendered in Python ---------------------------------------------------
+#
+# Django renders every widget through templates: a filter bar's four fields cost
+# about 9,000 function calls (django/forms/widgets/attrs.html alone is a loop, two
+# ifs and a filter per attribute, each under a pushed Context). The functions
+# below write what Django's own templates write, to the byte (tests/core/
+# test_widgets.py renders both and compares), and PythonWidgetRenderer (the
+# FORM_RENDERER) uses them for those templates. Django's form renderer reads its
+# django/forms/... templates before any app's, so what these templates say is
+# known; every other template goes to the templates as before.
+
+WIDGETS = "django/forms/widgets/"
+# The templates that are only `{% include "django/forms/widgets/input.html" %}`.
+INPUT_TEMPLATES = frozenset(
+    f"{WIDGETS}{name}.html"
+    for name in (
+        "input",
+        "checkbox",
+        "color",
+        "date",
+        "datetime",
+        "email",
+        "file",
+        "hidden",
+        "number",
+        "password",
+        "search",
+        "tel",
+        "text",
+        "time",
+        "url",
+    )
+)
+SELECT_TEMPLATE = f"{WIDGETS}select.html"
+OPTION_TEMPLATE = f"{WIDGETS}select_option.html"
+TEXTAREA_TEMPLATE = f"{WIDGETS}textarea.html"
+
+
+def _text(value) -> str:
+    """`{{ value }}` with autoescape (django.template.base.render_value_in_context)."""
+    value = localize(template_localtime(value))
+    if not issubclass(type(value), str):
+        value = str(value)
+    return conditional_escape(value)
+
+
+def _string(value) -> str:
+    """`{{ value|stringformat:'s' }}` (the filter keeps a safe string safe)."""
+    text = stringformat(value, "s")
+    return _text(mark_safe(text) if isinstance(value, SafeData) else text)  # noqa: S308
 
 
 def _attrs_html(attrs: dict) -> str:
     """django/forms/widgets/attrs.html in Python."""
     out = []
     for name, value in attrs.items():
-        if value is False:
-            continue
-        out.append(f" {conditional_escape(name)}")
-        if value is not True:
-            out.append(f'="{conditional_escape(value)}"')
+        if value is not False:
+            out.append(f" {_text(name)}")
+            if value is not True:
+                out.append(f'="{_string(value)}"')
     return "".join(out)
 
 
+def input_html(widget: dict) -> str:
+    """django/forms/widgets/input.html in Python."""
+    value = widget["value"]
+    shown = f' value="{_string(value)}"' if value != None else ""  # noqa: E711 - as the template
+    return (
+        f'<input type="{_text(widget["type"])}" name="{_text(widget["name"])}"{shown}'
+        f"{_attrs_html(widget['attrs'])}>"
+    )
+
+
+def select_html(widget: dict) -> str:
+    """django/forms/widgets/select.html (with select_option.html) in Python, stripped
+    as the form renderer strips it."""
+    out = [f'<select name="{_text(widget["name"])}"{_attrs_html(widget["attrs"])}>']
+    for group_name, group_choices, _index in widget["optgroups"]:
+        if group_name:
+            out.append(f'\n  <optgroup label="{_text(group_name)}">')
+        for option in group_choices:
+            out.append(
+                f'\n  <option value="{_string(option["value"])}"'
+                f"{_attrs_html(option['attrs'])}>{_text(option['label'])}</option>\n"
+            )
+        if group_name:
+            out.append("\n  </optgroup>")
+    out.append("\n</select>")
+    return "".join(out)
+
+
+def textarea_html(widget: dict) -> str:
+    """django/forms/widgets/textarea.html in Python."""
+    value = widget["value"]
+    return (
+        f'<textarea name="{_text(widget["name"])}"{_attrs_html(widget["attrs"])}>\n'
+        f"{_text(value) if value else ''}</textarea>"
+    )
+
+
+def _options_are_plain(widget: dict) -> bool:
+    return all(
+        option.get("template_name") == OPTION_TEMPLATE
+        for _name, options, _index in widget["optgroups"]
+        for option in options
+    )
+
+
+class PythonWidgetRenderer(DjangoTemplates):
+    """The form renderer: Django's input, select and textarea widget templates are
+    written in Python (same text); anything else is rendered by its template."""
+
+    def render(self, template_name, context, request=None):
+        widget = context.get("widget")
+        if widget is not None:
+            if template_name in INPUT_TEMPLATES:
+                return input_html(widget)
+            if template_name == SELECT_TEMPLATE and _options_are_plain(widget):
+                return select_html(widget)
+            if template_name == TEXTAREA_TEMPLATE:
+                return textarea_html(widget)
+        return super().render(template_name, context, request=request)
+
+
 class FastSelect(forms.Select):
-    """A <select> rendered in Python, to the byte what Django's select.html and
-    select_option.html render (tests/core/test_widgets.py compares them).
+    """A <select> rendered in Python whatever the form renderer, to the byte what
+    Django's select.html and select_option.html render (tests/core/test_widgets.py
+    compares them).
 
     The templates cost about a hundred function calls per option: a 200-line
     order's "Which line?" select was a third of its portal page.
     """
 
     def render(self, name, value, attrs=None, renderer=None):
-        widget = self.get_context(name, value, attrs)["widget"]
-        name_html = conditional_escape(widget["name"])
-        out = [f'<select name="{name_html}"{_attrs_html(widget["attrs"])}>']
-        for group_name, group_choices, _index in widget["optgroups"]:
-            if group_name:
-                out.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
-            for option in group_choices:
-                out.append(
-                    f'\n  <option value="{conditional_escape(option["value"])}"'
-                    f"{_attrs_html(option['attrs'])}>{conditional_escape(option['label'])}"
-                    "</option>\n"
-                )
-            if group_name:
-                out.append("\n  </optgroup>")
-        out.append("\n</select>")  # the form renderer strips the template's last newline
-        return mark_safe("".join(out))  # noqa: S308 - every value above is escaped
+        return mark_safe(select_html(self.get_context(name, value, attrs)["widget"]))  # noqa: S308
