@@ -90,7 +90,7 @@ QUERIES: dict[str, dict[str, int]] = {
     "suppliers:supplier-detail": {"buyer": 8},
     # the part; holds: capped count, the page, the page's quote and order lines; position,
     # receipts, the total held (tests/suppliers/test_views_receipts.py)
-    "suppliers:part-detail": {"planner": 8, "buyer": 11},
+    "suppliers:part-detail": {"planner": 10, "buyer": 11},
     "accounts:account": {"sales_rep": 4},
     "sales:quote-builder": {"sales_rep": 9},
     "sales:customer-lookup": {"sales_rep": 4},
