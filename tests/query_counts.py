@@ -60,9 +60,10 @@ QUERIES: dict[str, dict[str, int]] = {
     # count, page ids, rows; the page's booked hours and its closures (one GROUP BY each)
     # (tests/manufacturing/test_views_capacity.py)
     "manufacturing:work-center-list": {"planner": 8},
-    # the work center; load by day, closures in the window, holds, the holds' order
-    # lines, closures ahead
-    "manufacturing:work-center-detail": {"planner": 11},
+    # the work center; hours by day and the closures from Monday on (one UNION: the
+    # chart, the hours held, the closed days ahead); holds: capped count, the page;
+    # the holds' quote and order lines (one UNION)
+    "manufacturing:work-center-detail": {"planner": 8},
     # the count of grouped rows, the page of grouped rows; the add form's supplier
     # choices (tests/suppliers/test_views_receipts.py)
     "suppliers:receipt-list": {"buyer": 6},
@@ -88,9 +89,10 @@ QUERIES: dict[str, dict[str, int]] = {
     # the stored PDF of the sent revision (warm: rendered by the first GET)
     "sales:quote-pdf": {"sales_rep": 7},
     "suppliers:supplier-detail": {"buyer": 8},
-    # the part; holds: capped count, the page, the page's quote and order lines; position,
-    # receipts, the total held (tests/suppliers/test_views_receipts.py)
-    "suppliers:part-detail": {"planner": 10, "buyer": 11},
+    # the part with its position and the total its holds keep; holds: capped count, the
+    # page, the page's quote and order lines (one UNION); the receipts
+    # (tests/suppliers/test_views_receipts.py)
+    "suppliers:part-detail": {"planner": 8, "buyer": 8},
     "accounts:account": {"sales_rep": 4},
     "sales:quote-builder": {"sales_rep": 9},
     "sales:customer-lookup": {"sales_rep": 4},

@@ -305,8 +305,9 @@ def test_part_holds_are_a_page_in_constant_queries(
     client = client_for(buyer)
     url = reverse("suppliers:part-detail", args=[pcb.pk])
     client.get(url)
-    # session, user, roles and permissions, the part; holds: capped count, the page;
-    # the page's quote and order lines (links); position, receipts, the total held.
+    # session, user, roles and permissions; the part with its position and the total
+    # held; holds: capped count, the page; the page's quote and order lines (links, one
+    # UNION); the receipts.
     with django_assert_num_queries(queries("suppliers:part-detail", "buyer")):
         html = client.get(url).content.decode()
     rows = re.findall(r'<tr data-hold="([^"]+)">', html)
