@@ -118,6 +118,13 @@ class RowCache:
 row_cache = RowCache(ROW_CACHE_SIZE)
 
 
+# Where a row's form carries the page's CSRF token: the row template writes this
+# literal, `list_rows ... csrf=True` puts the token's hidden input there after the
+# rows are rendered (the memoised HTML never holds a token). No value can write it:
+# autoescaping turns every "<" of a value into "&lt;".
+CSRF_SLOT = "<csrf-slot>"
+
+
 def row_values(template_name: str, obj) -> dict:
     """The presenter's values for `obj`, checked to be plain."""
     values = ROW_PRESENTERS[template_name](obj)

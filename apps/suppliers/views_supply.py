@@ -66,12 +66,32 @@ def _receipts_context(
     )
     rows = list(page.object_list)
     part_url = row_url("suppliers:part-detail")
-    for row in rows:
-        row["key"] = _key(row["part_id"], row["reference"], row["date"])
-        row["url"] = part_url(row["part_id"])
-    page.object_list = rows
     may_write = supply.may_manage_receipts(request.user)
     query = request.GET.urlencode()
+    # The row buttons' actions, reversed once per page.
+    actions = {
+        f"{action}_url": reverse(f"suppliers:receipt-{action}") + (f"?{query}" if query else "")
+        for action in ("move", "receive", "cancel")
+    }
+    today = timezone.localdate()
+    kept = kept or {}
+    for n, row in enumerate(rows, start=1):
+        key = _key(row["part_id"], row["reference"], row["date"])
+        is_error = key == error_key
+        row.update(
+            key=key,
+            n=n,
+            url=part_url(row["part_id"]),
+            overdue=row["date"] < today,
+            may_write=may_write,
+            read_only_reason=READ_ONLY_REASON,
+            is_error=is_error,
+            error=str(error) if is_error else "",
+            kept_new_date=str(kept.get("new_date", "")) if is_error else "",
+            kept_quantity=str(kept.get("quantity", "")) if is_error else "",
+            **actions,
+        )
+    page.object_list = rows
     return {
         "page_obj": page,
         "rows": rows,
@@ -81,16 +101,11 @@ def _receipts_context(
         "read_only_reason": READ_ONLY_REASON,
         "add_form": style_form(add_form or ReceiptAddForm()) if may_write else None,
         "query": f"?{query}" if query else "",
-        # The row buttons' actions, reversed once per page.
-        **{
-            f"{action}_url": reverse(f"suppliers:receipt-{action}") + (f"?{query}" if query else "")
-            for action in ("move", "receive", "cancel")
-        },
         "error": error,
         "error_key": error_key,
-        "kept": kept or {},
+        "kept": kept,
         "notice": notice,
-        "today": timezone.localdate(),
+        "today": today,
     }
 
 

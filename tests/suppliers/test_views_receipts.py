@@ -7,6 +7,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -47,6 +48,37 @@ def test_buyer_sees_the_receipts_with_their_actions(client_for, buyer, po):
     assert ROW.findall(html) == ["PO-000210 PCB-100"]
     assert "Delta Motors" in html and "Add expected receipt" in html
     assert 'name="new_date"' in html
+
+
+def test_row_forms_carry_the_pages_csrf_token(buyer, po):
+    """The rows are memoised without a token (apps.core.rows.CSRF_SLOT): each page
+    puts its own in every row's form, and a row's button posts with it."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(buyer)
+    html = client.get(LIST).content.decode()
+    assert "<csrf-slot>" not in html
+    tokens = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+    # the add form's and the row's move, receive and cancel forms: one token
+    assert len(tokens) == 4 and len(set(tokens)) == 1
+    row_token = re.search(
+        r'action="/purchasing/receipts/move/".*?name="csrfmiddlewaretoken" value="([^"]+)"',
+        html,
+        re.S,
+    ).group(1)
+    new_date = (IN_20).isoformat()
+    moved = client.post(
+        reverse("suppliers:receipt-move"),
+        {**_key(po), "new_date": new_date, "csrfmiddlewaretoken": row_token},
+    )
+    assert moved.status_code == 302
+    again = client.get(LIST).content.decode()
+    assert f'data-date="{new_date}"' in again and "<csrf-slot>" not in again
+    other = Client(enforce_csrf_checks=True)
+    other.force_login(buyer)
+    second = re.findall(
+        r'name="csrfmiddlewaretoken" value="([^"]+)"', other.get(LIST).content.decode()
+    )
+    assert len(set(second)) == 1
 
 
 @pytest.mark.parametrize("role", ["planner", "sales_rep", "finance"])
