@@ -16,7 +16,7 @@ def run_row(run) -> dict:
         "kind_label": str(run.get_kind_display()),
         "cause_label": str(run.get_cause_display()),
         "cause_text": run.cause_text,
-        "state": run.state,
+        "state": str(run.state),
         "state_label": str(run.get_state_display()),
         "percent": run.percent,
         "done": run.done,

@@ -55,7 +55,7 @@ def test_a_parts_position_change_shows_at_once(client_for, buyer):
 
     assert on_hand() == "0"
     stock(part, "12.5")  # the ledger moves the stored position in the same transaction
-    assert on_hand() == "12.5"
+    assert on_hand() == "12.500"
     stock(part, "-2.5")
     assert on_hand() == "10"
 
