@@ -238,3 +238,42 @@ def test_in_process_clients_log_in_through_the_form(sales_rep, password):
     api_client, api_headers = clients("staff-api")
     assert api_client is not client  # no session: the token header
     assert api_headers == {"Authorization": "Token k"}
+
+
+def test_memory_run_section_shows_the_curve_and_judges_growth_only(tmp_path):
+    curve = [
+        {"requests": n, "rss_mb": rss, "caches": {"rows": 300, "memo": 28}}
+        for n, rss in ((0, 196.0), (1000, 199.0), (2000, 200.5))
+    ]
+    memory = {
+        "requests": 2000,
+        "endpoints": 51,
+        "rss_after_warmup_mb": 196.0,
+        "rss_after_mb": 200.5,
+        "growth_percent": 2.3,
+        "curve": curve,
+        "traced_requests": 200,
+        "traced_growth_kb": 120.0,
+        "top": [{"where": "apps/core/rows.py:100", "kb": 64.0, "count": 10}],
+    }
+    (tmp_path / "memory.json").write_text(json.dumps(memory))
+    text = "\n".join(bench._memory_markdown(tmp_path))
+    # Over 150 MB in all (this process also ran migrate), but only its growth is judged.
+    assert "200.5 MB after 2,000 more (+2.3%): ok." in text
+    assert "RSS every tenth: 196.0, 199.0, 200.5 MB" in text
+    assert "cache entries at the end: {'rows': 300, 'memo': 28}" in text
+    assert "- +64.0 KB (+10 blocks) `apps/core/rows.py:100`" in text
+    memory["growth_percent"] = 10.5
+    (tmp_path / "memory.json").write_text(json.dumps(memory))
+    assert "**missed** (target: growth < 10%)" in "\n".join(bench._memory_markdown(tmp_path))
+
+
+def test_cache_sizes_count_the_bounded_caches():
+    from apps.core.rows import row_cache
+
+    row_cache.clear()
+    row_cache.set(("test", 1), "<tr></tr>")
+    sizes = bench._cache_sizes()
+    assert set(sizes) == {"rows", "memo", "nav", "dates"}
+    assert sizes["rows"] == 1
+    row_cache.clear()
