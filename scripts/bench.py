@@ -492,6 +492,48 @@ def _call(client, headers: dict, path, n: int = 0):
     )
 
 
+def _wsgi_caller(prepared: dict):
+    """`call(who, path, n) -> status` through Django's WSGI handler itself, as a gunicorn
+    worker calls it (request_started/finished, middleware, CSRF checks), for users
+    logged in through the login form. Not the test Client: it connects signal receivers
+    on every request (`request_finished.connect(close_old_connections)` makes a
+    `weakref.finalize` each time, never collected), a growth of its own."""
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.test import RequestFactory
+
+    handler, factory = WSGIHandler(), RequestFactory()
+    clients = _django_clients(prepared)
+    creds: dict[str, dict] = {}
+
+    def headers_of(who: str) -> dict:
+        if who not in creds:
+            client, headers = clients(who)
+            cookies = {name: morsel.value for name, morsel in client.cookies.items()}
+            if "sessionid" in cookies:
+                headers = {
+                    **headers,
+                    "Cookie": "; ".join(f"{k}={v}" for k, v in sorted(cookies.items())),
+                    "X-CSRFToken": cookies.get("csrftoken", ""),
+                }
+            creds[who] = headers
+        return creds[who]
+
+    def call(who: str, path, n: int = 0) -> int:
+        method, url, headers, bodies = _request(path, headers_of(who))
+        body = bodies[n % len(bodies)] if bodies else ""
+        request = factory.generic(method, url, body, "application/json", headers=headers)
+        status: list[str] = []
+        response = handler(request.environ, lambda line, _headers, _exc=None: status.append(line))
+        try:
+            for _chunk in response:
+                pass
+        finally:
+            response.close()  # request_finished, as the WSGI server does
+        return int(status[0].split()[0])
+
+    return call
+
+
 def _cache_sizes() -> dict[str, int]:
     """Entries in the process's bounded caches (rows, memo fragments, nav bars, dates)."""
     from apps.core.navigation import _entries
@@ -575,15 +617,15 @@ def _memory(prepared: dict, requests: int, top: int, out: Path) -> dict:
     import gc
     import tracemalloc
 
-    login = _django_clients(prepared)
-    clients = [(name, *login(who), path) for name, _kind, who, path in prepared["endpoints"]]
+    call = _wsgi_caller(prepared)
+    clients = prepared["endpoints"]
     served = 0
 
     def serve(n: int) -> None:
         nonlocal served
         for _ in range(n):
-            name, client, headers, path = clients[served % len(clients)]
-            status = _call(client, headers, path, served).status_code
+            name, _kind, who, path = clients[served % len(clients)]
+            status = call(who, path, served)
             assert status == 200, f"{name}: {path} answered {status}"
             served += 1
 

@@ -277,3 +277,23 @@ def test_cache_sizes_count_the_bounded_caches():
     assert set(sizes) == {"rows", "memo", "nav", "dates"}
     assert sizes["rows"] == 1
     row_cache.clear()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_wsgi_caller_serves_like_a_worker_without_growing_signal_receivers(sales_rep, password):
+    """--memory calls Django's WSGI handler (not the test Client, which connects a signal
+    receiver per request): logged in through the form, CSRF checked on a POST."""
+    from django.core.signals import request_finished, request_started
+
+    call = bench._wsgi_caller(
+        {"logins": {"staff": sales_rep.username}, "password": password, "creds": {"anon": {}}}
+    )
+    assert call("staff", "/sales/quotes/") == 200
+    assert call("anon", "/sales/quotes/") == 302
+    receivers = len(request_started.receivers), len(request_finished.receivers)
+    for n in range(5):
+        assert call("staff", "/sales/quotes/", n) == 200
+    assert (len(request_started.receivers), len(request_finished.receivers)) == receivers
+    # The CSRF middleware runs (no test Client exemption): the header makes the POST pass.
+    assert call("staff", ("POST", "/accounts/logout/", [{}])) == 302
+    assert call("staff", "/sales/quotes/") == 302
