@@ -2,14 +2,16 @@
 
 A fresh database (`<DATABASE_URL>_bench`) is migrated and loaded with
 `seed_bulk --size`, the app is served by gunicorn (2 sync workers, DEBUG off)
-on loopback, warmed, and then a small threaded HTTP client (keep-alive
-connections from the standard library) drives each endpoint in short batches
-interleaved with the two baselines, the bare view anonymous and logged in
-(/bench/bare/, on only with TANDEM_BENCH), so every ratio compares numbers of
-the same minutes. For each endpoint: queries per request (X-Queries), p50 /
-p95 / p99, requests per second, the ratio to the logged-in bare view, and the
-big tables read by a sequential scan (EXPLAIN of every SELECT of one request).
-Writes bench/results.json and bench/results.md.
+on loopback, its users log in through the login form, it is warmed, and then
+wrk (scripts/bench.lua; one connection per worker, below saturation) drives
+each endpoint in short batches interleaved with the two baselines, the bare
+view anonymous and logged in (/bench/bare/, on only with TANDEM_BENCH), so
+every ratio compares numbers of the same minutes. For each endpoint: queries
+per request (X-Queries), p50 / p95 / p99, requests per second, the ratio to
+the logged-in bare view, and the big tables read by a sequential scan (EXPLAIN
+of every SELECT of one request); each worker's RSS after the warm-up and after
+10,000 requests per worker. Writes bench/results.json and bench/results.md.
+A response outside 2xx fails the run.
 
 Run from `make bench` (it starts PostgreSQL and Redis first); BENCH_SIZE=S|M|L.
 """
@@ -130,8 +132,8 @@ def _prepare(size: str, *, seed: bool = True, static: bool = True) -> dict:
         "staff-api": {"Authorization": f"Token {token('rep00.sales')}"},
         "contact-api": {"Authorization": f"Token {token('contact.c00000')}"},
     }
-    # Who logs in through the login form (`_login`, or `_login_in_process` without a
-    # server): the sales rep, the customer's contact, and the later capabilities'
+    # Who logs in through the login form (`_login` over HTTP, `_django_clients` in
+    # process): the sales rep, the customer's contact, and the later capabilities'
     # users (seed_bulk's later phase), one per internal role, and a supplier's contact.
     logins = {"staff": "rep00.sales", "contact": "contact.c00000", **dict(ROLE_USERS)}
 
