@@ -537,13 +537,17 @@ def _wsgi_caller(prepared: dict):
 
 
 def _cache_sizes() -> dict[str, int]:
-    """Entries in the process's bounded caches (rows, memo fragments, nav bars, dates)."""
+    """Entries in the process's bounded caches (rows and their HTML's size, memo fragments,
+    nav bars, dates)."""
     from apps.core.navigation import _entries
     from apps.core.rows import row_cache
     from apps.core.templatetags import fast_dates, memo
 
+    with row_cache._lock:
+        rows_bytes = sum(sys.getsizeof(html) for html in row_cache._rows.values())
     return {
         "rows": len(row_cache),
+        "rows_kb": rows_bytes // 1024,  # the rows' HTML (the bound: 4,096 rows)
         "memo": len(memo._fragments),
         "nav": _entries.cache_info().currsize,
         "dates": fast_dates._formatted_day.cache_info().currsize,

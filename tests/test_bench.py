@@ -272,10 +272,10 @@ def test_cache_sizes_count_the_bounded_caches():
     from apps.core.rows import row_cache
 
     row_cache.clear()
-    row_cache.set(("test", 1), "<tr></tr>")
+    row_cache.set(("test", 1), "<tr>" + "x" * 4000 + "</tr>")
     sizes = bench._cache_sizes()
-    assert set(sizes) == {"rows", "memo", "nav", "dates"}
-    assert sizes["rows"] == 1
+    assert set(sizes) == {"rows", "rows_kb", "memo", "nav", "dates"}
+    assert (sizes["rows"], sizes["rows_kb"]) == (1, 3)
     row_cache.clear()
 
 
