@@ -710,6 +710,10 @@ def _server_memory_markdown(result: dict) -> list[str]:
         f"At the end, after {result['requests']:,} requests: {_mb(after)} "
         f"({_pcts(_growths(before, after))} since the warm-up)."
     )
+    if mem.get("rounds"):
+        end += " After each round (requests in all: MB per worker): " + "; ".join(
+            f"{r['requests']:,}: {', '.join(f'{m:.0f}' for m in r['rss'])}" for r in mem["rounds"]
+        )
     if not at:
         return [
             f"Gunicorn's {workers} workers after the warm-up: {_mb(before)}. The run served "
@@ -1065,6 +1069,7 @@ def main() -> int:
         checkpoint = MEMORY_REQUESTS * len(workers)
         memory_at: list[float] = []
         memory_at_requests = 0
+        memory_rounds: list[dict] = []
 
         samples: dict[str, dict] = {name: _sample() for name, *_ in endpoints}
         paired: dict[str, list[float]] = {name: [] for name, *_ in endpoints}
@@ -1087,6 +1092,8 @@ def main() -> int:
                         memory_at = [_rss_mb(pid) for pid in workers]
                         memory_at_requests = total
                 paired[name].append(measured[name] / measured[BASELINES[1]])
+            # Each worker's RSS after each round: a leak climbs on, a cache filling flattens.
+            memory_rounds.append({"requests": total, "rss": [_rss_mb(pid) for pid in workers]})
             print(f"bench: round {round_no + 1}/{args.rounds} done", flush=True)
 
         rows = []
@@ -1137,6 +1144,7 @@ def main() -> int:
             "before": memory_before,
             "at": memory_at,
             "at_requests": memory_at_requests,
+            "rounds": memory_rounds,
             "after": memory_after,
         },
         "promise_in_process_ms": prepared["promise_ms"],

@@ -139,10 +139,16 @@ def test_batches_add_up_and_keep_percentiles_per_batch():
     assert bench._rps(sample) == pytest.approx(200 / 4.0015)
 
 
-def _result(before, at, after, at_requests=20_400):
+def _result(before, at, after, at_requests=20_400, rounds=()):
     return {
         "requests": 90_000,
-        "memory": {"before": before, "at": at, "at_requests": at_requests, "after": after},
+        "memory": {
+            "before": before,
+            "at": at,
+            "at_requests": at_requests,
+            "after": after,
+            "rounds": list(rounds),
+        },
     }
 
 
@@ -297,3 +303,13 @@ def test_wsgi_caller_serves_like_a_worker_without_growing_signal_receivers(sales
     # The CSRF middleware runs (no test Client exemption): the header makes the POST pass.
     assert call("staff", ("POST", "/accounts/logout/", [{}])) == 302
     assert call("staff", "/sales/quotes/") == 302
+
+
+def test_memory_section_shows_each_round():
+    rounds = [{"requests": 30_000, "rss": [106.2, 117.9]}, {"requests": 90_000, "rss": [140, 140]}]
+    text = bench._server_memory_markdown(
+        _result([100, 110], [105, 118], [140, 140], rounds=rounds)
+    )[0]
+    assert text.endswith(
+        "After each round (requests in all: MB per worker): 30,000: 106, 118; 90,000: 140, 140"
+    )
