@@ -1055,13 +1055,18 @@ def main() -> int:
         for who, username in prepared["logins"].items():
             creds[who] = _login(args.port, username, prepared["password"])
         endpoints = prepared["endpoints"]
-        # Warm-up: every endpoint a few times on each worker (templates, caches).
+        # Warm-up: every endpoint a few times, checked, then a second of wrk on every
+        # worker (templates, per-process caches, the allocator's high-water mark), so
+        # the RSS after it is a worker's settled size and the growth is what follows.
         for name, _kind, who, path in endpoints:
             client = Client(args.port, creds[who])
             for n in range(4):
                 status = client.get(path, n=n)[0]
                 if status != 200:
                     raise RuntimeError(f"{name}: {path} answered {status}")
+            warm = _batch(args.port, creds[who], path, 1, args.connections, args.threads)
+            if warm["errors"]:
+                raise RuntimeError(f"{name}: {path} answered {warm['status']} in the warm-up")
         workers = _workers(server.pid)
         memory_before = [_rss_mb(pid) for pid in workers]
         # The target's growth is over 10,000 requests per worker after the warm-up:
