@@ -206,14 +206,19 @@ def portal_quote_list(user) -> QuerySet[Quote]:
     return portal_quotes_visible_to(user).select_related("customer", "owner")
 
 
-def quote_detail_qs(user, *, portal: bool = False) -> QuerySet[Quote]:
-    """`portal`: a customer also reads quotes being revised (as their last sent revision)."""
+def quote_detail_qs(
+    user, *, portal: bool = False, lines: QuerySet[QuoteLine] | None = None
+) -> QuerySet[Quote]:
+    """`portal`: a customer also reads quotes being revised (as their last sent revision).
+    `lines`: the lines' queryset (the API's reads fewer of the product's columns)."""
+    if lines is None:
+        lines = QuoteLine.objects.select_related("product")
     qs = (
         (portal_quotes_visible_to(user) if portal else quotes_visible_to(user))
         .select_related(
             "customer", "owner", "contact", "shipping_address", "billing_address", "copied_from"
         )
-        .prefetch_related(Prefetch("lines", queryset=QuoteLine.objects.select_related("product")))
+        .prefetch_related(Prefetch("lines", queryset=lines))
     )
     return _with_reviews(user, qs)
 
