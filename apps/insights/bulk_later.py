@@ -79,7 +79,7 @@ from apps.orders.models import (
     SalesOrder,
     SlipCause,
 )
-from apps.orders.selectors import AT_RISK_DONE_STATES
+from apps.orders.risk import AT_RISK_DONE_STATES
 
 # username → role of the internal users the later capabilities' pages are for.
 LATER_USERS = {

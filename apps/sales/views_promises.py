@@ -13,7 +13,7 @@ from collections import Counter
 import django_filters
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, QuerySet
+from django.db.models import F, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
@@ -119,7 +119,7 @@ class AtRiskFilter(django_filters.FilterSet):
     """Every key the page accepts; anything else in the query string is ignored."""
 
     rep = django_filters.ModelChoiceFilter(
-        field_name="order__owner", queryset=_reps(), label="Rep", empty_label="Any rep"
+        field_name="risk_owner", queryset=_reps(), label="Rep", empty_label="Any rep"
     )
     customer = django_filters.ModelChoiceFilter(
         field_name="order__customer",
@@ -129,7 +129,10 @@ class AtRiskFilter(django_filters.FilterSet):
         widget=CUSTOMER_WIDGET,
     )
     cause = django_filters.ChoiceFilter(
-        field_name="cause", choices=SlipCause.choices, label="Cause", empty_label="Any cause"
+        field_name="slip_cause",
+        choices=SlipCause.choices,
+        label="Cause",
+        empty_label="Any cause",
     )
 
     def __init__(self, *args, **kwargs):
@@ -138,28 +141,24 @@ class AtRiskFilter(django_filters.FilterSet):
         styled_filter_form(self)
 
 
-def _summary(base: QuerySet) -> dict:
-    """Counts by cause and by rep over every at-risk line, in one GROUP BY."""
+def _summary(user) -> dict:
+    """Counts by cause and by rep over every open line at risk, from the stored
+    tally (apps.orders.risk): one query over a few rows per rep, whatever the lines."""
     by_cause: Counter = Counter()
     by_rep: Counter = Counter()
     names: dict = {}
     rows = (
-        base.order_by()
-        .values(
-            "cause",
-            "order__owner",
-            "order__owner__first_name",
-            "order__owner__last_name",
-            "order__owner__username",
-        )
-        .annotate(n=Count("pk"))
+        selectors.at_risk_tally(user)
+        .order_by("owner_id", "cause")
+        .values("cause", "owner", "owner__first_name", "owner__last_name", "owner__username")
+        .annotate(n=F("lines"))
     )
     for row in rows:
         by_cause[row["cause"]] += row["n"]
-        rep = row["order__owner"]
+        rep = row["owner"]
         by_rep[rep] += row["n"]
-        full = f"{row['order__owner__first_name']} {row['order__owner__last_name']}".strip()
-        names[rep] = full or row["order__owner__username"]
+        full = f"{row['owner__first_name']} {row['owner__last_name']}".strip()
+        names[rep] = full or row["owner__username"]
     labels = dict(SlipCause.choices)
     return {
         "total": sum(by_cause.values()),
@@ -175,7 +174,7 @@ def _with_refusal(line, user):
     """A row's display attributes: the release button's refusal, its htmx target, the cause."""
     line.release_refusal = line_release_refusal(line, user, line.order)
     line.row_target = f"#at-risk-{line.pk}"
-    line.cause_label = SlipCause(line.cause).label if line.cause else ""
+    line.cause_label = SlipCause(line.slip_cause).label if line.slip_cause else ""
     return line
 
 
@@ -204,7 +203,7 @@ def at_risk(request: HttpRequest) -> HttpResponse:
             "page_obj": page,
             "filtered": filtered,
             "mine_by_default": mine_by_default,
-            "summary": _summary(base),
+            "summary": _summary(user),
         },
         partial="results",
     )
