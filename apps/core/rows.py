@@ -36,9 +36,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import QuerySet
+from django.middleware.csrf import get_token
 from django.template.loader import get_template
 from django.urls import get_script_prefix
 from django.utils import timezone, translation
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 Presenter = Callable[[Any], dict]
@@ -133,6 +135,21 @@ def row_values(template_name: str, obj) -> dict:
 def render_row(template_name: str, values: dict) -> str:
     """The row's HTML from its values alone (no request, no page context)."""
     return get_template(template_name).render({"row": values})
+
+
+# A row with a form: its template writes this mark where the CSRF token goes, and
+# `rows_for_request` puts the request's token in after the cache (a token is never
+# cached, nor shared between requests).
+CSRF_MARK = "__row_csrf_token__"
+
+
+def rows_for_request(request, template_name: str, objects: Iterable) -> SafeString:
+    """`render_rows` with the request's CSRF token in the rows' forms."""
+    html = render_rows(template_name, objects)
+    if CSRF_MARK in html:
+        token = escape(get_token(request)) if request is not None else ""
+        html = mark_safe(html.replace(CSRF_MARK, token))  # noqa: S308 - escaped above
+    return html
 
 
 def render_rows(template_name: str, objects: Iterable) -> SafeString:

@@ -24,6 +24,7 @@ from apps.core import pages
 from apps.core.htmx import render_page
 from apps.core.lists import list_page
 from apps.core.refusals import REFUSED, service_error
+from apps.core.rows import row_query, rows_for_request
 from apps.orders import selectors
 from apps.orders.models import SlipCause
 from apps.orders.services.releases import (
@@ -31,6 +32,7 @@ from apps.orders.services.releases import (
     order_forecasts_release,
     order_line_forecast_release,
 )
+from apps.sales.rows import AT_RISK_ROW
 from apps.sales.views_common import require_staff, transition_post
 from apps.sales.views_orders import ORDER_PAGE
 from apps.sales.views_quotes import CUSTOMER_WIDGET, customer_choices, styled_filter_form
@@ -171,10 +173,9 @@ def _summary(user) -> dict:
 
 
 def _with_refusal(line, user):
-    """A row's display attributes: the release button's refusal, its htmx target, the cause."""
+    """The release button's refusal for `user` (the row presenter apps.sales.rows.at_risk_row
+    reads it)."""
     line.release_refusal = line_release_refusal(line, user, line.order)
-    line.row_target = f"#at-risk-{line.pk}"
-    line.cause_label = SlipCause(line.slip_cause).label if line.slip_cause else ""
     return line
 
 
@@ -190,8 +191,7 @@ def at_risk(request: HttpRequest) -> HttpResponse:
     if mine_by_default:
         data["rep"] = str(user.pk)
     filterset = AtRiskFilter(data, queryset=base)
-    qs = filterset.qs.select_related("order__customer", "order__owner")
-    page = list_page(request, qs)
+    page = list_page(request, filterset.qs, rows=row_query(AT_RISK_ROW))
     for line in page.object_list:
         _with_refusal(line, user)
     filtered = any(filterset.form.cleaned_data.get(k) for k in ("rep", "customer", "cause"))
@@ -234,13 +234,12 @@ def at_risk_release(request: HttpRequest, line_id) -> HttpResponse:
     if not request.htmx:
         (messages.success if notice else messages.error)(request, notice or error)
         return redirect("sales:at-risk")
-    fresh = selectors.at_risk_lines(user).select_related("order__customer", "order__owner")
-    fresh = fresh.get(pk=line.pk)
-    return render_page(
-        request,
-        "sales/at_risk.html",
-        {"obj": _with_refusal(fresh, user), "row_notice": notice, "row_error": error},
-        partial="row",
-        # htmx swaps 2xx and 422 only (base.html): a refusal travels as 422.
+    fresh = row_query(AT_RISK_ROW)(selectors.at_risk_lines(user)).get(pk=line.pk)
+    fresh.row_notice, fresh.row_error = notice, error
+    # htmx swaps 2xx and 422 only (base.html): a refusal travels as 422.
+    response = HttpResponse(
+        rows_for_request(request, AT_RISK_ROW, [_with_refusal(fresh, user)]),
         status=422 if status >= 400 else 200,
     )
+    response["Vary"] = "HX-Request"
+    return response

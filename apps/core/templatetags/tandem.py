@@ -162,10 +162,10 @@ def list_rows(context, objects, row: str) -> str:
     """The rows of a list page: through the row's presenter and the content-addressed row
     cache (`apps.core.rows`) when the row template has one, else the template per object
     with the page's context (`obj`)."""
-    from apps.core.rows import ROW_PRESENTERS, render_rows
+    from apps.core.rows import ROW_PRESENTERS, rows_for_request
 
     if row in ROW_PRESENTERS:
-        return render_rows(row, objects)
+        return rows_for_request(context.get("request"), row, objects)
     template = context.template.engine.get_template(row)
     parts = []
     with context.push():
