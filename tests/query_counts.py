@@ -43,10 +43,12 @@ QUERIES: dict[str, dict[str, int]] = {
     "core:dashboard": {"sales_rep": 15},
     # session, user, roles, count, page
     "core:notification-list": {"sales_rep": 5},
-    # count, ids, rows (order, customer and owner joined; the latest cause a subquery);
-    # the summary's one GROUP BY by cause and rep; the rep filter's choices
+    # count, ids, rows (order, customer and owner joined); the summary's stored
+    # tally by rep and cause (apps.orders.risk); the rep filter's choices
     # (tests/sales/test_views_at_risk.py)
-    "sales:at-risk": {"planner": 8},
+    # (a rep's own lines by default, from the owner's partial index; + the rep filter
+    # reading the chosen rep)
+    "sales:at-risk": {"planner": 8, "sales_rep": 9},
     # waiting/overdue (also the page count), page ids, rows, their first lines
     # (tests/orders/test_review_inbox.py,
     # page and htmx partial alike)

@@ -36,9 +36,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import QuerySet
+from django.middleware.csrf import get_token
 from django.template.loader import get_template
 from django.urls import get_script_prefix
 from django.utils import timezone, translation
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 Presenter = Callable[[Any], dict]
@@ -118,13 +120,6 @@ class RowCache:
 row_cache = RowCache(ROW_CACHE_SIZE)
 
 
-# Where a row's form carries the page's CSRF token: the row template writes this
-# literal, `list_rows ... csrf=True` puts the token's hidden input there after the
-# rows are rendered (the memoised HTML never holds a token). No value can write it:
-# autoescaping turns every "<" of a value into "&lt;".
-CSRF_SLOT = "<csrf-slot>"
-
-
 def row_values(template_name: str, obj) -> dict:
     """The presenter's values for `obj`, checked to be plain."""
     values = ROW_PRESENTERS[template_name](obj)
@@ -140,6 +135,24 @@ def row_values(template_name: str, obj) -> dict:
 def render_row(template_name: str, values: dict) -> str:
     """The row's HTML from its values alone (no request, no page context)."""
     return get_template(template_name).render({"row": values})
+
+
+# A row with a form: its template writes this mark where the CSRF token goes, and
+# `rows_for_request` puts the request's token in after the cache (a token is never
+# cached, nor shared between requests).
+CSRF_MARK = "__row_csrf_token__"
+
+
+def rows_for_request(request, template_name: str, objects: Iterable, token=None) -> SafeString:
+    """`render_rows` with the request's CSRF token in the rows' forms (`token`: the page's
+    own `csrf_token`, so the page's forms all carry one value)."""
+    html = render_rows(template_name, objects)
+    if CSRF_MARK in html:
+        if not token or str(token) == "NOTPROVIDED":
+            token = get_token(request) if request is not None else ""
+        token = escape(str(token))
+        html = mark_safe(html.replace(CSRF_MARK, token))  # noqa: S308 - escaped above
+    return html
 
 
 def render_rows(template_name: str, objects: Iterable) -> SafeString:

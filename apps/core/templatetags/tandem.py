@@ -158,25 +158,16 @@ def status_badge(state: str, label: str = "") -> str:
 
 
 @register.simple_tag(takes_context=True)
-def list_rows(context, objects, row: str, csrf: bool = False) -> str:
+def list_rows(context, objects, row: str) -> str:
     """The rows of a list page: through the row's presenter and the content-addressed row
     cache (`apps.core.rows`) when the row template has one, else the template per object
-    with the page's context (`obj`). `csrf=True`: the rows' forms get the page's CSRF
-    token where their template wrote `apps.core.rows.CSRF_SLOT` (what {% csrf_token %}
-    renders)."""
-    from apps.core.rows import CSRF_SLOT, ROW_PRESENTERS, render_rows
+    with the page's context (`obj`)."""
+    from apps.core.rows import ROW_PRESENTERS, rows_for_request
 
     if row in ROW_PRESENTERS:
-        html = render_rows(row, objects)
-        if csrf:
-            token = context.get("csrf_token")
-            field = (
-                format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token)
-                if token and token != "NOTPROVIDED"
-                else ""
-            )
-            html = mark_safe(html.replace(CSRF_SLOT, field))  # noqa: S308 - escaped above
-        return html
+        return rows_for_request(
+            context.get("request"), row, objects, token=context.get("csrf_token")
+        )
     template = context.template.engine.get_template(row)
     parts = []
     with context.push():
