@@ -118,9 +118,12 @@ class RowCache:
 row_cache = RowCache(ROW_CACHE_SIZE)
 
 
-def row_values(template_name: str, obj) -> dict:
-    """The presenter's values for `obj`, checked to be plain."""
+def row_values(template_name: str, obj, shared: dict | None = None) -> dict:
+    """The presenter's values for `obj` (and the page's `shared` values every row of
+    it shows, such as the document's currency), checked to be plain."""
     values = ROW_PRESENTERS[template_name](obj)
+    if shared:
+        values = {**values, **shared}
     for name, value in values.items():
         if type(value) not in PLAIN_TYPES:
             raise TypeError(
@@ -135,8 +138,9 @@ def render_row(template_name: str, values: dict) -> str:
     return get_template(template_name).render({"row": values})
 
 
-def render_rows(template_name: str, objects: Iterable) -> SafeString:
-    """The rows of `objects` through the presenter of `template_name`, memoised by content."""
+def render_rows(template_name: str, objects: Iterable, shared: dict | None = None) -> SafeString:
+    """The rows of `objects` through the presenter of `template_name`, memoised by content.
+    `shared`: values of the page every row shows too (part of each row's values and key)."""
     salt = (
         template_name,
         translation.get_language(),
@@ -145,7 +149,7 @@ def render_rows(template_name: str, objects: Iterable) -> SafeString:
     )
     parts = []
     for obj in objects:
-        values = row_values(template_name, obj)
+        values = row_values(template_name, obj, shared)
         key = (salt, repr(values))
         html = row_cache.get(key)
         if html is None:

@@ -189,3 +189,44 @@ def test_the_portal_row_of_a_quote_being_revised_shows_its_sent_version(
     quote_services.quote_revise(quote=sent_quote, actor=sales_rep)
     page = client.get(url).content.decode()
     assert 'data-state="being_revised">Being revised</span>' in page and sent_badge not in page
+
+
+# A detail page's line rows: the same pattern (the staff quote's and order's lines, the
+# portal quote's), rendered with `{% list_rows %}` / `{% memo_row %}`.
+DETAIL_ROWS = {
+    "sales/quote_detail.html#line-row",
+    "sales/order_detail.html#line-row",
+    "customers/quote_detail.html#line-row",
+}
+
+
+@pytest.mark.parametrize("name", sorted(DETAIL_ROWS))
+def test_a_detail_line_row_reads_only_its_values(name, order, django_assert_num_queries):
+    from apps.orders.models import OrderLine, QuoteLine
+
+    names = _names_read(_partial_source(name))
+    assert names and all(n.startswith("row.") for n in names), names
+    if name.startswith("sales/order"):
+        line = OrderLine.objects.filter(order=order).first()
+    else:
+        line = QuoteLine.objects.select_related("product").filter(quote=order.quote).first()
+    shared = {"currency": "EUR", "can_request_change": True} if "customers" in name else None
+    with django_assert_num_queries(0):
+        values = row_values(name, line, shared)
+    assert {n.split(".")[1] for n in names} <= set(values)
+    html = render_rows(name, [line], shared)
+    assert str(line.quantity) in html
+
+
+def test_a_line_changed_through_the_service_shows_at_once_on_the_page(
+    client, sales_rep, make_quote
+):
+    """The line rows are memoised by their values: an edit shows on the next render."""
+    quote = make_quote()
+    line = quote.lines.first()
+    client.force_login(sales_rep)
+    url = reverse("sales:quote-detail", args=[quote.pk])
+    assert f'<td class="text-end">{line.quantity}</td>' in client.get(url).content.decode()
+    quote_services.quote_line_update(line=line, actor=sales_rep, quantity=line.quantity + 7)
+    html = client.get(url).content.decode()
+    assert f'<td class="text-end">{line.quantity + 7}</td>' in html
