@@ -118,6 +118,13 @@ class RowCache:
 row_cache = RowCache(ROW_CACHE_SIZE)
 
 
+def _plain(value) -> bool:
+    """A plain value, or a tuple of them (a line's dated notes): its repr says it all."""
+    if type(value) is tuple:
+        return all(_plain(item) for item in value)
+    return type(value) in PLAIN_TYPES
+
+
 def row_values(template_name: str, obj, shared: dict | None = None) -> dict:
     """The presenter's values for `obj` (and the page's `shared` values every row of
     it shows, such as the document's currency), checked to be plain."""
@@ -125,7 +132,7 @@ def row_values(template_name: str, obj, shared: dict | None = None) -> dict:
     if shared:
         values = {**values, **shared}
     for name, value in values.items():
-        if type(value) not in PLAIN_TYPES:
+        if not _plain(value):
             raise TypeError(
                 f"{template_name}: row value {name!r} is a {type(value).__name__}; "
                 "a row presenter returns plain values only"

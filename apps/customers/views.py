@@ -463,7 +463,7 @@ class LineDates:
     line: object
     # The date changes released to the customer, in customer words (customer_text):
     # never the internal reason or cause, never a forecast staff have not released.
-    notes: list
+    notes: tuple
 
 
 def _order_context(
@@ -492,7 +492,7 @@ def _order_context(
         "lines": [
             LineDates(
                 line=line,
-                notes=[(c.released_at, c.customer_text) for c in line.date_changes.all()],
+                notes=tuple((c.released_at, c.customer_text) for c in line.date_changes.all()),
             )
             for line in window.shown
         ],

@@ -17,6 +17,7 @@ from unittest import mock
 import pytest
 from django.template.loader import get_template
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from apps.core import rows
@@ -197,25 +198,39 @@ DETAIL_ROWS = {
     "sales/quote_detail.html#line-row",
     "sales/order_detail.html#line-row",
     "customers/quote_detail.html#line-row",
+    "customers/order_detail.html#line-row",
+}
+SHARED = {
+    "customers/quote_detail.html#line-row": {"currency": "EUR", "can_request_change": True},
+    "customers/order_detail.html#line-row": {"currency": "EUR"},
 }
 
 
 @pytest.mark.parametrize("name", sorted(DETAIL_ROWS))
-def test_a_detail_line_row_reads_only_its_values(name, order, django_assert_num_queries):
+def test_a_detail_line_row_reads_only_its_values(name, order, sales_rep, django_assert_num_queries):
+    from apps.customers.views import LineDates
     from apps.orders.models import OrderLine, QuoteLine
 
-    names = _names_read(_partial_source(name))
+    source = _partial_source(name)
+    # A loop over a value of the row (a line's dated notes) names its items.
+    loop_names = set(re.findall(r"\{% for ([\w, ]+) in row\.", source))
+    loop_names = {n.strip() for names in loop_names for n in names.split(",")}
+    names = _names_read(source) - loop_names - {"for", "endfor"}
     assert names and all(n.startswith("row.") for n in names), names
-    if name.startswith("sales/order"):
+    if "order_detail" in name:
         line = OrderLine.objects.filter(order=order).first()
+        notes = ((timezone.now(), "Supplier delay"),)
+        obj = LineDates(line=line, notes=notes) if "customers" in name else line
     else:
-        line = QuoteLine.objects.select_related("product").filter(quote=order.quote).first()
-    shared = {"currency": "EUR", "can_request_change": True} if "customers" in name else None
+        obj = line = QuoteLine.objects.select_related("product").filter(quote=order.quote).first()
+    shared = SHARED.get(name)
     with django_assert_num_queries(0):
-        values = row_values(name, line, shared)
+        values = row_values(name, obj, shared)
     assert {n.split(".")[1] for n in names} <= set(values)
-    html = render_rows(name, [line], shared)
+    html = render_rows(name, [obj], shared)
     assert str(line.quantity) in html
+    if "customers/order" in name:
+        assert "Supplier delay" in html
 
 
 def test_a_line_changed_through_the_service_shows_at_once_on_the_page(
