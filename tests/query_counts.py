@@ -75,7 +75,8 @@ QUERIES: dict[str, dict[str, int]] = {
     # (tests/suppliers/test_views_suppliers.py)
     "suppliers:supplier-list": {"buyer": 6},
     # -- staff details (tests/sales/test_views_list_queries.py: 2 and 200 lines)
-    # lines prefetched with reviews, BOM components and date changes; the comment thread
+    # lines prefetched with reviews, BOM components and date changes; the count of the
+    # comments (the thread itself is loaded when revealed: sales:quote-comments)
     "sales:quote-detail": {"sales_rep": 11, "sales_rep · htmx ?lines=all": 9},
     # + the order's tracker links, + what the lines hold (stock and capacity ledgers,
     # one query each for all lines)

@@ -120,11 +120,21 @@ class RowCache:
 row_cache = RowCache(ROW_CACHE_SIZE)
 
 
-def row_values(template_name: str, obj) -> dict:
-    """The presenter's values for `obj`, checked to be plain."""
+def _plain(value) -> bool:
+    """A plain value, or a tuple of them (a line's dated notes): its repr says it all."""
+    if type(value) is tuple:
+        return all(_plain(item) for item in value)
+    return type(value) in PLAIN_TYPES
+
+
+def row_values(template_name: str, obj, shared: dict | None = None) -> dict:
+    """The presenter's values for `obj` (and the page's `shared` values every row of
+    it shows, such as the document's currency), checked to be plain."""
     values = ROW_PRESENTERS[template_name](obj)
+    if shared:
+        values = {**values, **shared}
     for name, value in values.items():
-        if type(value) not in PLAIN_TYPES:
+        if not _plain(value):
             raise TypeError(
                 f"{template_name}: row value {name!r} is a {type(value).__name__}; "
                 "a row presenter returns plain values only"
@@ -143,10 +153,12 @@ def render_row(template_name: str, values: dict) -> str:
 CSRF_MARK = "__row_csrf_token__"
 
 
-def rows_for_request(request, template_name: str, objects: Iterable, token=None) -> SafeString:
+def rows_for_request(
+    request, template_name: str, objects: Iterable, shared: dict | None = None, token=None
+) -> SafeString:
     """`render_rows` with the request's CSRF token in the rows' forms (`token`: the page's
     own `csrf_token`, so the page's forms all carry one value)."""
-    html = render_rows(template_name, objects)
+    html = render_rows(template_name, objects, shared)
     if CSRF_MARK in html:
         if not token or str(token) == "NOTPROVIDED":
             token = get_token(request) if request is not None else ""
@@ -155,8 +167,9 @@ def rows_for_request(request, template_name: str, objects: Iterable, token=None)
     return html
 
 
-def render_rows(template_name: str, objects: Iterable) -> SafeString:
-    """The rows of `objects` through the presenter of `template_name`, memoised by content."""
+def render_rows(template_name: str, objects: Iterable, shared: dict | None = None) -> SafeString:
+    """The rows of `objects` through the presenter of `template_name`, memoised by content.
+    `shared`: values of the page every row shows too (part of each row's values and key)."""
     salt = (
         template_name,
         translation.get_language(),
@@ -165,7 +178,7 @@ def render_rows(template_name: str, objects: Iterable) -> SafeString:
     )
     parts = []
     for obj in objects:
-        values = row_values(template_name, obj)
+        values = row_values(template_name, obj, shared)
         key = (salt, repr(values))
         html = row_cache.get(key)
         if html is None:

@@ -153,3 +153,47 @@ def at_risk_row(line) -> dict:
         "notice": getattr(line, "row_notice", ""),
         "error": getattr(line, "row_error", ""),
     }
+
+
+@row_presenter("sales/quote_detail.html#line-row")
+def quote_line_row(line) -> dict:
+    """A line of the staff quote page (costs and margins: staff only)."""
+    return {
+        "position": line.position,
+        "product_name": line.product.name,
+        "product_sku": line.product.sku,
+        "configuration_text": line.configuration_text,
+        "custom_spec": line.custom_spec,
+        "critical_path": line.critical_path,
+        "quantity": line.quantity,
+        "unit_list_price": line.unit_list_price,
+        "discount_percent": line.discount_percent,
+        "unit_price": line.unit_price,
+        "unit_cost": line.unit_cost,
+        "margin_percent": line.margin_percent,
+        "line_total": line.line_total,
+        "feasible_date": line.feasible_date,
+    }
+
+
+@row_presenter("sales/order_detail.html#line-row")
+def order_line_row(line) -> dict:
+    """A line of the staff order page, without its promise and components (the row
+    below it, rendered with the page: its buttons carry the user's form token)."""
+    return {
+        "position": line.position,
+        "product_name": line.product_name,
+        "product_sku": line.product_sku,
+        "fulfillment_mode_label": line.get_fulfillment_mode_display(),
+        "configuration_text": line.configuration_text,
+        "critical_path": line.critical_path,
+        "quantity": line.quantity,
+        "unit_price": line.unit_price,
+        "unit_cost": line.unit_cost,
+        "line_total": line.line_total,
+        "requested_date": line.requested_date,
+        "first_promised_date": line.first_promised_date,
+        "forecast_date": line.forecast_date,
+        "customer_date": line.customer_date,
+        "slip_days": line.slip_days,
+    }
