@@ -111,3 +111,15 @@ def test_the_migration_fills_the_load_of_existing_reservations():
             (wc.pk, DAY + dt.timedelta(days=1)): Decimal("1"),
         }
     )
+
+
+def test_hours_given_as_a_number_or_text_are_added_exactly():
+    wc = WorkCenterFactory(code="A")
+    CapacityReservation.objects.bulk_create(
+        [
+            CapacityReservation(work_center=wc, date=DAY, hours=2, reference="WO-1"),
+            CapacityReservation(work_center=wc, date=DAY, hours="0.1", reference="WO-2"),
+        ]
+    )
+    reserve(wc, hours="0.2")
+    assert stored() == recomputed() == {(wc.pk, DAY): Decimal("2.3")}

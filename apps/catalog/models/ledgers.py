@@ -8,6 +8,7 @@ manufacturing writes capacity reservations. `orders` reads both through
 from __future__ import annotations
 
 from collections import defaultdict
+from decimal import Decimal
 
 from django.db import connection, models, transaction
 from django.db.models import F
@@ -307,9 +308,9 @@ def work_center_load_apply(deltas) -> None:
     The addition happens in the database (ON CONFLICT ... hours + excluded.hours),
     so two transactions booking the same day never lose each other's hours.
     """
-    summed: dict = defaultdict(lambda: 0)
+    summed: dict = defaultdict(Decimal)
     for wc, day, hours in deltas:
-        summed[(wc, day)] += hours
+        summed[(wc, day)] += Decimal(str(hours))  # a form or script may pass an int or str
     if not summed:
         return
     meta = WorkCenterLoad._meta
