@@ -23,7 +23,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.utils import timezone
 
 from apps.catalog.models import Option, PartKind, Product
-from apps.catalog.selectors import bom_children, parts_by_id, routing_for, supplier_options
+from apps.catalog.selectors import bom_children, routing_for, supplier_options
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
@@ -60,7 +60,8 @@ def _load(product: Product, options: Iterable[Option], on: dt.date) -> _Data:
         bom=bom,
         routing=routing_for(product_ids=[product.pk], part_ids=seen),
         suppliers=supplier_options(seen, on=on),
-        parts=parts_by_id(seen),
+        # Every part is some BOM line's component, loaded with it.
+        parts={bl.component_id: bl.component for lines in bom.values() for bl in lines},
     )
 
 

@@ -16,7 +16,6 @@ from django.db.models import Prefetch, QuerySet, Sum
 from apps.accounts.models import User
 from apps.catalog.models import (
     BOMLine,
-    CapacityReservation,
     ConfigurationRule,
     Option,
     OptionGroup,
@@ -30,6 +29,7 @@ from apps.catalog.models import (
     SupplierPart,
     WorkCenter,
     WorkCenterClosure,
+    WorkCenterLoad,
 )
 from apps.core.permissions import is_internal
 
@@ -134,15 +134,19 @@ def expected_receipts(
     return out
 
 
-def supplier_options(part_ids, *, on: dt.date) -> dict[object, list[SupplierPart]]:
-    """Current supplier parts per part, preferred first, then shortest lead time."""
+def supplier_options(
+    part_ids, *, on: dt.date, prices: bool = True
+) -> dict[object, list[SupplierPart]]:
+    """Current supplier parts per part, preferred first, then shortest lead time.
+    `prices`: with their price breaks (costing); the promise engine needs none."""
     out: dict[object, list[SupplierPart]] = defaultdict(list)
     qs = (
         SupplierPart.objects.filter(part_id__in=list(part_ids))
         .select_related("supplier")
-        .prefetch_related("price_breaks")
         .order_by("part_id", "-is_preferred", "lead_time_days")
     )
+    if prices:
+        qs = qs.prefetch_related("price_breaks")
     for sp in qs:
         if sp.is_current(on):
             out[sp.part_id].append(sp)
@@ -160,15 +164,12 @@ def supplier_closures(supplier_ids, *, start: dt.date) -> dict[object, list[Supp
 
 
 def capacity_load(work_center_ids, *, start: dt.date, end: dt.date) -> dict[tuple, Decimal]:
-    """Hours already reserved per (work center, day)."""
-    rows = (
-        CapacityReservation.objects.filter(
-            work_center_id__in=list(work_center_ids), date__gte=start, date__lte=end
-        )
-        .values("work_center_id", "date")
-        .annotate(total=Sum("hours"))
-    )
-    return {(r["work_center_id"], r["date"]): r["total"] or ZERO for r in rows}
+    """Hours already reserved per (work center, day): the stored running sums
+    (WorkCenterLoad), at most one row per center and day, however many reservations."""
+    rows = WorkCenterLoad.objects.filter(
+        work_center_id__in=list(work_center_ids), date__gte=start, date__lte=end
+    ).values_list("work_center_id", "date", "hours")
+    return {(wc, day): hours for wc, day, hours in rows if hours}
 
 
 def closures(work_center_ids, *, start: dt.date, end: dt.date) -> set[tuple]:

@@ -63,7 +63,9 @@ from apps.catalog.models import (
     SupplierPriceBreak,
     WorkCenter,
     WorkCenterClosure,
+    WorkCenterLoad,
 )
+from apps.catalog.models.ledgers import work_center_load_apply
 from apps.insights.bulk import ANCHOR, Writer
 from apps.orders.forecasts import customer_words
 from apps.orders.models import (
@@ -135,7 +137,7 @@ _Line = namedtuple("_Line", "position product_name")
 LATER_TABLES = (
     BOMLine, CapacityReservation, Part, PromiseBooking, RoutingOperation, StockEntry,
     StockPosition, SupplierPart, SupplierPriceBreak, WorkCenter, WorkCenterClosure,
-    OrderLine, OrderLineDateChange, PlanRun, Quote, SalesOrder,
+    WorkCenterLoad, OrderLine, OrderLineDateChange, PlanRun, Quote, SalesOrder,
 )  # fmt: skip  # the busiest day of a work center uses this share of it
 
 
@@ -467,6 +469,10 @@ class LaterPhase:
                 for i, part in enumerate(self.parts)
             ],
             batch_size=5000,
+        )
+        # The stored load per center and day the capacity ledger keeps (COPY bypasses it).
+        work_center_load_apply(
+            (self.work_centers[wc_index].pk, day, hours) for (wc_index, day), hours in load.items()
         )
         # Enough hours that the busiest day of each center is LOAD_SHARE booked.
         busiest: dict[int, Decimal] = defaultdict(Decimal)

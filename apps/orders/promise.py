@@ -194,12 +194,21 @@ class PromiseEngine:
             self.bom.update(sub)
             frontier = {line.component_id for lines in sub.values() for line in lines} - part_ids
             depth += 1
-        self.parts = catalog.parts_by_id(part_ids)
+        # Every part is some BOM line's component, loaded with it (no query of its own).
+        self.parts = {
+            line.component_id: line.component for lines in self.bom.values() for line in lines
+        }
         self.routing = catalog.routing_for(product_ids=product_ids, part_ids=part_ids)
         wc_ids = {op.work_center_id for ops in self.routing.values() for op in ops}
         if self.lock:
             ledger.ledgers_lock(part_ids, wc_ids)
-        self.work_centers = catalog.work_centers(wc_ids)
+            # The rows as locked (read after the lock, like every ledger read below).
+            self.work_centers = catalog.work_centers(wc_ids)
+        else:
+            # Loaded with the routing operations.
+            self.work_centers = {
+                op.work_center_id: op.work_center for ops in self.routing.values() for op in ops
+            }
         self.load = defaultdict(
             lambda: ZERO,
             catalog.capacity_load(wc_ids, start=self.today, end=self.horizon_end),
@@ -223,7 +232,7 @@ class PromiseEngine:
             pid: [[day, qty, False] for day, qty in rows]
             for pid, rows in catalog.expected_receipts(part_ids, from_date=self.today).items()
         }
-        self.suppliers = catalog.supplier_options(part_ids, on=self.today)
+        self.suppliers = catalog.supplier_options(part_ids, on=self.today, prices=False)
         self.supplier_closed = catalog.supplier_closures(
             {sp.supplier_id for options in self.suppliers.values() for sp in options},
             start=self.today,

@@ -135,6 +135,7 @@ def test_seed_bulk_later_phase_writes_what_the_services_would(db):
         SupplierPart,
         WorkCenter,
         WorkCenterClosure,
+        WorkCenterLoad,
     )
     from apps.insights.bulk import SIZES
     from apps.insights.bulk_later import LATER_USERS, SUPPLIER_CONTACT
@@ -208,6 +209,16 @@ def test_seed_bulk_later_phase_writes_what_the_services_would(db):
     assert CapacityReservation.objects.count() == (
         PromiseBooking.objects.filter(kind=BookingKind.CAPACITY).count()
     )
+    # The stored load per center and day the engine reads is the reservations' sum.
+    assert {
+        (wc, day): hours
+        for wc, day, hours in WorkCenterLoad.objects.values_list("work_center_id", "date", "hours")
+    } == {
+        (wc, day): total
+        for wc, day, total in CapacityReservation.objects.order_by()
+        .values_list("work_center_id", "date")
+        .annotate(total=Sum("hours"))
+    }
     # No work center is booked beyond its capacity on any day.
     for wc in WorkCenter.objects.all():
         busiest = (

@@ -21,7 +21,7 @@ def test_line_edit_queries_do_not_grow_with_the_lines(
     # reviews: the answer reads them fresh) and the line, the service (lock, pricing,
     # one promise pass over every line, the changed promises in one bulk update, the
     # audit entry) and the answer (quote, lines, reviews).
-    with django_assert_num_queries(43):
+    with django_assert_num_queries(39):
         res = api.patch(path, {"quantity": 2}, format="json")
     assert res.status_code == 200, res.content
     body = res.json()

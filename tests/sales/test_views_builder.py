@@ -542,8 +542,9 @@ def test_builder_partials_run_a_fixed_number_of_queries(
     # the rolled-up cost (BOM by level, routing, supplier prices), the quote total
     # and the promise pass over all the quote's lines at once (BOM, routing,
     # capacity, closures, stock, receipts, suppliers): each a fixed set of queries.
-    # (the promise engine reads the suppliers' closures: one query of its own)
-    assert counts == {"builder": 9, "builder with a product": 38, "preview": 38}
+    # (the promise engine reads the suppliers' closures: one query of its own; parts
+    # and work centers come with the BOM lines and routing, no supplier price breaks)
+    assert counts == {"builder": 9, "builder with a product": 34, "preview": 34}
 
 
 # -- the quote's own fields -----------------------------------------------------------

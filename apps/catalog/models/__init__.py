@@ -6,6 +6,7 @@ from apps.catalog.models.ledgers import (
     StockEntry,
     StockEntryKind,
     StockPosition,
+    WorkCenterLoad,
 )
 from apps.catalog.models.parts import (
     BOMLine,
@@ -52,4 +53,5 @@ __all__ = [
     "SupplierPriceBreak",
     "WorkCenter",
     "WorkCenterClosure",
+    "WorkCenterLoad",
 ]

@@ -8,8 +8,9 @@ manufacturing writes capacity reservations. `orders` reads both through
 from __future__ import annotations
 
 from collections import defaultdict
+from decimal import Decimal
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -193,8 +194,50 @@ def stock_position_apply(entries) -> None:
         )
 
 
+class CapacityReservationQuerySet(models.QuerySet):
+    """Every write keeps WorkCenterLoad (the hours per work center and day) in step."""
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        with transaction.atomic():
+            created = super().bulk_create(objs, *args, **kwargs)
+            work_center_load_apply(
+                (r.work_center_id, r.date, r.hours) for r in objs if r.hours is not None
+            )
+        return created
+
+    def delete(self):
+        with transaction.atomic():
+            sums = list(
+                self.order_by()
+                .values_list("work_center_id", "date")
+                .annotate(total=models.Sum("hours"))
+            )
+            deleted = super().delete()
+            work_center_load_apply((wc, day, -total) for wc, day, total in sums if total)
+        return deleted
+
+    def update(self, **kwargs):
+        with transaction.atomic():
+            rows = list(self.values_list("pk", "work_center_id", "date"))
+            updated = super().update(**kwargs)
+            keys = {(wc, day) for _, wc, day in rows}
+            keys |= set(
+                CapacityReservation.objects.filter(pk__in=[pk for pk, _, _ in rows]).values_list(
+                    "work_center_id", "date"
+                )
+            )
+            work_center_load_rebuild(keys)
+        return updated
+
+
 class CapacityReservation(models.Model):
-    """Hours of a work center booked on a day by planned work (a work order operation)."""
+    """Hours of a work center booked on a day by planned work (a work order operation).
+
+    Every row written through save, delete, bulk_create, delete or update of a
+    queryset moves WorkCenterLoad in the same transaction. (A work center's
+    deletion cascades to both; promise bookings are never deleted.)
+    """
 
     id = models.BigAutoField(primary_key=True)
     work_center = models.ForeignKey(
@@ -212,6 +255,8 @@ class CapacityReservation(models.Model):
         help_text="The promise these hours are held for.",
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = CapacityReservationQuerySet.as_manager()
 
     class Meta:
         ordering = ["work_center", "date"]
@@ -232,6 +277,114 @@ class CapacityReservation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.work_center.code} {self.date}: {self.hours} h ({self.reference})"
+
+    def save(self, *args, **kwargs):
+        adding = self._state.adding
+        with transaction.atomic():
+            before = None
+            if not adding:
+                before = (
+                    CapacityReservation.objects.filter(pk=self.pk)
+                    .values_list("work_center_id", "date")
+                    .first()
+                )
+            super().save(*args, **kwargs)
+            if adding:
+                work_center_load_apply([(self.work_center_id, self.date, self.hours)])
+            else:
+                work_center_load_rebuild({(self.work_center_id, self.date)} | {before} - {None})
+
+    def delete(self, *args, **kwargs):
+        with transaction.atomic():
+            deleted = super().delete(*args, **kwargs)
+            work_center_load_rebuild({(self.work_center_id, self.date)})
+        return deleted
+
+
+class WorkCenterLoad(models.Model):
+    """Hours reserved per work center and day: the running sums of the capacity ledger.
+
+    The promise engine reads these rows (at most one per work center and day of
+    its horizon) instead of summing every reservation, so its cost does not grow
+    with the number of reservations. Kept by every CapacityReservation write
+    (see CapacityReservationQuerySet); a day whose reservations are all released
+    keeps a row of 0 hours.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    # Indexed by the unique (work center, date) constraint, which leads with it.
+    work_center = models.ForeignKey(
+        WorkCenter, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    date = models.DateField()
+    hours = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["work_center", "date"], name="one_load_per_center_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.work_center_id} {self.date}: {self.hours} h"
+
+
+def work_center_load_apply(deltas) -> None:
+    """Add hours to the stored load of (work center, day): one upsert for all of them.
+
+    The addition happens in the database (ON CONFLICT ... hours + excluded.hours),
+    so two transactions booking the same day never lose each other's hours.
+    """
+    summed: dict = defaultdict(Decimal)
+    for wc, day, hours in deltas:
+        summed[(wc, day)] += Decimal(str(hours))  # a form or script may pass an int or str
+    if not summed:
+        return
+    meta = WorkCenterLoad._meta
+    fields = [meta.get_field(name) for name in ("work_center", "date", "hours")]
+    table = connection.ops.quote_name(meta.db_table)
+    rows = sorted(summed.items(), key=str)  # one order: concurrent upserts never deadlock
+    with connection.cursor() as cursor:
+        for at in range(0, len(rows), 1000):
+            batch = rows[at : at + 1000]
+            params = [
+                f.get_db_prep_save(v, connection)
+                for (wc, day), hours in batch
+                for f, v in zip(fields, (wc, day, hours), strict=True)
+            ]
+            values = ", ".join(["(%s, %s, %s)"] * len(batch))
+            # Only the quoted table name is formatted in; the values are parameters.
+            upsert = (
+                f"INSERT INTO {table} (work_center_id, date, hours) VALUES {values} "  # noqa: S608
+                "ON CONFLICT (work_center_id, date) "
+                f"DO UPDATE SET hours = {table}.hours + excluded.hours"
+            )
+            cursor.execute(upsert, params)
+
+
+def work_center_load_rebuild(keys) -> None:
+    """Recompute the stored load of (work center, day) `keys` from the reservations."""
+    keys = {k for k in keys if k is not None}
+    if not keys:
+        return
+    cond = models.Q(pk__in=[])
+    for wc, day in keys:
+        cond |= models.Q(work_center_id=wc, date=day)
+    sums = {
+        (wc, day): total
+        for wc, day, total in CapacityReservation.objects.filter(cond)
+        .order_by()
+        .values_list("work_center_id", "date")
+        .annotate(total=models.Sum("hours"))
+    }
+    WorkCenterLoad.objects.bulk_create(
+        [
+            WorkCenterLoad(work_center_id=wc, date=day, hours=sums.get((wc, day)) or 0)
+            for wc, day in keys
+        ],
+        update_conflicts=True,
+        unique_fields=["work_center", "date"],
+        update_fields=["hours"],
+    )
 
 
 def stock_position_rebuild(part_ids) -> None:

@@ -422,8 +422,10 @@ def _options_for(lines: list[QuoteLine]) -> dict:
         for code in (codes if isinstance(codes, list) else [codes])
     }
     product_ids = {line.product_id for line in lines}
-    options = Option.objects.filter(group__product_id__in=product_ids).select_related("group")
-    by_key = {(o.group.product_id, o.group.code, o.code): o for o in options}
+    by_key = {}
+    if wanted:  # no line configured: no options to read
+        options = Option.objects.filter(group__product_id__in=product_ids).select_related("group")
+        by_key = {(o.group.product_id, o.group.code, o.code): o for o in options}
     out: dict = {}
     for line in lines:
         out[line.pk] = [
@@ -432,7 +434,6 @@ def _options_for(lines: list[QuoteLine]) -> dict:
             for c in (codes if isinstance(codes, list) else [codes])
             if (line.product_id, g, c) in by_key
         ]
-    del wanted
     return out
 
 
