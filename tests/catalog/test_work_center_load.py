@@ -101,7 +101,7 @@ def test_the_migration_fills_the_load_of_existing_reservations():
     reserve(wc, hours="2")
     reserve(wc, day=DAY + dt.timedelta(days=1), hours="1")
     WorkCenterLoad.objects.all().delete()
-    migration = importlib.import_module("apps.catalog.migrations.0007_work_center_load")
+    migration = importlib.import_module("apps.catalog.migrations.0008_work_center_load")
     migration.fill_loads(apps, None)
     assert (
         stored()

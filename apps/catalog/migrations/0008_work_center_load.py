@@ -24,7 +24,7 @@ def fill_loads(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0006_stock_entry_supplier'),
+        ('catalog', '0007_ledger_page_indexes'),
     ]
 
     operations = [
