@@ -40,6 +40,7 @@ from apps.catalog.models import (
     StockPosition,
     WorkCenter,
     WorkCenterClosure,
+    WorkCenterLoad,
 )
 from apps.core.permissions import is_internal
 
@@ -282,15 +283,14 @@ def load_days(
 def work_center_window(
     work_center: WorkCenter, *, start: dt.date, end: dt.date
 ) -> tuple[dict[dt.date, Decimal], list[WorkCenterClosure]]:
-    """Hours booked per day from `start` to `end` (capacity_wc_date_cover_idx, index
-    only), and the closures of the work center or the whole plant from `start` on,
-    by date: one query (a UNION of the two)."""
+    """Hours booked per day from `start` to `end` (the stored WorkCenterLoad, one row
+    per day however many reservations), and the closures of the work center or the
+    whole plant from `start` on, by date: one query (a UNION of the two)."""
     booked = (
-        _window(work_center, start, end)
+        WorkCenterLoad.objects.filter(work_center=work_center, date__gte=start, date__lte=end)
         .order_by()
-        .values("date")
         .annotate(
-            total=Sum("hours"),
+            total=F("hours"),
             closure_id=Value(None, output_field=IntegerField()),
             closure_wc=Value(None, output_field=UUIDField()),
             reason=Value("", output_field=CharField()),
@@ -365,12 +365,13 @@ def work_center_hold_groups(work_center: WorkCenter, *, start: dt.date, end: dt.
 
 
 def work_center_rows(work_centers, *, start: dt.date, end: dt.date) -> dict[object, dict]:
-    """Per work center: hours booked and closed days between start and end (two queries)."""
+    """Per work center: hours booked (the stored load per day) and closed days between
+    start and end (two queries)."""
     ids = [wc.pk for wc in work_centers]
     out: dict[object, dict] = defaultdict(lambda: {"booked": ZERO, "closures": 0})
     for row in (
-        CapacityReservation.objects.filter(work_center_id__in=ids, date__gte=start, date__lte=end)
-        .order_by()  # (Meta.ordering's work center would join it)
+        WorkCenterLoad.objects.filter(work_center_id__in=ids, date__gte=start, date__lte=end)
+        .order_by()
         .values("work_center_id")
         .annotate(total=Sum("hours"))
     ):
