@@ -18,7 +18,15 @@ language, current time zone, URL prefix): a content address. A row whose
 fields change gets another key; an entry is never stale, it is only evicted
 (a bounded LRU per process; a deploy restarts the processes with their new
 templates). Values of other types (a model, a SafeString, a lazy object) are
-refused: their repr would not say everything they render.
+refused: their repr would not say everything they render. Tuples and dicts of plain
+values are plain too (a card's lines, its buttons).
+
+A row may hold a form: `{% csrf_token %}` renders a placeholder in the memoised HTML
+and `render_rows` puts the page's token in its place (the token is the page's, the
+same in every form of the page).
+
+A page whose rows need more than their object (the user's refusals, the page's URLs)
+builds the values itself and renders them with `render_values` (`{% memo_rows %}`).
 
 A list's 25 rows then cost 25 presenter calls and dictionary look-ups instead of
 25 template renders (a row render is ~0.5 ms: `{% url %}`, badges, number and
@@ -39,6 +47,7 @@ from django.db.models import QuerySet
 from django.template.loader import get_template
 from django.urls import get_script_prefix
 from django.utils import timezone, translation
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 Presenter = Callable[[Any], dict]
@@ -51,6 +60,25 @@ ROW_CACHE_SIZE = 4096  # rows per process (~3 MB)
 PLAIN_TYPES = frozenset(
     {str, int, bool, type(None), Decimal, datetime.date, datetime.datetime, uuid.UUID}
 )
+
+
+# What `{% csrf_token %}` renders in a memoised row; `render_values` swaps in the page's.
+CSRF_PLACEHOLDER = "row-csrf-token-placeholder"
+CSRF_PLACEHOLDER_INPUT = (
+    f'<input type="hidden" name="csrfmiddlewaretoken" value="{CSRF_PLACEHOLDER}">'
+)
+
+
+def is_plain(value) -> bool:
+    """A value whose repr says everything a template renders of it."""
+    kind = type(value)
+    if kind in PLAIN_TYPES:
+        return True
+    if kind is tuple:
+        return all(is_plain(item) for item in value)
+    if kind is dict:
+        return all(type(k) is str and is_plain(v) for k, v in value.items())
+    return False
 
 
 def row_presenter(
@@ -118,11 +146,10 @@ class RowCache:
 row_cache = RowCache(ROW_CACHE_SIZE)
 
 
-def row_values(template_name: str, obj) -> dict:
-    """The presenter's values for `obj`, checked to be plain."""
-    values = ROW_PRESENTERS[template_name](obj)
+def check_values(template_name: str, values: dict) -> dict:
+    """`values`, checked to be plain."""
     for name, value in values.items():
-        if type(value) not in PLAIN_TYPES:
+        if not is_plain(value):
             raise TypeError(
                 f"{template_name}: row value {name!r} is a {type(value).__name__}; "
                 "a row presenter returns plain values only"
@@ -130,13 +157,26 @@ def row_values(template_name: str, obj) -> dict:
     return values
 
 
+def row_values(template_name: str, obj) -> dict:
+    """The presenter's values for `obj`, checked to be plain."""
+    return check_values(template_name, ROW_PRESENTERS[template_name](obj))
+
+
 def render_row(template_name: str, values: dict) -> str:
     """The row's HTML from its values alone (no request, no page context)."""
-    return get_template(template_name).render({"row": values})
+    return get_template(template_name).render({"row": values, "csrf_token": CSRF_PLACEHOLDER})
 
 
-def render_rows(template_name: str, objects: Iterable) -> SafeString:
-    """The rows of `objects` through the presenter of `template_name`, memoised by content."""
+def csrf_input(token) -> str:
+    """What `{% csrf_token %}` renders for the page's token (django.template.defaulttags)."""
+    if not token or token == "NOTPROVIDED":
+        return ""
+    return format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token)
+
+
+def render_values(template_name: str, rows: Iterable[dict], csrf_token=None) -> SafeString:
+    """The rows of the plain `rows` (each a row template's values), memoised by content;
+    `csrf_token` (the page's, maybe lazy) fills the rows' forms."""
     salt = (
         template_name,
         translation.get_language(),
@@ -144,12 +184,21 @@ def render_rows(template_name: str, objects: Iterable) -> SafeString:
         get_script_prefix(),
     )
     parts = []
-    for obj in objects:
-        values = row_values(template_name, obj)
+    for values in rows:
+        check_values(template_name, values)
         key = (salt, repr(values))
         html = row_cache.get(key)
         if html is None:
             html = render_row(template_name, values)
             row_cache.set(key, html)
         parts.append(html)
-    return mark_safe("".join(parts))  # noqa: S308 - autoescaped template output
+    html = "".join(parts)
+    if CSRF_PLACEHOLDER in html:
+        html = html.replace(CSRF_PLACEHOLDER_INPUT, csrf_input(csrf_token))
+    return mark_safe(html)  # noqa: S308 - autoescaped template output
+
+
+def render_rows(template_name: str, objects: Iterable, csrf_token=None) -> SafeString:
+    """The rows of `objects` through the presenter of `template_name`, memoised by content."""
+    present = ROW_PRESENTERS[template_name]
+    return render_values(template_name, (present(obj) for obj in objects), csrf_token)

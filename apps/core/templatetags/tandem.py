@@ -165,7 +165,7 @@ def list_rows(context, objects, row: str) -> str:
     from apps.core.rows import ROW_PRESENTERS, render_rows
 
     if row in ROW_PRESENTERS:
-        return render_rows(row, objects)
+        return render_rows(row, objects, context.get("csrf_token"))
     template = context.template.engine.get_template(row)
     parts = []
     with context.push():
@@ -173,6 +173,15 @@ def list_rows(context, objects, row: str) -> str:
             context["obj"] = obj
             parts.append(template.render(context))
     return mark_safe("".join(parts))  # noqa: S308 - autoescaped template output
+
+
+@register.simple_tag(takes_context=True)
+def memo_rows(context, rows, row: str) -> str:
+    """Rows (cards) from values a view already built (plain, `apps.core.rows`), each
+    rendered by the template `row` once per distinct content."""
+    from apps.core.rows import render_values
+
+    return render_values(row, rows, context.get("csrf_token"))
 
 
 @register.inclusion_tag("core/partials/timeline.html", takes_context=True)
