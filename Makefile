@@ -60,10 +60,12 @@ test: install-test
 	$(TEST_ENV) $(PY) manage.py collectstatic --noinput -v 0 && \
 	$(TEST_ENV) $(VENV)/bin/pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
-# Not part of `make test`: a fresh database, seed_bulk, gunicorn and a load client
-# (scripts/bench.py). BENCH_SIZE=S takes minutes; M needs ~10 GB of disk and longer.
+# Not part of `make test`: a fresh database, seed_bulk, gunicorn and wrk as the load
+# tool (scripts/bench.py, scripts/bench.lua; installed here when missing).
+# BENCH_SIZE=S takes minutes; M needs ~10 GB of disk and longer.
 BENCH_SIZE ?= S
 bench: install-test
+	scripts/test-services.sh bench-tools
 	eval "$$(scripts/test-services.sh start)" && \
 	$(DEPLOY_ENV) $(PY) scripts/bench.py --size $(BENCH_SIZE) $(BENCH_ARGS)
 

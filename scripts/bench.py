@@ -2,14 +2,16 @@
 
 A fresh database (`<DATABASE_URL>_bench`) is migrated and loaded with
 `seed_bulk --size`, the app is served by gunicorn (2 sync workers, DEBUG off)
-on loopback, warmed, and then a small threaded HTTP client (keep-alive
-connections from the standard library) drives each endpoint in short batches
-interleaved with the two baselines, the bare view anonymous and logged in
-(/bench/bare/, on only with TANDEM_BENCH), so every ratio compares numbers of
-the same minutes. For each endpoint: queries per request (X-Queries), p50 /
-p95 / p99, requests per second, the ratio to the logged-in bare view, and the
-big tables read by a sequential scan (EXPLAIN of every SELECT of one request).
-Writes bench/results.json and bench/results.md.
+on loopback, its users log in through the login form, it is warmed, and then
+wrk (scripts/bench.lua; one connection per worker, below saturation) drives
+each endpoint in short batches interleaved with the two baselines, the bare
+view anonymous and logged in (/bench/bare/, on only with TANDEM_BENCH), so
+every ratio compares numbers of the same minutes. For each endpoint: queries
+per request (X-Queries), p50 / p95 / p99, requests per second, the ratio to
+the logged-in bare view, and the big tables read by a sequential scan (EXPLAIN
+of every SELECT of one request); each worker's RSS after the warm-up and after
+10,000 requests per worker. Writes bench/results.json and bench/results.md.
+A response outside 2xx fails the run.
 
 Run from `make bench` (it starts PostgreSQL and Redis first); BENCH_SIZE=S|M|L.
 """
@@ -19,19 +21,24 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import math
 import os
 import platform
 import re
+import shutil
 import statistics
 import subprocess
 import sys
-import threading
 import time
+from http.cookies import SimpleCookie
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+LOGIN_PATH = "/accounts/login/"
 BASELINES = ("bare (anonymous)", "bare (logged in)")
+# Target: worker memory growing less than 10% over this many requests (per worker).
+MEMORY_REQUESTS = 10_000
 TARGETS = {  # kind → (throughput share of the logged-in bare view)
     "html-list": 1 / 5,
     "api-list": 1 / 3,
@@ -78,8 +85,6 @@ def _prepare(size: str, *, seed: bool = True, static: bool = True) -> dict:
     import django
 
     django.setup()
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
     from django.core.management import call_command
     from django.db import connection
     from django.db.models import Count
@@ -88,6 +93,7 @@ def _prepare(size: str, *, seed: bool = True, static: bool = True) -> dict:
     from apps.accounts.services import api_token_issue
     from apps.catalog.models import CapacityReservation, StockEntry
     from apps.core.lists import COUNT_CAP
+    from apps.insights.bulk import PASSWORD
     from apps.orders.models import QUOTE_CUSTOMER_STATES, Quote, SalesOrder
 
     started = time.monotonic()
@@ -97,15 +103,6 @@ def _prepare(size: str, *, seed: bool = True, static: bool = True) -> dict:
     if seed:
         call_command("seed_bulk", size=size)
     seed_seconds = time.monotonic() - started
-
-    def session(username: str) -> str:
-        user = User.objects.get(username=username)
-        store = SessionStore()
-        store[SESSION_KEY] = str(user.pk)
-        store[BACKEND_SESSION_KEY] = "apps.accounts.backends.TandemBackend"
-        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        store.create()
-        return store.session_key
 
     def token(username: str) -> str:
         return api_token_issue(user=User.objects.get(username=username), name="bench")[1]
@@ -132,13 +129,13 @@ def _prepare(size: str, *, seed: bool = True, static: bool = True) -> dict:
     deep = max(2, min(pages // 2, COUNT_CAP // 25))
     creds = {
         "anon": {},
-        "staff": {"Cookie": f"sessionid={session('rep00.sales')}"},
-        "contact": {"Cookie": f"sessionid={session('contact.c00000')}"},
         "staff-api": {"Authorization": f"Token {token('rep00.sales')}"},
         "contact-api": {"Authorization": f"Token {token('contact.c00000')}"},
-        # The later capabilities' users (seed_bulk's later phase): one per internal role.
-        **{who: {"Cookie": f"sessionid={session(username)}"} for who, username in ROLE_USERS},
     }
+    # Who logs in through the login form (`_login` over HTTP, `_django_clients` in
+    # process): the sales rep, the customer's contact, and the later capabilities'
+    # users (seed_bulk's later phase), one per internal role, and a supplier's contact.
+    logins = {"staff": "rep00.sales", "contact": "contact.c00000", **dict(ROLE_USERS)}
 
     # A part with many holds, the busiest work center: the ledger pages at their largest.
     def most_rows(qs, field: str):
@@ -212,11 +209,12 @@ def _prepare(size: str, *, seed: bool = True, static: bool = True) -> dict:
         ("API order detail 200 lines", "detail", "staff-api", f"/api/v1/orders/{o200.pk}/"),
         # The promise engine through a real route: changing a line's quantity on a
         # 20-line draft quote re-promises all 20 lines (quote_recalculate). The
-        # quantity alternates so every request changes something.
+        # quantity alternates so every request changes something. The logged-in rep
+        # (session cookie and CSRF header, as the page's scripts would send it).
         (
             "promise engine: PATCH line of 20-line quote",
             "promise",
-            "staff-api",
+            "staff",
             (
                 "PATCH",
                 f"/api/v1/quotes/{promise_quote}/lines/{promise_line}/",
@@ -232,6 +230,8 @@ def _prepare(size: str, *, seed: bool = True, static: bool = True) -> dict:
     connection.close()
     return {
         "creds": creds,
+        "logins": logins,
+        "password": PASSWORD,
         "endpoints": endpoints,
         "seed_seconds": seed_seconds,
         "rows": counts,
@@ -278,59 +278,173 @@ def _promise_quote(rep) -> tuple[str, str, float]:
 
 # -- load ----------------------------------------------------------------------
 
+WRK_SCRIPT = ROOT / "scripts" / "bench.lua"
+HOST = "127.0.0.1"
+ORIGIN = f"https://{HOST}"  # what a browser sends with an unsafe request (CSRF checks it)
+UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def _request(path, headers: dict) -> tuple[str, str, dict, list[str]]:
+    """(method, path, headers, bodies) of an endpoint: a GET of `path`, or for
+    ("PATCH", path, bodies) that method with the bodies as JSON. A session's CSRF
+    token (`X-CSRFToken` of the credentials) is sent with unsafe methods only, with
+    the Origin a browser adds, as the page's scripts would."""
+    csrf = headers.get("X-CSRFToken")
+    headers = {
+        "X-Forwarded-Proto": "https",
+        "Host": HOST,
+        **{k: v for k, v in headers.items() if k != "X-CSRFToken"},
+    }
+    if isinstance(path, str):
+        return "GET", path, headers, []
+    method, url, bodies = path
+    headers["Content-Type"] = "application/json"
+    if method in UNSAFE and csrf:
+        headers.update({"X-CSRFToken": csrf, "Origin": ORIGIN})
+    return method, url, headers, [json.dumps(body) for body in bodies]
+
+
+def _wrk_command(
+    port: int, path, headers: dict, seconds: int, connections: int, threads: int
+) -> list[str]:
+    """wrk's command line for one batch: `connections` keep-alive connections over
+    `threads` threads for `seconds` (wrk counts whole seconds), bench.lua's
+    arguments after `--`: method, path, "H<Name>: <value>" per header, "B<body>"."""
+    method, url, hdrs, bodies = _request(path, headers)
+    return [
+        "wrk",
+        f"--threads={min(threads, connections)}",
+        f"--connections={connections}",
+        f"--duration={seconds}s",
+        "--timeout=30s",  # wrk's default (2 s) would drop a slow page's latency
+        f"--script={WRK_SCRIPT}",
+        f"http://{HOST}:{port}",
+        "--",
+        method,
+        url,
+        *(f"H{name}: {value}" for name, value in hdrs.items()),
+        *(f"B{body}" for body in bodies),
+    ]
+
+
+def _parse_wrk(stdout: str) -> dict:
+    """bench.lua's done() line: requests, seconds, errors (responses outside 2xx,
+    connect/read/write errors and timeouts), the first bad status, p50/p95/p99 ms."""
+    lines = [line for line in stdout.splitlines() if line.startswith("BENCH-RESULT ")]
+    if len(lines) != 1:
+        raise RuntimeError(f"wrk printed no result line (bench.lua):\n{stdout}")
+    raw = json.loads(lines[0].removeprefix("BENCH-RESULT "))
+    errors = raw["non2xx"] + sum(
+        raw[k] for k in ("connect_errors", "read_errors", "write_errors", "timeouts")
+    )
+    return {
+        "requests": raw["requests"],
+        "wall": raw["duration_us"] / 1e6,
+        "errors": errors,
+        "status": raw["first_bad_status"],
+        **{f"p{p}": raw[f"p{p}_us"] / 1000 for p in (50, 95, 99)},
+    }
+
+
+def _batch(port: int, headers: dict, path, seconds: int, connections: int, threads: int) -> dict:
+    command = _wrk_command(port, path, headers, seconds, connections, threads)
+    done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    if done.returncode:
+        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
+    return _parse_wrk(done.stdout)
+
+
+def _wrk_missing() -> str:
+    """Why the load cannot run ("" when wrk is there)."""
+    if shutil.which("wrk"):
+        return ""
+    return (
+        "bench: wrk (the load tool) is not installed. `make bench` installs it "
+        "(scripts/test-services.sh bench-tools: apt-get install wrk, as root); "
+        "or install Debian's package `wrk` yourself."
+    )
+
 
 class Client:
-    def __init__(self, port: int, headers: dict) -> None:
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        self.headers = {"X-Forwarded-Proto": "https", "Host": "127.0.0.1", **headers}
+    """One keep-alive connection for what is not load: readiness, the login form,
+    the warm-up and the EXPLAIN request."""
 
-    def get(self, path, extra: dict | None = None, n: int = 0) -> tuple[int, float, dict]:
-        """GET `path`, or for ("PATCH", path, bodies) send the n-th body (cycling) as JSON."""
-        method, body, headers = "GET", None, {**self.headers, **(extra or {})}
-        if not isinstance(path, str):
-            method, path, bodies = path
-            body = json.dumps(bodies[n % len(bodies)])
-            headers["Content-Type"] = "application/json"
-        start = time.perf_counter()
+    def __init__(self, port: int, headers: dict) -> None:
+        self.conn = http.client.HTTPConnection(HOST, port, timeout=60)
+        self.headers = headers
+
+    def request(self, path, extra: dict | None = None, n: int = 0, form: dict | None = None):
+        """(status, headers message) of `path` as `_request` builds it (the n-th body,
+        cycling), or of a POST of the url-encoded `form`."""
+        method, url, headers, bodies = _request(path, {**self.headers, **(extra or {})})
+        body = bodies[n % len(bodies)] if bodies else None
+        if form is not None:
+            method, body = "POST", urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
         try:
-            self.conn.request(method, path, body=body, headers=headers)
+            self.conn.request(method, url, body=body, headers=headers)
             response = self.conn.getresponse()
             response.read()
         except (http.client.HTTPException, OSError):
             self.conn.close()
-            return 599, time.perf_counter() - start, {}
-        return response.status, time.perf_counter() - start, dict(response.getheaders())
+            return 599, http.client.HTTPMessage()
+        return response.status, response.msg
+
+    def get(self, path, extra: dict | None = None, n: int = 0) -> tuple[int, dict]:
+        status, msg = self.request(path, extra, n)
+        return status, dict(msg.items())
 
 
-def _batch(port: int, headers: dict, path: str, seconds: float, threads: int) -> dict:
-    latencies: list[float] = []
-    errors = 0
-    lock = threading.Lock()
-    deadline = time.perf_counter() + seconds
-
-    def run() -> None:
-        nonlocal errors
-        client = Client(port, headers)
-        n = 0
-        while time.perf_counter() < deadline:
-            status, elapsed, _ = client.get(path, n=n)
-            n += 1
-            with lock:
-                latencies.append(elapsed)
-                errors += status != 200
-
-    started = time.perf_counter()
-    workers = [threading.Thread(target=run) for _ in range(threads)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
-    return {"latencies": latencies, "errors": errors, "wall": time.perf_counter() - started}
+def _cookies(msg) -> dict[str, str]:
+    jar = SimpleCookie()
+    for header in msg.get_all("Set-Cookie") or []:
+        jar.load(header)
+    return {name: morsel.value for name, morsel in jar.items()}
 
 
-def _pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] * 1000
+def _login(port: int, username: str, password: str) -> dict:
+    """Log in through Django's login form over HTTP, as a browser does: the form's
+    CSRF token, the POST, and the session and (rotated) CSRF cookies it answers.
+    Headers for that user: the cookies, and the CSRF token for unsafe requests."""
+    client = Client(port, {})
+    status, msg = client.request(LOGIN_PATH)
+    csrf = _cookies(msg).get("csrftoken")
+    assert status == 200 and csrf, f"login form answered {status} without a CSRF cookie"
+    status, msg = client.request(
+        LOGIN_PATH,
+        {"Cookie": f"csrftoken={csrf}", "Origin": ORIGIN, "Referer": ORIGIN + LOGIN_PATH},
+        form={"username": username, "password": password, "csrfmiddlewaretoken": csrf},
+    )
+    cookies = _cookies(msg)
+    if status != 302 or "sessionid" not in cookies:
+        raise RuntimeError(f"logging in {username} through {LOGIN_PATH} answered {status}")
+    csrf = cookies.get("csrftoken", csrf)
+    return {"Cookie": f"sessionid={cookies['sessionid']}; csrftoken={csrf}", "X-CSRFToken": csrf}
+
+
+def _sample() -> dict:
+    return {"requests": 0, "errors": 0, "status": 0, "wall": 0.0, "p50": [], "p95": [], "p99": []}
+
+
+def _add(sample: dict, batch: dict) -> None:
+    """One batch of wrk into an endpoint's sample: counts add up, percentiles are kept
+    per batch (wrk gives percentiles, not the latencies)."""
+    for key in ("requests", "errors", "wall"):
+        sample[key] += batch[key]
+    sample["status"] = sample["status"] or batch["status"]
+    for p in ("p50", "p95", "p99"):
+        if batch["requests"]:
+            sample[p].append(batch[p])
+
+
+def _rps(sample: dict) -> float:
+    return sample["requests"] / sample["wall"] if sample["wall"] else 0.0
+
+
+def _wrk_version() -> str:
+    done = subprocess.run(["wrk", "--version"], capture_output=True, text=True, check=False)  # noqa: S607
+    first = (done.stdout or done.stderr).splitlines()
+    return first[0].split(" Copyright")[0] if first else "wrk"
 
 
 def _rss_mb(pid: int) -> float:
@@ -348,6 +462,98 @@ def _workers(master: int) -> list[int]:
 # -- in process (--profile) ------------------------------------------------------
 
 
+def _django_clients(prepared: dict):
+    """`who` → (Django test Client, headers): a user of `logins` logged in through the
+    login form (in process, once per user), or the credentials' headers (API token)."""
+    from django.test import Client as DjangoClient
+
+    made: dict[str, tuple] = {}
+
+    def client(who: str) -> tuple:
+        if who not in made:
+            django_client = DjangoClient(headers={"X-Forwarded-Proto": "https"})
+            username = prepared["logins"].get(who)
+            if username:
+                response = django_client.post(
+                    LOGIN_PATH, {"username": username, "password": prepared["password"]}
+                )
+                assert response.status_code == 302, (username, response.status_code)
+            made[who] = (django_client, dict(prepared["creds"].get(who, {})))
+        return made[who]
+
+    return client
+
+
+def _call(client, headers: dict, path, n: int = 0):
+    """GET `path` with the test client, or for ("PATCH", path, bodies) the n-th body."""
+    if isinstance(path, str):
+        return client.get(path, headers=headers)
+    method, url, bodies = path
+    return client.generic(
+        method, url, json.dumps(bodies[n % len(bodies)]), "application/json", headers=headers
+    )
+
+
+def _wsgi_caller(prepared: dict):
+    """`call(who, path, n) -> status` through Django's WSGI handler itself, as a gunicorn
+    worker calls it (request_started/finished, middleware, CSRF checks), for users
+    logged in through the login form. Not the test Client: it connects signal receivers
+    on every request (`request_finished.connect(close_old_connections)` makes a
+    `weakref.finalize` each time, never collected), a growth of its own."""
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.test import RequestFactory
+
+    handler, factory = WSGIHandler(), RequestFactory()
+    clients = _django_clients(prepared)
+    creds: dict[str, dict] = {}
+
+    def headers_of(who: str) -> dict:
+        if who not in creds:
+            client, headers = clients(who)
+            cookies = {name: morsel.value for name, morsel in client.cookies.items()}
+            if "sessionid" in cookies:
+                headers = {
+                    **headers,
+                    "Cookie": "; ".join(f"{k}={v}" for k, v in sorted(cookies.items())),
+                    "X-CSRFToken": cookies.get("csrftoken", ""),
+                }
+            creds[who] = headers
+        return creds[who]
+
+    def call(who: str, path, n: int = 0) -> int:
+        method, url, headers, bodies = _request(path, headers_of(who))
+        body = bodies[n % len(bodies)] if bodies else ""
+        request = factory.generic(method, url, body, "application/json", headers=headers)
+        status: list[str] = []
+        response = handler(request.environ, lambda line, _headers, _exc=None: status.append(line))
+        try:
+            for _chunk in response:
+                pass
+        finally:
+            response.close()  # request_finished, as the WSGI server does
+        return int(status[0].split()[0])
+
+    return call
+
+
+def _cache_sizes() -> dict[str, int]:
+    """Entries in the process's bounded caches (rows and their HTML's size, memo fragments,
+    nav bars, dates)."""
+    from apps.core.navigation import _entries
+    from apps.core.rows import row_cache
+    from apps.core.templatetags import fast_dates, memo
+
+    with row_cache._lock:
+        rows_bytes = sum(sys.getsizeof(html) for html in row_cache._rows.values())
+    return {
+        "rows": len(row_cache),
+        "rows_kb": rows_bytes // 1024,  # the rows' HTML (the bound: 4,096 rows)
+        "memo": len(memo._fragments),
+        "nav": _entries.cache_info().currsize,
+        "dates": fast_dates._formatted_day.cache_info().currsize,
+    }
+
+
 def _profile(prepared: dict, repeat: int, only: str, top: int, dump: str = "") -> None:
     """Each endpoint `repeat` times through Django's handler in this process: median ms and
     queries, no HTTP and no load client, so a change's effect shows without the noise of a
@@ -356,27 +562,15 @@ def _profile(prepared: dict, repeat: int, only: str, top: int, dump: str = "") -
     import pstats
 
     from django.db import connection
-    from django.test import Client as DjangoClient
 
+    clients = _django_clients(prepared)
     for name, _kind, who, path in prepared["endpoints"]:
         if only and only not in name:
             continue
-        headers = dict(prepared["creds"][who])
-        client = DjangoClient(headers={"X-Forwarded-Proto": "https"})
-        if "Cookie" in headers:
-            client.cookies["sessionid"] = headers.pop("Cookie").split("=", 1)[1]
+        client, headers = clients(who)
 
         def call(n: int, client=client, headers=headers, path=path):
-            if isinstance(path, str):
-                return client.get(path, headers=headers)
-            method, url, bodies = path
-            return client.generic(
-                method,
-                url,
-                json.dumps(bodies[n % len(bodies)]),
-                "application/json",
-                headers=headers,
-            )
+            return _call(client, headers, path, n)
 
         for n in range(3):
             response = call(n)
@@ -419,38 +613,39 @@ def _profile(prepared: dict, repeat: int, only: str, top: int, dump: str = "") -
 
 
 def _memory(prepared: dict, requests: int, top: int, out: Path) -> dict:
-    """Memory of one process serving `requests` requests round-robin over the endpoints
-    after a warm-up of the same length (per-process caches fill there): RSS after the
-    warm-up and after the measured requests (tracemalloc off: it costs memory of its
-    own), then tracemalloc's biggest growths by line over a tenth as many, so a leak
-    shows where it is. Written to `out`/memory.json; results.md reports it."""
+    """Memory of one process (what one worker runs) serving `requests` requests
+    round-robin over the endpoints, the promise PATCH included, after a warm-up of the
+    same length (per-process caches fill there): RSS after the warm-up, every tenth of
+    the measured requests (the curve: a leak climbs on, a cache filling up flattens)
+    and at the end (tracemalloc off: it costs memory of its own), with the bounded
+    caches' entries; then tracemalloc's biggest growths by line over a tenth as many,
+    so a leak shows where it is. Written to `out`/memory.json; results.md reports it."""
     import gc
     import tracemalloc
 
-    from django.test import Client as DjangoClient
-
-    clients = []
-    for name, _kind, who, path in prepared["endpoints"]:
-        if not isinstance(path, str):
-            continue  # the PATCH writes; memory is about reading pages
-        headers = dict(prepared["creds"][who])
-        client = DjangoClient(headers={"X-Forwarded-Proto": "https"})
-        if "Cookie" in headers:
-            client.cookies["sessionid"] = headers.pop("Cookie").split("=", 1)[1]
-        clients.append((name, client, headers, path))
+    call = _wsgi_caller(prepared)
+    clients = prepared["endpoints"]
+    served = 0
 
     def serve(n: int) -> None:
-        for i in range(n):
-            _name, client, headers, path = clients[i % len(clients)]
-            client.get(path, headers=headers)
+        nonlocal served
+        for _ in range(n):
+            name, _kind, who, path = clients[served % len(clients)]
+            status = call(who, path, served)
+            assert status == 200, f"{name}: {path} answered {status}"
+            served += 1
 
     started = time.monotonic()
     serve(requests)  # warm-up
     gc.collect()
     rss_warm = _rss_mb(os.getpid())
-    serve(requests)
-    gc.collect()
-    rss_after = _rss_mb(os.getpid())
+    curve = [(0, rss_warm, _cache_sizes())]
+    step = max(1, requests // 10)
+    while served < 2 * requests:
+        serve(min(step, 2 * requests - served))
+        gc.collect()
+        curve.append((served - requests, _rss_mb(os.getpid()), _cache_sizes()))
+    rss_after = curve[-1][1]
     traced = max(1, requests // 10)
     tracemalloc.start(3)
     before = tracemalloc.take_snapshot()
@@ -467,6 +662,7 @@ def _memory(prepared: dict, requests: int, top: int, out: Path) -> dict:
         "rss_after_warmup_mb": rss_warm,
         "rss_after_mb": rss_after,
         "growth_percent": (rss_after / rss_warm - 1) * 100,
+        "curve": [{"requests": n, "rss_mb": rss, "caches": caches} for n, rss, caches in curve],
         "traced_requests": traced,
         "traced_growth_kb": growth / 1024,
         "top": [
@@ -491,17 +687,50 @@ def _memory(prepared: dict, requests: int, top: int, out: Path) -> dict:
     return result
 
 
-def _growth_max(mem: dict) -> float:
-    return max(
-        ((a / b - 1) * 100 for b, a in zip(mem["before"], mem["after"], strict=False) if b),
-        default=0.0,
-    )
+def _growths(before: list[float], after: list[float]) -> list[float]:
+    """Each worker's RSS growth in percent."""
+    return [(a / b - 1) * 100 for b, a in zip(before, after, strict=False) if b]
 
 
-def _growth(mem: dict) -> str:
-    return ", ".join(
-        f"{(a / b - 1) * 100:+.1f}%" for b, a in zip(mem["before"], mem["after"], strict=False) if b
+def _mb(values: list[float]) -> str:
+    return ", ".join(f"{m:.0f} MB" for m in values)
+
+
+def _pcts(values: list[float]) -> str:
+    return ", ".join(f"{g:+.1f}%" for g in values)
+
+
+def _server_memory_markdown(result: dict) -> list[str]:
+    """Each worker's RSS after the warm-up, after MEMORY_REQUESTS requests per worker
+    (the target: < 150 MB, growing < 10% over them), and at the end of the run."""
+    mem = result["memory"]
+    before, at, after = mem["before"], mem.get("at") or [], mem["after"]
+    workers = len(before)
+    end = (
+        f"At the end, after {result['requests']:,} requests: {_mb(after)} "
+        f"({_pcts(_growths(before, after))} since the warm-up)."
     )
+    if mem.get("rounds"):
+        end += " After each round (requests in all: MB per worker): " + "; ".join(
+            f"{r['requests']:,}: {', '.join(f'{m:.0f}' for m in r['rss'])}" for r in mem["rounds"]
+        )
+    if not at:
+        return [
+            f"Gunicorn's {workers} workers after the warm-up: {_mb(before)}. The run served "
+            f"fewer than {MEMORY_REQUESTS:,} requests per worker: no verdict on the target. " + end,
+            "",
+        ]
+    growth = _growths(before, at)
+    ok = max(at) < 150 and max(growth, default=0) < 10
+    return [
+        f"Gunicorn's {workers} workers after the warm-up: {_mb(before)}; after "
+        f"{mem['at_requests']:,} requests (about {mem['at_requests'] // workers:,} per worker, "
+        f"the first batch past {MEMORY_REQUESTS:,} each): {_mb(at)} ({_pcts(growth)}). "
+        f"Target: under 150 MB, growing less than 10% over {MEMORY_REQUESTS:,} requests: "
+        + ("ok. " if ok else "**missed**. ")
+        + end,
+        "",
+    ]
 
 
 def _memory_markdown(out: Path) -> list[str]:
@@ -510,18 +739,24 @@ def _memory_markdown(out: Path) -> list[str]:
     if not path.exists():
         return ["No `--memory` run: `scripts/bench.py --reuse --memory 10000`.", ""]
     m = json.loads(path.read_text())
-    verdict = (
-        "ok"
-        if m["rss_after_mb"] < 150 and m["growth_percent"] < 10
-        else "**missed** (target < 150 MB, growth < 10%)"
-    )
+    # Growth only: this process also ran migrate and built the promise quote, so its
+    # RSS is not a worker's (the server run above gives the workers' own).
+    verdict = "ok" if m["growth_percent"] < 10 else "**missed** (target: growth < 10%)"
+    curve = m.get("curve") or []
     lines = [
-        f"One process (`--memory {m['requests']}`, in process, {m['endpoints']} GET endpoints "
+        f"One process (`--memory {m['requests']}`, in process, {m['endpoints']} endpoints "
         f"round-robin): RSS {m['rss_after_warmup_mb']:.1f} MB after {m['requests']:,} warm-up "
         f"requests, {m['rss_after_mb']:.1f} MB after {m['requests']:,} more "
-        f"({m['growth_percent']:+.1f}%): {verdict}. Python heap growth over "
-        f"{m['traced_requests']:,} further requests under tracemalloc: "
-        f"{m['traced_growth_kb']:+.0f} KB; largest by line:",
+        f"({m['growth_percent']:+.1f}%): {verdict}."
+        + (
+            " RSS every tenth: "
+            + ", ".join(f"{p['rss_mb']:.1f}" for p in curve)
+            + f" MB; cache entries at the end: {curve[-1]['caches']}."
+            if curve
+            else ""
+        )
+        + f" Python heap growth over {m['traced_requests']:,} further requests under "
+        f"tracemalloc: {m['traced_growth_kb']:+.0f} KB; largest by line:",
         "",
     ]
     lines += [
@@ -638,12 +873,19 @@ def _markdown(result: dict, out: Path = ROOT / "bench") -> str:
         f"Size **{result['size']}** ({result['rows']['customers']:,} customers, "
         f"{result['rows']['quotes']:,} quotes, {result['rows']['orders']:,} orders; "
         f"seeded in {result['seed_seconds']:.0f} s), gunicorn {result['workers']} sync workers, "
-        f"DEBUG off, {result['threads']} client threads over loopback, batches of "
-        f"{result['seconds']} s × {result['rounds']} rounds interleaved with the bare view. "
+        f"DEBUG off. Load: {result.get('load_tool', 'wrk')} (`scripts/bench.lua`) over "
+        f"loopback, {result.get('connections', result['threads'])} connections on "
+        f"{result['threads']} threads: one connection per sync worker, so each worker has "
+        "one request at a time and none queue (below saturation). Users log in through the "
+        "login form first (session cookie; CSRF header on the PATCH); API endpoints send a "
+        f"token. Batches of {result['seconds']} s × {result['rounds']} rounds interleaved "
+        "with the bare view, anonymous and logged in. "
         f"Machine: {result['machine']}. {result['requests']:,} requests in all.",
         "",
         "Ratio = requests per second of the endpoint / of the logged-in bare view, measured "
-        "in the same rounds. Targets: HTML lists ≥ 0.20, API lists ≥ 0.33, details ≥ 0.25.",
+        "in the same rounds (median over the rounds). Targets: HTML lists ≥ 0.20, API lists "
+        "≥ 0.33, details ≥ 0.25. p50/p95/p99: wrk's `latency:percentile()` of each batch, "
+        "the median over the rounds. Any response outside 2xx fails the endpoint.",
         "",
         "| endpoint | queries | p50 ms | p95 ms | p99 ms | req/s | ratio | target | seq scans |",
         "|---|---:|---:|---:|---:|---:|---:|---|---|",
@@ -653,6 +895,11 @@ def _markdown(result: dict, out: Path = ROOT / "bench") -> str:
         verdict = "" if target is None else ("ok" if row["ratio"] >= target else "**missed**")
         if row["kind"] == "promise":  # a latency target: p50 under 100 ms
             verdict = "ok (p50 < 100 ms)" if row["p50"] < 100 else "**missed** (p50 ≥ 100 ms)"
+        if row.get("errors"):
+            verdict = (
+                f"**FAILED**: {row['errors']:,} responses outside 2xx or errors "
+                f"(first status {row.get('error_status') or '—'})"
+            )
         lines.append(
             f"| {row['name']} | {row['queries']} | {row['p50']:.1f} | {row['p95']:.1f} | "
             f"{row['p99']:.1f} | {row['rps']:.1f} | {row['ratio']:.2f} | {verdict} | "
@@ -668,19 +915,12 @@ def _markdown(result: dict, out: Path = ROOT / "bench") -> str:
     ]
     for row in result["endpoints"]:
         lines.append(f"{row['name'][:30]:<30} {row['ratio']:5.2f} {_bar(row['ratio'])}")
-    mem = result["memory"]
     lines += [
         "```",
         "",
         "## Worker memory (RSS)",
         "",
-        f"Before load (after warm-up): {', '.join(f'{m:.0f} MB' for m in mem['before'])}; "
-        f"after {result['requests']:,} requests: {', '.join(f'{m:.0f} MB' for m in mem['after'])}"
-        f" (growth {_growth(mem)}). Target: under 150 MB, growing less than 10%: "
-        + (
-            "ok." if max(mem["after"], default=0) < 150 and _growth_max(mem) < 10 else "**missed**."
-        ),
-        "",
+        *_server_memory_markdown(result),
         *_memory_markdown(out),
         "## Promise engine, 20-line quote (target < 100 ms)",
         "",
@@ -710,9 +950,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default=os.environ.get("BENCH_SIZE", "S"))
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--seconds", type=float, default=1.5, help="length of one batch")
+    parser.add_argument(
+        "--seconds", type=float, default=2, help="length of one batch (wrk: whole seconds, >= 1)"
+    )
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--connections",
+        type=int,
+        default=2,
+        help="wrk's connections: one per worker keeps the server below saturation",
+    )
+    parser.add_argument("--threads", type=int, default=2, help="wrk's threads")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", default=str(ROOT / "bench"))
     parser.add_argument(
@@ -754,6 +1002,10 @@ def main() -> int:
     if not os.environ.get("DATABASE_URL"):
         print("bench: DATABASE_URL is not set; run `make bench`.", file=sys.stderr)
         return 2
+    if not (args.profile or args.memory) and _wrk_missing():
+        print(_wrk_missing(), file=sys.stderr)
+        return 2
+    seconds = max(1, math.ceil(args.seconds))
     os.environ["DATABASE_URL"], fresh = _bench_database(
         os.environ["DATABASE_URL"], reuse=args.reuse
     )
@@ -770,7 +1022,7 @@ def main() -> int:
     if args.memory:
         _memory(prepared, args.memory, min(args.top, 20), Path(args.out))
         return 0
-    creds = prepared["creds"]
+    creds = dict(prepared["creds"])
     if args.endpoints:
         wanted = re.compile(args.endpoints)
         prepared["endpoints"] = [
@@ -800,20 +1052,31 @@ def main() -> int:
                 break
         else:
             raise RuntimeError("gunicorn did not answer")
+        for who, username in prepared["logins"].items():
+            creds[who] = _login(args.port, username, prepared["password"])
         endpoints = prepared["endpoints"]
-        # Warm-up: every endpoint a few times on each worker (templates, caches).
+        # Warm-up: every endpoint a few times, checked, then a second of wrk on every
+        # worker (templates, per-process caches, the allocator's high-water mark), so
+        # the RSS after it is a worker's settled size and the growth is what follows.
         for name, _kind, who, path in endpoints:
             client = Client(args.port, creds[who])
             for n in range(4):
                 status = client.get(path, n=n)[0]
-            if status != 200:
-                raise RuntimeError(f"{name}: {path} answered {status}")
+                if status != 200:
+                    raise RuntimeError(f"{name}: {path} answered {status}")
+            warm = _batch(args.port, creds[who], path, 1, args.connections, args.threads)
+            if warm["errors"]:
+                raise RuntimeError(f"{name}: {path} answered {warm['status']} in the warm-up")
         workers = _workers(server.pid)
         memory_before = [_rss_mb(pid) for pid in workers]
+        # The target's growth is over 10,000 requests per worker after the warm-up:
+        # each worker's RSS when the run has served that many (in all, over the workers).
+        checkpoint = MEMORY_REQUESTS * len(workers)
+        memory_at: list[float] = []
+        memory_at_requests = 0
+        memory_rounds: list[dict] = []
 
-        samples: dict[str, dict] = {
-            name: {"latencies": [], "errors": 0, "wall": 0.0} for name, *_ in endpoints
-        }
+        samples: dict[str, dict] = {name: _sample() for name, *_ in endpoints}
         paired: dict[str, list[float]] = {name: [] for name, *_ in endpoints}
         total = 0
         for round_no in range(args.rounds):
@@ -826,27 +1089,26 @@ def main() -> int:
                     (BASELINES[1], "staff", "/bench/bare/"),
                     (name, who, path),
                 ):
-                    batch = _batch(args.port, creds[w], p, args.seconds, args.threads)
-                    s = samples[label]
-                    s["latencies"] += batch["latencies"]
-                    s["errors"] += batch["errors"]
-                    s["wall"] += batch["wall"]
-                    measured[label] = len(batch["latencies"]) / batch["wall"]
-                    total += len(batch["latencies"])
+                    batch = _batch(args.port, creds[w], p, seconds, args.connections, args.threads)
+                    _add(samples[label], batch)
+                    measured[label] = batch["requests"] / batch["wall"]
+                    total += batch["requests"]
+                    if not memory_at and total >= checkpoint:
+                        memory_at = [_rss_mb(pid) for pid in workers]
+                        memory_at_requests = total
                 paired[name].append(measured[name] / measured[BASELINES[1]])
+            # Each worker's RSS after each round: a leak climbs on, a cache filling flattens.
+            memory_rounds.append({"requests": total, "rss": [_rss_mb(pid) for pid in workers]})
             print(f"bench: round {round_no + 1}/{args.rounds} done", flush=True)
 
         rows = []
         for name, kind, who, path in endpoints:
             client = Client(args.port, creds[who])
-            _status, _t, headers = client.get(path, {"X-Bench-Explain": "1"})
+            _status, headers = client.get(path, {"X-Bench-Explain": "1"})
             s = samples[name]
-            rps = len(s["latencies"]) / s["wall"] if s["wall"] else 0.0
-            ratio = (
-                statistics.median(paired[name])
-                if paired[name]
-                else rps / (len(samples[BASELINES[1]]["latencies"]) / samples[BASELINES[1]]["wall"])
-            )
+            rps = s["requests"] / s["wall"] if s["wall"] else 0.0
+            bare = samples[BASELINES[1]]
+            ratio = statistics.median(paired[name]) if paired[name] else rps / _rps(bare)
             rows.append(
                 {
                     "name": name,
@@ -857,11 +1119,11 @@ def main() -> int:
                     "seq_scans": ""
                     if headers.get("X-Seq-Scans", "-") == "-"
                     else headers["X-Seq-Scans"],
-                    "requests": len(s["latencies"]),
+                    "requests": s["requests"],
                     "errors": s["errors"],
-                    "p50": _pct(s["latencies"], 50),
-                    "p95": _pct(s["latencies"], 95),
-                    "p99": _pct(s["latencies"], 99),
+                    "error_status": s["status"],
+                    # wrk's percentiles of each batch, the median over the rounds
+                    **{f"p{p}": statistics.median(s[f"p{p}"]) for p in (50, 95, 99)},
                     "rps": rps,
                     "ratio": ratio,
                 }
@@ -876,12 +1138,20 @@ def main() -> int:
         "rows": prepared["rows"],
         "seed_seconds": prepared["seed_seconds"],
         "workers": args.workers,
-        "threads": args.threads,
-        "seconds": args.seconds,
+        "threads": min(args.threads, args.connections),
+        "connections": args.connections,
+        "load_tool": _wrk_version(),
+        "seconds": seconds,
         "rounds": args.rounds,
         "requests": total,
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs (shared)",
-        "memory": {"before": memory_before, "after": memory_after},
+        "memory": {
+            "before": memory_before,
+            "at": memory_at,
+            "at_requests": memory_at_requests,
+            "rounds": memory_rounds,
+            "after": memory_after,
+        },
         "promise_in_process_ms": prepared["promise_ms"],
         "endpoints": rows,
     }
@@ -898,7 +1168,14 @@ def main() -> int:
     (out / "results.svg").write_text(_chart_svg(result))
     (out / "results.md").write_text(_markdown(result))
     print(_markdown(result))
-    return 0
+    failed = [r for r in rows if r["errors"]]
+    for r in failed:
+        print(
+            f"bench: FAILED {r['name']}: {r['errors']} responses outside 2xx or errors "
+            f"(first status {r['error_status'] or 'none: connection errors'})",
+            file=sys.stderr,
+        )
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -89,7 +89,18 @@ stop_all() {
   redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
 }
 
+# `make bench`'s load tool (not needed by `make test`).
+ensure_bench_tools() {
+  command -v wrk >/dev/null && return 0
+  apt_install wrk || true
+  if ! command -v wrk >/dev/null; then
+    log "could not install wrk, the load tool of make bench: install Debian's package wrk (apt-get install wrk) and re-run"
+    exit 1
+  fi
+}
+
 case "${1:-start}" in
+  bench-tools) ensure_bench_tools ;;
   start)
     ensure_packages
     start_pg
@@ -99,5 +110,5 @@ case "${1:-start}" in
     echo "export CACHE_URL=rediscache://127.0.0.1:$REDIS_PORT/1"
     ;;
   stop) stop_all ;;
-  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|bench-tools" >&2; exit 2 ;;
 esac

@@ -43,10 +43,12 @@ QUERIES: dict[str, dict[str, int]] = {
     "core:dashboard": {"sales_rep": 15},
     # session, user, roles, count, page
     "core:notification-list": {"sales_rep": 5},
-    # count, ids, rows (order, customer and owner joined; the latest cause a subquery);
-    # the summary's one GROUP BY by cause and rep; the rep filter's choices
+    # count, ids, rows (order, customer and owner joined); the summary's stored
+    # tally by rep and cause (apps.orders.risk); the rep filter's choices
     # (tests/sales/test_views_at_risk.py)
-    "sales:at-risk": {"planner": 8},
+    # (a rep's own lines by default, from the owner's partial index; + the rep filter
+    # reading the chosen rep)
+    "sales:at-risk": {"planner": 8, "sales_rep": 9},
     # waiting/overdue (also the page count), page ids, rows, their first lines
     # (tests/orders/test_review_inbox.py,
     # page and htmx partial alike)
@@ -60,9 +62,10 @@ QUERIES: dict[str, dict[str, int]] = {
     # count, page ids, rows; the page's booked hours and its closures (one GROUP BY each)
     # (tests/manufacturing/test_views_capacity.py)
     "manufacturing:work-center-list": {"planner": 8},
-    # the work center; load by day, closures in the window, holds, the holds' order
-    # lines, closures ahead
-    "manufacturing:work-center-detail": {"planner": 11},
+    # the work center; hours by day and the closures from Monday on (one UNION: the
+    # chart, the hours held, the closed days ahead); holds: capped count, the page;
+    # the holds' quote and order lines (one UNION)
+    "manufacturing:work-center-detail": {"planner": 8},
     # the count of grouped rows, the page of grouped rows; the add form's supplier
     # choices (tests/suppliers/test_views_receipts.py)
     "suppliers:receipt-list": {"buyer": 6},
@@ -72,7 +75,8 @@ QUERIES: dict[str, dict[str, int]] = {
     # (tests/suppliers/test_views_suppliers.py)
     "suppliers:supplier-list": {"buyer": 6},
     # -- staff details (tests/sales/test_views_list_queries.py: 2 and 200 lines)
-    # lines prefetched with reviews, BOM components and date changes; the comment thread
+    # lines prefetched with reviews, BOM components and date changes; the count of the
+    # comments (the thread itself is loaded when revealed: sales:quote-comments)
     "sales:quote-detail": {"sales_rep": 11, "sales_rep · htmx ?lines=all": 9},
     # + the order's tracker links, + what the lines hold (stock and capacity ledgers,
     # one query each for all lines)
@@ -88,9 +92,10 @@ QUERIES: dict[str, dict[str, int]] = {
     # the stored PDF of the sent revision (warm: rendered by the first GET)
     "sales:quote-pdf": {"sales_rep": 7},
     "suppliers:supplier-detail": {"buyer": 8},
-    # the part; holds: capped count, the page, the page's quote and order lines; position,
-    # receipts, the total held (tests/suppliers/test_views_receipts.py)
-    "suppliers:part-detail": {"planner": 10, "buyer": 11},
+    # the part with its position and the total its holds keep; holds: capped count, the
+    # page, the page's quote and order lines (one UNION); the receipts
+    # (tests/suppliers/test_views_receipts.py)
+    "suppliers:part-detail": {"planner": 8, "buyer": 8},
     "accounts:account": {"sales_rep": 4},
     "sales:quote-builder": {"sales_rep": 9},
     "sales:customer-lookup": {"sales_rep": 4},

@@ -25,6 +25,9 @@ BROWSE = textwrap.dedent(
 
     call_command("migrate", verbosity=0)
     call_command("seed_demo", verbosity=0)
+    from apps.orders.risk import risk_tally_from_lines, risk_tally_stored
+    # The demo's lines at risk are on the at-risk page's stored tally (SQLite upserts too).
+    assert risk_tally_stored() == risk_tally_from_lines() != {}, "at-risk tally"
     sent = Quote.objects.filter(customer__code="ACME", state=QuoteState.SENT).first()
     order = SalesOrder.objects.filter(customer__code="ACME").first()
     from apps.core.models import Attachment

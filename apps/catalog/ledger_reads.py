@@ -13,11 +13,28 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models import (
+    CharField,
+    Count,
+    DecimalField,
+    F,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    UUIDField,
+    Value,
+)
+from django.db.models.functions import JSONObject
 
 from apps.catalog.models import (
     CapacityReservation,
     Part,
+    PromiseBooking,
     StockEntry,
     StockEntryKind,
     StockPosition,
@@ -33,23 +50,41 @@ def may_read_ledgers(user) -> bool:
     return is_internal(user) and user.has_perm("catalog.view_stockentry")
 
 
-def open_receipts(*, part: str = "", reference: str = "") -> QuerySet:
-    """One row per part, purchase order and date still due, earliest first.
-
-    Grouped rows, not model rows: a page of them is one grouped query (plus its
-    count), so the list pattern's "ids first" step does not apply; the filter
-    and the order use the (part, kind, date) index.
-    """
+def _expected(part: str, reference: str) -> QuerySet[StockEntry]:
+    # stockentry_expected_idx: the receipt entries only, index-only.
     qs = StockEntry.objects.filter(kind=StockEntryKind.EXPECTED)
     if part:
         qs = qs.filter(Q(part__number__icontains=part) | Q(part__name__icontains=part))
     if reference:
         qs = qs.filter(reference__icontains=reference)
+    return qs
+
+
+def open_receipts(*, part: str = "", reference: str = "") -> QuerySet:
+    """One row per part, purchase order and date still due, earliest first.
+
+    Grouped rows, not model rows: a page of them is one grouped query (plus its
+    count, `open_receipt_groups`), so the list pattern's "ids first" step does not
+    apply; the filter and the order use stockentry_expected_idx.
+    """
     return (
-        qs.values("part_id", "part__number", "part__name", "part__uom", "reference", "date")
+        _expected(part, reference)
+        .values("part_id", "part__number", "part__name", "part__uom", "reference", "date")
         .annotate(quantity=Sum("quantity"), supplier_name=Max("supplier__name"))
         .filter(quantity__gt=0)
         .order_by("date", "part__number", "reference")
+    )
+
+
+def open_receipt_groups(*, part: str = "", reference: str = "") -> QuerySet:
+    """The groups of `open_receipts`, one row each, without the part's and the
+    supplier's columns (a part's number, name and unit are the part's): to count."""
+    return (
+        _expected(part, reference)
+        .values("part_id", "reference", "date")
+        .annotate(quantity=Sum("quantity"))
+        .filter(quantity__gt=0)
+        .order_by()
     )
 
 
@@ -84,10 +119,24 @@ class PartLedger:
         return sum((r["quantity"] for r in self.receipts), ZERO)
 
 
+def part_with_position(pk) -> Part:
+    """The part with its stored position joined and the total its holds keep
+    (`held`): one query; Part.DoesNotExist if there is none."""
+    return (
+        Part.objects.select_related("running_stock")
+        .annotate(held=held_total(OuterRef("pk")))
+        .get(pk=pk)
+    )
+
+
 def part_ledger(part: Part) -> PartLedger:
-    """Position and open receipts by date of `part`: two queries (holds: `part_holds`)."""
+    """Position and open receipts by date of `part`: two queries, one if the part
+    came with its position (`part_with_position`; holds: `part_holds`)."""
     ledger = PartLedger(part)
-    position = StockPosition.objects.filter(part=part).first()
+    if "running_stock" in part._state.fields_cache:
+        position = part._state.fields_cache["running_stock"]
+    else:
+        position = StockPosition.objects.filter(part=part).first()
     if position is not None:
         ledger.on_hand, ledger.reserved, ledger.allocated = (
             position.on_hand,
@@ -105,29 +154,78 @@ def _part_hold_entries(part: Part) -> QuerySet[StockEntry]:
     ).exclude(booking=None)
 
 
-def part_holds(part: Part) -> QuerySet:
-    """One grouped row per booking and kind holding `part` (a quantity left), by
-    reference: a page of them is one grouped query (`apps.core.lists.group_page`)."""
+def part_hold_groups(part: Part) -> QuerySet:
+    """One row per booking and kind holding `part` (a quantity left): what the holds
+    page counts, index-only (stockentry_part_holds_idx), without the bookings."""
     return (
         _part_hold_entries(part)
-        .values(
-            "booking_id",
-            "booking__line_key",
-            "booking__reference",
-            "booking__kind",
-            "booking__firm",
-            "kind",
-        )
-        .annotate(quantity=Sum("quantity"), date=Max("date"))
+        .values("booking_id", "kind")
+        .annotate(quantity=Sum("quantity"))
         .exclude(quantity=0)
-        .order_by("booking__reference", "kind", "booking_id")
+        .order_by()
     )
 
 
-def part_holds_total(part: Part) -> Decimal:
-    """The quantity every hold on `part` keeps: one aggregate."""
-    total = _part_hold_entries(part).aggregate(total=Sum("quantity"))["total"]
-    return total or ZERO
+def part_holds(part: Part) -> QuerySet:
+    """One grouped row per booking and kind holding `part` (a quantity left), by
+    reference: a page of them is one grouped query (`apps.core.lists.group_page`).
+
+    The part's entries are summed per booking from stockentry_part_holds_idx
+    alone and ordered by the reference their entries were written under (the
+    booking's reference: `bookings_write` writes it on every entry), then the
+    page's rows read their booking by primary key: no join of the bookings
+    table for every hold on the part.
+    """
+    booking = PromiseBooking.objects.filter(pk=OuterRef("booking_id")).order_by()
+    return (
+        _part_hold_entries(part)
+        .values("booking_id", "kind")
+        .annotate(quantity=Sum("quantity"), date=Max("date"), written_as=Min("reference"))
+        .exclude(quantity=0)
+        .annotate(
+            # One probe of the booking per row shown (PostgreSQL evaluates it after
+            # the sort, for the page's rows and those an OFFSET skips).
+            booking=Subquery(
+                booking.values(
+                    json=JSONObject(
+                        reference="reference", line_key="line_key", kind="kind", firm="firm"
+                    )
+                )
+            )
+        )
+        .order_by("written_as", "kind", "booking_id")
+    )
+
+
+def part_holds_rows(rows) -> list[dict]:
+    """`part_holds` rows with their booking's fields flat: booking_id, kind (of the
+    entries), quantity, date, reference, line_key, booking_kind, firm."""
+    out = []
+    for row in rows:
+        booking = row.pop("booking") or {}
+        row.update(
+            reference=booking.get("reference", ""),
+            line_key=booking.get("line_key", ""),
+            booking_kind=booking.get("kind", ""),
+            firm=booking.get("firm", False),
+        )
+        out.append(row)
+    return out
+
+
+def held_total(part_ref) -> Subquery:
+    """The quantity every hold on the part `part_ref` names keeps: a subquery (one
+    index-only sum) to annotate the part with."""
+    return Subquery(
+        StockEntry.objects.filter(
+            part=part_ref, kind__in=(StockEntryKind.RESERVED, StockEntryKind.ALLOCATED)
+        )
+        .exclude(booking=None)
+        .order_by()
+        .values("part")
+        .annotate(total=Sum("quantity"))
+        .values("total")
+    )
 
 
 @dataclass
@@ -149,21 +247,21 @@ class LoadDay:
         return min(100.0, float(self.booked / self.capacity * 100))
 
 
-def work_center_load(work_center: WorkCenter, *, start: dt.date, days: int) -> list[LoadDay]:
-    """Hours booked against capacity per calendar day from `start`: two queries."""
+def load_days(
+    work_center: WorkCenter,
+    *,
+    start: dt.date,
+    days: int,
+    booked: dict[dt.date, Decimal],
+    closures,
+) -> list[LoadDay]:
+    """The days from `start` with their capacity, the hours `booked` on them and why
+    a day is closed (`closures`: the work center's and the plant's)."""
     end = start + dt.timedelta(days=days - 1)
-    booked = {
-        row["date"]: row["total"]
-        for row in CapacityReservation.objects.filter(
-            work_center=work_center, date__gte=start, date__lte=end
-        )
-        .values("date")
-        .annotate(total=Sum("hours"))
-    }
     closed: dict[dt.date, str] = {}
-    for closure in WorkCenterClosure.objects.filter(
-        Q(work_center=work_center) | Q(work_center__isnull=True), date__gte=start, date__lte=end
-    ):
+    for closure in closures:
+        if not start <= closure.date <= end:
+            continue
         scope = "Plant closed" if closure.work_center_id is None else "Closed"
         closed[closure.date] = f"{scope}{': ' + closure.reason if closure.reason else ''}"
     out = []
@@ -179,6 +277,51 @@ def work_center_load(work_center: WorkCenter, *, start: dt.date, days: int) -> l
             )
         )
     return out
+
+
+def work_center_window(
+    work_center: WorkCenter, *, start: dt.date, end: dt.date
+) -> tuple[dict[dt.date, Decimal], list[WorkCenterClosure]]:
+    """Hours booked per day from `start` to `end` (capacity_wc_date_cover_idx, index
+    only), and the closures of the work center or the whole plant from `start` on,
+    by date: one query (a UNION of the two)."""
+    booked = (
+        _window(work_center, start, end)
+        .order_by()
+        .values("date")
+        .annotate(
+            total=Sum("hours"),
+            closure_id=Value(None, output_field=IntegerField()),
+            closure_wc=Value(None, output_field=UUIDField()),
+            reason=Value("", output_field=CharField()),
+        )
+        .values_list("date", "total", "closure_id", "closure_wc", "reason")
+    )
+    closures = (
+        WorkCenterClosure.objects.filter(
+            Q(work_center=work_center) | Q(work_center__isnull=True), date__gte=start
+        )
+        .order_by()
+        .annotate(
+            total=Value(None, output_field=DecimalField(max_digits=12, decimal_places=2)),
+            closure_id=F("pk"),
+            closure_wc=F("work_center_id"),
+        )
+        .values_list("date", "total", "closure_id", "closure_wc", "reason")
+    )
+    hours: dict[dt.date, Decimal] = {}
+    closed: list[WorkCenterClosure] = []
+    for date, total, closure_id, closure_wc, reason in booked.union(closures, all=True):
+        if closure_id is None:
+            hours[date] = total
+        else:
+            closed.append(
+                WorkCenterClosure(
+                    pk=closure_id, work_center_id=closure_wc, date=date, reason=reason
+                )
+            )
+    closed.sort(key=lambda c: (c.date, c.pk))
+    return hours, closed
 
 
 def weekly(load: list[LoadDay]) -> list[dict]:
@@ -210,18 +353,14 @@ def work_center_holds(work_center: WorkCenter, *, start: dt.date, end: dt.date) 
     )
 
 
-def work_center_held_hours(work_center: WorkCenter, *, start: dt.date, end: dt.date) -> Decimal:
-    """The hours every hold keeps between start and end: one aggregate."""
-    return _window(work_center, start, end).aggregate(total=Sum("hours"))["total"] or ZERO
-
-
-def closures_ahead(work_center: WorkCenter, *, start: dt.date) -> QuerySet[WorkCenterClosure]:
+def work_center_hold_groups(work_center: WorkCenter, *, start: dt.date, end: dt.date) -> QuerySet:
+    """The groups of `work_center_holds`, one row each, without the bookings' join
+    (a booking is one line and kind): what the page counts, index-only."""
     return (
-        WorkCenterClosure.objects.filter(
-            Q(work_center=work_center) | Q(work_center__isnull=True), date__gte=start
-        )
-        .select_related("work_center")
-        .order_by("date", "pk")
+        _window(work_center, start, end)
+        .order_by()
+        .values("date", "reference", "booking_id")
+        .annotate(hours=Sum("hours"))
     )
 
 
@@ -231,6 +370,7 @@ def work_center_rows(work_centers, *, start: dt.date, end: dt.date) -> dict[obje
     out: dict[object, dict] = defaultdict(lambda: {"booked": ZERO, "closures": 0})
     for row in (
         CapacityReservation.objects.filter(work_center_id__in=ids, date__gte=start, date__lte=end)
+        .order_by()  # (Meta.ordering's work center would join it)
         .values("work_center_id")
         .annotate(total=Sum("hours"))
     ):

@@ -99,22 +99,41 @@ class GroupPaginator(Paginator):
     groups. Two queries whatever the number of groups.
     """
 
-    def __init__(self, object_list: QuerySet, per_page: int, *, cap: int = COUNT_CAP, **kw):
+    def __init__(
+        self,
+        object_list: QuerySet,
+        per_page: int,
+        *,
+        cap: int = COUNT_CAP,
+        groups: QuerySet | None = None,
+        **kw,
+    ):
         super().__init__(object_list, per_page, **kw)
         self.cap = cap
+        # The same groups without what only the page shows (joins, subqueries per
+        # row): counting them is then a scan of an index, not of every group's join.
+        self.groups = object_list if groups is None else groups
 
     @cached_property
     def count(self) -> int:
-        return min(self.object_list[: self.cap + 1].count(), self.cap)
+        return min(self.groups[: self.cap + 1].count(), self.cap)
 
     @property
     def capped(self) -> bool:
         return self.count >= self.cap
 
 
-def group_page(request: HttpRequest, queryset: QuerySet, *, per_page: int = PAGE_SIZE) -> Page:
-    """The requested page (`?page=`) of grouped rows; a page past the end shows the last."""
-    return GroupPaginator(queryset, per_page).get_page(request.GET.get("page"))
+def group_page(
+    request: HttpRequest,
+    queryset: QuerySet,
+    *,
+    per_page: int = PAGE_SIZE,
+    groups: QuerySet | None = None,
+) -> Page:
+    """The requested page (`?page=`) of grouped rows; a page past the end shows the last.
+
+    `groups`: the same groups, one row each, cheaper to count (see GroupPaginator)."""
+    return GroupPaginator(queryset, per_page, groups=groups).get_page(request.GET.get("page"))
 
 
 def stable_ordering(ordering: Sequence[str]) -> list[str]:

@@ -45,6 +45,16 @@ class LineWindow:
         return self.total - len(self.shown)
 
 
+# The sections of a detail page read on demand (the comment thread): htmx loads each
+# when it is scrolled into view; `?sections=all` renders them in the page (the link a
+# browser without JavaScript follows).
+ALL_SECTIONS = "all"
+
+
+def all_sections_asked(request: HttpRequest) -> bool:
+    return request.GET.get("sections") == ALL_SECTIONS
+
+
 def all_lines_asked(request: HttpRequest) -> bool:
     return request.GET.get("lines") == ALL_LINES
 

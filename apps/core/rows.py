@@ -44,10 +44,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import QuerySet
+from django.middleware.csrf import get_token
 from django.template.loader import get_template
 from django.urls import get_script_prefix
 from django.utils import timezone, translation
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 Presenter = Callable[[Any], dict]
@@ -157,14 +158,64 @@ def check_values(template_name: str, values: dict) -> dict:
     return values
 
 
-def row_values(template_name: str, obj) -> dict:
-    """The presenter's values for `obj`, checked to be plain."""
-    return check_values(template_name, ROW_PRESENTERS[template_name](obj))
+def row_values(template_name: str, obj, shared: dict | None = None) -> dict:
+    """The presenter's values for `obj` (and the page's `shared` values every row of
+    it shows, such as the document's currency), checked to be plain."""
+    values = ROW_PRESENTERS[template_name](obj)
+    if shared:
+        values = {**values, **shared}
+    return check_values(template_name, values)
 
 
 def render_row(template_name: str, values: dict) -> str:
     """The row's HTML from its values alone (no request, no page context)."""
     return get_template(template_name).render({"row": values, "csrf_token": CSRF_PLACEHOLDER})
+
+
+# A row with a form: its template writes this mark where the CSRF token goes, and
+# `rows_for_request` puts the request's token in after the cache (a token is never
+# cached, nor shared between requests).
+CSRF_MARK = "__row_csrf_token__"
+
+
+def rows_for_request(
+    request, template_name: str, objects: Iterable, shared: dict | None = None, token=None
+) -> SafeString:
+    """`render_rows` with the request's CSRF token in the rows' forms (`token`: the page's
+    own `csrf_token`, so the page's forms all carry one value)."""
+    html = render_rows(template_name, objects, shared)
+    if CSRF_MARK in html:
+        if not token or str(token) == "NOTPROVIDED":
+            token = get_token(request) if request is not None else ""
+        token = escape(str(token))
+        html = mark_safe(html.replace(CSRF_MARK, token))  # noqa: S308 - escaped above
+    return html
+
+
+def _memoised(template_name: str, rows: Iterable[dict]) -> str:
+    """The rows of the plain values `rows`, each rendered once per distinct content."""
+    salt = (
+        template_name,
+        translation.get_language(),
+        timezone.get_current_timezone_name(),
+        get_script_prefix(),
+    )
+    parts = []
+    for values in rows:
+        key = (salt, repr(values))
+        html = row_cache.get(key)
+        if html is None:
+            html = render_row(template_name, values)
+            row_cache.set(key, html)
+        parts.append(html)
+    return "".join(parts)
+
+
+def render_rows(template_name: str, objects: Iterable, shared: dict | None = None) -> SafeString:
+    """The rows of `objects` through the presenter of `template_name`, memoised by content.
+    `shared`: values of the page every row shows too (part of each row's values and key)."""
+    rows = (row_values(template_name, obj, shared) for obj in objects)
+    return mark_safe(_memoised(template_name, rows))  # noqa: S308 - autoescaped template output
 
 
 def csrf_input(token) -> str:
@@ -175,30 +226,9 @@ def csrf_input(token) -> str:
 
 
 def render_values(template_name: str, rows: Iterable[dict], csrf_token=None) -> SafeString:
-    """The rows of the plain `rows` (each a row template's values), memoised by content;
-    `csrf_token` (the page's, maybe lazy) fills the rows' forms."""
-    salt = (
-        template_name,
-        translation.get_language(),
-        timezone.get_current_timezone_name(),
-        get_script_prefix(),
-    )
-    parts = []
-    for values in rows:
-        check_values(template_name, values)
-        key = (salt, repr(values))
-        html = row_cache.get(key)
-        if html is None:
-            html = render_row(template_name, values)
-            row_cache.set(key, html)
-        parts.append(html)
-    html = "".join(parts)
+    """The rows of the plain `rows` (each a row template's values, built by the page),
+    memoised by content; `{% csrf_token %}` in them gets the page's `csrf_token`."""
+    html = _memoised(template_name, (check_values(template_name, v) for v in rows))
     if CSRF_PLACEHOLDER in html:
         html = html.replace(CSRF_PLACEHOLDER_INPUT, csrf_input(csrf_token))
     return mark_safe(html)  # noqa: S308 - autoescaped template output
-
-
-def render_rows(template_name: str, objects: Iterable, csrf_token=None) -> SafeString:
-    """The rows of `objects` through the presenter of `template_name`, memoised by content."""
-    present = ROW_PRESENTERS[template_name]
-    return render_values(template_name, (present(obj) for obj in objects), csrf_token)

@@ -51,3 +51,41 @@ def order_row(order) -> dict:
         "currency": order.currency,
         "total": order.total,
     }
+
+
+@row_presenter("customers/quote_detail.html#line-row")
+def quote_line_row(line) -> dict:
+    """A line of the portal quote page: customer-facing fields only (a line of the quote,
+    or of the last sent revision's snapshot while the quote is being revised)."""
+    return {
+        "position": line.position,
+        "product_name": line.product.name,
+        "configuration_text": line.configuration_text,
+        "scope_statement": line.scope_statement,
+        "quantity": line.quantity,
+        "unit_price": line.unit_price,
+        "line_total": line.line_total,
+        # What the customer was shown at send; a snapshot's line has its feasible date.
+        "delivery": getattr(line, "sent_promised_date", None) or line.feasible_date,
+    }
+
+
+@row_presenter("customers/order_detail.html#line-row")
+def order_line_row(item) -> dict:
+    """A line of the portal order page (`views.LineDates`): the dates the customer was
+    told and the released date changes in customer words only."""
+    line = item.line
+    return {
+        "position": line.position,
+        "product_name": line.product_name,
+        "configuration_text": line.configuration_text,
+        "scope_statement": line.scope_statement,
+        "quantity": line.quantity,
+        "line_total": line.line_total,
+        "requested_date": line.requested_date,
+        "first_promised_date": line.first_promised_date,
+        "customer_date": line.customer_date,
+        "customer_forecast_date": line.customer_forecast_date,
+        "customer_slip_days": line.customer_slip_days,
+        "notes": item.notes,
+    }

@@ -79,7 +79,7 @@ from apps.orders.models import (
     SalesOrder,
     SlipCause,
 )
-from apps.orders.selectors import AT_RISK_DONE_STATES
+from apps.orders.risk import AT_RISK_DONE_STATES, risk_lines_fill, risk_tally_recompute
 
 # username → role of the internal users the later capabilities' pages are for.
 LATER_USERS = {
@@ -539,6 +539,10 @@ class LaterPhase:
                 counters[run][1] += 1
         changes.flush()
         self._later_release_state(done, waiting)
+        # What line_forecast_move and the order transitions keep for the at-risk
+        # page: each line's latest cause, its open risk and owner, and the tally.
+        risk_lines_fill()
+        risk_tally_recompute()
         for run, (_, slipped) in zip(runs, counters, strict=True):
             walked = slipped * 8 + 20 if run.kind == PlanRunKind.FULL else slipped * 2 + 1
             run.total = run.done = walked

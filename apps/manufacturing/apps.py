@@ -8,6 +8,7 @@ class ManufacturingConfig(AppConfig):
     def ready(self) -> None:
         from apps.core.navigation import NavItem, register_nav_item
         from apps.core.roles import Role
+        from apps.manufacturing import rows  # noqa: F401  (registers the lists' row presenters)
         from apps.manufacturing.views import INBOX
         from apps.orders.review_inbox import register_inbox
 

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from apps.accounts.directory import style_form
 from apps.catalog import capacity, ledger_reads
+from apps.catalog.ledger_reads import ZERO
 from apps.catalog.models import WorkCenter, WorkCenterClosure
 from apps.core.htmx import render_page
 from apps.core.lists import group_page, list_page
@@ -89,15 +90,22 @@ def _context(
     today = timezone.localdate()
     # Start on this week's Monday so the chart's weeks are whole.
     start = today - dt.timedelta(days=today.weekday())
-    load = ledger_reads.work_center_load(wc, start=start, days=WEEKS * 7)
     end = start + dt.timedelta(weeks=WEEKS)
-    page = group_page(request, ledger_reads.work_center_holds(wc, start=today, end=end))
+    # Hours per day and the closures from Monday on, one query: the chart, the
+    # hours held from today and the closed days ahead all come from it.
+    booked, closures = ledger_reads.work_center_window(wc, start=start, end=end)
+    load = ledger_reads.load_days(wc, start=start, days=WEEKS * 7, booked=booked, closures=closures)
+    page = group_page(
+        request,
+        ledger_reads.work_center_holds(wc, start=today, end=end),
+        groups=ledger_reads.work_center_hold_groups(wc, start=today, end=end),
+    )
     holds = list(page.object_list)
     links = hold_links(user, {h["booking__line_key"] for h in holds if h["booking__line_key"]})
     for hold in holds:
         hold["url"] = links.get(hold["booking__line_key"] or "", "")
     page.object_list = holds
-    held = ledger_reads.work_center_held_hours(wc, start=today, end=end) if holds else None
+    held = sum((h for day, h in booked.items() if day >= today), ZERO) if holds else None
     may_plan = capacity.may_plan_capacity(user)
     may_close = capacity.may_manage_closures(user)
     return {
@@ -107,7 +115,7 @@ def _context(
         "holds": holds,
         "holds_page": page,
         "held": held,
-        "closures": list(ledger_reads.closures_ahead(wc, start=today)),
+        "closures": [c for c in closures if c.date >= today],
         "may_plan": may_plan,
         "may_close": may_close,
         "read_only_reason": READ_ONLY_REASON,

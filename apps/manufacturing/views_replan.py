@@ -42,6 +42,8 @@ def _context(request: HttpRequest, *, error: str = "") -> dict:
     running = replan.plan_run_running()
     runs = replan.plan_runs_recent()
     selected = _selected_run(request, runs)
+    for run in runs:
+        run.is_selected = selected is not None and run.pk == selected.pk
     slips = None
     if selected is not None:
         slips = ListPaginator(replan.plan_run_slips(selected), SLIPS_PER_PAGE).get_page(

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from apps.orders.models import OrderLine, OrderLineDateChange, SlipCause
+from apps.orders.risk import LINE_RISK_FIELDS, line_risk_refresh, risk_key, risk_tally_apply
 
 LINE_FORECAST_FIELDS = [
     "forecast_date",
@@ -25,6 +26,7 @@ LINE_FORECAST_FIELDS = [
     "customer_forecast_date",
     "forecast_release_due",
     "updated_at",
+    *LINE_RISK_FIELDS,
 ]
 
 
@@ -50,10 +52,12 @@ def line_forecast_move(
     """Move `line`'s forecast to `new_date` (the caller holds the line's lock).
 
     Returns the recorded change, or None when the date does not move. The
-    caller refreshes the order's stored totals (`order_refresh_totals`).
+    caller refreshes the order's stored totals (`order_refresh_totals`); the
+    line's stored risk and the at-risk tally are kept here (apps.orders.risk).
     """
     if new_date == line.forecast_date:
         return None
+    before = risk_key(line)
     now = timezone.now()
     change = OrderLineDateChange.objects.create(
         line=line,
@@ -76,5 +80,8 @@ def line_forecast_move(
         line.forecast_release_due = None
     elif line.forecast_release_due is None:
         line.forecast_release_due = now + dt.timedelta(hours=settings.PROMISE_CUSTOMER_NOTICE_HOURS)
+    line.slip_cause = change.cause
+    line_risk_refresh(line, line.order)
     line.save(update_fields=LINE_FORECAST_FIELDS)
+    risk_tally_apply([before], [risk_key(line)])
     return change

@@ -2,13 +2,14 @@
 
 A booking names its line by key ("quote-line:<uuid>", "order-line:<uuid>"),
 since the catalog knows nothing of quotes. The pages above resolve the keys
-of the rows they show here: two queries, and only documents the viewer may see.
+of the rows they show here: one query, and only documents the viewer may see.
 """
 
 from __future__ import annotations
 
 import uuid
 
+from django.db.models import Value
 from django.urls import reverse
 
 from apps.orders.models import OrderLine, QuoteLine
@@ -28,18 +29,29 @@ def hold_documents(user, line_keys) -> dict[str, tuple[str, object]]:
             quote_lines.add(pk)
         elif kind == "order-line":
             order_lines.add(pk)
-    out: dict[str, tuple[str, object]] = {}
+    parts = []
     if quote_lines:
-        for line_pk, quote_pk in QuoteLine.objects.filter(
-            pk__in=quote_lines, quote__in=quotes_visible_to(user)
-        ).values_list("pk", "quote_id"):
-            out[f"quote-line:{line_pk}"] = ("quote", quote_pk)
+        parts.append(
+            QuoteLine.objects.filter(pk__in=quote_lines, quote__in=quotes_visible_to(user))
+            .annotate(document=Value("quote"))
+            .order_by()
+            .values_list("pk", "quote_id", "document")
+        )
     if order_lines:
-        for line_pk, order_pk in OrderLine.objects.filter(
-            pk__in=order_lines, order__in=orders_visible_to(user)
-        ).values_list("pk", "order_id"):
-            out[f"order-line:{line_pk}"] = ("order", order_pk)
-    return out
+        parts.append(
+            OrderLine.objects.filter(pk__in=order_lines, order__in=orders_visible_to(user))
+            .annotate(document=Value("order"))
+            .order_by()
+            .values_list("pk", "order_id", "document")
+        )
+    if not parts:
+        return {}
+    # Quote and order lines together: one query (a UNION) however the keys mix.
+    rows = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    return {
+        f"{document}-line:{line_pk}": (document, document_pk)
+        for line_pk, document_pk, document in rows
+    }
 
 
 # The staff pages of the documents (their URL names; orders imports no role app).

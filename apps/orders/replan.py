@@ -45,6 +45,7 @@ from apps.orders.models import (
     SlipCause,
 )
 from apps.orders.promise import RECEIVING_WEEKDAYS, LineRequest, PromiseEngine
+from apps.orders.risk import line_risk_refresh, risk_key, risk_tally_apply
 
 # Lines whose material and hours are still ahead of them: once an order is ready to
 # ship (or further), its goods exist and a re-plan has nothing to move. Cancelled and
@@ -247,8 +248,13 @@ def _replan_batch(lines, *, run, cause, text, actor, today) -> BatchOutcome:
                     promises[i] = _promise([line], today)[0]
             except ValueError as exc:
                 out.failed.append((line, f"{line.order.number}/{line.position}: {exc}"))
-                OrderLine.objects.filter(pk=line.pk).update(at_risk=True)
+                before = risk_key(line)
                 line.at_risk = True
+                line_risk_refresh(line, line.order)
+                OrderLine.objects.filter(pk=line.pk).update(
+                    at_risk=True, risk_open=line.risk_open, risk_owner=line.risk_owner_id
+                )
+                risk_tally_apply([before], [risk_key(line)])
                 out.at_risk += 1
                 out.orders[line.order_id] = line.order
     for line, promise in zip(lines, promises, strict=True):

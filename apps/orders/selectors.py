@@ -39,11 +39,11 @@ from apps.core.permissions import get_visible_or_404, is_internal, visible_to
 from apps.core.prefetch import prefetch_rows
 from apps.orders.models import (
     QUOTE_CUSTOMER_STATES,
+    AtRiskTally,
     ChangeOrigin,
     ChangeRequest,
     OrderLine,
     OrderLineDateChange,
-    OrderState,
     Quote,
     QuoteDocument,
     QuoteLine,
@@ -206,14 +206,19 @@ def portal_quote_list(user) -> QuerySet[Quote]:
     return portal_quotes_visible_to(user).select_related("customer", "owner")
 
 
-def quote_detail_qs(user, *, portal: bool = False) -> QuerySet[Quote]:
-    """`portal`: a customer also reads quotes being revised (as their last sent revision)."""
+def quote_detail_qs(
+    user, *, portal: bool = False, lines: QuerySet[QuoteLine] | None = None
+) -> QuerySet[Quote]:
+    """`portal`: a customer also reads quotes being revised (as their last sent revision).
+    `lines`: the lines' queryset (the API's reads fewer of the product's columns)."""
+    if lines is None:
+        lines = QuoteLine.objects.select_related("product")
     qs = (
         (portal_quotes_visible_to(user) if portal else quotes_visible_to(user))
         .select_related(
             "customer", "owner", "contact", "shipping_address", "billing_address", "copied_from"
         )
-        .prefetch_related(Prefetch("lines", queryset=QuoteLine.objects.select_related("product")))
+        .prefetch_related(Prefetch("lines", queryset=lines))
     )
     return _with_reviews(user, qs)
 
@@ -502,31 +507,22 @@ def change_request_get_for_user(user, pk) -> ChangeRequest:
 
 # -- lines at risk (DESIGN §5: forecast after first promise) ----------------------
 
-# Orders whose lines no longer count as at risk: delivered, closed or cancelled.
-AT_RISK_DONE_STATES = (OrderState.CLOSED, OrderState.CANCELLED, OrderState.DELIVERED)
-
-
-def latest_slip_cause() -> Subquery:
-    """The cause of a line's latest forecast move (one index probe per line)."""
-    return Subquery(
-        OrderLineDateChange.objects.filter(line=OuterRef("pk"))
-        .order_by("-created_at", "-id")
-        .values("cause")[:1]
-    )
-
 
 def at_risk_lines(user) -> QuerySet[OrderLine]:
     """Open order lines whose forecast is after their first promise, soonest promise
-    first (the partial index orderline_at_risk_idx). Staff only: a customer is told
-    a new date only once it is released, never that a line is at risk."""
+    first (the partial indexes orderline_risk_open_idx, orderline_risk_owner_idx;
+    apps.orders.risk keeps `risk_open`, `risk_owner` and `slip_cause`). Staff only:
+    a customer is told a new date only once it is released, never that a line is at risk."""
     if not is_internal(user):
         return OrderLine.objects.none()
-    return (
-        OrderLine.objects.filter(at_risk=True)
-        .exclude(order__state__in=AT_RISK_DONE_STATES)
-        .annotate(cause=latest_slip_cause())
-        .order_by("first_promised_date", "id")
-    )
+    return OrderLine.objects.filter(risk_open=True).order_by("first_promised_date", "id")
+
+
+def at_risk_tally(user) -> QuerySet[AtRiskTally]:
+    """The stored counters of open lines at risk per owner and cause (staff only)."""
+    if not is_internal(user):
+        return AtRiskTally.objects.none()
+    return AtRiskTally.objects.filter(lines__gt=0)
 
 
 # -- search (`q=` of the staff lists and the API) ------------------------------------

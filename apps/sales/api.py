@@ -24,6 +24,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from apps.accounts.models import Organization, User
+from apps.core.api import FastReadMixin
 from apps.core.api_transitions import ConflictSerializer, TransitionViewSetMixin
 from apps.core.limits import (
     DESCRIPTION_MAX_LENGTH,
@@ -77,7 +78,7 @@ class _OwnerField(serializers.PrimaryKeyRelatedField):
 # -- inquiries ----------------------------------------------------------------------
 
 
-class InquirySerializer(StatefulSerializer):
+class InquirySerializer(FastReadMixin, StatefulSerializer):
     opportunity = serializers.SerializerMethodField()
 
     class Meta:
@@ -110,6 +111,13 @@ class InquirySerializer(StatefulSerializer):
     def get_opportunity(self, obj) -> str | None:
         opp = getattr(obj, "opportunity", None) if obj.state == InquiryState.CONVERTED else None
         return str(opp.pk) if opp else None
+
+
+INQUIRY_COLUMNS = (
+    *(f.name for f in Inquiry._meta.concrete_fields),
+    "opportunity__id",
+    "opportunity__state",
+)
 
 
 class InquiryWriteSerializer(serializers.Serializer):
@@ -193,7 +201,14 @@ class InquiryViewSet(
     )
 
     def get_queryset(self):
-        return selectors.inquiry_list(self.request.user).select_related("opportunity")
+        # The owner is its id; of the opportunity a row reads the id (and the FSM mixin
+        # the state).
+        return (
+            selectors.inquiry_list(self.request.user)
+            .select_related(None)
+            .select_related("opportunity")
+            .only(*INQUIRY_COLUMNS)
+        )
 
     def create(self, request):
         key = request.headers.get("Idempotency-Key", "").strip()
@@ -247,7 +262,7 @@ class OpportunityQuoteSerializer(serializers.Serializer):
     state = serializers.CharField(read_only=True)
 
 
-class OpportunitySerializer(StatefulSerializer):
+class OpportunitySerializer(FastReadMixin, StatefulSerializer):
     quotes = serializers.SerializerMethodField()
     weighted_amount = serializers.DecimalField(
         max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, read_only=True
@@ -338,11 +353,17 @@ class OpportunityViewSet(
     )
 
     def get_queryset(self):
+        # A row reads its customer and owner as ids, of its quotes the number and state.
         return selectors.with_quote_facts(
-            selectors.opportunity_list(self.request.user)
+            selectors.opportunity_list(self.request.user).select_related(None)
         ).prefetch_related(
             # One query for the page's links with their quotes, whether any exist or not.
-            Prefetch("quote_links", queryset=OpportunityQuote.objects.select_related("quote"))
+            Prefetch(
+                "quote_links",
+                queryset=OpportunityQuote.objects.select_related("quote").only(
+                    "opportunity", "quote__number", "quote__state"
+                ),
+            )
         )
 
     def create(self, request):

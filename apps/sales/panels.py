@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -31,12 +32,15 @@ def _queue(
     row,
     alert_when: Q | None = None,
     alert_label: str = "",
+    counts: dict | None = None,
     **panel,
 ) -> Panel:
-    wanted = {"n": Count("pk")}
-    if alert_when is not None:
-        wanted["alert"] = Count("pk", filter=alert_when)
-    counts = qs.aggregate(**wanted)
+    """`counts` ({"n", "alert"}) when they are stored; else counted over `qs`."""
+    if counts is None:
+        wanted = {"n": Count("pk")}
+        if alert_when is not None:
+            wanted["alert"] = Count("pk", filter=alert_when)
+        counts = qs.aggregate(**wanted)
     alerts = counts.get("alert", 0)
     return Panel(
         count=counts["n"],
@@ -183,9 +187,13 @@ def at_risk_panel(user) -> Panel | None:
     if not is_internal(user) or not user.has_role(Role.SALES_REP, Role.SALES_MANAGER, Role.PLANNER):
         return None
     qs = selectors.at_risk_lines(user).select_related("order__customer")
+    tally = selectors.at_risk_tally(user)
     mine = user.has_role(Role.SALES_REP) and not user.has_role(Role.SALES_MANAGER, Role.PLANNER)
     if mine:
-        qs = qs.filter(order__owner=user)
+        qs = qs.filter(risk_owner=user)
+        tally = tally.filter(owner=user)
+    # The counts are stored (apps.orders.risk): the panel reads five rows, never every line.
+    counts = tally.aggregate(n=Coalesce(Sum("lines"), 0), alert=Coalesce(Sum("not_told"), 0))
 
     def row(line) -> PanelRow:
         return PanelRow(
@@ -199,7 +207,7 @@ def at_risk_panel(user) -> Panel | None:
     return _queue(
         qs,
         row=row,
-        alert_when=Q(forecast_release_due__isnull=False),
+        counts=counts,
         alert_label="not yet told",
         key="at-risk",
         title="My lines at risk" if mine else "Lines at risk",

@@ -113,3 +113,87 @@ def opportunity_row(opp) -> dict:
         "expected_close": opp.expected_close_date,
         "owner": person(opp.owner),
     }
+
+
+# The at-risk row's release form carries the request's CSRF token, which no cached
+# row may hold: the row has this mark instead and `list_rows` puts the token in.
+AT_RISK_ROW = "sales/at_risk.html#row"
+
+
+@row_presenter(
+    AT_RISK_ROW,
+    fields=(
+        *("order__number", "order__state", "order__customer__name"),
+        *("order__owner__first_name", "order__owner__last_name", "order__owner__username"),
+        *("position", "product_name", "first_promised_date", "forecast_date"),
+        *("slip_cause", "customer_forecast_date", "forecast_release_due"),
+    ),
+)
+def at_risk_row(line) -> dict:
+    """`line.release_refusal` (for the page's user) and `row_notice`/`row_error` (the
+    row's answer to its button) are set by apps.sales.views_promises."""
+    from apps.orders.models import SlipCause
+
+    return {
+        "pk": line.pk,
+        "order_pk": line.order_id,
+        "order_number": line.order.number,
+        "customer": line.order.customer.name,
+        "owner": person(line.order.owner),
+        "position": line.position,
+        "product_name": line.product_name,
+        "first_promised": line.first_promised_date,
+        "forecast": line.forecast_date,
+        "slip_days": line.slip_days,
+        "cause": SlipCause(line.slip_cause).label if line.slip_cause else "",
+        "told": line.customer_date == line.forecast_date,
+        "release_due": line.forecast_release_due,
+        "target": f"#at-risk-{line.pk}",
+        "refusal": line.release_refusal,
+        "notice": getattr(line, "row_notice", ""),
+        "error": getattr(line, "row_error", ""),
+    }
+
+
+@row_presenter("sales/quote_detail.html#line-row")
+def quote_line_row(line) -> dict:
+    """A line of the staff quote page (costs and margins: staff only)."""
+    return {
+        "position": line.position,
+        "product_name": line.product.name,
+        "product_sku": line.product.sku,
+        "configuration_text": line.configuration_text,
+        "custom_spec": line.custom_spec,
+        "critical_path": line.critical_path,
+        "quantity": line.quantity,
+        "unit_list_price": line.unit_list_price,
+        "discount_percent": line.discount_percent,
+        "unit_price": line.unit_price,
+        "unit_cost": line.unit_cost,
+        "margin_percent": line.margin_percent,
+        "line_total": line.line_total,
+        "feasible_date": line.feasible_date,
+    }
+
+
+@row_presenter("sales/order_detail.html#line-row")
+def order_line_row(line) -> dict:
+    """A line of the staff order page, without its promise and components (the row
+    below it, rendered with the page: its buttons carry the user's form token)."""
+    return {
+        "position": line.position,
+        "product_name": line.product_name,
+        "product_sku": line.product_sku,
+        "fulfillment_mode_label": line.get_fulfillment_mode_display(),
+        "configuration_text": line.configuration_text,
+        "critical_path": line.critical_path,
+        "quantity": line.quantity,
+        "unit_price": line.unit_price,
+        "unit_cost": line.unit_cost,
+        "line_total": line.line_total,
+        "requested_date": line.requested_date,
+        "first_promised_date": line.first_promised_date,
+        "forecast_date": line.forecast_date,
+        "customer_date": line.customer_date,
+        "slip_days": line.slip_days,
+    }

@@ -13,7 +13,7 @@ from collections import Counter
 import django_filters
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, QuerySet
+from django.db.models import F, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
@@ -24,6 +24,7 @@ from apps.core import pages
 from apps.core.htmx import render_page
 from apps.core.lists import list_page
 from apps.core.refusals import REFUSED, service_error
+from apps.core.rows import row_query, rows_for_request
 from apps.orders import selectors
 from apps.orders.models import SlipCause
 from apps.orders.services.releases import (
@@ -31,6 +32,7 @@ from apps.orders.services.releases import (
     order_forecasts_release,
     order_line_forecast_release,
 )
+from apps.sales.rows import AT_RISK_ROW
 from apps.sales.views_common import require_staff, transition_post
 from apps.sales.views_orders import ORDER_PAGE
 from apps.sales.views_quotes import CUSTOMER_WIDGET, customer_choices, styled_filter_form
@@ -119,7 +121,7 @@ class AtRiskFilter(django_filters.FilterSet):
     """Every key the page accepts; anything else in the query string is ignored."""
 
     rep = django_filters.ModelChoiceFilter(
-        field_name="order__owner", queryset=_reps(), label="Rep", empty_label="Any rep"
+        field_name="risk_owner", queryset=_reps(), label="Rep", empty_label="Any rep"
     )
     customer = django_filters.ModelChoiceFilter(
         field_name="order__customer",
@@ -129,7 +131,10 @@ class AtRiskFilter(django_filters.FilterSet):
         widget=CUSTOMER_WIDGET,
     )
     cause = django_filters.ChoiceFilter(
-        field_name="cause", choices=SlipCause.choices, label="Cause", empty_label="Any cause"
+        field_name="slip_cause",
+        choices=SlipCause.choices,
+        label="Cause",
+        empty_label="Any cause",
     )
 
     def __init__(self, *args, **kwargs):
@@ -138,28 +143,24 @@ class AtRiskFilter(django_filters.FilterSet):
         styled_filter_form(self)
 
 
-def _summary(base: QuerySet) -> dict:
-    """Counts by cause and by rep over every at-risk line, in one GROUP BY."""
+def _summary(user) -> dict:
+    """Counts by cause and by rep over every open line at risk, from the stored
+    tally (apps.orders.risk): one query over a few rows per rep, whatever the lines."""
     by_cause: Counter = Counter()
     by_rep: Counter = Counter()
     names: dict = {}
     rows = (
-        base.order_by()
-        .values(
-            "cause",
-            "order__owner",
-            "order__owner__first_name",
-            "order__owner__last_name",
-            "order__owner__username",
-        )
-        .annotate(n=Count("pk"))
+        selectors.at_risk_tally(user)
+        .order_by("owner_id", "cause")
+        .values("cause", "owner", "owner__first_name", "owner__last_name", "owner__username")
+        .annotate(n=F("lines"))
     )
     for row in rows:
         by_cause[row["cause"]] += row["n"]
-        rep = row["order__owner"]
+        rep = row["owner"]
         by_rep[rep] += row["n"]
-        full = f"{row['order__owner__first_name']} {row['order__owner__last_name']}".strip()
-        names[rep] = full or row["order__owner__username"]
+        full = f"{row['owner__first_name']} {row['owner__last_name']}".strip()
+        names[rep] = full or row["owner__username"]
     labels = dict(SlipCause.choices)
     return {
         "total": sum(by_cause.values()),
@@ -172,10 +173,9 @@ def _summary(base: QuerySet) -> dict:
 
 
 def _with_refusal(line, user):
-    """A row's display attributes: the release button's refusal, its htmx target, the cause."""
+    """The release button's refusal for `user` (the row presenter apps.sales.rows.at_risk_row
+    reads it)."""
     line.release_refusal = line_release_refusal(line, user, line.order)
-    line.row_target = f"#at-risk-{line.pk}"
-    line.cause_label = SlipCause(line.cause).label if line.cause else ""
     return line
 
 
@@ -191,8 +191,7 @@ def at_risk(request: HttpRequest) -> HttpResponse:
     if mine_by_default:
         data["rep"] = str(user.pk)
     filterset = AtRiskFilter(data, queryset=base)
-    qs = filterset.qs.select_related("order__customer", "order__owner")
-    page = list_page(request, qs)
+    page = list_page(request, filterset.qs, rows=row_query(AT_RISK_ROW))
     for line in page.object_list:
         _with_refusal(line, user)
     filtered = any(filterset.form.cleaned_data.get(k) for k in ("rep", "customer", "cause"))
@@ -204,7 +203,7 @@ def at_risk(request: HttpRequest) -> HttpResponse:
             "page_obj": page,
             "filtered": filtered,
             "mine_by_default": mine_by_default,
-            "summary": _summary(base),
+            "summary": _summary(user),
         },
         partial="results",
     )
@@ -235,13 +234,12 @@ def at_risk_release(request: HttpRequest, line_id) -> HttpResponse:
     if not request.htmx:
         (messages.success if notice else messages.error)(request, notice or error)
         return redirect("sales:at-risk")
-    fresh = selectors.at_risk_lines(user).select_related("order__customer", "order__owner")
-    fresh = fresh.get(pk=line.pk)
-    return render_page(
-        request,
-        "sales/at_risk.html",
-        {"obj": _with_refusal(fresh, user), "row_notice": notice, "row_error": error},
-        partial="row",
-        # htmx swaps 2xx and 422 only (base.html): a refusal travels as 422.
+    fresh = row_query(AT_RISK_ROW)(selectors.at_risk_lines(user)).get(pk=line.pk)
+    fresh.row_notice, fresh.row_error = notice, error
+    # htmx swaps 2xx and 422 only (base.html): a refusal travels as 422.
+    response = HttpResponse(
+        rows_for_request(request, AT_RISK_ROW, [_with_refusal(fresh, user)]),
         status=422 if status >= 400 else 200,
     )
+    response["Vary"] = "HX-Request"
+    return response

@@ -31,6 +31,7 @@ class SuppliersConfig(AppConfig):
             NavItem("Organization", "suppliers:portal-organization", "building", contacts, order=30)
         )
 
+        from apps.suppliers import rows  # noqa: F401  (registers the lists' row presenters)
         from apps.suppliers.panels import receipts_due_panel
 
         register_inbox(REVIEW_INBOX)

@@ -33,7 +33,10 @@ class ReceiptAddForm(forms.Form):
     reference = forms.CharField(max_length=60, label="Purchase order", initial="PO-")
     # Suppliers are a short list kept by purchasing; a select is enough here.
     supplier = forms.ModelChoiceField(
-        queryset=Organization.objects.filter(kind=OrganizationKind.SUPPLIER, is_active=True)
+        # (the options read the name only)
+        queryset=Organization.objects.filter(kind=OrganizationKind.SUPPLIER, is_active=True).only(
+            "pk", "name"
+        )
     )
 
     def clean_part(self) -> Part:

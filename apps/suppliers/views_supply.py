@@ -7,7 +7,6 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -17,9 +16,10 @@ from django.views.decorators.http import require_POST
 
 from apps.accounts.directory import style_form
 from apps.catalog import ledger_reads, supply
+from apps.catalog.ledger_reads import ZERO
 from apps.catalog.models import Part
 from apps.core.htmx import render_page
-from apps.core.lists import PAGE_SIZE, group_page, list_page
+from apps.core.lists import group_page, list_page, row_url
 from apps.core.refusals import REFUSED, service_error
 from apps.orders.holds import hold_links
 from apps.suppliers.forms import (
@@ -55,16 +55,43 @@ def _receipts_context(
 ) -> dict:
     filters = ReceiptFilterForm(request.GET)
     wanted = filters.cleaned_data if filters.is_valid() else {}
-    qs = ledger_reads.open_receipts(
-        part=wanted.get("part", "").strip(), reference=wanted.get("reference", "").strip()
+    search = {
+        "part": wanted.get("part", "").strip(),
+        "reference": wanted.get("reference", "").strip(),
+    }
+    page = group_page(
+        request,
+        ledger_reads.open_receipts(**search),
+        groups=ledger_reads.open_receipt_groups(**search),
     )
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
-    for row in rows:
-        row["key"] = _key(row["part_id"], row["reference"], row["date"])
-    page.object_list = rows
+    part_url = row_url("suppliers:part-detail")
     may_write = supply.may_manage_receipts(request.user)
     query = request.GET.urlencode()
+    # The row buttons' actions, reversed once per page.
+    actions = {
+        f"{action}_url": reverse(f"suppliers:receipt-{action}") + (f"?{query}" if query else "")
+        for action in ("move", "receive", "cancel")
+    }
+    today = timezone.localdate()
+    kept = kept or {}
+    for n, row in enumerate(rows, start=1):
+        key = _key(row["part_id"], row["reference"], row["date"])
+        is_error = key == error_key
+        row.update(
+            key=key,
+            n=n,
+            url=part_url(row["part_id"]),
+            overdue=row["date"] < today,
+            may_write=may_write,
+            read_only_reason=READ_ONLY_REASON,
+            is_error=is_error,
+            error=str(error) if is_error else "",
+            kept_new_date=str(kept.get("new_date", "")) if is_error else "",
+            kept_quantity=str(kept.get("quantity", "")) if is_error else "",
+            **actions,
+        )
+    page.object_list = rows
     return {
         "page_obj": page,
         "rows": rows,
@@ -76,9 +103,9 @@ def _receipts_context(
         "query": f"?{query}" if query else "",
         "error": error,
         "error_key": error_key,
-        "kept": kept or {},
+        "kept": kept,
         "notice": notice,
-        "today": timezone.localdate(),
+        "today": today,
     }
 
 
@@ -254,16 +281,21 @@ def part_list(request: HttpRequest) -> HttpResponse:
 def part_detail(request: HttpRequest, pk) -> HttpResponse:
     """The part's position, receipts and a page of its holds (htmx: the holds region)."""
     _require_reader(request.user)
-    part = get_object_or_404(Part, pk=pk)
-    page = group_page(request, ledger_reads.part_holds(part))
-    holds = list(page.object_list)
-    links = hold_links(request.user, {h["booking__line_key"] for h in holds})
+    try:
+        part = ledger_reads.part_with_position(pk)
+    except Part.DoesNotExist:
+        raise Http404 from None
+    page = group_page(
+        request, ledger_reads.part_holds(part), groups=ledger_reads.part_hold_groups(part)
+    )
+    holds = ledger_reads.part_holds_rows(page.object_list)
+    links = hold_links(request.user, {h["line_key"] for h in holds})
     for hold in holds:
-        hold["url"] = links.get(hold["booking__line_key"], "")
+        hold["url"] = links.get(hold["line_key"], "")
     page.object_list = holds
     context = {"part": part, "holds_page": page, "holds": holds}
     if not request.htmx:
         context["ledger"] = ledger_reads.part_ledger(part)
     if page.paginator.count:
-        context["held"] = ledger_reads.part_holds_total(part)
+        context["held"] = part.held or ZERO
     return render_page(request, "purchasing/part_detail.html", context, partial="holds")

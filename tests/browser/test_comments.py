@@ -36,7 +36,12 @@ def test_internal_mention_and_customer_visible_file(
 
     login(sam)
     page.goto(f"{live_server.url}/sales/quotes/{quote.pk}/")
+    # The card says how many comments there are; the thread loads when scrolled into view.
+    expect(page.get_by_test_id("comments-count")).to_have_text("0")
+    page.locator("#comments").scroll_into_view_if_needed()
     thread = page.get_by_test_id("comment-thread")
+    expect(thread).to_contain_text("No comments yet.")
+    expect(page.get_by_test_id("comment-thread-lazy")).to_have_count(0)
     # An empty comment is refused inline, without a reload.
     thread.get_by_role("button", name="Post comment").click()
     expect(page.get_by_test_id("comment-thread")).to_contain_text(
@@ -63,6 +68,9 @@ def test_internal_mention_and_customer_visible_file(
     page.context.clear_cookies()
     login(buyer)
     page.goto(f"{live_server.url}/portal/quotes/{quote.pk}/")
+    # The customer's count leaves out the internal comment.
+    expect(page.get_by_test_id("comments-count")).to_have_text("1")
+    page.locator("#comments").scroll_into_view_if_needed()
     thread = page.get_by_test_id("comment-thread")
     expect(thread).to_contain_text("The datasheet with the frame dimensions.")
     expect(thread).not_to_contain_text("2.4 m pit")

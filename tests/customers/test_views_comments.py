@@ -40,10 +40,15 @@ def test_customer_sees_only_the_customer_visible_comments_and_files(
 ):
     client.force_login(acme_contact)
     obj = thread[noun]
-    for url in (
-        reverse(f"customers:{noun}-detail", args=[obj.pk]),
-        reverse(f"customers:{noun}-comments", args=[obj.pk]),
-    ):
+    page = reverse(f"customers:{noun}-detail", args=[obj.pk])
+    # The page counts the comments the customer reads (not the internal one) and loads
+    # the thread from its URL when revealed; `?sections=all` renders it in the page.
+    lazy = client.get(page).content.decode()
+    assert 'data-testid="comments-count">1</span>' in lazy
+    thread_url = reverse(f"customers:{noun}-comments", args=[obj.pk])
+    assert f'hx-get="{thread_url}" hx-trigger="revealed"' in lazy
+    assert "margin 12%" not in lazy and "Here is the datasheet." not in lazy
+    for url in (page + "?sections=all", thread_url):
         html = client.get(url).content.decode()
         assert "Here is the datasheet." in html
         assert "datasheet.pdf" in html

@@ -3,11 +3,12 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db.models import Count, Sum
+from django.db.models import Count, F, Sum
 
 from apps.accounts.models import User
 from apps.core.models import Activity
 from apps.orders.models import Quote, QuoteGroupObjectPermission, QuoteState, SalesOrder
+from apps.orders.risk import AT_RISK_DONE_STATES, risk_tally_from_lines, risk_tally_stored
 from apps.orders.selectors import orders_visible_to, quotes_visible_to
 
 
@@ -222,6 +223,12 @@ def test_seed_bulk_later_phase_writes_what_the_services_would(db):
     at_risk = OrderLine.objects.filter(at_risk=True)
     assert at_risk.count() == OrderLineDateChange.objects.count() > 0
     assert not at_risk.filter(date_changes__isnull=True).exists()
+    # The at-risk page's stored facts (apps.orders.risk) follow, with their tally.
+    open_at_risk = at_risk.exclude(order__state__in=AT_RISK_DONE_STATES)
+    assert OrderLine.objects.filter(risk_open=True).count() == open_at_risk.count() > 0
+    assert not open_at_risk.exclude(risk_owner=F("order__owner")).exists()
+    assert not at_risk.filter(slip_cause="").exists()
+    assert risk_tally_stored() == risk_tally_from_lines() != {}
     released = OrderLineDateChange.objects.filter(released_at__isnull=False)
     assert released.exists()
     for change in released.select_related("line")[:30]:

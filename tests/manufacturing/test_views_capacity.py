@@ -174,9 +174,9 @@ def test_detail_query_count_is_constant(client_for, planner, asm, django_assert_
     )
     client = client_for(planner)
     client.get(_detail(asm))
-    # session, user, roles and permissions; the work center; load by day (one GROUP
-    # BY), closures in the window; holds: capped count, the page, the page's order
-    # lines (their quote lines: none here), the hours held (one SUM); closures ahead.
+    # session, user, roles and permissions; the work center; hours by day and the
+    # closures from Monday on (one UNION); holds: capped count, the page, the page's
+    # order lines (their quote lines: none here).
     with django_assert_num_queries(queries("manufacturing:work-center-detail", "planner")):
         html = client.get(_detail(asm)).content.decode()
     assert len(re.findall(r'<tr data-hold="', html)) == min(size, 25)

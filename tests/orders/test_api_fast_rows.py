@@ -59,3 +59,30 @@ def test_fast_rows_are_drf_rows(documents, sales_rep, acme_contact, token_api, m
         lambda self, instance: serializers.Serializer.to_representation(self, instance),
     )
     assert _bodies(api, paths) == fast
+
+
+def test_fast_inquiry_and_opportunity_rows_are_drf_rows(
+    sales_rep, acme, acme_addresses, catalog, token_api, monkeypatch
+):
+    """Inquiries and opportunities: a converted inquiry (its opportunity's id), an
+    opportunity with a quote (its number and state) and one without."""
+    from apps.sales import services as sales_services
+    from tests.sales.sales_helpers import opportunity, qualified, web_inquiry
+
+    inquiry = qualified(web_inquiry(company_name="Acme Water Utility"), sales_rep)
+    sales_services.inquiry_transition(inquiry=inquiry, name="convert", actor=sales_rep)
+    web_inquiry(subject="Still new")
+    quoted = opportunity(sales_rep, acme, title="With a quote", currency="USD")
+    sales_services.opportunity_quote_create(opportunity=quoted, actor=sales_rep)
+    opportunity(sales_rep, acme, title="Without a quote")
+    api = token_api(sales_rep)
+    paths = ["/api/v1/inquiries/", "/api/v1/opportunities/", f"/api/v1/opportunities/{quoted.pk}/"]
+    fast = _bodies(api, paths)
+    assert fast[0].count(b'"opportunity":"') == 1 and b'"opportunity":null' in fast[0]
+    assert b'"number":"Q-' in fast[1] and b'"quotes":[]' in fast[1]
+    monkeypatch.setattr(
+        FastReadMixin,
+        "to_representation",
+        lambda self, instance: serializers.Serializer.to_representation(self, instance),
+    )
+    assert _bodies(api, paths) == fast

@@ -17,6 +17,7 @@ from unittest import mock
 import pytest
 from django.template.loader import get_template
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from apps.core import rows
@@ -189,3 +190,58 @@ def test_the_portal_row_of_a_quote_being_revised_shows_its_sent_version(
     quote_services.quote_revise(quote=sent_quote, actor=sales_rep)
     page = client.get(url).content.decode()
     assert 'data-state="being_revised">Being revised</span>' in page and sent_badge not in page
+
+
+# A detail page's line rows: the same pattern (the staff quote's and order's lines, the
+# portal quote's), rendered with `{% list_rows %}` / `{% memo_row %}`.
+DETAIL_ROWS = {
+    "sales/quote_detail.html#line-row",
+    "sales/order_detail.html#line-row",
+    "customers/quote_detail.html#line-row",
+    "customers/order_detail.html#line-row",
+}
+SHARED = {
+    "customers/quote_detail.html#line-row": {"currency": "EUR", "can_request_change": True},
+    "customers/order_detail.html#line-row": {"currency": "EUR"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(DETAIL_ROWS))
+def test_a_detail_line_row_reads_only_its_values(name, order, sales_rep, django_assert_num_queries):
+    from apps.customers.views import LineDates
+    from apps.orders.models import OrderLine, QuoteLine
+
+    source = _partial_source(name)
+    # A loop over a value of the row (a line's dated notes) names its items.
+    loop_names = set(re.findall(r"\{% for ([\w, ]+) in row\.", source))
+    loop_names = {n.strip() for names in loop_names for n in names.split(",")}
+    names = _names_read(source) - loop_names - {"for", "endfor"}
+    assert names and all(n.startswith("row.") for n in names), names
+    if "order_detail" in name:
+        line = OrderLine.objects.filter(order=order).first()
+        notes = ((timezone.now(), "Supplier delay"),)
+        obj = LineDates(line=line, notes=notes) if "customers" in name else line
+    else:
+        obj = line = QuoteLine.objects.select_related("product").filter(quote=order.quote).first()
+    shared = SHARED.get(name)
+    with django_assert_num_queries(0):
+        values = row_values(name, obj, shared)
+    assert {n.split(".")[1] for n in names} <= set(values)
+    html = render_rows(name, [obj], shared)
+    assert str(line.quantity) in html
+    if "customers/order" in name:
+        assert "Supplier delay" in html
+
+
+def test_a_line_changed_through_the_service_shows_at_once_on_the_page(
+    client, sales_rep, make_quote
+):
+    """The line rows are memoised by their values: an edit shows on the next render."""
+    quote = make_quote()
+    line = quote.lines.first()
+    client.force_login(sales_rep)
+    url = reverse("sales:quote-detail", args=[quote.pk])
+    assert f'<td class="text-end">{line.quantity}</td>' in client.get(url).content.decode()
+    quote_services.quote_line_update(line=line, actor=sales_rep, quantity=line.quantity + 7)
+    html = client.get(url).content.decode()
+    assert f'<td class="text-end">{line.quantity + 7}</td>' in html

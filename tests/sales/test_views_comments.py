@@ -28,13 +28,35 @@ def rep_client(client, sales_rep):
 
 
 @pytest.mark.parametrize("target", ["sent_quote", "order"])
+def test_detail_page_loads_the_thread_when_revealed(rep_client, target, request, sales_rep):
+    obj = request.getfixturevalue(target)
+    comment_post(target=obj, actor=sales_rep, text="Internal one", audience=Audience.INTERNAL)
+    comment_post(target=obj, actor=sales_rep, text="Shared one", audience=Audience.CUSTOMER)
+    url = reverse(f"sales:{'quote' if target == 'sent_quote' else 'order'}-detail", args=[obj.pk])
+    html = rep_client.get(url).content.decode()
+    # The card says how many comments staff read and htmx fetches the thread from its URL
+    # (the same partial a post answers) when it is scrolled into view.
+    assert 'data-testid="comments-count">2</span>' in html
+    assert f'id="comment-thread-{obj.pk}" data-testid="comment-thread-lazy"' in html
+    assert f'hx-get="{thread_url(obj)}" hx-trigger="revealed" hx-swap="outerHTML"' in html
+    assert "Internal one" not in html
+    # Without JavaScript, a link renders the thread in the page.
+    assert f'href="{url}?sections=all#comments">Show the 2 comments and the comment form' in html
+    thread = rep_client.get(thread_url(obj), **HX).content.decode()
+    assert thread.lstrip().startswith(f'<div class="card-body" id="comment-thread-{obj.pk}"')
+    assert "Internal one" in thread and "Shared one" in thread
+
+
+@pytest.mark.parametrize("target", ["sent_quote", "order"])
 def test_detail_page_shows_the_thread_with_internal_preselected(rep_client, target, request):
     obj = request.getfixturevalue(target)
     page = rep_client.get(
-        reverse(f"sales:{'quote' if target == 'sent_quote' else 'order'}-detail", args=[obj.pk])
+        reverse(f"sales:{'quote' if target == 'sent_quote' else 'order'}-detail", args=[obj.pk]),
+        {"sections": "all"},
     )
     html = page.content.decode()
     assert 'data-testid="comment-thread"' in html
+    assert "comment-thread-lazy" not in html
     assert f'hx-post="{thread_url(obj)}"' in html
     assert 'value="internal" checked' in html
 
@@ -179,6 +201,7 @@ def test_download_is_an_attachment_with_safe_headers(rep_client, sent_quote, sal
 
 def test_a_comment_shows_once_in_the_thread_not_again_in_the_history(rep_client, order, sales_rep):
     comment_post(target=order, actor=sales_rep, text="Crane booked for Tuesday")
-    html = rep_client.get(reverse("sales:order-detail", args=[order.pk])).content.decode()
+    url = reverse("sales:order-detail", args=[order.pk])
+    html = rep_client.get(url, {"sections": "all"}).content.decode()
     assert html.count("Crane booked for Tuesday") == 1
     assert html.index("Crane booked for Tuesday") < html.index('id="timeline-heading"')

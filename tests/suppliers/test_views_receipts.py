@@ -7,12 +7,14 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from apps.catalog.bookings import bookings_write
 from apps.catalog.models import BookingKind, StockEntryKind
 from apps.catalog.selectors import expected_receipts
+from apps.core.rows import CSRF_MARK
 from tests.catalog.factories import PartFactory, stock
 from tests.query_counts import queries
 
@@ -47,6 +49,37 @@ def test_buyer_sees_the_receipts_with_their_actions(client_for, buyer, po):
     assert ROW.findall(html) == ["PO-000210 PCB-100"]
     assert "Delta Motors" in html and "Add expected receipt" in html
     assert 'name="new_date"' in html
+
+
+def test_row_forms_carry_the_pages_csrf_token(buyer, po):
+    """The rows are memoised without a token (apps.core.rows.CSRF_MARK): each page
+    puts its own in every row's form, and a row's button posts with it."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(buyer)
+    html = client.get(LIST).content.decode()
+    assert CSRF_MARK not in html
+    tokens = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+    # the add form's, the row's move, receive and cancel forms' (and the page's): one token
+    assert len(tokens) >= 4 and len(set(tokens)) == 1
+    row_token = re.search(
+        r'action="/purchasing/receipts/move/".*?name="csrfmiddlewaretoken" value="([^"]+)"',
+        html,
+        re.S,
+    ).group(1)
+    new_date = (IN_20).isoformat()
+    moved = client.post(
+        reverse("suppliers:receipt-move"),
+        {**_key(po), "new_date": new_date, "csrfmiddlewaretoken": row_token},
+    )
+    assert moved.status_code == 302
+    again = client.get(LIST).content.decode()
+    assert f'data-date="{new_date}"' in again and CSRF_MARK not in again
+    other = Client(enforce_csrf_checks=True)
+    other.force_login(buyer)
+    second = re.findall(
+        r'name="csrfmiddlewaretoken" value="([^"]+)"', other.get(LIST).content.decode()
+    )
+    assert len(set(second)) == 1
 
 
 @pytest.mark.parametrize("role", ["planner", "sales_rep", "finance"])
@@ -305,8 +338,9 @@ def test_part_holds_are_a_page_in_constant_queries(
     client = client_for(buyer)
     url = reverse("suppliers:part-detail", args=[pcb.pk])
     client.get(url)
-    # session, user, roles and permissions, the part; holds: capped count, the page;
-    # the page's quote and order lines (links); position, receipts, the total held.
+    # session, user, roles and permissions; the part with its position and the total
+    # held; holds: capped count, the page; the page's quote and order lines (links, one
+    # UNION); the receipts.
     with django_assert_num_queries(queries("suppliers:part-detail", "buyer")):
         html = client.get(url).content.decode()
     rows = re.findall(r'<tr data-hold="([^"]+)">', html)

@@ -121,7 +121,25 @@ class StockEntry(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "stock entries"
-        indexes = [models.Index(fields=["part", "kind", "date"])]
+        indexes = [
+            models.Index(fields=["part", "kind", "date"]),
+            # Open expected receipts (purchasing's list, due date first): the few
+            # receipt entries only, with what the grouped list sums (index-only).
+            models.Index(
+                fields=["date", "part", "reference"],
+                include=["quantity", "supplier"],
+                condition=models.Q(kind="expected"),
+                name="stockentry_expected_idx",
+            ),
+            # A part's holds (its ledger page): per booking and kind, with the
+            # quantity summed, the latest date and the reference, index-only.
+            models.Index(
+                fields=["part", "booking", "kind"],
+                include=["quantity", "date", "reference"],
+                condition=models.Q(booking__isnull=False, kind__in=["reserved", "allocated"]),
+                name="stockentry_part_holds_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.part.number} {self.kind} {self.quantity:+} {self.reference}"
@@ -197,7 +215,15 @@ class CapacityReservation(models.Model):
 
     class Meta:
         ordering = ["work_center", "date"]
-        indexes = [models.Index(fields=["work_center", "date"])]
+        indexes = [
+            # The engine's free hours per day and the capacity pages' load and holds
+            # over a horizon, index-only.
+            models.Index(
+                fields=["work_center", "date"],
+                include=["hours", "reference", "booking"],
+                name="capacity_wc_date_cover_idx",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(hours__gt=0), name="reservation_hours_positive"

@@ -158,14 +158,17 @@ def status_badge(state: str, label: str = "") -> str:
 
 
 @register.simple_tag(takes_context=True)
-def list_rows(context, objects, row: str) -> str:
+def list_rows(context, objects, row: str, **shared) -> str:
     """The rows of a list page: through the row's presenter and the content-addressed row
     cache (`apps.core.rows`) when the row template has one, else the template per object
-    with the page's context (`obj`)."""
-    from apps.core.rows import ROW_PRESENTERS, render_rows
+    with the page's context (`obj`). Keyword arguments are values of the page every row
+    shows (`currency=quote.currency`): they join each row's values, and so its key."""
+    from apps.core.rows import ROW_PRESENTERS, rows_for_request
 
     if row in ROW_PRESENTERS:
-        return render_rows(row, objects, context.get("csrf_token"))
+        return rows_for_request(
+            context.get("request"), row, objects, shared, token=context.get("csrf_token")
+        )
     template = context.template.engine.get_template(row)
     parts = []
     with context.push():
@@ -182,6 +185,15 @@ def memo_rows(context, rows, row: str) -> str:
     from apps.core.rows import render_values
 
     return render_values(row, rows, context.get("csrf_token"))
+
+
+@register.simple_tag
+def memo_row(row: str, obj, **shared) -> str:
+    """One row through its presenter and the row cache (`apps.core.rows`): a detail
+    page's line whose other parts (forms, per-user buttons) stay in the page's template."""
+    from apps.core.rows import render_rows
+
+    return render_rows(row, [obj], shared)
 
 
 @register.inclusion_tag("core/partials/timeline.html", takes_context=True)
@@ -203,10 +215,29 @@ def timeline(context, target, limit: int = 50) -> dict:
 
 @register.inclusion_tag("core/partials/comments.html", takes_context=True)
 def comment_thread(context, target) -> dict:
-    """The comment thread of `target` with its form, as the user may read and post it."""
+    """The comment thread of `target` with its form, as the user may read and post it.
+
+    On a page it is read on demand: the card shows how many comments the user may read
+    and htmx loads the thread (its own URL, the same selectors) when it is scrolled
+    into view; the thread, its authors, files and form cost a small document's page
+    about a quarter of its time (bench). `?sections=all` renders it in the page."""
+    from apps.core.comments import comments_for, thread_kind
+    from apps.core.pages import ALL_SECTIONS, all_sections_asked
     from apps.core.views_comments import thread_context
 
-    return thread_context(context["request"], target)
+    request = context["request"]
+    if all_sections_asked(request):
+        return thread_context(request, target)
+    user = request.user
+    kind = thread_kind(target)
+    return {
+        "lazy": True,
+        "target": target,
+        "count": comments_for(user=user, target=target).count(),
+        "thread_url": kind.thread_url(target, user),
+        # The page's own URL even when a button's answer renders it (a POST's URL).
+        "inline_url": f"{kind.page_url(target, user)}?sections={ALL_SECTIONS}#comments",
+    }
 
 
 _MENTION_HTML = re.compile(r"(?<![\w@.])@([\w.+-]*[\w])")

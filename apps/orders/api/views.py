@@ -3,6 +3,7 @@ from __future__ import annotations
 import django_filters
 from axes.helpers import get_client_ip_address
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -25,11 +26,13 @@ from apps.orders.api import serializers as s
 from apps.orders.models import (
     ChangeRequest,
     ChangeState,
+    OrderLine,
     OrderState,
     Quote,
     QuoteState,
     SalesOrder,
 )
+from apps.orders.models.change import ORDER_STARTED_STATES
 from apps.orders.replan import order_expedite
 from apps.orders.services import changes as change_services
 from apps.orders.services import orders as order_services
@@ -101,18 +104,19 @@ class QuoteViewSet(
     def get_queryset(self):
         user = self.request.user
         if self.action == "list":
-            return (
+            qs = (
                 selectors.quote_list(user)
                 if is_internal(user)
                 else selectors.portal_quote_list(user)
             )
+            return qs.only(*s.QUOTE_LIST_COLUMNS)
         portal = self.action in self.PORTAL_ACTIONS and not is_internal(user)
         if self.action in COMMENT_ACTIONS or self.action in self.EDIT_ACTIONS:
             # The thread (and an edit) needs the quote, not its lines.
             if portal:
                 return selectors.portal_quotes_visible_to(user)
             return selectors.quotes_visible_to(user)
-        return selectors.quote_detail_qs(user, portal=portal)
+        return selectors.quote_detail_qs(user, portal=portal, lines=s.quote_lines_read())
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)
@@ -146,7 +150,9 @@ class QuoteViewSet(
         return s.quote_serializer_for(self.request.user, many_list=self.action == "list")
 
     def _detail(self, quote, code=status.HTTP_200_OK):
-        fresh = selectors.quote_detail_qs(self.request.user).get(pk=quote.pk)
+        fresh = selectors.quote_detail_qs(self.request.user, lines=s.quote_lines_read()).get(
+            pk=quote.pk
+        )
         serializer = s.quote_serializer_for(self.request.user)(
             fresh, context={"request": self.request}
         )
@@ -327,7 +333,12 @@ class OrderViewSet(
     def get_queryset(self):
         user = self.request.user
         if self.action == "list":
-            return selectors.order_list(user)
+            # A row names the order's customer and quote, not its owner.
+            return (
+                selectors.orders_visible_to(user)
+                .select_related("customer", "quote")
+                .only(*s.ORDER_LIST_COLUMNS)
+            )
         if self.action in COMMENT_ACTIONS:
             return selectors.orders_visible_to(user)
         return selectors.order_detail_qs(user)
@@ -488,9 +499,27 @@ class ChangeRequestViewSet(
             # Schema generation (also `check --deploy`) must not need a database:
             # the change-request selector looks up content types.
             return ChangeRequest.objects.none()
-        # `apply`'s work-done check reads the order's lines: one query for the page.
-        return selectors.change_requests_visible_to(self.request.user).prefetch_related(
-            "order__lines"
+        qs = selectors.change_requests_visible_to(self.request.user)
+        if self.action != "list":
+            # `apply`'s work-done check reads the order's lines.
+            return qs.prefetch_related("order__lines")
+        # A row reads its quote's or order's number and the requester's name (not the
+        # customer); `apply`'s work-done check the order's lines: one query for the page.
+        # That check runs for an approved request only and reads the lines of an order
+        # whose work has started only (ChangeRequest.work_done_conflicts), so only those
+        # orders' lines are loaded: the others' are never read here.
+        started = Q(order__state__in=ORDER_STARTED_STATES) | Q(
+            order__state=OrderState.ON_HOLD, order__held_state__in=ORDER_STARTED_STATES
+        )
+        approved = Exists(
+            ChangeRequest.objects.filter(order=OuterRef("order"), state=ChangeState.APPROVED)
+        )
+        lines = OrderLine.objects.filter(started, approved).only(*s.CR_ORDER_LINE_COLUMNS)
+        return (
+            qs.select_related(None)
+            .select_related("quote", "order", "requested_by")
+            .only(*s.CR_LIST_COLUMNS)
+            .prefetch_related(Prefetch("order__lines", queryset=lines))
         )
 
     def get_serializer_class(self):

@@ -381,10 +381,37 @@ class OrderLine(UUIDModel):
     # A new forecast the customer has not been told yet is released to them at this
     # time unless staff confirm (or correct) it first; None when nothing is pending.
     forecast_release_due = models.DateTimeField(null=True, blank=True, editable=False)
+    # What the at-risk page and panels read without joining the order or the moves
+    # (apps.orders.risk keeps them, with the AtRiskTally counters): the latest
+    # move's cause (a SlipCause, "" before any move), whether the line is at risk
+    # on an order not yet delivered/closed/cancelled, and, while it is, the order's owner.
+    slip_cause = models.CharField(max_length=24, blank=True, default="", editable=False)
+    risk_open = models.BooleanField(default=False, editable=False)
+    risk_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        db_index=False,
+    )
 
     class Meta:
         ordering = ["order", "position"]
         indexes = [
+            # The at-risk page (apps.orders.selectors.at_risk_lines): open lines at
+            # risk, soonest promise first; and a rep's own.
+            models.Index(
+                fields=["first_promised_date", "id"],
+                condition=models.Q(risk_open=True),
+                name="orderline_risk_open_idx",
+            ),
+            models.Index(
+                fields=["risk_owner", "first_promised_date", "id"],
+                condition=models.Q(risk_open=True),
+                name="orderline_risk_owner_idx",
+            ),
             # The at-risk page: open lines whose forecast is after their promise.
             models.Index(
                 fields=["first_promised_date", "id"],
@@ -415,6 +442,26 @@ class OrderLine(UUIDModel):
     def customer_slip_days(self) -> int:
         """How far the date the customer was told is from the first promise."""
         return (self.customer_date - self.first_promised_date).days
+
+
+class AtRiskTally(models.Model):
+    """How many open lines at risk an owner has per cause, and how many of them
+    the customer has not been told yet: the at-risk page's summary and the
+    dashboards' counts, kept in the same transaction as the lines by
+    apps.orders.risk (`risk_tally_recompute` rebuilds it from the lines)."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    cause = models.CharField(max_length=24, blank=True)
+    lines = models.IntegerField(default=0)
+    not_told = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "cause"], name="atrisktally_owner_cause_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner_id} {self.cause or '-'}: {self.lines} ({self.not_told} not told)"
 
 
 class OrderLineComponent(models.Model):

@@ -48,6 +48,7 @@ from apps.orders.models import (
     SlipCause,
 )
 from apps.orders.models.rules import can_cancel_order, can_engineer, can_override_credit, can_sell
+from apps.orders.risk import AT_RISK_DONE_STATES, order_risk_refresh
 from apps.orders.services.quotes import _options_for, quote_recalculate
 
 # Role apps listen to these instead of `orders` importing them.
@@ -410,6 +411,9 @@ def _order_transition(
     )
     if name == "confirm":
         order_bookings_firm(order)
+    if order.state in AT_RISK_DONE_STATES:
+        # Delivered or cancelled: its lines at risk leave the at-risk page and tally.
+        order_risk_refresh(order)
     transaction.on_commit(
         lambda: order_state_changed.send(
             sender=SalesOrder, order=order, transition=name, actor=actor

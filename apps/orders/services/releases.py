@@ -33,6 +33,7 @@ from apps.core.transitions import TransitionNotAllowed
 from apps.orders.forecasts import customer_words
 from apps.orders.models import OrderLine, OrderLineDateChange, OrderState, SalesOrder
 from apps.orders.models.rules import can_sell
+from apps.orders.risk import risk_key, risk_tally_apply
 from apps.orders.services.orders import order_refresh_totals
 
 # Orders whose dates no longer matter to the customer: nothing is told any more.
@@ -104,6 +105,7 @@ def _tell(order: SalesOrder, lines: list[OrderLine], actor, comment: str) -> Non
         released_at=now
     )
     told = []
+    before = [risk_key(line) for line in lines]
     for line in lines:
         line.customer_forecast_date = (
             None if line.forecast_date == line.first_promised_date else line.forecast_date
@@ -114,6 +116,7 @@ def _tell(order: SalesOrder, lines: list[OrderLine], actor, comment: str) -> Non
         # The latest change's customer words say where the date is now; never `reason`.
         text = changes[-1].customer_text if changes else ""
         told.append((line, text or customer_words(line, line.forecast_date)))
+    risk_tally_apply(before, [risk_key(line) for line in lines])
     order_refresh_totals(order=order)
     who = actor if getattr(actor, "pk", None) else None
     note = comment.strip()[:COMMENT_MAX_LENGTH]
@@ -224,6 +227,7 @@ def _release_due_order(order_id, line_ids, due: Q) -> int:
         OrderLine.objects.filter(pk__in=[line.pk for line in lines]).update(
             forecast_release_due=None
         )
+        # Lines of a finished order are not open at risk: nothing in the tally moves.
         return 0
     _tell(order, lines, None, "")
     notify(

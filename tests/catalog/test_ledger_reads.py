@@ -1,0 +1,146 @@
+"""What the supply and capacity pages read of the ledgers: the numbers, and that
+each read is bounded by an index (catalog 0007: no scan of the whole ledger)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from apps.catalog import ledger_reads
+from apps.catalog.bookings import bookings_write
+from apps.catalog.models import (
+    BookingKind,
+    CapacityReservation,
+    StockEntryKind,
+    WorkCenterClosure,
+)
+from tests.catalog.factories import PartFactory, WorkCenterFactory, stock
+
+pytestmark = pytest.mark.django_db
+
+TODAY = timezone.localdate()
+
+
+def _plan(qs) -> str:
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        # A test database holds a few rows: make a scan of the table the last resort.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+@pytest.fixture
+def part():
+    return PartFactory(number="PCB-100")
+
+
+@pytest.fixture
+def wc():
+    return WorkCenterFactory(code="ASM", daily_capacity_hours=Decimal("8"))
+
+
+def _holds(part, count: int) -> None:
+    bookings_write(
+        [
+            (
+                f"quote-line:00000000-0000-0000-0000-{i:012d}",
+                f"Q-{count - i:06d}/1",  # references in the opposite order of the keys
+                {(BookingKind.STOCK, part.pk, TODAY): Decimal(i + 1)},
+                {},
+            )
+            for i in range(count)
+        ]
+    )
+
+
+def test_open_receipts_read_the_receipts_index_only(part):
+    stock(part, "5", kind=StockEntryKind.EXPECTED, date=TODAY, reference="PO-1")
+    stock(part, "100")  # on hand: not a receipt
+    # The page: the due date's order straight from the receipts' index.
+    plan = _plan(ledger_reads.open_receipts())
+    assert "Index Only Scan using stockentry_expected_idx" in plan, plan
+    # The count (grouped by part first): an index, never the ledger's heap in full.
+    plan = _plan(ledger_reads.open_receipt_groups())
+    assert "Seq Scan" not in plan and "Index" in plan, plan
+    assert ledger_reads.open_receipt_groups().count() == 1
+
+
+def test_a_parts_holds_are_summed_from_the_holds_index(part):
+    _holds(part, 3)
+    for qs in (ledger_reads.part_hold_groups(part), ledger_reads.part_holds(part)):
+        plan = _plan(qs)
+        assert "Index Only Scan using stockentry_part_holds_idx" in plan, plan
+        # The bookings are read per row shown (a subquery), never joined to every hold.
+        assert "Join" not in plan, plan
+
+
+def test_part_holds_rows_are_by_reference_with_their_booking(part):
+    _holds(part, 3)
+    # Re-booked: the line's old entry is reversed, its hold is the new quantity.
+    bookings_write(
+        [
+            (
+                "quote-line:00000000-0000-0000-0000-000000000000",
+                "Q-000003/1",
+                {(BookingKind.STOCK, part.pk, TODAY): Decimal("7")},
+                {},
+            )
+        ]
+    )
+    rows = ledger_reads.part_holds_rows(ledger_reads.part_holds(part))
+    assert [(r["reference"], r["quantity"], r["firm"]) for r in rows] == [
+        ("Q-000001/1", Decimal("3"), False),
+        ("Q-000002/1", Decimal("2"), False),
+        ("Q-000003/1", Decimal("7"), False),
+    ]
+    assert {r["line_key"] for r in rows} == {
+        f"quote-line:00000000-0000-0000-0000-{i:012d}" for i in range(3)
+    }
+    assert {(r["kind"], r["booking_kind"]) for r in rows} == {("reserved", BookingKind.STOCK)}
+    assert ledger_reads.part_hold_groups(part).count() == 3
+    assert ledger_reads.part_with_position(part.pk).held == Decimal("12")
+
+
+def test_a_part_without_holds_or_position_holds_nothing(part):
+    loaded = ledger_reads.part_with_position(part.pk)
+    assert loaded.held is None
+    ledger = ledger_reads.part_ledger(loaded)
+    assert (ledger.on_hand, ledger.reserved, ledger.allocated) == (0, 0, 0)
+
+
+def test_work_center_window_is_hours_per_day_and_closures_in_one_query(
+    wc, django_assert_num_queries
+):
+    other = WorkCenterFactory(code="PNT")
+    day = TODAY + dt.timedelta(days=2)
+    for center, hours in ((wc, "1.50"), (wc, "2.25"), (other, "9")):
+        CapacityReservation.objects.create(
+            work_center=center, date=day, hours=Decimal(hours), reference="WO-1/10"
+        )
+    mine = WorkCenterClosure.objects.create(work_center=wc, date=TODAY + dt.timedelta(days=5))
+    plant = WorkCenterClosure.objects.create(date=TODAY + dt.timedelta(days=4), reason="Stock")
+    WorkCenterClosure.objects.create(work_center=other, date=TODAY + dt.timedelta(days=6))
+    with django_assert_num_queries(1):
+        booked, closures = ledger_reads.work_center_window(
+            wc, start=TODAY, end=TODAY + dt.timedelta(days=14)
+        )
+    assert booked == {day: Decimal("3.75")}
+    assert [(c.pk, c.date, c.work_center_id, c.reason) for c in closures] == [
+        (plant.pk, plant.date, None, "Stock"),
+        (mine.pk, mine.date, wc.pk, ""),
+    ]
+
+
+def test_work_center_reads_are_index_only(wc):
+    CapacityReservation.objects.create(
+        work_center=wc, date=TODAY, hours=Decimal("1"), reference="WO-1/10"
+    )
+    end = TODAY + dt.timedelta(weeks=8)
+    plan = _plan(ledger_reads.work_center_hold_groups(wc, start=TODAY, end=end))
+    assert "Index Only Scan using capacity_wc_date_cover_idx" in plan, plan
+    assert "Join" not in plan, plan
