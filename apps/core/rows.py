@@ -18,7 +18,15 @@ language, current time zone, URL prefix): a content address. A row whose
 fields change gets another key; an entry is never stale, it is only evicted
 (a bounded LRU per process; a deploy restarts the processes with their new
 templates). Values of other types (a model, a SafeString, a lazy object) are
-refused: their repr would not say everything they render.
+refused: their repr would not say everything they render. Tuples and dicts of plain
+values are plain too (a card's lines, its buttons).
+
+A row may hold a form: `{% csrf_token %}` renders a placeholder in the memoised HTML
+and `render_rows` puts the page's token in its place (the token is the page's, the
+same in every form of the page).
+
+A page whose rows need more than their object (the user's refusals, the page's URLs)
+builds the values itself and renders them with `render_values` (`{% memo_rows %}`).
 
 A list's 25 rows then cost 25 presenter calls and dictionary look-ups instead of
 25 template renders (a row render is ~0.5 ms: `{% url %}`, badges, number and
@@ -40,7 +48,7 @@ from django.middleware.csrf import get_token
 from django.template.loader import get_template
 from django.urls import get_script_prefix
 from django.utils import timezone, translation
-from django.utils.html import escape
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 Presenter = Callable[[Any], dict]
@@ -53,6 +61,25 @@ ROW_CACHE_SIZE = 4096  # rows per process (~3 MB)
 PLAIN_TYPES = frozenset(
     {str, int, bool, type(None), Decimal, datetime.date, datetime.datetime, uuid.UUID}
 )
+
+
+# What `{% csrf_token %}` renders in a memoised row; `render_values` swaps in the page's.
+CSRF_PLACEHOLDER = "row-csrf-token-placeholder"
+CSRF_PLACEHOLDER_INPUT = (
+    f'<input type="hidden" name="csrfmiddlewaretoken" value="{CSRF_PLACEHOLDER}">'
+)
+
+
+def is_plain(value) -> bool:
+    """A value whose repr says everything a template renders of it."""
+    kind = type(value)
+    if kind in PLAIN_TYPES:
+        return True
+    if kind is tuple:
+        return all(is_plain(item) for item in value)
+    if kind is dict:
+        return all(type(k) is str and is_plain(v) for k, v in value.items())
+    return False
 
 
 def row_presenter(
@@ -120,11 +147,15 @@ class RowCache:
 row_cache = RowCache(ROW_CACHE_SIZE)
 
 
-def _plain(value) -> bool:
-    """A plain value, or a tuple of them (a line's dated notes): its repr says it all."""
-    if type(value) is tuple:
-        return all(_plain(item) for item in value)
-    return type(value) in PLAIN_TYPES
+def check_values(template_name: str, values: dict) -> dict:
+    """`values`, checked to be plain."""
+    for name, value in values.items():
+        if not is_plain(value):
+            raise TypeError(
+                f"{template_name}: row value {name!r} is a {type(value).__name__}; "
+                "a row presenter returns plain values only"
+            )
+    return values
 
 
 def row_values(template_name: str, obj, shared: dict | None = None) -> dict:
@@ -133,18 +164,12 @@ def row_values(template_name: str, obj, shared: dict | None = None) -> dict:
     values = ROW_PRESENTERS[template_name](obj)
     if shared:
         values = {**values, **shared}
-    for name, value in values.items():
-        if not _plain(value):
-            raise TypeError(
-                f"{template_name}: row value {name!r} is a {type(value).__name__}; "
-                "a row presenter returns plain values only"
-            )
-    return values
+    return check_values(template_name, values)
 
 
 def render_row(template_name: str, values: dict) -> str:
     """The row's HTML from its values alone (no request, no page context)."""
-    return get_template(template_name).render({"row": values})
+    return get_template(template_name).render({"row": values, "csrf_token": CSRF_PLACEHOLDER})
 
 
 # A row with a form: its template writes this mark where the CSRF token goes, and
@@ -167,9 +192,8 @@ def rows_for_request(
     return html
 
 
-def render_rows(template_name: str, objects: Iterable, shared: dict | None = None) -> SafeString:
-    """The rows of `objects` through the presenter of `template_name`, memoised by content.
-    `shared`: values of the page every row shows too (part of each row's values and key)."""
+def _memoised(template_name: str, rows: Iterable[dict]) -> str:
+    """The rows of the plain values `rows`, each rendered once per distinct content."""
     salt = (
         template_name,
         translation.get_language(),
@@ -177,12 +201,34 @@ def render_rows(template_name: str, objects: Iterable, shared: dict | None = Non
         get_script_prefix(),
     )
     parts = []
-    for obj in objects:
-        values = row_values(template_name, obj, shared)
+    for values in rows:
         key = (salt, repr(values))
         html = row_cache.get(key)
         if html is None:
             html = render_row(template_name, values)
             row_cache.set(key, html)
         parts.append(html)
-    return mark_safe("".join(parts))  # noqa: S308 - autoescaped template output
+    return "".join(parts)
+
+
+def render_rows(template_name: str, objects: Iterable, shared: dict | None = None) -> SafeString:
+    """The rows of `objects` through the presenter of `template_name`, memoised by content.
+    `shared`: values of the page every row shows too (part of each row's values and key)."""
+    rows = (row_values(template_name, obj, shared) for obj in objects)
+    return mark_safe(_memoised(template_name, rows))  # noqa: S308 - autoescaped template output
+
+
+def csrf_input(token) -> str:
+    """What `{% csrf_token %}` renders for the page's token (django.template.defaulttags)."""
+    if not token or token == "NOTPROVIDED":
+        return ""
+    return format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token)
+
+
+def render_values(template_name: str, rows: Iterable[dict], csrf_token=None) -> SafeString:
+    """The rows of the plain `rows` (each a row template's values, built by the page),
+    memoised by content; `{% csrf_token %}` in them gets the page's `csrf_token`."""
+    html = _memoised(template_name, (check_values(template_name, v) for v in rows))
+    if CSRF_PLACEHOLDER in html:
+        html = html.replace(CSRF_PLACEHOLDER_INPUT, csrf_input(csrf_token))
+    return mark_safe(html)  # noqa: S308 - autoescaped template output

@@ -111,10 +111,16 @@ def _row(
     inbox: ReviewInbox,
     today: dt.date,
     decide_url: dict | None = None,
+    quote_url=None,
     **answer,
 ) -> dict:
+    """The review's card as the plain values it shows (apps.core.rows: the card is
+    rendered once per distinct content, `{% memo_rows %}`); the user's refusal and the
+    department's columns (pricing) are values too."""
     decide_url = decide_url or _decide_urls(inbox)
+    quote_url = quote_url or row_url("sales:quote-detail")
     quote = review.quote
+    pricing = _pricing(inbox)
     floor = margin_floor()
     lines = []
     shown = quote.inbox_lines  # selectors.review_inbox_rows: a few, not all of them
@@ -122,23 +128,50 @@ def _row(
         requested = line.requested_date or quote.requested_date
         lines.append(
             {
-                "line": line,
+                "position": line.position,
+                "product": line.product.name,
+                "mode": line.product.get_fulfillment_mode_display(),
+                "configuration_text": line.configuration_text,
+                "scope_statement": line.scope_statement,
+                "custom_spec": line.custom_spec,
+                "quantity": line.quantity,
+                "line_total": line.line_total,
+                "discount_percent": line.discount_percent if pricing else None,
+                "margin_percent": line.margin_percent if pricing else None,
                 "requested": requested,
+                "feasible": line.feasible_date,
+                "promise_explanation": line.promise_explanation,
                 "late": bool(requested and line.feasible_date and requested < line.feasible_date),
-                "below_floor": line.margin_percent < floor,
+                "below_floor": pricing and line.margin_percent < floor,
             }
         )
     refusal = decision_refusal(review, user)
+    owner = quote.owner
     return {
-        "review": review,
-        "quote": quote,
-        "lines": lines,
+        "pk": review.pk,
+        "version": review.version,
+        "due_date": review.due_date,
+        "quote_url": quote_url(quote.pk),
+        "number": quote.number,
+        "revision": quote.revision,
+        "customer": quote.customer.name,
+        "title": quote.title,
+        "owner": owner.get_full_name() or owner.username,
+        "currency": quote.currency,
+        "total": quote.total_amount,
+        "requested_date": quote.requested_date,
+        "promised_date": quote.promised_date,
+        "feasible_date": quote.feasible_date,
+        "critical_path": quote.critical_path,
+        "pricing": pricing,
+        "margin_floor": floor if pricing else None,
+        "lines": tuple(lines),
         "more_lines": (shown[0].quote_line_total - len(shown)) if shown else 0,
-        "reasons": [r for r in review.reasons.splitlines() if r.strip()],
+        "reasons": tuple(r for r in review.reasons.splitlines() if r.strip()),
         "overdue": review.due_date < today,
         "days_late": (today - review.due_date).days,
         "refusal": refusal,
-        "decisions": [
+        "decisions": tuple(
             {
                 "name": name,
                 "label": label,
@@ -147,7 +180,7 @@ def _row(
                 "url": decide_url[name](review.pk),
             }
             for name, (label, tone, icon) in DECISIONS.items()
-        ],
+        ),
         "comment": answer.get("comment", ""),
         "error": answer.get("error", ""),
         "comment_error": answer.get("comment_error", ""),
@@ -168,7 +201,10 @@ def _context(request: HttpRequest, inbox: ReviewInbox, answers: dict | None = No
     paginator.count = min(waiting, paginator.cap)
     page = paginator.get_page(request.GET.get("page"))
     decide_url = _decide_urls(inbox)
-    rows = [_row(r, user, inbox, today, decide_url, **answers.get(r.pk, {})) for r in page]
+    quote_url = row_url("sales:quote-detail")
+    rows = [
+        _row(r, user, inbox, today, decide_url, quote_url, **answers.get(r.pk, {})) for r in page
+    ]
     return {
         "inbox": inbox,
         "page_obj": page,
@@ -206,7 +242,7 @@ def _refused(
         # htmx swaps only 2xx and 422 answers (base.html): refusals travel as 422.
         return render_page(request, TEMPLATE, context, partial="row", status=422)
     context = _context(request, inbox, {review.pk: answer})
-    if not any(row["review"].pk == review.pk for row in context["rows"]):
+    if not any(row["pk"] == review.pk for row in context["rows"]):
         context["page_error"] = answer.get("error") or answer.get("comment_error", "")
     return render_page(request, TEMPLATE, context, status=status)
 

@@ -78,14 +78,34 @@ def opportunity_get_for_user(user, pk) -> Opportunity:
     )
 
 
-def with_quote_facts(qs: QuerySet[Opportunity]) -> QuerySet[Opportunity]:
+# The quote facts an opportunity's move conditions read (Opportunity.has_quote /
+# has_accepted_quote read these annotations when present, else ask the database).
+QUOTE_FACTS = {"has_quote": "has_quote_link", "has_accepted_quote": "has_accepted_quote_link"}
+
+
+def with_quote_facts(qs: QuerySet[Opportunity], *, state: str = "") -> QuerySet[Opportunity]:
     """Whether each opportunity has a quote, and an accepted one: the conditions of
-    its moves, answered in the same query as the rows."""
+    its moves, answered in the same query as the rows. With `state`, only the facts
+    the moves out of that state read (a board column's: none for won or lost)."""
     links = OpportunityQuote.objects.filter(opportunity=OuterRef("pk"))
-    return qs.annotate(
-        has_quote_link=Exists(links),
-        has_accepted_quote_link=Exists(links.filter(quote__state__in=QUOTE_WON_STATES)),
-    )
+    facts = {
+        "has_quote_link": Exists(links),
+        "has_accepted_quote_link": Exists(links.filter(quote__state__in=QUOTE_WON_STATES)),
+    }
+    if state:
+        needed = {QUOTE_FACTS.get(name) for name in move_conditions(state)}
+        facts = {name: fact for name, fact in facts.items() if name in needed}
+    return qs.annotate(**facts)
+
+
+def move_conditions(state: str) -> set[str]:
+    """The names of the conditions of the transitions out of `state`."""
+    names = set()
+    for method in Opportunity._meta.get_field("state").transitions[Opportunity].values():
+        transition = method._django_fsm.get_transition(state)
+        if transition is not None:
+            names |= {condition.__name__ for condition in transition.conditions or ()}
+    return names
 
 
 def opportunity_quotes(user, opportunity: Opportunity) -> list[Quote]:
@@ -110,6 +130,14 @@ BOARD_STAGES = (
 )
 
 
+# What a card shows and its moves read (the state, for the transitions); and its
+# customer's name (`customer_name`).
+BOARD_CARD_FIELDS = (
+    *("number", "version", "state", "currency", "amount", "title"),
+    *("probability", "expected_close_date"),
+)
+
+
 @dataclass
 class BoardColumn:
     state: str
@@ -117,6 +145,7 @@ class BoardColumn:
     count: int
     total: Decimal
     cards: list[Opportunity] = field(default_factory=list)
+    card_rows: list[dict] = field(default_factory=list)  # the cards' plain values (the view's)
 
     @property
     def hidden(self) -> int:
@@ -135,8 +164,9 @@ def pipeline_board(user, *, limit: int = BOARD_COLUMN_LIMIT) -> list[BoardColumn
     for state in BOARD_STAGES:
         row = totals.get(state, {})
         cards = list(
-            with_quote_facts(qs.filter(state=state))
-            .select_related("customer", "owner")
+            with_quote_facts(qs.filter(state=state), state=state)
+            .annotate(customer_name=F("customer__name"))
+            .only(*BOARD_CARD_FIELDS)
             .order_by("-updated_at", "-id")[:limit]
         )
         columns.append(

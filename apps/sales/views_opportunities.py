@@ -247,35 +247,67 @@ def opportunity_quote_create(request: HttpRequest, pk) -> HttpResponse:
 
 # --- the pipeline board -----------------------------------------------------------------
 
+# The moves a card offers as buttons (losing asks why: a drop on Lost, or the opportunity's page).
+BOARD_MOVES = frozenset(OPPORTUNITY_ACTIONS) - {"lose"}
+
 
 def _board_context(request: HttpRequest, *, error: str = "", notice: str = "") -> dict:
     user = request.user
     columns = selectors.pipeline_board(user)
+    may_move = can_sell(None, user)
     move_url = {name: row_url("sales:pipeline-move", name=name) for name in OPPORTUNITY_ACTIONS}
     detail_url = row_url("sales:opportunity-detail")
-    cards = {}
+    moves_url = reverse("sales:pipeline") + "{pk}/moves/"
+    # A card's moves depend on its state, the quote facts their conditions read
+    # (selectors.QUOTE_FACTS, annotated by the board's query) and the user (their
+    # permissions ignore the card): worked out once per distinct (state, facts) on the
+    # page (tests/sales/test_pipeline_cards.py pins those conditions and permissions).
+    options: dict[tuple, tuple] = {}
+
+    def moves(card) -> tuple:
+        if not may_move:
+            return ()
+        key = (card.state, *(card.__dict__.get(fact) for fact in selectors.QUOTE_FACTS.values()))
+        if key not in options:
+            options[key] = tuple(o for o in transition_options(card, user) if o.name in BOARD_MOVES)
+        # The buttons, each disabled with why when it cannot be pressed now.
+        return tuple(
+            {
+                "name": o.name,
+                "label": OPPORTUNITY_ACTIONS[o.name].label,
+                "tone": OPPORTUNITY_ACTIONS[o.name].tone,
+                "allowed": o.allowed,
+                "reason": o.reason,
+                "url": move_url[o.name](card.pk),
+            }
+            for o in options[key]
+        )
+
     for column in columns:
-        for card in column.cards:
-            card.detail_url = detail_url(card.pk)
-            # The moves this card offers: one button per transition, disabled with why.
-            card.moves = [
-                {
-                    "name": o.name,
-                    "label": OPPORTUNITY_ACTIONS[o.name].label,
-                    "tone": OPPORTUNITY_ACTIONS[o.name].tone,
-                    "allowed": o.allowed,
-                    "reason": o.reason,
-                    "url": move_url[o.name](card.pk),
-                }
-                for o in transition_options(card, user)
-                if o.name in OPPORTUNITY_ACTIONS and o.name != "lose"
-            ]
-            cards[card.pk] = card
+        # Each card as the plain values it shows ({% memo_rows %}: rendered once per content).
+        column.card_rows = [
+            {
+                "pk": card.pk,
+                "number": card.number,
+                "version": card.version,
+                "detail_url": detail_url(card.pk),
+                "moves_url": moves_url.format(pk=card.pk) if may_move else "",
+                "currency": card.currency,
+                "amount": card.amount,
+                "title": card.title,
+                "customer": card.customer_name,
+                "probability": card.probability,
+                "expected_close": card.expected_close_date,
+                "may_move": may_move,
+                "moves": moves(card),
+            }
+            for card in column.cards
+        ]
     return {
         "columns": columns,
         "error": error,
         "notice": notice,
-        "may_move": can_sell(None, user),
+        "may_move": may_move,
     }
 
 

@@ -178,6 +178,15 @@ def list_rows(context, objects, row: str, **shared) -> str:
     return mark_safe("".join(parts))  # noqa: S308 - autoescaped template output
 
 
+@register.simple_tag(takes_context=True)
+def memo_rows(context, rows, row: str) -> str:
+    """Rows (cards) from values a view already built (plain, `apps.core.rows`), each
+    rendered by the template `row` once per distinct content."""
+    from apps.core.rows import render_values
+
+    return render_values(row, rows, context.get("csrf_token"))
+
+
 @register.simple_tag
 def memo_row(row: str, obj, **shared) -> str:
     """One row through its presenter and the row cache (`apps.core.rows`): a detail
