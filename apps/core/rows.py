@@ -48,7 +48,7 @@ from django.middleware.csrf import get_token
 from django.template.loader import get_template
 from django.urls import get_script_prefix
 from django.utils import timezone, translation
-from django.utils.html import escape, format_html
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 Presenter = Callable[[Any], dict]
@@ -172,24 +172,25 @@ def render_row(template_name: str, values: dict) -> str:
     return get_template(template_name).render({"row": values, "csrf_token": CSRF_PLACEHOLDER})
 
 
-# A row with a form: its template writes this mark where the CSRF token goes, and
-# `rows_for_request` puts the request's token in after the cache (a token is never
-# cached, nor shared between requests).
-CSRF_MARK = "__row_csrf_token__"
+def fill_csrf(html: str, token=None, request=None) -> SafeString:
+    """Memoised rows' HTML with the page's CSRF token where `{% csrf_token %}` rendered
+    the placeholder (`token`: the page's own `csrf_token`, so the page's forms all carry
+    one value; else the request's). A token is never cached nor shared between requests."""
+    if CSRF_PLACEHOLDER in html:
+        if not token or str(token) == "NOTPROVIDED":
+            token = get_token(request) if request is not None else ""
+        if token:
+            html = html.replace(CSRF_PLACEHOLDER, escape(str(token)))
+        else:
+            html = html.replace(CSRF_PLACEHOLDER_INPUT, "")
+    return mark_safe(html)  # noqa: S308 - autoescaped template output, token escaped
 
 
 def rows_for_request(
     request, template_name: str, objects: Iterable, shared: dict | None = None, token=None
 ) -> SafeString:
-    """`render_rows` with the request's CSRF token in the rows' forms (`token`: the page's
-    own `csrf_token`, so the page's forms all carry one value)."""
-    html = render_rows(template_name, objects, shared)
-    if CSRF_MARK in html:
-        if not token or str(token) == "NOTPROVIDED":
-            token = get_token(request) if request is not None else ""
-        token = escape(str(token))
-        html = mark_safe(html.replace(CSRF_MARK, token))  # noqa: S308 - escaped above
-    return html
+    """`render_rows` with the page's CSRF token in the rows' forms (`fill_csrf`)."""
+    return fill_csrf(render_rows(template_name, objects, shared), token, request)
 
 
 def _memoised(template_name: str, rows: Iterable[dict]) -> str:
@@ -218,17 +219,8 @@ def render_rows(template_name: str, objects: Iterable, shared: dict | None = Non
     return mark_safe(_memoised(template_name, rows))  # noqa: S308 - autoescaped template output
 
 
-def csrf_input(token) -> str:
-    """What `{% csrf_token %}` renders for the page's token (django.template.defaulttags)."""
-    if not token or token == "NOTPROVIDED":
-        return ""
-    return format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token)
-
-
 def render_values(template_name: str, rows: Iterable[dict], csrf_token=None) -> SafeString:
     """The rows of the plain `rows` (each a row template's values, built by the page),
     memoised by content; `{% csrf_token %}` in them gets the page's `csrf_token`."""
     html = _memoised(template_name, (check_values(template_name, v) for v in rows))
-    if CSRF_PLACEHOLDER in html:
-        html = html.replace(CSRF_PLACEHOLDER_INPUT, csrf_input(csrf_token))
-    return mark_safe(html)  # noqa: S308 - autoescaped template output
+    return fill_csrf(html, csrf_token)

@@ -287,15 +287,15 @@ def test_dashboard_panel_counts_lines_at_risk_and_untold(client_for, slipped, sa
 def test_cached_rows_hold_no_csrf_token_and_differ_by_who_may_release(
     client_for, slipped, sales_rep, planner
 ):
-    from apps.core.rows import CSRF_MARK, row_cache
+    from apps.core.rows import CSRF_PLACEHOLDER, row_cache
 
     row_cache.clear()
     page = client_for(sales_rep).get(AT_RISK).content.decode()
-    assert CSRF_MARK not in page
+    assert CSRF_PLACEHOLDER not in page
     token = page.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
     assert token and 'data-testid="release-row"' in page
     cached = list(row_cache._rows.values())
-    assert cached and all(CSRF_MARK in html and token not in html for html in cached)
+    assert cached and all(CSRF_PLACEHOLDER in html and token not in html for html in cached)
     # The planner's row (warm cache) has the button disabled with the reason.
     planner_page = client_for(planner).get(AT_RISK + "?rep=").content.decode()
     assert 'disabled data-testid="release-row"' in planner_page

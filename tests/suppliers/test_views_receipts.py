@@ -14,7 +14,7 @@ from django.utils import timezone
 from apps.catalog.bookings import bookings_write
 from apps.catalog.models import BookingKind, StockEntryKind
 from apps.catalog.selectors import expected_receipts
-from apps.core.rows import CSRF_MARK
+from apps.core.rows import CSRF_PLACEHOLDER
 from tests.catalog.factories import PartFactory, stock
 from tests.query_counts import queries
 
@@ -52,12 +52,12 @@ def test_buyer_sees_the_receipts_with_their_actions(client_for, buyer, po):
 
 
 def test_row_forms_carry_the_pages_csrf_token(buyer, po):
-    """The rows are memoised without a token (apps.core.rows.CSRF_MARK): each page
+    """The rows are memoised without a token (apps.core.rows.CSRF_PLACEHOLDER): each page
     puts its own in every row's form, and a row's button posts with it."""
     client = Client(enforce_csrf_checks=True)
     client.force_login(buyer)
     html = client.get(LIST).content.decode()
-    assert CSRF_MARK not in html
+    assert CSRF_PLACEHOLDER not in html
     tokens = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
     # the add form's, the row's move, receive and cancel forms' (and the page's): one token
     assert len(tokens) >= 4 and len(set(tokens)) == 1
@@ -73,7 +73,7 @@ def test_row_forms_carry_the_pages_csrf_token(buyer, po):
     )
     assert moved.status_code == 302
     again = client.get(LIST).content.decode()
-    assert f'data-date="{new_date}"' in again and CSRF_MARK not in again
+    assert f'data-date="{new_date}"' in again and CSRF_PLACEHOLDER not in again
     other = Client(enforce_csrf_checks=True)
     other.force_login(buyer)
     second = re.findall(
