@@ -107,11 +107,19 @@ def risk_lines_fill(line_model=OrderLine, change_model=OrderLineDateChange) -> N
         slip_cause=Subquery(latest)
     )
     line_model.objects.filter(risk_open=True).update(risk_open=False, risk_owner=None)
+    # One UPDATE ... FROM join (PostgreSQL, SQLite >= 3.33): the ORM's update of a joined
+    # filter is an `id IN (join)` with a subquery per line, which a freshly loaded table
+    # without statistics can plan as a nested loop over every line.
     order_model = line_model._meta.get_field("order").related_model
-    owner = order_model.objects.filter(pk=OuterRef("order_id")).values("owner_id")[:1]
-    line_model.objects.filter(at_risk=True).exclude(order__state__in=AT_RISK_DONE_STATES).update(
-        risk_open=True, risk_owner=Subquery(owner)
-    )
+    lines, orders = line_model._meta.db_table, order_model._meta.db_table
+    done = ", ".join(["%s"] * len(AT_RISK_DONE_STATES))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'UPDATE "{lines}" SET "risk_open" = TRUE, "risk_owner_id" = o."owner_id" '  # noqa: S608 - table names from _meta
+            f'FROM "{orders}" o WHERE o."id" = "{lines}"."order_id" '
+            f'AND "{lines}"."at_risk" AND o."state" NOT IN ({done})',
+            [str(state) for state in AT_RISK_DONE_STATES],
+        )
 
 
 def risk_tally_from_lines(line_model=OrderLine) -> dict:

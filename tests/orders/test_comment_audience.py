@@ -144,11 +144,16 @@ def test_the_staff_page_posts_the_box_and_the_portal_shows_only_what_was_marked(
     )
     assert res.status_code == 302
     client.force_login(acme_contact)
-    portal = client.get(reverse("customers:quote-detail", args=[quote.pk])).content.decode()
+    # The thread in the page (?sections=all: what the page loads when it is revealed).
+    portal = client.get(
+        reverse("customers:quote-detail", args=[quote.pk]) + "?sections=all"
+    ).content.decode()
     assert "Shown to you: freight included" in portal
     assert "INTERNAL-ONLY-REMARK" not in portal
     client.force_login(sales_rep)
-    staff = client.get(reverse("sales:quote-detail", args=[quote.pk])).content.decode()
+    staff = client.get(
+        reverse("sales:quote-detail", args=[quote.pk]) + "?sections=all"
+    ).content.decode()
     assert "INTERNAL-ONLY-REMARK" in staff and "Shown to you: freight included" in staff
 
 
