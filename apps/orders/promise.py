@@ -176,12 +176,56 @@ class PromiseEngine:
     # -- public ---------------------------------------------------------------
 
     def promise(self, requests: list[LineRequest]) -> QuotePromise:
-        self._load(requests)
+        self._load_structure(requests)
+        self._load_ledgers(self._part_ids, self._wc_ids)
         return QuotePromise(lines=[self._promise_line(r) for r in requests])
+
+    def promise_changed(
+        self,
+        requests: list[LineRequest],
+        changed: set[int],
+        gone: list[tuple[int, LineRequest]] = (),
+    ) -> dict[int, LinePromise]:
+        """Re-promise only what a change can move: {index in `requests`: promise}.
+
+        `changed`: indices of new or edited lines; `gone`: (index, request) of what
+        no longer competes there (a removed line, an edited line's old
+        configuration), placed before `requests[index]`. A line takes what the lines
+        before it left, so a line is affected if it is changed or, after a change,
+        shares a part or work center with an affected line or a gone one before it
+        (transitively). The affected lines are promised with every earlier line that
+        shares a resource with them (transitively, backwards), whose answers the
+        ledgers alone do not give: so each of them sees exactly the state a full
+        pass would give it. Every other line keeps its answer; only the ledgers of
+        the lines promised here are read.
+        """
+        self._load_structure([*requests, *(r for _, r in gone)])
+        footprints = [self._footprint(r) for r in requests]
+        gone_at: dict[int, set] = defaultdict(set)
+        for index, request in gone:
+            gone_at[index] |= self._footprint(request)
+        moved: set = set()
+        chosen: set[int] = set()
+        for j, fp in enumerate(footprints):
+            moved |= gone_at.get(j, set())
+            if j in changed or fp & moved:
+                chosen.add(j)
+                moved |= fp
+        needed: set = set()
+        for j in range(len(requests) - 1, -1, -1):
+            if j in chosen or footprints[j] & needed:
+                chosen.add(j)
+                needed |= footprints[j]
+        self._load_ledgers(
+            {pk for kind, pk in needed if kind == "part"},
+            {pk for kind, pk in needed if kind == "wc"},
+        )
+        return {j: self._promise_line(requests[j]) for j in sorted(chosen)}
 
     # -- loading (a fixed number of queries, whatever the BOM size) ------------
 
-    def _load(self, requests: list[LineRequest]) -> None:
+    def _load_structure(self, requests: list[LineRequest]) -> None:
+        """BOMs (every level), parts and routings of `requests`: the catalog, no ledger."""
         product_ids = {r.product.pk for r in requests}
         option_ids = {o.pk for r in requests for o in r.options}
         self.bom = catalog.bom_children(product_ids=product_ids, option_ids=option_ids)
@@ -199,7 +243,30 @@ class PromiseEngine:
             line.component_id: line.component for lines in self.bom.values() for line in lines
         }
         self.routing = catalog.routing_for(product_ids=product_ids, part_ids=part_ids)
-        wc_ids = {op.work_center_id for ops in self.routing.values() for op in ops}
+        self._part_ids = part_ids
+        self._wc_ids = {op.work_center_id for ops in self.routing.values() for op in ops}
+
+    def _footprint(self, req: LineRequest) -> set:
+        """Every part and work center the line could use, whatever the ledgers say:
+        its whole BOM (every level) and the routings of the product and of its parts."""
+        parts: set = set()
+        stack = [
+            line.component_id
+            for key in [("product", req.product.pk), *(("option", o.pk) for o in req.options)]
+            for line in self.bom.get(key, [])
+        ]
+        while stack:
+            pk = stack.pop()
+            if pk not in parts:
+                parts.add(pk)
+                stack.extend(line.component_id for line in self.bom.get(("part", pk), []))
+        ops = [*self.routing.get(("product", req.product.pk), [])]
+        for pk in parts:
+            ops += self.routing.get(("part", pk), [])
+        return {("part", pk) for pk in parts} | {("wc", op.work_center_id) for op in ops}
+
+    def _load_ledgers(self, part_ids: set, wc_ids: set) -> None:
+        """What is free of `part_ids` and `wc_ids` now: stock, receipts, load, closures."""
         if self.lock:
             ledger.ledgers_lock(part_ids, wc_ids)
             # The rows as locked (read after the lock, like every ledger read below).

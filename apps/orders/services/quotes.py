@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from decimal import Decimal
 from typing import Any
@@ -238,7 +239,7 @@ def quote_line_add(
     )
     line.save()
     _touch(quote, quote.version, [])
-    quote_recalculate(quote=quote)
+    quote_repromise_changed(quote=quote, changed={line.pk})
     activity_record(
         target=quote, actor=actor, verb="line_added", text=f"Added {quantity} × {product.name}"
     )
@@ -255,6 +256,7 @@ def quote_line_update(
     _require_editable(quote)
     line = QuoteLine.objects.select_related("product").get(pk=line.pk)
     line.quote = quote
+    before = copy.copy(line)
     allowed = {
         "quantity",
         "configuration",
@@ -275,7 +277,12 @@ def quote_line_update(
     )
     line.save()
     _touch(quote, quote.version, [])
-    quote_recalculate(quote=quote)
+    quote_repromise_changed(
+        quote=quote,
+        changed={line.pk},
+        # Another configuration frees what the old one used for the lines after it.
+        gone=[before] if before.configuration != line.configuration else [],
+    )
     activity_record(
         target=quote,
         actor=actor,
@@ -292,10 +299,36 @@ def quote_line_delete(*, line: QuoteLine, actor, expected_version: int | None = 
     quote = _lock(line.quote, expected_version)
     _require_editable(quote)
     text = f"Removed line {line.position}: {line.product.name}"
+    gone = copy.copy(line)
     line.delete()
     _touch(quote, quote.version, [])
-    quote_recalculate(quote=quote)
+    quote_repromise_changed(quote=quote, changed=set(), gone=[gone])
     activity_record(target=quote, actor=actor, verb="line_removed", text=text)
+
+
+def _line_requests(quote: Quote, lines: list[QuoteLine]) -> list[LineRequest]:
+    selections = _options_list(lines)
+    receiving = quote.shipping_address.receiving_days if quote.shipping_address_id else None
+    return [
+        LineRequest(
+            key=str(line.pk),
+            product=line.product,
+            quantity=line.quantity,
+            options=options,
+            requested_date=line.requested_date or quote.requested_date,
+            **({"receiving_weekdays": receiving} if receiving else {}),
+        )
+        for line, options in zip(lines, selections, strict=True)
+    ]
+
+
+def _engine_run(run):
+    try:
+        return run()
+    except ValueError as exc:
+        # e.g. no free capacity within the planning horizon for this quantity: the
+        # caller's input cannot be promised, which is a field error, not a crash.
+        raise ValidationError({"quantity": [f"No delivery date can be promised: {exc}"]}) from None
 
 
 def promise_lines(
@@ -309,27 +342,16 @@ def promise_lines(
     """One promise pass over `lines` in their order: earlier lines claim stock and
     capacity first. Also the builder's preview (line_preview), so both agree.
     `own_bookings`: the lines' own bookings, not in their way; `lock`: lock the ledgers."""
-    selections = _options_for(lines)
-    receiving = quote.shipping_address.receiving_days if quote.shipping_address_id else None
-    requests = [
-        LineRequest(
-            key=str(line.pk),
-            product=line.product,
-            quantity=line.quantity,
-            options=selections[line.pk],
-            requested_date=line.requested_date or quote.requested_date,
-            **({"receiving_weekdays": receiving} if receiving else {}),
-        )
-        for line in lines
-    ]
-    try:
-        return PromiseEngine(
-            today=today or timezone.localdate(), own_bookings=own_bookings, lock=lock
-        ).promise(requests)
-    except ValueError as exc:
-        # e.g. no free capacity within the planning horizon for this quantity: the
-        # caller's input cannot be promised, which is a field error, not a crash.
-        raise ValidationError({"quantity": [f"No delivery date can be promised: {exc}"]}) from None
+    requests = _line_requests(quote, lines)
+    engine = PromiseEngine(
+        today=today or timezone.localdate(), own_bookings=own_bookings, lock=lock
+    )
+    return _engine_run(lambda: engine.promise(requests))
+
+
+def _holds(quote: Quote, book: bool) -> bool:
+    holds = book or quote.state == QuoteState.ACCEPTED
+    return holds or (quote.state == QuoteState.SENT and quote.hold_promise)
 
 
 def quote_recalculate(*, quote: Quote, today: dt.date | None = None, book: bool = False) -> Quote:
@@ -340,8 +362,7 @@ def quote_recalculate(*, quote: Quote, today: dt.date | None = None, book: bool 
     """
     # Not repriced here (the line services price a line as it changes): no price breaks.
     lines = list(quote.lines.select_related("product"))
-    holds = book or quote.state == QuoteState.ACCEPTED
-    holds = holds or (quote.state == QuoteState.SENT and quote.hold_promise)
+    holds = _holds(quote, book)
     result = promise_lines(
         quote,
         lines,
@@ -356,8 +377,52 @@ def quote_recalculate(*, quote: Quote, today: dt.date | None = None, book: bool 
                 for line, promise in zip(lines, result.lines, strict=True)
             ]
         )
+    _promises_store(quote, lines, dict(enumerate(result.lines)))
+    return quote
+
+
+def quote_repromise_changed(
+    *,
+    quote: Quote,
+    changed: set,
+    gone: list[QuoteLine] = (),
+    today: dt.date | None = None,
+) -> Quote:
+    """Re-promise only what a change to `changed` lines (ids) can move (DESIGN §5).
+
+    `gone`: the lines as they were before a removal or a change of configuration
+    (unsaved copies, with their old position). The other lines keep their stored
+    promise: nothing they compete for moved. Falls back to quote_recalculate while
+    a line has no promise yet or the quote holds bookings.
+    """
+    lines = list(quote.lines.select_related("product"))
+    if _holds(quote, False) or any(
+        line.feasible_date is None for line in lines if line.pk not in changed
+    ):
+        return quote_recalculate(quote=quote, today=today)
+    requests = _line_requests(quote, [*lines, *gone])
+    current, old = requests[: len(lines)], requests[len(lines) :]
+    positions = [line.position for line in lines]
+    gone_at = [
+        (next((i for i, p in enumerate(positions) if p >= line.position), len(lines)), request)
+        for line, request in zip(gone, old, strict=True)
+    ]
+    engine = PromiseEngine(today=today or timezone.localdate())
+    promises = _engine_run(
+        lambda: engine.promise_changed(
+            current, {i for i, line in enumerate(lines) if line.pk in changed}, gone_at
+        )
+    )
+    _promises_store(quote, lines, promises)
+    return quote
+
+
+def _promises_store(quote: Quote, lines: list[QuoteLine], promises: dict) -> None:
+    """Store the promises of `promises` ({index: LinePromise}) on their lines, and the
+    quote's date and critical path from every line's (the others' as stored)."""
     changed = []
-    for line, promise in zip(lines, result.lines, strict=True):
+    for i, promise in promises.items():
+        line = lines[i]
         values = {
             "feasible_date": promise.feasible_date,
             "critical_path": promise.critical_path,
@@ -373,17 +438,17 @@ def quote_recalculate(*, quote: Quote, today: dt.date | None = None, book: bool 
             changed.append(line)
     if changed:
         QuoteLine.objects.bulk_update(changed, list(PROMISE_FIELDS))
+    # The critical line: the latest date, the first such line (QuotePromise's rule).
+    critical = max(lines, key=lambda line: line.feasible_date, default=None)
+    feasible = critical.feasible_date if critical else None
+    path = critical.critical_path if critical else ""
     # One UPDATE for the dates and the stored totals the lists show.
     total, count = _totals(lines)
     Quote.objects.filter(pk=quote.pk).update(
-        feasible_date=result.feasible_date,
-        critical_path=result.critical_path,
-        total_amount=total,
-        line_count=count,
+        feasible_date=feasible, critical_path=path, total_amount=total, line_count=count
     )
-    quote.feasible_date, quote.critical_path = result.feasible_date, result.critical_path
+    quote.feasible_date, quote.critical_path = feasible, path
     quote.total_amount, quote.line_count = total, count
-    return quote
 
 
 PROMISE_FIELDS = (
@@ -413,6 +478,11 @@ def quote_refresh_totals(*, quote: Quote) -> Quote:
 
 
 def _options_for(lines: list[QuoteLine]) -> dict:
+    return {line.pk: options for line, options in zip(lines, _options_list(lines), strict=True)}
+
+
+def _options_list(lines: list[QuoteLine]) -> list[list]:
+    """Each line's selected options, in the lines' order (one query if any is configured)."""
     from apps.catalog.models import Option
 
     wanted = {
@@ -426,15 +496,15 @@ def _options_for(lines: list[QuoteLine]) -> dict:
     if wanted:  # no line configured: no options to read
         options = Option.objects.filter(group__product_id__in=product_ids).select_related("group")
         by_key = {(o.group.product_id, o.group.code, o.code): o for o in options}
-    out: dict = {}
-    for line in lines:
-        out[line.pk] = [
+    return [
+        [
             by_key[(line.product_id, g, c)]
             for g, codes in line.configuration.items()
             for c in (codes if isinstance(codes, list) else [codes])
             if (line.product_id, g, c) in by_key
         ]
-    return out
+        for line in lines
+    ]
 
 
 # -- reviews ---------------------------------------------------------------
