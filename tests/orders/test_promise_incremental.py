@@ -11,14 +11,27 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from apps.catalog.models import PartKind, StockEntryKind, WorkCenterClosure
+from apps.catalog.bookings import bookings_release
+from apps.catalog.models import (
+    BookingKind,
+    CapacityReservation,
+    PartKind,
+    StockEntry,
+    StockEntryKind,
+    StockPosition,
+    WorkCenterClosure,
+    WorkCenterLoad,
+)
+from apps.orders.allocation import quote_line_key
 from apps.orders.models import QuoteLine
 from apps.orders.promise import LineRequest, PromiseEngine
 from apps.orders.services import quotes as quote_services
@@ -293,3 +306,97 @@ def test_adding_a_21st_line_does_a_constant_small_amount_of_work(
     small_queries, small_promised = add_last(small)
     assert len(big_promised) == len(small_promised) == 1
     assert big_queries == small_queries
+
+
+# -- holds: booking again writes only what moved ---------------------------------------
+
+
+def _held():
+    """Net units per (line, kind, part, day) and hours per (line, work center, day, id)."""
+    stock = {
+        (r["booking__line_key"], r["booking__kind"], r["part_id"], r["date"]): r["total"]
+        for r in StockEntry.objects.filter(booking__isnull=False)
+        .values("booking__line_key", "booking__kind", "part_id", "date")
+        .annotate(total=Sum("quantity"))
+        if r["total"]
+    }
+    hours = set(
+        CapacityReservation.objects.values_list(
+            "booking__line_key", "work_center_id", "date", "hours"
+        )
+    )
+    load = set(
+        WorkCenterLoad.objects.filter(hours__gt=0).values_list("work_center_id", "date", "hours")
+    )
+    return stock, hours, load
+
+
+def _ids(quote):
+    keys = [quote_line_key(line) for line in quote.lines.order_by("position")]
+    return [
+        (
+            set(StockEntry.objects.filter(booking__line_key=key).values_list("pk", flat=True)),
+            set(
+                CapacityReservation.objects.filter(booking__line_key=key).values_list(
+                    "pk", flat=True
+                )
+            ),
+        )
+        for key in keys
+    ]
+
+
+LEDGER_WRITES = re.compile(
+    r'^(INSERT INTO|UPDATE|DELETE FROM) "catalog_(stockentry|capacityreservation|workcenterload)"'
+)
+
+
+def test_booking_again_leaves_the_holds_that_did_not_move(plant, sales_rep, acme):
+    # Lines on products 2, 3, 4: no part or work center in common.
+    quote = _quote_of(plant, sales_rep, acme, [2, 3, 4])
+    quote_services.quote_recalculate(quote=quote, book=True)
+    ids = _ids(quote)
+    assert all(stock and hours for stock, hours in ids)
+
+    # The same promise booked again (a sent quote held, then accepted): nothing written.
+    with CaptureQueriesContext(connection) as ctx:
+        quote_services.quote_recalculate(quote=quote, book=True)
+    assert [q["sql"] for q in ctx.captured_queries if LEDGER_WRITES.match(q["sql"])] == []
+    assert _ids(quote) == ids
+
+    # The first line needs more: its holds move, the others' rows stay as they were.
+    first = quote.lines.order_by("position").first()
+    QuoteLine.objects.filter(pk=first.pk).update(quantity=5)
+    quote_services.quote_recalculate(quote=quote, book=True)
+    after = _ids(quote)
+    assert after[1:] == ids[1:]
+    assert after[0] != ids[0]
+    incremental = _held()
+
+    # What the lines hold is what booking them from nothing holds.
+    bookings_release([quote_line_key(line) for line in quote.lines.all()], note="test")
+    quote_services.quote_recalculate(quote=quote, book=True)
+    assert _held() == incremental
+
+
+def test_a_hold_that_shrinks_is_reversed_by_its_difference(plant, sales_rep, acme):
+    quote = _quote_of(plant, sales_rep, acme, [2])
+    line = quote.lines.get()
+    QuoteLine.objects.filter(pk=line.pk).update(quantity=5)
+    quote_services.quote_recalculate(quote=quote, book=True)
+    big = _held()
+    QuoteLine.objects.filter(pk=line.pk).update(quantity=1)
+    quote_services.quote_recalculate(quote=quote, book=True)
+    small = _held()
+    # C-3: 2 on hand; 5 took the 2 and 3 of the receipt, 1 takes one from stock.
+    key = quote_line_key(line)
+    part = plant["products"][2].bom_lines.get().component_id
+    assert sum(q for (k, _, p, _), q in big[0].items() if k == key and p == part) == 5
+    assert {(kind, q) for (k, kind, p, _), q in small[0].items() if p == part} == {
+        (BookingKind.STOCK, Decimal("1"))
+    }
+    assert StockPosition.objects.get(part_id=part).reserved == Decimal("1")
+    assert StockPosition.objects.get(part_id=part).allocated == 0
+    bookings_release([key], note="test")
+    quote_services.quote_recalculate(quote=quote, book=True)
+    assert _held() == small

@@ -4,6 +4,7 @@ the ledgers, and booking, moving and releasing holds keeps the stored load exact
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -121,3 +122,31 @@ def test_holds_booked_moved_and_released_keep_the_stored_load(
     order_cancel(order=order, actor=sales_manager, reason="Customer withdrew")
     assert not CapacityReservation.objects.exists()
     assert _stored_equals_recomputed()
+
+
+def test_the_load_of_a_few_work_centers_is_read_through_the_index(db):
+    """Re-promising one line reads its work centers' load over the horizon: an index
+    on (work center, date) bounds the read, never a scan of every center's days."""
+    from apps.catalog import selectors as catalog
+    from tests.catalog.factories import WorkCenterFactory
+
+    today = timezone.localdate()
+    centers = [WorkCenterFactory(code=f"L{i}") for i in range(60)]
+    WorkCenterLoad.objects.bulk_create(
+        WorkCenterLoad(work_center=wc, date=today + dt.timedelta(days=d), hours=Decimal("3"))
+        for wc in centers
+        for d in range(150)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE catalog_workcenterload")
+    wanted = [centers[3].pk, centers[40].pk]
+    with CaptureQueriesContext(connection) as ctx:
+        load = catalog.capacity_load(wanted, start=today, end=today + dt.timedelta(days=730))
+    assert len(load) == 300
+    (query,) = ctx.captured_queries
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {query['sql']}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Seq Scan" not in plan, plan
+    assert re.search(r"Index Cond: \(+work_center_id = ANY", plan), plan
+    assert "date >=" in plan.split("Index Cond")[1], plan
