@@ -141,7 +141,7 @@ def bookings_write(
     keys = [key for key, _, _, _ in bookings]
     existing = {(b.line_key, b.kind): b for b in PromiseBooking.objects.filter(line_key__in=keys)}
     # Re-booking a confirmed order's line (a change request) keeps it firm.
-    firm_keys = {key for (key, _), b in existing.items() if b.firm or firm}
+    firm_keys = set(keys) if firm else {key for (key, _), b in existing.items() if b.firm}
     new = PromiseBooking.objects.bulk_create(
         [
             PromiseBooking(line_key=key, kind=kind, reference=reference, firm=key in firm_keys)
