@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from apps.orders import selectors
@@ -14,6 +13,7 @@ from apps.orders.forecasts import line_forecast_move
 from apps.orders.models import OrderLine, SlipCause
 from apps.orders.services import releases
 from apps.orders.services.orders import order_refresh_totals, order_transition
+from tests.explain import explain
 from tests.orders.slips import replan_slip
 from tests.query_counts import queries
 
@@ -231,26 +231,15 @@ def test_at_risk_query_count_is_the_same_for_2_and_30_lines(
     assert len(_rows(response)) == 25 and 'rel="next"' in response.content.decode()
 
 
-def _plan(qs) -> str:
-    sql, params = qs.query.sql_with_params()
-    with connection.cursor() as cursor:
-        # Tiny tables: priced out of scans and sorts, the plan shows which index
-        # serves the page in its order, as it does at size.
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL enable_sort = off")
-        cursor.execute(f"EXPLAIN {sql}", params)
-        return "\n".join(row[0] for row in cursor.fetchall())
-
-
 def test_the_page_is_read_in_order_from_the_open_risk_indexes(order, planner, sales_rep):
     """Everyone's page from orderline_risk_open_idx, a rep's from orderline_risk_owner_idx:
     no join of the orders, no subquery of the moves, no sort."""
     _at_risk_lines(order, 3)
-    everyone = _plan(selectors.at_risk_lines(planner).values("pk")[:25])
+    everyone = explain(selectors.at_risk_lines(planner).values("pk")[:25], no_sort=True)
     assert "orderline_risk_open_idx" in everyone and "Sort" not in everyone, everyone
     assert "salesorder" not in everyone and "datechange" not in everyone, everyone
     rows = selectors.at_risk_lines(planner).filter(risk_owner=sales_rep).values("pk")[:25]
-    mine = _plan(rows)
+    mine = explain(rows, no_sort=True)
     assert "orderline_risk_owner_idx" in mine and "Sort" not in mine, mine
 
 
