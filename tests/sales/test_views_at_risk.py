@@ -201,6 +201,18 @@ def test_at_risk_summary_counts_by_cause_and_rep(client_for, slipped, planner):
     assert [r["count"] for r in summary["reps"]] == [3]
 
 
+def test_the_memoised_summary_shows_the_next_slip(client_for, slipped, planner):
+    """The chips are memoised under everything they show: a slip through the service
+    shows on the next request."""
+    client = client_for(planner)
+    assert "Supplier receipt moved · 1</a>" in client.get(AT_RISK).content.decode()
+    _at_risk_lines(slipped.order, 1)
+    _at_risk_lines(slipped.order, 1, cause=SlipCause.CAPACITY, start=1)
+    page = client.get(AT_RISK).content.decode()
+    assert "Supplier receipt moved · 2</a>" in page and "3 at risk" in page, page
+    assert "Work-center capacity changed · 1</a>" in page, page
+
+
 @pytest.mark.parametrize("role", ["engineer", "quality", "buyer", "warehouse", "finance"])
 def test_at_risk_is_404_for_other_departments(client_for, role, request):
     assert client_for(request.getfixturevalue(role)).get(AT_RISK).status_code == 404
@@ -241,6 +253,30 @@ def test_the_page_is_read_in_order_from_the_open_risk_indexes(order, planner, sa
     rows = selectors.at_risk_lines(planner).filter(risk_owner=sales_rep).values("pk")[:25]
     mine = explain(rows, no_sort=True)
     assert "orderline_risk_owner_idx" in mine and "Sort" not in mine, mine
+
+
+def test_the_customer_filter_reads_its_partial_index(client_for, order, planner):
+    """A customer's lines from orderline_risk_customer_idx (the line's stored customer):
+    no join of the orders, which read every order of a large customer."""
+    _at_risk_lines(order, 3)
+    page = client_for(planner).get(AT_RISK + f"?customer={order.customer_id}")
+    assert len(_rows(page)) == 3
+    filtered = page.context["filter"].qs.values("pk")[:25]
+    plan = explain(filtered, no_sort=True)
+    assert "orderline_risk_customer_idx" in plan and "Sort" not in plan, plan
+    assert "salesorder" not in plan, plan
+
+
+def test_the_rep_filter_accepts_only_an_active_sales_person(client_for, slipped, planner):
+    from tests.factories import UserFactory
+
+    client = client_for(planner)
+    rep = slipped.order.owner
+    assert len(_rows(client.get(AT_RISK + f"?rep={rep.pk}"))) == 1
+    for other in (planner, UserFactory(roles=["sales_rep"], is_active=False)):
+        page = client.get(AT_RISK + f"?rep={other.pk}")
+        assert page.status_code == 200 and list(page.context["filter"].errors) == ["rep"]
+        assert "Some filters were not understood and were ignored: rep." in (page.content.decode())
 
 
 def test_the_row_button_confirms_in_place(client_for, slipped, sales_rep, planner):
