@@ -30,6 +30,7 @@ from apps.core.htmx import render_page
 from apps.core.lists import list_page
 from apps.core.permissions import is_internal
 from apps.core.refusals import REFUSED, service_error
+from apps.core.rows import row_presenter
 from apps.core.selectors import notifications_for
 
 
@@ -163,6 +164,25 @@ class OrganizationFilter(django_filters.FilterSet):
 
 
 # --- pages -------------------------------------------------------------------
+
+DIRECTORY_ROW = "accounts/directory/list.html#row"
+
+
+@row_presenter(DIRECTORY_ROW)
+def directory_row(org: Organization) -> dict:
+    """A directory row's plain values (apps.core.rows: rendered once per content); the
+    directory's detail URL name and credit-limit column come as the page's shared values."""
+    return {
+        "pk": org.pk,
+        "code": org.code,
+        "name": org.name,
+        "is_active": org.is_active,
+        "payment_terms": str(org.get_payment_terms_display()),
+        "currency": org.currency,
+        "credit_limit": org.credit_limit,
+        "contact_count": org.contact_count,
+        "open_invitations": org.open_invitations,
+    }
 
 
 def directory_list(request: HttpRequest, directory: Directory) -> HttpResponse:

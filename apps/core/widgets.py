@@ -8,7 +8,7 @@ from django.forms.renderers import DjangoTemplates
 from django.template.defaultfilters import stringformat
 from django.urls import reverse
 from django.utils.formats import localize
-from django.utils.html import conditional_escape
+from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeData, mark_safe
 from django.utils.timezone import template_localtime
 
@@ -103,6 +103,9 @@ TEXTAREA_TEMPLATE = f"{WIDGETS}textarea.html"
 
 def _text(value) -> str:
     """`{{ value }}` with autoescape (django.template.base.render_value_in_context)."""
+    if type(value) is str:
+        # A plain str (not SafeData): localize and localtime leave it as it is.
+        return escape(value)
     value = localize(template_localtime(value))
     if not issubclass(type(value), str):
         value = str(value)
@@ -111,6 +114,8 @@ def _text(value) -> str:
 
 def _string(value) -> str:
     """`{{ value|stringformat:'s' }}` (the filter keeps a safe string safe)."""
+    if type(value) is str:
+        return escape(value)  # "%s" % value is value
     text = stringformat(value, "s")
     return _text(mark_safe(text) if isinstance(value, SafeData) else text)  # noqa: S308
 

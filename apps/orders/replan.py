@@ -252,7 +252,10 @@ def _replan_batch(lines, *, run, cause, text, actor, today) -> BatchOutcome:
                 line.at_risk = True
                 line_risk_refresh(line, line.order)
                 OrderLine.objects.filter(pk=line.pk).update(
-                    at_risk=True, risk_open=line.risk_open, risk_owner=line.risk_owner_id
+                    at_risk=True,
+                    risk_open=line.risk_open,
+                    risk_owner=line.risk_owner_id,
+                    risk_customer=line.risk_customer_id,
                 )
                 risk_tally_apply([before], [risk_key(line)])
                 out.at_risk += 1

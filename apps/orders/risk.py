@@ -3,8 +3,9 @@
 A line is *open at risk* while it is at risk (forecast after first promise) and
 its order is not delivered, closed or cancelled. Three stored facts on the line
 answer the page from one partial index without joining the order or the moves:
-`slip_cause` (the latest move's cause), `risk_open` and `risk_owner` (the
-order's owner while open at risk). `AtRiskTally` holds, per owner and cause, how
+`slip_cause` (the latest move's cause), `risk_open`, and `risk_owner` and
+`risk_customer` (the order's owner and customer while open at risk: the page's rep
+and customer filters). `AtRiskTally` holds, per owner and cause, how
 many lines are open at risk and how many of them the customer has not been told
 yet (`forecast_release_due` set): the page's summary and the panels' counts.
 
@@ -31,7 +32,7 @@ from apps.orders.models import AtRiskTally, OrderLine, OrderLineDateChange, Orde
 # Orders whose lines no longer count as at risk.
 AT_RISK_DONE_STATES = (OrderState.CLOSED, OrderState.CANCELLED, OrderState.DELIVERED)
 
-LINE_RISK_FIELDS = ["slip_cause", "risk_open", "risk_owner"]
+LINE_RISK_FIELDS = ["slip_cause", "risk_open", "risk_owner", "risk_customer"]
 
 RiskKey = tuple  # (owner id, cause, not told: bool)
 
@@ -44,9 +45,11 @@ def risk_key(line: OrderLine) -> RiskKey | None:
 
 
 def line_risk_refresh(line: OrderLine, order) -> None:
-    """Set the line's `risk_open` and `risk_owner` (in memory) from `at_risk` and its order."""
+    """Set the line's `risk_open`, `risk_owner` and `risk_customer` (in memory) from
+    `at_risk` and its order."""
     line.risk_open = bool(line.at_risk) and order.state not in AT_RISK_DONE_STATES
     line.risk_owner_id = order.owner_id if line.risk_open else None
+    line.risk_customer_id = order.customer_id if line.risk_open else None
 
 
 def risk_tally_apply(before: Iterable[RiskKey | None], after: Iterable[RiskKey | None]) -> None:
@@ -80,15 +83,21 @@ def order_risk_refresh(order) -> None:
     lines = list(
         OrderLine.objects.select_for_update()
         .filter(order_id=order.pk, at_risk=True)
-        .only("pk", "at_risk", "risk_open", "risk_owner", "slip_cause", "forecast_release_due")
+        .only("pk", "at_risk", "forecast_release_due", *LINE_RISK_FIELDS)
     )
     before = [risk_key(line) for line in lines]
+    customers = [line.risk_customer_id for line in lines]
     for line in lines:
         line_risk_refresh(line, order)
     after = [risk_key(line) for line in lines]
-    changed = [line for line, b, a in zip(lines, before, after, strict=True) if b != a]
+    # The customer is not in the tally's key: compared on its own.
+    changed = [
+        line
+        for line, b, a, customer in zip(lines, before, after, customers, strict=True)
+        if b != a or line.risk_customer_id != customer
+    ]
     if changed:
-        OrderLine.objects.bulk_update(changed, ["risk_open", "risk_owner"])
+        OrderLine.objects.bulk_update(changed, ["risk_open", "risk_owner", "risk_customer"])
         risk_tally_apply(before, after)
 
 
@@ -96,8 +105,9 @@ def order_risk_refresh(order) -> None:
 
 
 def risk_lines_fill(line_model=OrderLine, change_model=OrderLineDateChange) -> None:
-    """Write every line's `slip_cause`, `risk_open` and `risk_owner` from its moves,
-    `at_risk` and its order (the migration passes its historical models)."""
+    """Write every line's `slip_cause`, `risk_open`, `risk_owner` and `risk_customer` from
+    its moves, `at_risk` and its order (the migrations pass their historical models:
+    0015's has no `risk_customer` yet)."""
     latest = (
         change_model.objects.filter(line=OuterRef("pk"))
         .order_by("-created_at", "-id")
@@ -106,16 +116,19 @@ def risk_lines_fill(line_model=OrderLine, change_model=OrderLineDateChange) -> N
     line_model.objects.filter(pk__in=change_model.objects.values("line_id")).update(
         slip_cause=Subquery(latest)
     )
-    line_model.objects.filter(risk_open=True).update(risk_open=False, risk_owner=None)
+    with_customer = any(f.name == "risk_customer" for f in line_model._meta.fields)
+    cleared = {"risk_customer": None} if with_customer else {}
+    line_model.objects.filter(risk_open=True).update(risk_open=False, risk_owner=None, **cleared)
     # One UPDATE ... FROM join (PostgreSQL, SQLite >= 3.33): the ORM's update of a joined
     # filter is an `id IN (join)` with a subquery per line, which a freshly loaded table
     # without statistics can plan as a nested loop over every line.
     order_model = line_model._meta.get_field("order").related_model
     lines, orders = line_model._meta.db_table, order_model._meta.db_table
     done = ", ".join(["%s"] * len(AT_RISK_DONE_STATES))
+    customer = ', "risk_customer_id" = o."customer_id"' if with_customer else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            f'UPDATE "{lines}" SET "risk_open" = TRUE, "risk_owner_id" = o."owner_id" '  # noqa: S608 - table names from _meta
+            f'UPDATE "{lines}" SET "risk_open" = TRUE, "risk_owner_id" = o."owner_id"{customer} '  # noqa: S608 - table names from _meta
             f'FROM "{orders}" o WHERE o."id" = "{lines}"."order_id" '
             f'AND "{lines}"."at_risk" AND o."state" NOT IN ({done})',
             [str(state) for state in AT_RISK_DONE_STATES],

@@ -13,7 +13,7 @@ from collections import Counter
 import django_filters
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import F, QuerySet
+from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
@@ -109,22 +109,31 @@ def _require_reader(user) -> None:
         raise Http404
 
 
-def _reps() -> QuerySet[User]:
-    return (
+def _rep_choices() -> list[tuple[str, str]]:
+    """(pk, name) of the active sales people: the rep filter's options, read once and
+    used both to check the chosen rep and to render the select (no second query)."""
+    rows = (
         User.objects.filter(groups__name__in=SALES_ROLES, is_active=True)
         .distinct()
         .order_by("first_name", "last_name", "username")
+        .values_list("pk", "first_name", "last_name", "username")
     )
+    # As User.get_full_name(), else the username.
+    return [(str(pk), f"{first} {last}".strip() or name) for pk, first, last, name in rows]
 
 
 class AtRiskFilter(django_filters.FilterSet):
     """Every key the page accepts; anything else in the query string is ignored."""
 
-    rep = django_filters.ModelChoiceFilter(
-        field_name="risk_owner", queryset=_reps(), label="Rep", empty_label="Any rep"
+    rep = django_filters.ChoiceFilter(
+        field_name="risk_owner",
+        label="Rep",
+        empty_label="Any rep",
     )
+    # The line's stored customer (apps.orders.risk), read from its own partial index:
+    # no join of the orders, whatever the customer's size.
     customer = django_filters.ModelChoiceFilter(
-        field_name="order__customer",
+        field_name="risk_customer",
         queryset=customer_choices(),
         label="Customer",
         empty_label="Any customer",
@@ -139,7 +148,7 @@ class AtRiskFilter(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.form.fields["rep"].label_from_instance = lambda u: u.get_full_name() or u.username
+        self.form.fields["rep"].choices = _rep_choices()
         styled_filter_form(self)
 
 
@@ -162,13 +171,16 @@ def _summary(user) -> dict:
         full = f"{row['owner__first_name']} {row['owner__last_name']}".strip()
         names[rep] = full or row["owner__username"]
     labels = dict(SlipCause.choices)
+    causes = [(key, str(labels.get(key, "Not recorded")), n) for key, n in by_cause.most_common()]
+    reps = [(pk, names[pk], n) for pk, n in by_rep.most_common()]
+    total = sum(by_cause.values())
     return {
-        "total": sum(by_cause.values()),
-        "causes": [
-            {"key": key, "label": labels.get(key, "Not recorded"), "count": n}
-            for key, n in by_cause.most_common()
-        ],
-        "reps": [{"pk": pk, "name": names[pk], "count": n} for pk, n in by_rep.most_common()],
+        "total": total,
+        "causes": [{"key": key, "label": label, "count": n} for key, label, n in causes],
+        "reps": [{"pk": pk, "name": name, "count": n} for pk, name, n in reps],
+        # Everything the summary shows (the same for every reader): the key its
+        # rendered chips are memoised under (`{% memo %}`, ~30 chips a page).
+        "key": (total, tuple(causes), tuple(reps)),
     }
 
 

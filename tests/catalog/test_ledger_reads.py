@@ -20,19 +20,11 @@ from apps.catalog.models import (
     WorkCenterClosure,
 )
 from tests.catalog.factories import PartFactory, WorkCenterFactory, stock
+from tests.explain import explain
 
 pytestmark = pytest.mark.django_db
 
 TODAY = timezone.localdate()
-
-
-def _plan(qs) -> str:
-    sql, params = qs.query.sql_with_params()
-    with connection.cursor() as cursor:
-        # A test database holds a few rows: make a scan of the table the last resort.
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(f"EXPLAIN {sql}", params)
-        return "\n".join(row[0] for row in cursor.fetchall())
 
 
 @pytest.fixture
@@ -63,12 +55,12 @@ def test_open_receipts_read_the_receipts_index_only(part):
     stock(part, "5", kind=StockEntryKind.EXPECTED, date=TODAY, reference="PO-1")
     stock(part, "100")  # on hand: not a receipt
     # The page: the due date's order straight from the receipts' index.
-    plan = _plan(ledger_reads.open_receipts())
+    plan = explain(ledger_reads.open_receipts())
     # An index, never the ledger's heap in full (index-only on stockentry_expected_idx at
     # M, which bench.py's EXPLAIN check watches; a test table's planner may pick another).
     assert "Seq Scan" not in plan and "Index" in plan, plan
     # The count (grouped by part first): an index, never the ledger's heap in full.
-    plan = _plan(ledger_reads.open_receipt_groups())
+    plan = explain(ledger_reads.open_receipt_groups())
     assert "Seq Scan" not in plan and "Index" in plan, plan
     assert ledger_reads.open_receipt_groups().count() == 1
 
@@ -81,7 +73,7 @@ def test_a_parts_holds_are_summed_from_the_holds_index(part):
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE catalog_stockentry")
     for qs in (ledger_reads.part_hold_groups(part), ledger_reads.part_holds(part)):
-        plan = _plan(qs)
+        plan = explain(qs)
         # Bounded by the part through an index: the holds index (index-only at M, where
         # bench.py's EXPLAIN check watches it); on a test table of a few rows the planner
         # may take another index on the part, which is the same bound.
@@ -152,7 +144,7 @@ def test_work_center_reads_are_index_only(wc):
         work_center=wc, date=TODAY, hours=Decimal("1"), reference="WO-1/10"
     )
     end = TODAY + dt.timedelta(weeks=8)
-    plan = _plan(ledger_reads.work_center_hold_groups(wc, start=TODAY, end=end))
+    plan = explain(ledger_reads.work_center_hold_groups(wc, start=TODAY, end=end))
     # Bounded by the work center through an index (capacity_wc_date_cover_idx, index-only
     # at M; a test table's planner may pick the foreign key's index, the same bound).
     assert re.search(r"Index Cond: \(+work_center_id = ", plan) and "Seq Scan" not in plan, plan

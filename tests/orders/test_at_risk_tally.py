@@ -2,7 +2,8 @@
 through every service that moves a forecast, releases it, re-plans, or moves an order.
 
 After each step: the tally equals the one recounted from the lines, and each line's
-`risk_open`, `risk_owner` and `slip_cause` equal what its order and moves say.
+`risk_open`, `risk_owner`, `risk_customer` and `slip_cause` equal what its order and
+moves say.
 """
 
 from __future__ import annotations
@@ -33,12 +34,14 @@ pytestmark = pytest.mark.django_db
 def _expected(line: OrderLine) -> tuple:
     open_ = line.at_risk and line.order.state not in AT_RISK_DONE_STATES
     latest = line.date_changes.order_by("-created_at", "-id").first()
-    return (open_, line.order.owner_id if open_ else None, latest.cause if latest else "")
+    owner, customer = (line.order.owner_id, line.order.customer_id) if open_ else (None, None)
+    return (open_, owner, customer, latest.cause if latest else "")
 
 
 def assert_consistent() -> dict:
     for line in OrderLine.objects.select_related("order"):
-        assert (line.risk_open, line.risk_owner_id, line.slip_cause) == _expected(line), line
+        stored = (line.risk_open, line.risk_owner_id, line.risk_customer_id, line.slip_cause)
+        assert stored == _expected(line), line
     stored = risk_tally_stored()
     assert stored == risk_tally_from_lines()
     return stored
@@ -61,6 +64,7 @@ def test_every_service_keeps_the_stored_risk_and_the_tally(
     assert _tally(sales_rep) == (1, 1)
     line_a = a.lines.get()
     assert line_a.slip_cause == SlipCause.CONVERSION and line_a.risk_owner == sales_rep
+    assert line_a.risk_customer_id == a.customer_id
 
     # A re-plan: A back on its promise, B slips (not told).
     replan.replan_affected(part_ids=[catalog["motor"].pk], cause=SlipCause.RECEIPT_MOVED)
@@ -121,7 +125,7 @@ def test_recompute_rebuilds_what_is_stored(two_orders, sales_rep):  # noqa: F811
     stored = assert_consistent()
     assert stored
     AtRiskTally.objects.update(lines=99, not_told=99)
-    OrderLine.objects.update(risk_open=False, risk_owner=None, slip_cause="")
+    OrderLine.objects.update(risk_open=False, risk_owner=None, risk_customer=None, slip_cause="")
     risk_lines_fill()
     risk_tally_recompute()
     assert assert_consistent() == stored

@@ -10,11 +10,11 @@ that the lists' queries can be served by those indexes.
 from __future__ import annotations
 
 import pytest
-from django.db import connection
 
 from apps.orders import selectors
 from apps.orders.models import Quote
 from apps.orders.services import quotes as quote_services
+from tests.explain import explain
 
 pytestmark = pytest.mark.django_db
 
@@ -45,26 +45,13 @@ def test_an_inactive_organization_sees_nothing(order, acme, acme_contact):
     assert not selectors.orders_visible_to(acme_contact).exists()
 
 
-def _plan(queryset, *, no_sort: bool = False) -> str:
-    sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
-        # The test tables are tiny: without this the planner reads them whole.
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        if no_sort:
-            # ...or sorts a handful of rows from any index: an ordered page must come
-            # from the index that is in that order, as it does at size.
-            cursor.execute("SET LOCAL enable_sort = off")
-        cursor.execute("EXPLAIN " + sql, params)
-        return "\n".join(row[0] for row in cursor.fetchall())
-
-
 def test_the_portal_quote_page_is_read_from_the_customer_index(order, acme_contact):
     ids = (
         selectors.portal_quote_list(acme_contact)
         .order_by("-sent_at", "-number")
         .values_list("pk", flat=True)[:25]
     )
-    plan = _plan(ids, no_sort=True)
+    plan = explain(ids, no_sort=True)
     assert "quote_customer_sent_idx" in plan
     assert "groupobjectpermission" not in plan.lower()
 
@@ -76,5 +63,5 @@ def test_staff_search_can_use_the_trigram_indexes(order):
     # indexes can find them without reading the table. (A number such as Q-0001 is
     # searched by prefix on its own index: tests/sales/test_number_search.py.)
     qs = QuoteListFilter({"q": "skid"}, queryset=Quote.objects.all()).qs.order_by()
-    plan = _plan(qs.values_list("pk", flat=True))
+    plan = explain(qs.values_list("pk", flat=True))
     assert "quote_number_trgm_idx" in plan and "quote_title_trgm_idx" in plan

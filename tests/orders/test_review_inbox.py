@@ -18,6 +18,7 @@ from apps.orders.models import Quote, QuoteLine, QuoteReview, QuoteState, Review
 from apps.orders.selectors import INBOX_LINES
 from apps.orders.services import quotes as quote_services
 from tests.catalog.factories import BOMLineFactory, ProductFactory
+from tests.explain import explain
 from tests.query_counts import queries
 
 pytestmark = pytest.mark.django_db
@@ -477,23 +478,13 @@ def test_inbox_query_count_is_the_same_for_2_and_200_lines(
 # -- the inbox reads its partial index ------------------------------------------
 
 
-def _plan(qs) -> str:
-    sql, params = qs.query.sql_with_params()
-    with connection.cursor() as cursor:
-        # A few rows: the planner would rightly scan. With sequential scans priced
-        # out, a plan that still has one has no index that serves the inbox.
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(f"EXPLAIN {sql}", params)
-        return "\n".join(row[0] for row in cursor.fetchall())
-
-
 def test_the_inbox_page_and_counts_read_the_partial_indexes(engineer, four_reviews):
     assert connection.vendor == "postgresql"
     inbox = selectors.review_inbox(engineer, "engineering")
-    page = _plan(inbox.values("pk")[:25])
+    page = explain(inbox.values("pk")[:25])
     assert "review_inbox_requested_idx" in page, page
     assert "Sort" not in page.split("Limit", 1)[1].split("->", 2)[1], page  # index order
-    counts = _plan(inbox.order_by().values("department").annotate(n=Count("pk")).values("n"))
+    counts = explain(inbox.order_by().values("department").annotate(n=Count("pk")).values("n"))
     assert "Seq Scan" not in counts, counts
     assert "review_inbox_requested_idx" in counts, counts
     assert "quote_in_review_idx" in counts or "orders_quote_pkey" in counts, counts

@@ -40,6 +40,7 @@ LIST_ROWS = {
     "sales/opportunity_list.html#row",
     "customers/quote_list.html#row",
     "customers/order_list.html#row",
+    "accounts/directory/list.html#row",
 }
 # Names a row template may use besides `row`: tag names, operators, literals, kwarg names.
 _WORDS = {"if", "elif", "else", "endif", "url", "status_badge", "and", "or", "not", "is"}
@@ -168,6 +169,25 @@ def test_a_quote_changed_through_the_service_shows_at_once(client_for, make_quot
     )
     page = client.get(url).content.decode()
     assert "Second title" in page and "First title" not in page
+
+
+def test_a_directory_row_changed_through_the_service_shows_at_once(client_for, sales_rep):
+    from apps.accounts import services as account_services
+    from tests.factories import OrganizationFactory
+
+    org = OrganizationFactory(name="Osprey Valves", code="C-OSP")
+    client = client_for(sales_rep)
+    url = reverse("sales:customer-list") + "?q=Osprey"
+
+    def row() -> str:
+        page = client.get(url).content.decode()
+        return page.split('data-org="C-OSP"', 1)[1].split("</tr>", 1)[0]
+
+    assert '<span class="text-body-tertiary">0</span>' in row()
+    account_services.invitation_create(
+        organization=org, email="buyer@osprey.example", first_name="Ana", invited_by=sales_rep
+    )
+    assert '<span class="badge text-bg-info">1</span>' in row()
 
 
 def test_an_opportunity_changed_through_the_service_shows_at_once(client_for, sales_rep, acme):

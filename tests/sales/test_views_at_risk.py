@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 
 from apps.orders import selectors
@@ -14,6 +13,7 @@ from apps.orders.forecasts import line_forecast_move
 from apps.orders.models import OrderLine, SlipCause
 from apps.orders.services import releases
 from apps.orders.services.orders import order_refresh_totals, order_transition
+from tests.explain import explain
 from tests.orders.slips import replan_slip
 from tests.query_counts import queries
 
@@ -201,6 +201,18 @@ def test_at_risk_summary_counts_by_cause_and_rep(client_for, slipped, planner):
     assert [r["count"] for r in summary["reps"]] == [3]
 
 
+def test_the_memoised_summary_shows_the_next_slip(client_for, slipped, planner):
+    """The chips are memoised under everything they show: a slip through the service
+    shows on the next request."""
+    client = client_for(planner)
+    assert "Supplier receipt moved · 1</a>" in client.get(AT_RISK).content.decode()
+    _at_risk_lines(slipped.order, 1)
+    _at_risk_lines(slipped.order, 1, cause=SlipCause.CAPACITY, start=1)
+    page = client.get(AT_RISK).content.decode()
+    assert "Supplier receipt moved · 2</a>" in page and "3 at risk" in page, page
+    assert "Work-center capacity changed · 1</a>" in page, page
+
+
 @pytest.mark.parametrize("role", ["engineer", "quality", "buyer", "warehouse", "finance"])
 def test_at_risk_is_404_for_other_departments(client_for, role, request):
     assert client_for(request.getfixturevalue(role)).get(AT_RISK).status_code == 404
@@ -231,27 +243,40 @@ def test_at_risk_query_count_is_the_same_for_2_and_30_lines(
     assert len(_rows(response)) == 25 and 'rel="next"' in response.content.decode()
 
 
-def _plan(qs) -> str:
-    sql, params = qs.query.sql_with_params()
-    with connection.cursor() as cursor:
-        # Tiny tables: priced out of scans and sorts, the plan shows which index
-        # serves the page in its order, as it does at size.
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL enable_sort = off")
-        cursor.execute(f"EXPLAIN {sql}", params)
-        return "\n".join(row[0] for row in cursor.fetchall())
-
-
 def test_the_page_is_read_in_order_from_the_open_risk_indexes(order, planner, sales_rep):
     """Everyone's page from orderline_risk_open_idx, a rep's from orderline_risk_owner_idx:
     no join of the orders, no subquery of the moves, no sort."""
     _at_risk_lines(order, 3)
-    everyone = _plan(selectors.at_risk_lines(planner).values("pk")[:25])
+    everyone = explain(selectors.at_risk_lines(planner).values("pk")[:25], no_sort=True)
     assert "orderline_risk_open_idx" in everyone and "Sort" not in everyone, everyone
     assert "salesorder" not in everyone and "datechange" not in everyone, everyone
     rows = selectors.at_risk_lines(planner).filter(risk_owner=sales_rep).values("pk")[:25]
-    mine = _plan(rows)
+    mine = explain(rows, no_sort=True)
     assert "orderline_risk_owner_idx" in mine and "Sort" not in mine, mine
+
+
+def test_the_customer_filter_reads_its_partial_index(client_for, order, planner):
+    """A customer's lines from orderline_risk_customer_idx (the line's stored customer):
+    no join of the orders, which read every order of a large customer."""
+    _at_risk_lines(order, 3)
+    page = client_for(planner).get(AT_RISK + f"?customer={order.customer_id}")
+    assert len(_rows(page)) == 3
+    filtered = page.context["filter"].qs.values("pk")[:25]
+    plan = explain(filtered, no_sort=True)
+    assert "orderline_risk_customer_idx" in plan and "Sort" not in plan, plan
+    assert "salesorder" not in plan, plan
+
+
+def test_the_rep_filter_accepts_only_an_active_sales_person(client_for, slipped, planner):
+    from tests.factories import UserFactory
+
+    client = client_for(planner)
+    rep = slipped.order.owner
+    assert len(_rows(client.get(AT_RISK + f"?rep={rep.pk}"))) == 1
+    for other in (planner, UserFactory(roles=["sales_rep"], is_active=False)):
+        page = client.get(AT_RISK + f"?rep={other.pk}")
+        assert page.status_code == 200 and list(page.context["filter"].errors) == ["rep"]
+        assert "Some filters were not understood and were ignored: rep." in (page.content.decode())
 
 
 def test_the_row_button_confirms_in_place(client_for, slipped, sales_rep, planner):

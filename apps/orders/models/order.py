@@ -384,11 +384,21 @@ class OrderLine(UUIDModel):
     # What the at-risk page and panels read without joining the order or the moves
     # (apps.orders.risk keeps them, with the AtRiskTally counters): the latest
     # move's cause (a SlipCause, "" before any move), whether the line is at risk
-    # on an order not yet delivered/closed/cancelled, and, while it is, the order's owner.
+    # on an order not yet delivered/closed/cancelled, and, while it is, the order's owner
+    # and customer (the page's rep and customer filters read their own partial index).
     slip_cause = models.CharField(max_length=24, blank=True, default="", editable=False)
     risk_open = models.BooleanField(default=False, editable=False)
     risk_owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        db_index=False,
+    )
+    risk_customer = models.ForeignKey(
+        Organization,
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -411,6 +421,11 @@ class OrderLine(UUIDModel):
                 fields=["risk_owner", "first_promised_date", "id"],
                 condition=models.Q(risk_open=True),
                 name="orderline_risk_owner_idx",
+            ),
+            models.Index(
+                fields=["risk_customer", "first_promised_date", "id"],
+                condition=models.Q(risk_open=True),
+                name="orderline_risk_customer_idx",
             ),
             # The at-risk page: open lines whose forecast is after their promise.
             models.Index(
