@@ -739,19 +739,36 @@ class ChangeRequestSerializer(FastReadMixin, StatefulSerializer):
         ]
         read_only_fields = fields
 
+    fast_readers = {"requested_by": lambda cr: _requester_name(cr)}
+
     def get_target_number(self, cr) -> str:
         known = cr.__dict__.get("target_number_value")  # a list row's (change_request_rows)
         return known if known is not None else cr.target.number
 
 
-# A change request row: all of its own columns and the requester's name. See
-# QUOTE_LIST_COLUMNS. The customer is its id (the decider check reads only that).
-CR_LIST_COLUMNS = (
-    *(f.name for f in ChangeRequest._meta.concrete_fields),
-    "requested_by__username",
-    "requested_by__first_name",
-    "requested_by__last_name",
-)
+# A change request row: all of its own columns. See QUOTE_LIST_COLUMNS. The customer
+# is its id (the decider check reads only that).
+CR_LIST_COLUMNS = tuple(f.name for f in ChangeRequest._meta.concrete_fields)
+# The requester's name as values of the row: annotation -> the user's field.
+CR_REQUESTER_VALUES = {
+    "requester_username_value": "username",
+    "requester_first_name_value": "first_name",
+    "requester_last_name_value": "last_name",
+}
+
+
+def _requester_name(cr) -> str:
+    """str(cr.requested_by), from a list row's values when there (change_request_rows)."""
+    values = cr.__dict__
+    if "requester_username_value" not in values:
+        return str(cr.requested_by)
+    return User.name_from(
+        values["requester_username_value"],
+        values["requester_first_name_value"],
+        values["requester_last_name_value"],
+    )
+
+
 # Of its order, what `apply`'s work-done check reads (ChangeRequest.work_done_conflicts),
 # as values of the row: annotation -> the order's field.
 CR_ORDER_VALUES = {
@@ -764,15 +781,16 @@ CR_ORDER_LINE_COLUMNS = ("order", "position", "configuration", "quantity", "scop
 
 
 def change_request_rows(qs: QuerySet[ChangeRequest]) -> QuerySet[ChangeRequest]:
-    """A list's change requests: their columns, the requester, the number of their
-    quote or order (`target_number_value`) and the order's values of CR_ORDER_VALUES."""
+    """A list's change requests: their columns, the number of their quote or order
+    (`target_number_value`), the order's values of CR_ORDER_VALUES and the requester's
+    of CR_REQUESTER_VALUES (no related object per row)."""
     return (
         qs.select_related(None)
-        .select_related("requested_by")
         .only(*CR_LIST_COLUMNS)
         .annotate(
             target_number_value=Coalesce("order__number", "quote__number"),
             **{name: F(f"order__{field}") for name, field in CR_ORDER_VALUES.items()},
+            **{name: F(f"requested_by__{field}") for name, field in CR_REQUESTER_VALUES.items()},
         )
     )
 
