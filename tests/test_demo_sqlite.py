@@ -81,7 +81,26 @@ BROWSE = textwrap.dedent(
                 body = b"".join(response.streaming_content) if status == 200 else b""
                 status = status if body.startswith(b"%PDF-") else 0
             print("PAGE", username, url, status)
-    print("EXPECTED", sum(len(urls) for urls in pages.values()))
+    # Token calls: the token query (token, user, organization, roles) on SQLite.
+    from apps.accounts.models import User
+    from apps.accounts.services import api_token_issue
+    token_pages = {
+        "sam.sales": ["/api/v1/me/", "/api/v1/quotes/", "/api/v1/change-requests/",
+                      "/api/v1/opportunities/"],
+        "acme.buyer": ["/api/v1/me/", "/api/v1/quotes/"],
+    }
+    for username, urls in token_pages.items():
+        user = User.objects.get(username=username)
+        key = api_token_issue(user=user, name="demo test")[1]
+        for url in urls:
+            response = Client().get(url, HTTP_AUTHORIZATION=f"Token {key}")
+            status = response.status_code
+            if url == "/api/v1/me/" and username == "sam.sales":
+                # The roles come with the token: a sales rep has some.
+                status = status if response.json()["roles"] else 0
+            print("PAGE", username, "token", url, status)
+    expected = sum(len(urls) for urls in [*pages.values(), *token_pages.values()])
+    print("EXPECTED", expected)
     """
 )
 

@@ -178,6 +178,12 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.get_full_name() or self.username
 
+    @staticmethod
+    def name_from(username: str, first_name: str, last_name: str) -> str:
+        """str() of the user of these values (a list row that reads them as values):
+        the full name as get_full_name() writes it, else the username."""
+        return f"{first_name} {last_name}".strip() or username
+
     @cached_property
     def organization(self) -> Organization | None:
         if not self.pk:

@@ -295,6 +295,9 @@ class OpportunitySerializer(FastReadMixin, StatefulSerializer):
 
     @extend_schema_field(OpportunityQuoteSerializer(many=True))
     def get_quotes(self, obj) -> list[dict]:
+        rows = obj.__dict__.get("quote_link_rows")  # a list page's (attach_quote_links)
+        if rows is not None:
+            return rows
         return [
             {"id": str(link.quote.pk), "number": link.quote.number, "state": link.quote.state}
             for link in obj.quote_links.all()
@@ -353,6 +356,10 @@ class OpportunityViewSet(
     )
 
     def get_queryset(self):
+        if self.action == "list":
+            # A row reads its customer and owner as ids; its quotes (number and state)
+            # and the facts its moves read come for the page (paginate_queryset).
+            return selectors.opportunity_list(self.request.user).select_related(None)
         # A row reads its customer and owner as ids, of its quotes the number and state.
         return selectors.with_quote_facts(
             selectors.opportunity_list(self.request.user).select_related(None)
@@ -365,6 +372,12 @@ class OpportunityViewSet(
                 ),
             )
         )
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        if page is not None:
+            selectors.attach_quote_links(page)
+        return page
 
     def create(self, request):
         data = OpportunityWriteSerializer(data=request.data)

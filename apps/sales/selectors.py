@@ -98,6 +98,26 @@ def with_quote_facts(qs: QuerySet[Opportunity], *, state: str = "") -> QuerySet[
     return qs.annotate(**facts)
 
 
+def attach_quote_links(opportunities) -> None:
+    """A page of opportunities' quotes (`quote_link_rows`: id, number and state of each,
+    newest link first) and from them the facts their moves read (`with_quote_facts`'s
+    annotations): one query for the page, no subquery per row."""
+    by_pk = {opportunity.pk: opportunity for opportunity in opportunities}
+    for opportunity in opportunities:
+        opportunity.quote_link_rows = []
+    links = OpportunityQuote.objects.filter(opportunity_id__in=by_pk).values_list(
+        "opportunity_id", "quote_id", "quote__number", "quote__state"
+    )
+    for opportunity_id, quote_id, number, state in links:
+        by_pk[opportunity_id].quote_link_rows.append(
+            {"id": str(quote_id), "number": number, "state": state}
+        )
+    for opportunity in opportunities:
+        rows = opportunity.quote_link_rows
+        opportunity.has_quote_link = bool(rows)
+        opportunity.has_accepted_quote_link = any(r["state"] in QUOTE_WON_STATES for r in rows)
+
+
 def move_conditions(state: str) -> set[str]:
     """The names of the conditions of the transitions out of `state`."""
     names = set()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.tokens import default_token_generator
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -13,7 +14,8 @@ from django.utils.http import urlsafe_base64_encode
 from rest_framework.test import APIClient
 
 from apps.accounts import services
-from apps.accounts.models import ApiToken
+from apps.accounts.authentication import token_with_user
+from apps.accounts.models import ApiToken, User
 from tests.factories import api_token_key
 from tests.test_settings import manage
 
@@ -60,11 +62,52 @@ def test_a_token_records_when_it_was_last_used_at_most_once_a_minute(
     token.refresh_from_db()
     first_use = token.last_used_at
     assert first_use is not None
-    # Within the minute: token lookup with the caller's organization, its roles; no write.
-    with django_assert_num_queries(2):
+    # Within the minute: one query (token, user, organization, roles); no write.
+    with django_assert_num_queries(1):
         client.get(ME_URL)
     token.refresh_from_db()
     assert token.last_used_at == first_use
+
+
+# -- the one-query lookup ---------------------------------------------------------
+
+
+def _orm_view(user):
+    """What the ORM reads of a user: organization, roles, model permissions."""
+    fresh = User.objects.get(pk=user.pk)
+    return fresh.organization, fresh.role_names, fresh.permission_names
+
+
+@pytest.mark.parametrize("who", ["sales_rep", "acme_contact", "superuser_without_org"])
+def test_the_token_query_reads_what_the_orm_reads(who, request, django_assert_num_queries):
+    if who == "superuser_without_org":
+        user = User.objects.create_superuser("root", "root@example.com", "x")
+    else:
+        user = request.getfixturevalue(who)
+    if who == "sales_rep":
+        # Direct permissions come too, and a group without permissions is still a role.
+        user.user_permissions.add(Permission.objects.get(codename="view_apitoken"))
+        user.groups.add(Group.objects.create(name="empty group"))
+    token, key = services.api_token_issue(user=user, name="ERP sync")
+    with django_assert_num_queries(1):
+        found = token_with_user(ApiToken.hash_key(key))
+        organization = found.user.organization
+        roles, perms = found.user.role_names, found.user.permission_names
+    assert found.pk == token.pk and found.expires_at == token.expires_at
+    assert found.user.pk == user.pk and found.user.username == user.username
+    assert (organization, roles, perms) == _orm_view(user)
+    if who == "sales_rep":
+        assert "empty group" in roles and "accounts.view_apitoken" in perms
+        assert found.user.has_perm("accounts.view_apitoken")
+    if who == "superuser_without_org":
+        assert organization is None and roles == frozenset()
+    assert token_with_user(ApiToken.hash_key("no such key")) is None
+
+
+def test_an_unknown_token_is_401():
+    res = _api("0" * 40).get(ME_URL)
+    assert res.status_code == 401
+    assert res.json() == {"detail": "Invalid token."}
 
 
 def test_the_ttl_setting_refuses_a_value_below_one_day():

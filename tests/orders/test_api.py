@@ -583,7 +583,9 @@ def test_change_request_list_uses_a_constant_number_of_queries(
     staff, contact = token_api(sales_rep), token_api(acme_contact)
     # token with user and organization, roles and model perms (one query), count,
     # page ids, page rows, the orders' lines (for the work-done check of `apply`).
-    with django_assert_num_queries(queries("change-request-list", "api:sales_rep")):
+    with django_assert_num_queries(
+        queries("change-request-list", "api:sales_rep · approved requests")
+    ):
         res = staff.get(url("change-requests") + "?page_size=100")
     assert res.json()["count"] == n
     assert res.json()["results"][0]["available_transitions"] == ["apply"]

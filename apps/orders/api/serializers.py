@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
+from django.db.models.functions import Coalesce
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -28,6 +29,7 @@ from apps.orders import selectors
 from apps.orders.models import (
     ChangeDecider,
     ChangeRequest,
+    ChangeState,
     OrderLine,
     OrderLineComponent,
     OrderLineDateChange,
@@ -737,27 +739,92 @@ class ChangeRequestSerializer(FastReadMixin, StatefulSerializer):
         ]
         read_only_fields = fields
 
+    fast_readers = {"requested_by": lambda cr: _requester_name(cr)}
+
     def get_target_number(self, cr) -> str:
-        return cr.target.number
+        known = cr.__dict__.get("target_number_value")  # a list row's (change_request_rows)
+        return known if known is not None else cr.target.number
 
 
-# A change request row: all of its own columns, the number of its quote or order
-# (`target_number`; the state for the FSM mixin), what `apply`'s work-done check reads
-# of the order (its state and held state) and the requester's name. See
-# QUOTE_LIST_COLUMNS. The customer is its id (the decider check reads only that).
-CR_LIST_COLUMNS = (
-    *(f.name for f in ChangeRequest._meta.concrete_fields),
-    "quote__number",
-    "quote__state",
-    "order__number",
-    "order__state",
-    "order__held_state",
-    "requested_by__username",
-    "requested_by__first_name",
-    "requested_by__last_name",
-)
+# A change request row: all of its own columns. See QUOTE_LIST_COLUMNS. The customer
+# is its id (the decider check reads only that).
+CR_LIST_COLUMNS = tuple(f.name for f in ChangeRequest._meta.concrete_fields)
+# The requester's name as values of the row: annotation -> the user's field.
+CR_REQUESTER_VALUES = {
+    "requester_username_value": "username",
+    "requester_first_name_value": "first_name",
+    "requester_last_name_value": "last_name",
+}
+
+
+def _requester_name(cr) -> str:
+    """str(cr.requested_by), from a list row's values when there (change_request_rows)."""
+    values = cr.__dict__
+    if "requester_username_value" not in values:
+        return str(cr.requested_by)
+    return User.name_from(
+        values["requester_username_value"],
+        values["requester_first_name_value"],
+        values["requester_last_name_value"],
+    )
+
+
+# Of its order, what `apply`'s work-done check reads (ChangeRequest.work_done_conflicts),
+# as values of the row: annotation -> the order's field.
+CR_ORDER_VALUES = {
+    "order_number_value": "number",
+    "order_state_value": "state",
+    "order_held_state_value": "held_state",
+}
 # What `apply`'s work-done check reads of an order's lines (ChangeRequest.work_done_conflicts).
 CR_ORDER_LINE_COLUMNS = ("order", "position", "configuration", "quantity", "scope_statement")
+
+
+def change_request_rows(qs: QuerySet[ChangeRequest]) -> QuerySet[ChangeRequest]:
+    """A list's change requests: their columns, the number of their quote or order
+    (`target_number_value`), the order's values of CR_ORDER_VALUES and the requester's
+    of CR_REQUESTER_VALUES (no related object per row)."""
+    return (
+        qs.select_related(None)
+        .only(*CR_LIST_COLUMNS)
+        .annotate(
+            target_number_value=Coalesce("order__number", "quote__number"),
+            **{name: F(f"order__{field}") for name, field in CR_ORDER_VALUES.items()},
+            **{name: F(f"requested_by__{field}") for name, field in CR_REQUESTER_VALUES.items()},
+        )
+    )
+
+
+def attach_work_done_lines(requests) -> None:
+    """What `apply`'s work-done check reads, for a page of `change_request_rows`.
+
+    Only `apply` reads it (ChangeRequest.fits_work_done, offered from `approved`): the
+    order (number, state and held state, made from the row's values as `.only()` would
+    load it) and, for an order whose work has started, its lines, in one query for the
+    page (none when no request of the page is such), as the plain list
+    `prefetch_rows` leaves (`lines_rows`), which the check reads."""
+    orders: dict = {}
+    started: dict = {}
+    for cr in requests:
+        if cr.state != ChangeState.APPROVED or cr.order_id is None:
+            continue
+        if not ChangeRequest.order.is_cached(cr):
+            order = orders.get(cr.order_id)
+            if order is None:
+                values = {"id": cr.order_id}
+                values.update((field, getattr(cr, name)) for name, field in CR_ORDER_VALUES.items())
+                names = [f.attname for f in SalesOrder._meta.concrete_fields if f.attname in values]
+                order = SalesOrder.from_db(cr._state.db, names, [values[n] for n in names])
+                orders[cr.order_id] = order
+            cr.order = order
+        if cr.work_done_reads_lines():
+            started[cr.order_id] = cr.order
+    if not started:
+        return
+    for order in started.values():
+        order.lines_rows = []
+    for line in OrderLine.objects.filter(order_id__in=started).only(*CR_ORDER_LINE_COLUMNS):
+        started[line.order_id].lines_rows.append(line)
 
 
 class ChangeRequestCustomerSerializer(ChangeRequestSerializer):

@@ -3,7 +3,6 @@ from __future__ import annotations
 import django_filters
 from axes.helpers import get_client_ip_address
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -26,13 +25,11 @@ from apps.orders.api import serializers as s
 from apps.orders.models import (
     ChangeRequest,
     ChangeState,
-    OrderLine,
     OrderState,
     Quote,
     QuoteState,
     SalesOrder,
 )
-from apps.orders.models.change import ORDER_STARTED_STATES
 from apps.orders.replan import order_expedite
 from apps.orders.services import changes as change_services
 from apps.orders.services import orders as order_services
@@ -504,23 +501,16 @@ class ChangeRequestViewSet(
             # `apply`'s work-done check reads the order's lines.
             return qs.prefetch_related("order__lines")
         # A row reads its quote's or order's number and the requester's name (not the
-        # customer); `apply`'s work-done check the order's lines: one query for the page.
-        # That check runs for an approved request only and reads the lines of an order
-        # whose work has started only (ChangeRequest.work_done_conflicts), so only those
-        # orders' lines are loaded: the others' are never read here.
-        started = Q(order__state__in=ORDER_STARTED_STATES) | Q(
-            order__state=OrderState.ON_HOLD, order__held_state__in=ORDER_STARTED_STATES
-        )
-        approved = Exists(
-            ChangeRequest.objects.filter(order=OuterRef("order"), state=ChangeState.APPROVED)
-        )
-        lines = OrderLine.objects.filter(started, approved).only(*s.CR_ORDER_LINE_COLUMNS)
-        return (
-            qs.select_related(None)
-            .select_related("quote", "order", "requested_by")
-            .only(*s.CR_LIST_COLUMNS)
-            .prefetch_related(Prefetch("order__lines", queryset=lines))
-        )
+        # customer): the number and what `apply`'s work-done check reads of the order
+        # come as values of the row (no quote or order object per row); that check's
+        # order and lines are made for the page's approved rows (paginate_queryset).
+        return s.change_request_rows(qs)
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        if page is not None:
+            s.attach_work_done_lines(page)
+        return page
 
     def get_serializer_class(self):
         if is_internal(self.request.user):

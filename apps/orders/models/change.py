@@ -10,6 +10,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from apps.accounts.models import Organization
 from apps.core.models import ConcurrentTransitionMixin, UUIDModel, VersionedModel
+from apps.core.prefetch import prefetched_rows
 from apps.core.transitions import condition
 from apps.orders.models import rules
 from apps.orders.models.order import OrderState, SalesOrder
@@ -37,6 +38,11 @@ ORDER_STARTED_STATES = frozenset(
 ORDER_SHIPPED_STATES = frozenset(
     {OrderState.SHIPPED, OrderState.DELIVERED, OrderState.CLOSED, OrderState.CANCELLED}
 )
+
+
+def _work_state(order: SalesOrder) -> str:
+    """Where the order's work is: its state, or the state it was held in."""
+    return order.held_state if order.state == OrderState.ON_HOLD else order.state
 
 
 class ChangeOrigin(models.TextChoices):
@@ -154,17 +160,29 @@ class ChangeRequest(ConcurrentTransitionMixin, VersionedModel, UUIDModel):
         """A customer's own request throughout; an internal one once proposed."""
         return self.origin == ChangeOrigin.CUSTOMER or self.proposed_at is not None
 
+    def work_done_reads_lines(self) -> bool:
+        """Whether work_done_conflicts reads the order's lines (its work has started)."""
+        order = self.order
+        return bool(
+            order is not None
+            and self.proposed_changes
+            and _work_state(order) in ORDER_STARTED_STATES
+        )
+
     def work_done_conflicts(self) -> list[str]:
         """Why the proposed line changes can no longer be applied to the order, if so."""
         order = self.order
         if order is None or not self.proposed_changes:
             return []
-        state = order.held_state if order.state == OrderState.ON_HOLD else order.state
+        state = _work_state(order)
         if state in ORDER_SHIPPED_STATES:
             return [f"{order.number} is {OrderState(state).label.lower()}"]
         if state not in ORDER_STARTED_STATES:
             return []
-        lines = {str(line.pk): line for line in order.lines.all()}
+        # The list loads the page's lines as a plain list (prefetch_rows): one query,
+        # no manager or queryset per order.
+        rows = prefetched_rows(order, "lines")
+        lines = {str(line.pk): line for line in (order.lines.all() if rows is None else rows)}
         problems = []
         for change in self.proposed_changes:
             line = lines.get(str(change.get("line")))
