@@ -49,13 +49,13 @@ QUERIES: dict[str, dict[str, int]] = {
     # (a rep's own lines by default, from the owner's partial index; + the rep filter
     # reading the chosen rep)
     "sales:at-risk": {"planner": 8, "sales_rep": 9},
-    # waiting/overdue (also the page count), the page's cards (one query: the inbox's
-    # filter joins the quote anyway, so no ids first), their first lines
-    # (tests/orders/test_review_inbox.py, page and htmx partial alike)
-    "engineering:review-inbox": {"engineer": 6},
-    "manufacturing:review-inbox": {"planner": 6},
-    "suppliers:review-inbox": {"buyer": 6},
-    "sales:review-inbox": {"sales_manager": 6},
+    # waiting/overdue (also the page count), page ids, the cards' columns (quote,
+    # customer and owner joined), their first lines (tests/orders/test_review_inbox.py,
+    # page and htmx partial alike)
+    "engineering:review-inbox": {"engineer": 7},
+    "manufacturing:review-inbox": {"planner": 7},
+    "suppliers:review-inbox": {"buyer": 7},
+    "sales:review-inbox": {"sales_manager": 7},
     # running run; recent runs; selected run's moves: count, ids, rows
     # (tests/manufacturing/test_views_replan.py)
     "manufacturing:replan": {"planner": 8},

@@ -200,16 +200,16 @@ def _cards(user, inbox: ReviewInbox, reviews: list[dict], answers: dict | None =
 def _context(request: HttpRequest, inbox: ReviewInbox, answers: dict | None = None) -> dict:
     user = request.user
     waiting, overdue = selectors.review_inbox_counts(user, inbox.department)
-    # The reviews waiting, just counted, are the pages' rows (not counted twice); a
-    # page is one query of the columns its cards show (the inbox's filter joins the
-    # quote anyway: no ids first), and one of their lines.
+    # The reviews waiting, just counted, are the pages' rows (not counted twice). A
+    # page is its ids (the inbox's index: a deep page skips index entries, not joined
+    # rows), the columns their cards show and their lines.
     paginator = Paginator(
-        selectors.review_inbox_cards(selectors.review_inbox(user, inbox.department)), PAGE_SIZE
+        selectors.review_inbox(user, inbox.department).values_list("pk", flat=True), PAGE_SIZE
     )
     paginator.count = min(waiting, COUNT_CAP)
     paginator.capped = waiting >= COUNT_CAP
     page = paginator.get_page(request.GET.get("page"))
-    page.object_list = list(page.object_list)
+    page.object_list = selectors.review_inbox_cards(list(page.object_list))
     return {
         "inbox": inbox,
         "page_obj": page,
@@ -231,12 +231,11 @@ def _refused(
 ) -> HttpResponse:
     """The row again with the refusal (htmx), or the page with it."""
     if request.htmx:
-        fresh = selectors.review_inbox_cards(
-            selectors.reviews_visible_to(request.user).filter(pk=review.pk)
-        )
+        # `review` was read through reviews_visible_to (inbox_decide).
+        fresh = selectors.review_inbox_cards([review.pk])
         context = {
             "inbox": inbox,
-            "row": _cards(request.user, inbox, list(fresh), {review.pk: answer})[0],
+            "row": _cards(request.user, inbox, fresh, {review.pk: answer})[0],
             "pricing": _pricing(inbox),
             "margin_floor": margin_floor(),
         }

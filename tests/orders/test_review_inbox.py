@@ -333,8 +333,8 @@ def test_inbox_query_count_is_constant(request, client_for, four_reviews, depart
     small = _count(client, url)
     _more_reviews(29, template=four_reviews, department=department)
     assert len(_cards(client.get(url).content.decode())) == 25  # a full page
-    # session, user, roles; waiting/overdue (also the page count), the page's cards,
-    # their first lines;
+    # session, user, roles; waiting/overdue (also the page count), page ids, the
+    # cards' columns, their first lines;
     # the navbar's unread count is cached.
     expected = queries(INBOX_ROUTES[department], role)
     assert small == _count(client, url) == expected
