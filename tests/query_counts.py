@@ -48,8 +48,8 @@ QUERIES: dict[str, dict[str, int]] = {
     # (they check the chosen rep too) (tests/sales/test_views_at_risk.py)
     # (a rep's own lines by default, from the owner's partial index)
     "sales:at-risk": {"planner": 8, "sales_rep": 8},
-    # waiting/overdue (also the page count), page ids, rows, their first lines
-    # (tests/orders/test_review_inbox.py,
+    # waiting/overdue (also the page count), page ids, the cards' columns (quote,
+    # customer and owner joined), their first lines (tests/orders/test_review_inbox.py,
     # page and htmx partial alike)
     "engineering:review-inbox": {"engineer": 7},
     "manufacturing:review-inbox": {"planner": 7},

@@ -10,14 +10,13 @@ decide what.
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
 from dataclasses import dataclass
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -25,16 +24,17 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from apps.accounts.roles import Role
+from apps.catalog.models import FulfillmentMode
 from apps.core.dashboards import Panel, PanelRow
 from apps.core.htmx import render_page
 from apps.core.limits import COMMENT_MAX_LENGTH, VERSION_MAX
-from apps.core.lists import PAGE_SIZE, ListPaginator, row_url
+from apps.core.lists import COUNT_CAP, PAGE_SIZE, row_url
 from apps.core.navigation import NavItem
 from apps.core.permissions import is_internal
 from apps.core.refusals import REFUSED, service_error
 from apps.orders import selectors
 from apps.orders.models import Department, QuoteReview
-from apps.orders.models.rules import REVIEW_ROLES, can_review, own_quote_review_refusal
+from apps.orders.models.rules import REVIEW_ROLES, holds_review_role, own_review_text
 from apps.orders.pricing import margin_floor
 from apps.orders.services import quotes as quote_services
 
@@ -83,16 +83,16 @@ def _require_staff(user) -> None:
         raise Http404
 
 
-def decision_refusal(review: QuoteReview, user) -> str:
-    """Why `user` may not decide `review` ("" when they may)."""
-    if can_review(review, user):
+def _refusal(department: str, user, *, number: str, owned: bool, holds_role: bool) -> str:
+    """Why `user` may not decide a review of `department` on quote `number` ("" when
+    they may): apps.orders.models.rules.can_review, from the card's columns."""
+    if holds_role and not owned:
         return ""
-    own = own_quote_review_refusal(review, user)
-    if own:
-        return own
-    role = Role(REVIEW_ROLES[review.department]).label.lower()
+    if owned:
+        return own_review_text(department, number)
+    role = Role(REVIEW_ROLES[department]).label.lower()
     article = "an" if role[0] in "aeiou" else "a"
-    return f"Only {article} {role} decides {review.get_department_display().lower()} reviews."
+    return f"Only {article} {role} decides {Department(department).label.lower()} reviews."
 
 
 def _pricing(inbox: ReviewInbox) -> bool:
@@ -100,115 +100,120 @@ def _pricing(inbox: ReviewInbox) -> bool:
     return inbox.department == Department.PRICING
 
 
-def _decide_urls(inbox: ReviewInbox) -> dict:
-    """decision -> pk -> its URL, reversed once per page."""
-    return {name: row_url(inbox.decide_url_name, name=name) for name in DECISIONS}
-
-
-def _row(
-    review: QuoteReview,
-    user,
-    inbox: ReviewInbox,
-    today: dt.date,
-    decide_url: dict | None = None,
-    quote_url=None,
-    **answer,
-) -> dict:
-    """The review's card as the plain values it shows (apps.core.rows: the card is
-    rendered once per distinct content, `{% memo_rows %}`); the user's refusal and the
-    department's columns (pricing) are values too."""
-    decide_url = decide_url or _decide_urls(inbox)
-    quote_url = quote_url or row_url("sales:quote-detail")
-    quote = review.quote
+def _cards(user, inbox: ReviewInbox, reviews: list[dict], answers: dict | None = None) -> list:
+    """The reviews' cards as the plain values they show (apps.core.rows: each card is
+    rendered once per distinct content, `{% memo_rows %}`); the user's refusal, the
+    department's columns (pricing) and an answer's comment and errors are values too.
+    `reviews`: rows of selectors.review_inbox_cards; their lines come in one query."""
+    answers = answers or {}
+    today = timezone.localdate()
     pricing = _pricing(inbox)
     floor = margin_floor()
-    lines = []
-    shown = quote.inbox_lines  # selectors.review_inbox_rows: a few, not all of them
-    for line in shown:
-        requested = line.requested_date or quote.requested_date
-        lines.append(
+    holds_role = holds_review_role(user, inbox.department)
+    decide_urls = [
+        (name, label, tone, icon, row_url(inbox.decide_url_name, name=name))
+        for name, (label, tone, icon) in DECISIONS.items()
+    ]
+    quote_url = row_url("sales:quote-detail")
+    modes = {value: str(label) for value, label in FulfillmentMode.choices}
+    lines_of = selectors.review_inbox_card_lines(
+        [review["quote_id"] for review in reviews], margins=pricing
+    )
+    cards = []
+    for review in reviews:
+        quote_requested = review["quote__requested_date"]
+        shown = lines_of[review["quote_id"]]
+        lines = []
+        for line in shown:
+            requested = line["requested_date"] or quote_requested
+            feasible = line["feasible_date"]
+            margin = line["margin_percent"]
+            lines.append(
+                {
+                    "position": line["position"],
+                    "product": line["product__name"],
+                    "mode": modes.get(line["product__fulfillment_mode"], ""),
+                    "configuration_text": line["configuration_text"],
+                    "scope_statement": line["scope_statement"],
+                    "custom_spec": line["custom_spec"],
+                    "quantity": line["quantity"],
+                    "line_total": line["line_total"],
+                    "discount_percent": line["discount_percent"] if pricing else None,
+                    "margin_percent": margin if pricing else None,
+                    "requested": requested,
+                    "feasible": feasible,
+                    "promise_explanation": line["promise_explanation"],
+                    "late": bool(requested and feasible and requested < feasible),
+                    "below_floor": pricing and margin < floor,
+                }
+            )
+        pk = review["pk"]
+        number = review["quote__number"]
+        owner = (
+            f"{review['quote__owner__first_name']} {review['quote__owner__last_name']}".strip()
+            or review["quote__owner__username"]
+        )
+        answer = answers.get(pk, {})
+        cards.append(
             {
-                "position": line.position,
-                "product": line.product.name,
-                "mode": line.product.get_fulfillment_mode_display(),
-                "configuration_text": line.configuration_text,
-                "scope_statement": line.scope_statement,
-                "custom_spec": line.custom_spec,
-                "quantity": line.quantity,
-                "line_total": line.line_total,
-                "discount_percent": line.discount_percent if pricing else None,
-                "margin_percent": line.margin_percent if pricing else None,
-                "requested": requested,
-                "feasible": line.feasible_date,
-                "promise_explanation": line.promise_explanation,
-                "late": bool(requested and line.feasible_date and requested < line.feasible_date),
-                "below_floor": pricing and line.margin_percent < floor,
+                "pk": pk,
+                "version": review["version"],
+                "due_date": review["due_date"],
+                "quote_url": quote_url(review["quote_id"]),
+                "number": number,
+                "revision": review["quote__revision"],
+                "customer": review["quote__customer__name"],
+                "title": review["quote__title"],
+                "owner": owner,
+                "currency": review["quote__currency"],
+                "total": review["quote__total_amount"],
+                "requested_date": quote_requested,
+                "promised_date": review["quote__promised_date"],
+                "feasible_date": review["quote__feasible_date"],
+                "critical_path": review["quote__critical_path"],
+                "pricing": pricing,
+                "margin_floor": floor if pricing else None,
+                "lines": tuple(lines),
+                "more_lines": (shown[0]["quote_line_total"] - len(shown)) if shown else 0,
+                "reasons": tuple(r for r in review["reasons"].splitlines() if r.strip()),
+                "overdue": review["due_date"] < today,
+                "days_late": (today - review["due_date"]).days,
+                "refusal": _refusal(
+                    inbox.department,
+                    user,
+                    number=number,
+                    owned=user.pk in (review["quote__owner_id"], review["quote__created_by_id"]),
+                    holds_role=holds_role,
+                ),
+                "decisions": tuple(
+                    {"name": name, "label": label, "tone": tone, "icon": icon, "url": url(pk)}
+                    for name, label, tone, icon, url in decide_urls
+                ),
+                "comment": answer.get("comment", ""),
+                "error": answer.get("error", ""),
+                "comment_error": answer.get("comment_error", ""),
             }
         )
-    refusal = decision_refusal(review, user)
-    owner = quote.owner
-    return {
-        "pk": review.pk,
-        "version": review.version,
-        "due_date": review.due_date,
-        "quote_url": quote_url(quote.pk),
-        "number": quote.number,
-        "revision": quote.revision,
-        "customer": quote.customer.name,
-        "title": quote.title,
-        "owner": owner.get_full_name() or owner.username,
-        "currency": quote.currency,
-        "total": quote.total_amount,
-        "requested_date": quote.requested_date,
-        "promised_date": quote.promised_date,
-        "feasible_date": quote.feasible_date,
-        "critical_path": quote.critical_path,
-        "pricing": pricing,
-        "margin_floor": floor if pricing else None,
-        "lines": tuple(lines),
-        "more_lines": (shown[0].quote_line_total - len(shown)) if shown else 0,
-        "reasons": tuple(r for r in review.reasons.splitlines() if r.strip()),
-        "overdue": review.due_date < today,
-        "days_late": (today - review.due_date).days,
-        "refusal": refusal,
-        "decisions": tuple(
-            {
-                "name": name,
-                "label": label,
-                "tone": tone,
-                "icon": icon,
-                "url": decide_url[name](review.pk),
-            }
-            for name, (label, tone, icon) in DECISIONS.items()
-        ),
-        "comment": answer.get("comment", ""),
-        "error": answer.get("error", ""),
-        "comment_error": answer.get("comment_error", ""),
-    }
+    return cards
 
 
 def _context(request: HttpRequest, inbox: ReviewInbox, answers: dict | None = None) -> dict:
     user = request.user
-    answers = answers or {}
-    today = timezone.localdate()
     waiting, overdue = selectors.review_inbox_counts(user, inbox.department)
-    paginator = ListPaginator(
-        selectors.review_inbox(user, inbox.department),
-        PAGE_SIZE,
-        rows=functools.partial(selectors.review_inbox_rows, margins=_pricing(inbox)),
+    # The reviews waiting, just counted, are the pages' rows (not counted twice). A
+    # page is its ids (the inbox's index: a deep page skips index entries, not joined
+    # rows), the columns their cards show and their lines.
+    paginator = Paginator(
+        selectors.review_inbox(user, inbox.department).values_list("pk", flat=True), PAGE_SIZE
     )
-    # The pages are those of the reviews waiting, just counted: not counted twice.
-    paginator.count = min(waiting, paginator.cap)
+    paginator.count = min(waiting, COUNT_CAP)
+    paginator.capped = waiting >= COUNT_CAP
     page = paginator.get_page(request.GET.get("page"))
-    decide_url = _decide_urls(inbox)
-    quote_url = row_url("sales:quote-detail")
-    rows = [
-        _row(r, user, inbox, today, decide_url, quote_url, **answers.get(r.pk, {})) for r in page
-    ]
+    page.object_list = selectors.review_inbox_cards(list(page.object_list))
     return {
         "inbox": inbox,
         "page_obj": page,
-        "rows": rows,
+        "rows": _cards(user, inbox, page.object_list, answers),
         "waiting": waiting,
         "overdue": overdue,
         "pricing": _pricing(inbox),
@@ -226,16 +231,11 @@ def _refused(
 ) -> HttpResponse:
     """The row again with the refusal (htmx), or the page with it."""
     if request.htmx:
-        fresh = (
-            selectors.review_inbox_rows(
-                selectors.reviews_visible_to(request.user), margins=_pricing(inbox)
-            )
-            .select_related("quote__owner")
-            .get(pk=review.pk)
-        )
+        # `review` was read through reviews_visible_to (inbox_decide).
+        fresh = selectors.review_inbox_cards([review.pk])
         context = {
             "inbox": inbox,
-            "row": _row(fresh, request.user, inbox, timezone.localdate(), **answer),
+            "row": _cards(request.user, inbox, fresh, {review.pk: answer})[0],
             "pricing": _pricing(inbox),
             "margin_floor": margin_floor(),
         }

@@ -37,6 +37,7 @@ from apps.accounts.models import OrganizationKind
 from apps.core.lists import number_search
 from apps.core.permissions import get_visible_or_404, is_internal, visible_to
 from apps.core.prefetch import prefetch_rows
+from apps.core.prepared import prepared_values
 from apps.orders.models import (
     QUOTE_CUSTOMER_STATES,
     AtRiskTally,
@@ -331,7 +332,9 @@ def review_inbox(user, department: str) -> QuerySet[QuoteReview]:
 INBOX_LINES = 5  # the lines an inbox row shows of its quote; the rest are a link
 
 
-def review_inbox_lines(*, margins: bool = False) -> QuerySet[QuoteLine]:
+def review_inbox_lines(
+    *, margins: bool = False, floor: Decimal | None = None
+) -> QuerySet[QuoteLine]:
     """At most INBOX_LINES lines of each quote, in position order: the late ones (and
     with `margins`, the pricing inbox's, the below-floor ones) first when there are
     more. Each line carries `quote_line_total` (all its quote's lines), so a row says
@@ -339,7 +342,7 @@ def review_inbox_lines(*, margins: bool = False) -> QuerySet[QuoteLine]:
     per quote)."""
     flagged = Q(feasible_date__gt=Coalesce("requested_date", "quote__requested_date"))
     if margins:
-        flagged |= Q(margin_percent__lt=margin_floor())
+        flagged |= Q(margin_percent__lt=margin_floor() if floor is None else floor)
     return (
         QuoteLine.objects.annotate(
             inbox_rank=Window(
@@ -359,11 +362,80 @@ def review_inbox_lines(*, margins: bool = False) -> QuerySet[QuoteLine]:
     )
 
 
-def review_inbox_rows(qs: QuerySet[QuoteReview], *, margins: bool = False) -> QuerySet[QuoteReview]:
-    """What an inbox row shows of its quote (`quote.inbox_lines`, a bounded number of
-    its lines), loaded for the page's rows only."""
-    lines = review_inbox_lines(margins=margins)
-    return qs.prefetch_related(Prefetch("quote__lines", queryset=lines, to_attr="inbox_lines"))
+# What an inbox card shows of its review and its quote: plain columns, no model
+# instances (apps.orders.review_inbox builds the card's values from them).
+REVIEW_CARD_COLUMNS = (
+    "pk",
+    "version",
+    "due_date",
+    "reasons",
+    "quote_id",
+    "quote__number",
+    "quote__revision",
+    "quote__title",
+    "quote__customer__name",
+    "quote__owner_id",
+    "quote__created_by_id",
+    "quote__owner__username",
+    "quote__owner__first_name",
+    "quote__owner__last_name",
+    "quote__currency",
+    "quote__total_amount",
+    "quote__requested_date",
+    "quote__promised_date",
+    "quote__feasible_date",
+    "quote__critical_path",
+)
+REVIEW_CARD_LINE_COLUMNS = (
+    "quote_id",
+    "position",
+    "product__name",
+    "product__fulfillment_mode",
+    "configuration_text",
+    "scope_statement",
+    "custom_spec",
+    "quantity",
+    "line_total",
+    "discount_percent",
+    "margin_percent",
+    "requested_date",
+    "feasible_date",
+    "promise_explanation",
+    "quote_line_total",
+)
+
+
+def _cards_query(review_ids: list) -> QuerySet:
+    return QuoteReview.objects.filter(pk__in=review_ids).values(*REVIEW_CARD_COLUMNS)
+
+
+def review_inbox_cards(review_ids) -> list[dict]:
+    """The reviews `review_ids` (read from a permission-filtered selector) as the
+    columns their inbox cards show, in that order: one query with the quote, customer
+    and owner joined, its SQL compiled once per number of reviews (apps.core.prepared)."""
+    by_pk = {row["pk"]: row for row in prepared_values(_cards_query, (), review_ids)}
+    return [by_pk[pk] for pk in review_ids if pk in by_pk]
+
+
+def _card_lines_query(margins: bool, floor: Decimal, quote_ids: list) -> QuerySet:
+    return (
+        review_inbox_lines(margins=margins, floor=floor)
+        .filter(quote_id__in=quote_ids)
+        .values(*REVIEW_CARD_LINE_COLUMNS)
+    )
+
+
+def review_inbox_card_lines(quote_ids, *, margins: bool = False) -> dict:
+    """quote id -> the lines its inbox card shows (review_inbox_lines, as dicts of
+    REVIEW_CARD_LINE_COLUMNS): one query for the page's quotes, its SQL compiled once
+    per number of quotes (apps.core.prepared: the ORM's compiling of the window filter
+    cost more than the rest of the page)."""
+    by_quote: dict = {quote_id: [] for quote_id in quote_ids}
+    if by_quote:
+        floor = margin_floor() if margins else None
+        for line in prepared_values(_card_lines_query, (margins, floor), list(by_quote)):
+            by_quote[line["quote_id"]].append(line)
+    return by_quote
 
 
 def review_inbox_counts(user, department: str) -> tuple[int, int]:

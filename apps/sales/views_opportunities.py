@@ -264,12 +264,19 @@ def _board_context(request: HttpRequest, *, error: str = "", notice: str = "") -
     # page (tests/sales/test_pipeline_cards.py pins those conditions and permissions).
     options: dict[tuple, tuple] = {}
 
-    def moves(card) -> tuple:
+    def moves(card: dict) -> tuple:
         if not may_move:
             return ()
-        key = (card.state, *(card.__dict__.get(fact) for fact in selectors.QUOTE_FACTS.values()))
+        facts = {fact: card[fact] for fact in selectors.QUOTE_FACTS.values() if fact in card}
+        key = (card["state"], *sorted(facts.items()))
         if key not in options:
-            options[key] = tuple(o for o in transition_options(card, user) if o.name in BOARD_MOVES)
+            # The conditions read the state and the facts alone: an unsaved opportunity
+            # with those answers them as the card's row would.
+            probe = Opportunity(pk=card["pk"], state=card["state"], number=card["number"])
+            probe.__dict__.update(facts)
+            options[key] = tuple(
+                o for o in transition_options(probe, user) if o.name in BOARD_MOVES
+            )
         # The buttons, each disabled with why when it cannot be pressed now.
         return tuple(
             {
@@ -278,7 +285,7 @@ def _board_context(request: HttpRequest, *, error: str = "", notice: str = "") -
                 "tone": OPPORTUNITY_ACTIONS[o.name].tone,
                 "allowed": o.allowed,
                 "reason": o.reason,
-                "url": move_url[o.name](card.pk),
+                "url": move_url[o.name](card["pk"]),
             }
             for o in options[key]
         )
@@ -287,17 +294,17 @@ def _board_context(request: HttpRequest, *, error: str = "", notice: str = "") -
         # Each card as the plain values it shows ({% memo_rows %}: rendered once per content).
         column.card_rows = [
             {
-                "pk": card.pk,
-                "number": card.number,
-                "version": card.version,
-                "detail_url": detail_url(card.pk),
-                "moves_url": moves_url.format(pk=card.pk) if may_move else "",
-                "currency": card.currency,
-                "amount": card.amount,
-                "title": card.title,
-                "customer": card.customer_name,
-                "probability": card.probability,
-                "expected_close": card.expected_close_date,
+                "pk": card["pk"],
+                "number": card["number"],
+                "version": card["version"],
+                "detail_url": detail_url(card["pk"]),
+                "moves_url": moves_url.format(pk=card["pk"]) if may_move else "",
+                "currency": card["currency"],
+                "amount": card["amount"],
+                "title": card["title"],
+                "customer": card["customer_name"],
+                "probability": card["probability"],
+                "expected_close": card["expected_close_date"],
                 "may_move": may_move,
                 "moves": moves(card),
             }

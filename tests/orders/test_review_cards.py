@@ -16,8 +16,11 @@ from unittest import mock
 import pytest
 from django.test import override_settings
 
-from apps.core import rows
+from apps.core import prepared, rows
 from apps.core.rows import row_cache
+from apps.orders import selectors
+from apps.orders.models import QuoteLine
+from apps.orders.pricing import margin_floor
 from tests.orders import test_review_inbox as inbox
 
 # The inbox tests' fixtures: a quote in review that needs all four departments.
@@ -97,3 +100,40 @@ def test_cards_render_once_and_carry_the_pages_csrf_token(client_for, engineer, 
     assert rows.CSRF_PLACEHOLDER not in html
     tokens = set(re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', html))
     assert len(tokens) == 1 and len(tokens.pop()) == 64
+
+
+@pytest.mark.parametrize("margins", [False, True])
+def test_card_lines_are_the_querys_own_rows_and_a_change_shows(four_reviews, margins):
+    """The lines' SQL is compiled once per number of quotes (apps.core.prepared): the
+    rows are those the ORM reads, with their types, and a changed line shows on the
+    next read (no row is kept, only SQL)."""
+    prepared.clear()
+    ids = [four_reviews.pk]
+    expected = list(selectors._card_lines_query(margins, margin_floor(), ids))
+    assert expected and selectors.review_inbox_card_lines(ids, margins=margins) == {
+        four_reviews.pk: expected
+    }
+    again = selectors.review_inbox_card_lines(ids, margins=margins)[four_reviews.pk]
+    assert again == expected
+    assert [type(v) for v in again[0].values()] == [type(v) for v in expected[0].values()]
+    line = four_reviews.lines.order_by("position").first()
+    QuoteLine.objects.filter(pk=line.pk).update(quantity=line.quantity + 5)
+    lines = selectors.review_inbox_card_lines(ids, margins=margins)[four_reviews.pk]
+    assert lines[0]["quantity"] == line.quantity + 5
+
+
+def test_converted_columns_are_converted_as_the_orm_does(four_reviews):
+    """A column with a converter (JSON) reads as the ORM reads it."""
+
+    def configurations(ids):
+        return (
+            QuoteLine.objects.filter(quote_id__in=ids)
+            .order_by("position")
+            .values("position", "configuration")
+        )
+
+    prepared.clear()
+    for _ in range(2):  # compiled, then reused
+        rows = prepared.prepared_values(configurations, (), [four_reviews.pk])
+        assert rows == list(configurations([four_reviews.pk]))
+        assert all(isinstance(row["configuration"], dict) for row in rows)

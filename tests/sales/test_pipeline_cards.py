@@ -151,3 +151,18 @@ def test_a_column_annotates_the_facts_its_moves_read(
 
     with django_assert_num_queries(0):  # every condition reads an annotation
         transition_options(card, sales_rep)
+
+
+def test_a_columns_shared_sql_reads_what_a_narrowed_query_reads(sales_rep, acme, acme_contact):
+    """Staff who see every opportunity share each column's compiled SQL
+    (apps.core.prepared); its rows are those the ORM reads for the same column, and a
+    contact (narrowed to nothing) reads none."""
+    for i in range(3):
+        opportunity(sales_rep, acme, title=f"Skid {i}")
+    columns = {c.state: c for c in selectors.pipeline_board(sales_rep)}
+    everyone = Opportunity.objects.all()
+    for state in selectors.BOARD_STAGES:
+        assert columns[state].cards == list(selectors._column_cards(everyone, state, 20))
+    titles = [c["title"] for c in columns[OpportunityState.OPEN].cards]
+    assert titles == ["Skid 2", "Skid 1", "Skid 0"]
+    assert all(not c.cards for c in selectors.pipeline_board(acme_contact))

@@ -61,22 +61,33 @@ def can_decide_for_customer(instance, user) -> bool:
     return _internal_with(user, *SALES_ROLES) or _contact_of(user, instance.customer_id)
 
 
+def holds_review_role(user, department: str) -> bool:
+    """`user` holds the role that decides `department`'s reviews (the quote may still
+    be theirs: see can_review)."""
+    return _internal_with(user, REVIEW_ROLES[department])
+
+
 def can_review(review, user) -> bool:
     """A holder of the department's role who neither owns nor created the quote."""
-    return _internal_with(
-        user, REVIEW_ROLES[review.department]
-    ) and not review.quote.is_owned_or_created_by(user)
+    return holds_review_role(user, review.department) and not review.quote.is_owned_or_created_by(
+        user
+    )
+
+
+def own_review_text(department: str, number: str) -> str:
+    """The refusal of a review of a quote the user owns or created."""
+    from apps.orders.models.quote import Department  # quote.py imports this module
+
+    role = Role(REVIEW_ROLES[department]).label.lower()
+    label = Department(department).label.lower()
+    return f"You own or created {number}: another {role} must decide its {label} review."
 
 
 def own_quote_review_refusal(review, user) -> str:
     """Why `user` may not decide `review`, when the reason is that the quote is theirs."""
     if not review.quote.is_owned_or_created_by(user):
         return ""
-    role = Role(REVIEW_ROLES[review.department]).label.lower()
-    return (
-        f"You own or created {review.quote.number}: another {role} must decide its "
-        f"{review.get_department_display().lower()} review."
-    )
+    return own_review_text(review.department, review.quote.number)
 
 
 def can_confirm_order(order, user) -> bool:

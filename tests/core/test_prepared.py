@@ -1,0 +1,103 @@
+"""values() queries compiled once per shape (apps/core/prepared.py): the rows are always
+read fresh and equal the queryset's own; only the SQL is kept, per (builder, key,
+number of slots, database)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.db import connection
+from django.db.models.functions import Upper
+from django.test.utils import CaptureQueriesContext
+
+from apps.accounts.models import Organization
+from apps.core import prepared
+from apps.core.prepared import prepared_values
+from tests.factories import OrganizationFactory
+
+pytestmark = pytest.mark.django_db
+
+BUILT: list = []
+
+
+def _orgs(prefix: str, ids: list):
+    BUILT.append(ids)
+    return (
+        Organization.objects.filter(pk__in=ids, name__startswith=prefix)
+        .order_by("name")
+        .values("pk", "name", "kind")
+    )
+
+
+def _orgs_by_upper_name(prefix: str, names: list):
+    # The slots never appear as parameters as given (they are upper-cased first).
+    BUILT.append(names)
+    return (
+        Organization.objects.annotate(upper=Upper("name"))
+        .filter(upper__in=[name.upper() for name in names])
+        .order_by("name")
+        .values("name")
+    )
+
+
+@pytest.fixture(autouse=True)
+def _fresh():
+    prepared.clear()
+    BUILT.clear()
+    yield
+    prepared.clear()
+
+
+@pytest.fixture
+def orgs():
+    return [OrganizationFactory(name=f"Prep {i}") for i in range(4)]
+
+
+def test_rows_are_the_querysets_and_the_sql_is_compiled_once_per_shape(orgs):
+    first = [orgs[0].pk, orgs[2].pk]
+    assert prepared_values(_orgs, ("Prep",), first) == list(_orgs("Prep", first))
+    second = [orgs[3].pk, orgs[1].pk]
+    BUILT.clear()
+    with CaptureQueriesContext(connection) as ctx:
+        rows = prepared_values(_orgs, ("Prep",), second)
+    assert BUILT == []  # the same shape: not built again
+    assert len(ctx.captured_queries) == 1
+    assert rows == list(_orgs("Prep", second))
+    assert [row["name"] for row in rows] == ["Prep 1", "Prep 3"]
+
+
+def test_a_change_shows_on_the_next_call(orgs):
+    ids = [orgs[0].pk, orgs[1].pk]
+    prepared_values(_orgs, ("Prep",), ids)
+    Organization.objects.filter(pk=orgs[0].pk).update(name="Prep 9")
+    assert [row["name"] for row in prepared_values(_orgs, ("Prep",), ids)] == ["Prep 1", "Prep 9"]
+
+
+def test_the_key_and_the_number_of_slots_are_the_shape(orgs):
+    prepared_values(_orgs, ("Prep",), [orgs[0].pk])
+    prepared_values(_orgs, ("Prep",), [orgs[0].pk, orgs[1].pk])  # another count
+    assert prepared_values(_orgs, ("Nope",), [orgs[0].pk]) == []  # another key
+    assert len(BUILT) == 3
+    # Repeated slots are one value of an IN list.
+    rows = prepared_values(_orgs, ("Prep",), [orgs[2].pk, orgs[2].pk])
+    assert [row["name"] for row in rows] == ["Prep 2"] and len(BUILT) == 3
+
+
+def test_slots_not_found_in_the_parameters_run_the_queryset_every_time(orgs):
+    for names in (["prep 0", "prep 1"], ["prep 2", "prep 3"]):
+        rows = prepared_values(_orgs_by_upper_name, ("",), names)
+        assert [row["name"] for row in rows] == [name.title() for name in names]
+    assert len(BUILT) == 2
+
+
+def test_no_slots_no_query():
+    with CaptureQueriesContext(connection) as ctx:
+        assert prepared_values(_orgs, ("Prep",), []) == []
+        assert prepared_values(_orgs, ("Prep",), []) == []
+    assert ctx.captured_queries == []
+
+
+def test_only_values_querysets():
+    with pytest.raises(TypeError):
+        prepared_values(lambda ids: Organization.objects.filter(pk__in=ids), (), [uuid.uuid4()])
