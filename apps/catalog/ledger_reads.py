@@ -20,7 +20,6 @@ from django.db.models import (
     F,
     IntegerField,
     Max,
-    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -34,6 +33,7 @@ from django.db.models.functions import JSONObject
 from apps.catalog.models import (
     CapacityReservation,
     Part,
+    PartHold,
     PromiseBooking,
     StockEntry,
     StockEntryKind,
@@ -148,44 +148,27 @@ def part_ledger(part: Part) -> PartLedger:
     return ledger
 
 
-def _part_hold_entries(part: Part) -> QuerySet[StockEntry]:
-    # The (part, kind, date) index serves the filter.
-    return StockEntry.objects.filter(
-        part=part, kind__in=(StockEntryKind.RESERVED, StockEntryKind.ALLOCATED)
-    ).exclude(booking=None)
+def _part_hold_rows(part: Part) -> QuerySet[PartHold]:
+    # parthold_page_idx: the part's holds still keeping something, by reference.
+    return PartHold.objects.filter(part=part).exclude(quantity=0)
 
 
 def part_hold_groups(part: Part) -> QuerySet:
     """One row per booking and kind holding `part` (a quantity left): what the holds
-    page counts, index-only (stockentry_part_holds_idx), without the bookings."""
-    return (
-        _part_hold_entries(part)
-        .values("booking_id", "kind")
-        .annotate(quantity=Sum("quantity"))
-        .exclude(quantity=0)
-        .order_by()
-    )
+    page counts, index-only (parthold_page_idx), without the bookings."""
+    return _part_hold_rows(part).order_by().values("booking_id")
 
 
-def part_holds(part: Part) -> QuerySet:
-    """One grouped row per booking and kind holding `part` (a quantity left), by
-    reference: a page of them is one grouped query (`apps.core.lists.group_page`).
+HOLDS_ORDER = ("reference", "kind", "booking_id")
 
-    The part's entries are summed per booking from stockentry_part_holds_idx
-    alone and ordered by the reference their entries were written under (the
-    booking's reference: `bookings_write` writes it on every entry), then the
-    page's rows read their booking by primary key: no join of the bookings
-    table for every hold on the part.
-    """
+
+def _with_booking(holds: QuerySet[PartHold]) -> QuerySet:
+    # One probe of the booking per row read (by primary key), never a join of the
+    # bookings table for every hold on the part.
     booking = PromiseBooking.objects.filter(pk=OuterRef("booking_id")).order_by()
     return (
-        _part_hold_entries(part)
-        .values("booking_id", "kind")
-        .annotate(quantity=Sum("quantity"), date=Max("date"), written_as=Min("reference"))
-        .exclude(quantity=0)
+        holds.values("booking_id", "kind", "quantity", "date")
         .annotate(
-            # One probe of the booking per row shown (PostgreSQL evaluates it after
-            # the sort, for the page's rows and those an OFFSET skips).
             booking=Subquery(
                 booking.values(
                     json=JSONObject(
@@ -194,8 +177,33 @@ def part_holds(part: Part) -> QuerySet:
                 )
             )
         )
-        .order_by("written_as", "kind", "booking_id")
+        .order_by(*HOLDS_ORDER)
     )
+
+
+def part_holds(part: Part) -> QuerySet:
+    """One row per booking and kind holding `part` (a quantity left), by reference,
+    with its booking (rows as `part_holds_rows` reads them).
+
+    The stored holds (PartHold: summed per booking and kind as the entries are
+    written) in the order of the reference their entries were first written under
+    (the booking's reference: `bookings_write` writes it on every entry). The page
+    reads `part_hold_ids` and `part_holds_page` instead: the same rows in one query
+    that probes the bookings of the page's rows only, never of those an OFFSET skips.
+    """
+    return _with_booking(_part_hold_rows(part))
+
+
+def part_hold_ids(part: Part) -> QuerySet:
+    """The ids of `part_holds` in its order: a page of them is LIMIT/OFFSET on
+    parthold_page_idx alone (index-only)."""
+    return _part_hold_rows(part).order_by(*HOLDS_ORDER).values("pk")
+
+
+def part_holds_page(ids: QuerySet) -> QuerySet:
+    """The rows of `part_holds` whose ids are `ids` (a page's slice of
+    `part_hold_ids`, as a subquery): `group_page(..., rows=part_holds_page)`."""
+    return _with_booking(PartHold.objects.filter(pk__in=ids))
 
 
 def part_holds_rows(rows) -> list[dict]:
@@ -216,12 +224,10 @@ def part_holds_rows(rows) -> list[dict]:
 
 def held_total(part_ref) -> Subquery:
     """The quantity every hold on the part `part_ref` names keeps: a subquery (one
-    index-only sum) to annotate the part with."""
+    index-only sum of the stored holds) to annotate the part with."""
     return Subquery(
-        StockEntry.objects.filter(
-            part=part_ref, kind__in=(StockEntryKind.RESERVED, StockEntryKind.ALLOCATED)
-        )
-        .exclude(booking=None)
+        PartHold.objects.filter(part=part_ref)
+        .exclude(quantity=0)
         .order_by()
         .values("part")
         .annotate(total=Sum("quantity"))

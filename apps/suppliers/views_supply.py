@@ -286,14 +286,31 @@ def part_detail(request: HttpRequest, pk) -> HttpResponse:
     except Part.DoesNotExist:
         raise Http404 from None
     page = group_page(
-        request, ledger_reads.part_holds(part), groups=ledger_reads.part_hold_groups(part)
+        request,
+        ledger_reads.part_hold_ids(part),
+        groups=ledger_reads.part_hold_groups(part),
+        rows=ledger_reads.part_holds_page,
     )
     holds = ledger_reads.part_holds_rows(page.object_list)
     links = hold_links(request.user, {h["line_key"] for h in holds})
     for hold in holds:
         hold["url"] = links.get(hold["line_key"], "")
     page.object_list = holds
-    context = {"part": part, "holds_page": page, "holds": holds}
+    # Each row as the plain values it shows, rendered once per distinct content.
+    hold_rows = [
+        {
+            "reference": h["reference"],
+            "url": h["url"],
+            "firm": bool(h["firm"]),
+            "kind": h["kind"],
+            "booking_kind": h["booking_kind"],
+            "quantity": h["quantity"],
+            "date": h["date"],
+            "uom": part.uom,
+        }
+        for h in holds
+    ]
+    context = {"part": part, "holds_page": page, "holds": holds, "hold_rows": hold_rows}
     if not request.htmx:
         context["ledger"] = ledger_reads.part_ledger(part)
     if page.paginator.count:
