@@ -20,21 +20,17 @@ from django.db.models import (
     F,
     IntegerField,
     Max,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     UUIDField,
     Value,
 )
-from django.db.models.functions import JSONObject
 
 from apps.catalog.models import (
     CapacityReservation,
     Part,
     PartHold,
-    PromiseBooking,
     StockEntry,
     StockEntryKind,
     StockPosition,
@@ -121,13 +117,9 @@ class PartLedger:
 
 
 def part_with_position(pk) -> Part:
-    """The part with its stored position joined and the total its holds keep
-    (`held`): one query; Part.DoesNotExist if there is none."""
-    return (
-        Part.objects.select_related("running_stock")
-        .annotate(held=held_total(OuterRef("pk")))
-        .get(pk=pk)
-    )
+    """The part with its stored position joined: one query; Part.DoesNotExist if
+    there is none (what its holds keep: `part_holds_total`)."""
+    return Part.objects.select_related("running_stock").get(pk=pk)
 
 
 def part_ledger(part: Part) -> PartLedger:
@@ -144,7 +136,15 @@ def part_ledger(part: Part) -> PartLedger:
             position.reserved,
             position.allocated,
         )
-    ledger.receipts = list(open_receipts().filter(part_id=part.pk))
+    # The part's own receipts through the (part, kind, date) index; its number, name
+    # and unit are the part's.
+    ledger.receipts = list(
+        StockEntry.objects.filter(part=part, kind=StockEntryKind.EXPECTED)
+        .values("reference", "date")
+        .annotate(quantity=Sum("quantity"), supplier_name=Max("supplier__name"))
+        .filter(quantity__gt=0)
+        .order_by("date", "reference")
+    )
     return ledger
 
 
@@ -160,79 +160,67 @@ def part_hold_groups(part: Part) -> QuerySet:
 
 
 HOLDS_ORDER = ("reference", "kind", "booking_id")
-
-
-def _with_booking(holds: QuerySet[PartHold]) -> QuerySet:
-    # One probe of the booking per row read (by primary key), never a join of the
-    # bookings table for every hold on the part.
-    booking = PromiseBooking.objects.filter(pk=OuterRef("booking_id")).order_by()
-    return (
-        holds.values("booking_id", "kind", "quantity", "date")
-        .annotate(
-            booking=Subquery(
-                booking.values(
-                    json=JSONObject(
-                        reference="reference", line_key="line_key", kind="kind", firm="firm"
-                    )
-                )
-            )
-        )
-        .order_by(*HOLDS_ORDER)
-    )
-
-
-def part_holds(part: Part) -> QuerySet:
-    """One row per booking and kind holding `part` (a quantity left), by reference,
-    with its booking (rows as `part_holds_rows` reads them).
-
-    The stored holds (PartHold: summed per booking and kind as the entries are
-    written) in the order of the reference their entries were first written under
-    (the booking's reference: `bookings_write` writes it on every entry). The page
-    reads `part_hold_ids` and `part_holds_page` instead: the same rows in one query
-    that probes the bookings of the page's rows only, never of those an OFFSET skips.
-    """
-    return _with_booking(_part_hold_rows(part))
+HOLD_FIELDS = (
+    "booking_id",
+    "kind",
+    "quantity",
+    "date",
+    "booking__reference",
+    "booking__line_key",
+    "booking__kind",
+    "booking__firm",
+)
 
 
 def part_hold_ids(part: Part) -> QuerySet:
-    """The ids of `part_holds` in its order: a page of them is LIMIT/OFFSET on
-    parthold_page_idx alone (index-only)."""
+    """The ids of the holds keeping some of `part`, by reference: a page of them is
+    LIMIT/OFFSET on parthold_page_idx alone (index-only).
+
+    The stored holds (PartHold: summed per booking and kind as the entries are
+    written) in the order of the reference their entries were first written under
+    (the booking's reference: `bookings_write` writes it on every entry).
+    """
     return _part_hold_rows(part).order_by(*HOLDS_ORDER).values("pk")
 
 
 def part_holds_page(ids: QuerySet) -> QuerySet:
-    """The rows of `part_holds` whose ids are `ids` (a page's slice of
-    `part_hold_ids`, as a subquery): `group_page(..., rows=part_holds_page)`."""
-    return _with_booking(PartHold.objects.filter(pk__in=ids))
+    """The holds `ids` (a page's slice of `part_hold_ids`, as a subquery) with their
+    booking: one query that joins the bookings of the page's rows only, never of the
+    rows an OFFSET skips (`group_page(..., rows=part_holds_page)`)."""
+    return PartHold.objects.filter(pk__in=ids).values(*HOLD_FIELDS).order_by(*HOLDS_ORDER)
+
+
+def part_holds(part: Part) -> QuerySet:
+    """Every hold keeping some of `part`, by reference, with its booking (what the
+    pages of `part_hold_ids` + `part_holds_page` show, all at once)."""
+    return part_holds_page(part_hold_ids(part))
 
 
 def part_holds_rows(rows) -> list[dict]:
-    """`part_holds` rows with their booking's fields flat: booking_id, kind (of the
-    entries), quantity, date, reference, line_key, booking_kind, firm."""
-    out = []
-    for row in rows:
-        booking = row.pop("booking") or {}
-        row.update(
-            reference=booking.get("reference", ""),
-            line_key=booking.get("line_key", ""),
-            booking_kind=booking.get("kind", ""),
-            firm=booking.get("firm", False),
-        )
-        out.append(row)
-    return out
+    """`part_holds_page` rows with their booking's fields by name: booking_id, kind (of
+    the entries), quantity, date, reference, line_key, booking_kind, firm."""
+    return [
+        {
+            "booking_id": row["booking_id"],
+            "kind": row["kind"],
+            "quantity": row["quantity"],
+            "date": row["date"],
+            "reference": row["booking__reference"],
+            "line_key": row["booking__line_key"],
+            "booking_kind": row["booking__kind"],
+            "firm": row["booking__firm"],
+        }
+        for row in rows
+    ]
 
 
-def held_total(part_ref) -> Subquery:
-    """The quantity every hold on the part `part_ref` names keeps: a subquery (one
-    index-only sum of the stored holds) to annotate the part with."""
-    return Subquery(
-        PartHold.objects.filter(part=part_ref)
-        .exclude(quantity=0)
-        .order_by()
-        .values("part")
-        .annotate(total=Sum("quantity"))
-        .values("total")
-    )
+def part_holds_total(part: Part) -> tuple[int, Decimal]:
+    """How many holds keep some of `part` and the quantity they keep: one index-only
+    pass over the part's stored holds (parthold_page_idx). The sum reads every hold of
+    the part anyway, so the count comes with it rather than from a second, capped
+    scan of the same index entries."""
+    totals = _part_hold_rows(part).aggregate(count=Count("pk"), held=Sum("quantity"))
+    return totals["count"], totals["held"] or ZERO
 
 
 @dataclass
@@ -272,9 +260,10 @@ def load_days(
         scope = "Plant closed" if closure.work_center_id is None else "Closed"
         closed[closure.date] = f"{scope}{': ' + closure.reason if closure.reason else ''}"
     out = []
+    weekdays = work_center.weekdays  # parsed once, not once per day
     for offset in range(days):
         day = start + dt.timedelta(days=offset)
-        working = day.isoweekday() in work_center.weekdays and day not in closed
+        working = day.isoweekday() in weekdays and day not in closed
         out.append(
             LoadDay(
                 date=day,

@@ -107,6 +107,7 @@ class GroupPaginator(Paginator):
         cap: int = COUNT_CAP,
         groups: QuerySet | None = None,
         rows: RowsHook | None = None,
+        count: int | None = None,
         **kw,
     ):
         super().__init__(object_list, per_page, **kw)
@@ -115,6 +116,9 @@ class GroupPaginator(Paginator):
         # row): counting them is then a scan of an index, not of every group's join.
         self.groups = object_list if groups is None else groups
         self.rows = rows
+        if count is not None:
+            # Known already (read with what the page sums anyway): not counted again.
+            self.__dict__["count"] = min(count, cap)
 
     def page(self, number) -> Page:
         """With `rows`: the page's slice of `object_list` (keys only, read from an
@@ -143,12 +147,14 @@ def group_page(
     per_page: int = PAGE_SIZE,
     groups: QuerySet | None = None,
     rows: RowsHook | None = None,
+    count: int | None = None,
 ) -> Page:
     """The requested page (`?page=`) of grouped rows; a page past the end shows the last.
 
     `groups`: the same groups, one row each, cheaper to count; `rows`: the page's
-    rows from its slice of `queryset` (see GroupPaginator)."""
-    paginator = GroupPaginator(queryset, per_page, groups=groups, rows=rows)
+    rows from its slice of `queryset`; `count`: the number of groups when the page
+    knows it already (see GroupPaginator)."""
+    paginator = GroupPaginator(queryset, per_page, groups=groups, rows=rows, count=count)
     return paginator.get_page(request.GET.get("page"))
 
 

@@ -115,7 +115,7 @@ def test_every_booking_write_keeps_the_stored_holds():
     assert held(a) == {"Q-000002/1": Decimal("4"), "Q-000003/1": Decimal("2")}
     assert held(b) == {}
     assert ledger_reads.part_hold_groups(b).count() == 0
-    assert ledger_reads.part_with_position(a.pk).held == Decimal("6")
+    assert ledger_reads.part_holds_total(a) == (2, Decimal("6"))
 
 
 def test_goods_received_serve_the_allocations_into_the_stored_holds(buyer):
@@ -220,4 +220,4 @@ def test_the_holds_page_reads_the_stored_holds_in_order_across_pages():
     rows = ledger_reads.part_holds_rows(ledger_reads.part_holds(part))
     assert [r["reference"] for r in rows] == [f"Q-{n:06d}/1" for n in range(1, 31)]
     assert ledger_reads.part_hold_groups(part).count() == 30
-    assert ledger_reads.part_with_position(part.pk).held == sum(Decimal(n) for n in range(1, 31))
+    assert ledger_reads.part_holds_total(part) == (30, sum(Decimal(n) for n in range(1, 31)))
