@@ -20,21 +20,17 @@ from django.db.models import (
     F,
     IntegerField,
     Max,
-    Min,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     UUIDField,
     Value,
 )
-from django.db.models.functions import JSONObject
 
 from apps.catalog.models import (
     CapacityReservation,
     Part,
-    PromiseBooking,
+    PartHold,
     StockEntry,
     StockEntryKind,
     StockPosition,
@@ -121,13 +117,9 @@ class PartLedger:
 
 
 def part_with_position(pk) -> Part:
-    """The part with its stored position joined and the total its holds keep
-    (`held`): one query; Part.DoesNotExist if there is none."""
-    return (
-        Part.objects.select_related("running_stock")
-        .annotate(held=held_total(OuterRef("pk")))
-        .get(pk=pk)
-    )
+    """The part with its stored position joined: one query; Part.DoesNotExist if
+    there is none (what its holds keep: `part_holds_total`)."""
+    return Part.objects.select_related("running_stock").get(pk=pk)
 
 
 def part_ledger(part: Part) -> PartLedger:
@@ -144,89 +136,91 @@ def part_ledger(part: Part) -> PartLedger:
             position.reserved,
             position.allocated,
         )
-    ledger.receipts = list(open_receipts().filter(part_id=part.pk))
+    # The part's own receipts through the (part, kind, date) index; its number, name
+    # and unit are the part's.
+    ledger.receipts = list(
+        StockEntry.objects.filter(part=part, kind=StockEntryKind.EXPECTED)
+        .values("reference", "date")
+        .annotate(quantity=Sum("quantity"), supplier_name=Max("supplier__name"))
+        .filter(quantity__gt=0)
+        .order_by("date", "reference")
+    )
     return ledger
 
 
-def _part_hold_entries(part: Part) -> QuerySet[StockEntry]:
-    # The (part, kind, date) index serves the filter.
-    return StockEntry.objects.filter(
-        part=part, kind__in=(StockEntryKind.RESERVED, StockEntryKind.ALLOCATED)
-    ).exclude(booking=None)
+def _part_hold_rows(part: Part) -> QuerySet[PartHold]:
+    # parthold_page_idx: the part's holds still keeping something, by reference.
+    return PartHold.objects.filter(part=part).exclude(quantity=0)
 
 
 def part_hold_groups(part: Part) -> QuerySet:
     """One row per booking and kind holding `part` (a quantity left): what the holds
-    page counts, index-only (stockentry_part_holds_idx), without the bookings."""
-    return (
-        _part_hold_entries(part)
-        .values("booking_id", "kind")
-        .annotate(quantity=Sum("quantity"))
-        .exclude(quantity=0)
-        .order_by()
-    )
+    page counts, index-only (parthold_page_idx), without the bookings."""
+    return _part_hold_rows(part).order_by().values("booking_id")
+
+
+HOLDS_ORDER = ("reference", "kind", "booking_id")
+HOLD_FIELDS = (
+    "booking_id",
+    "kind",
+    "quantity",
+    "date",
+    "booking__reference",
+    "booking__line_key",
+    "booking__kind",
+    "booking__firm",
+)
+
+
+def part_hold_ids(part: Part) -> QuerySet:
+    """The ids of the holds keeping some of `part`, by reference: a page of them is
+    LIMIT/OFFSET on parthold_page_idx alone (index-only).
+
+    The stored holds (PartHold: summed per booking and kind as the entries are
+    written) in the order of the reference their entries were first written under
+    (the booking's reference: `bookings_write` writes it on every entry).
+    """
+    return _part_hold_rows(part).order_by(*HOLDS_ORDER).values("pk")
+
+
+def part_holds_page(ids: QuerySet) -> QuerySet:
+    """The holds `ids` (a page's slice of `part_hold_ids`, as a subquery) with their
+    booking: one query that joins the bookings of the page's rows only, never of the
+    rows an OFFSET skips (`group_page(..., rows=part_holds_page)`)."""
+    return PartHold.objects.filter(pk__in=ids).values(*HOLD_FIELDS).order_by(*HOLDS_ORDER)
 
 
 def part_holds(part: Part) -> QuerySet:
-    """One grouped row per booking and kind holding `part` (a quantity left), by
-    reference: a page of them is one grouped query (`apps.core.lists.group_page`).
-
-    The part's entries are summed per booking from stockentry_part_holds_idx
-    alone and ordered by the reference their entries were written under (the
-    booking's reference: `bookings_write` writes it on every entry), then the
-    page's rows read their booking by primary key: no join of the bookings
-    table for every hold on the part.
-    """
-    booking = PromiseBooking.objects.filter(pk=OuterRef("booking_id")).order_by()
-    return (
-        _part_hold_entries(part)
-        .values("booking_id", "kind")
-        .annotate(quantity=Sum("quantity"), date=Max("date"), written_as=Min("reference"))
-        .exclude(quantity=0)
-        .annotate(
-            # One probe of the booking per row shown (PostgreSQL evaluates it after
-            # the sort, for the page's rows and those an OFFSET skips).
-            booking=Subquery(
-                booking.values(
-                    json=JSONObject(
-                        reference="reference", line_key="line_key", kind="kind", firm="firm"
-                    )
-                )
-            )
-        )
-        .order_by("written_as", "kind", "booking_id")
-    )
+    """Every hold keeping some of `part`, by reference, with its booking (what the
+    pages of `part_hold_ids` + `part_holds_page` show, all at once)."""
+    return part_holds_page(part_hold_ids(part))
 
 
 def part_holds_rows(rows) -> list[dict]:
-    """`part_holds` rows with their booking's fields flat: booking_id, kind (of the
-    entries), quantity, date, reference, line_key, booking_kind, firm."""
-    out = []
-    for row in rows:
-        booking = row.pop("booking") or {}
-        row.update(
-            reference=booking.get("reference", ""),
-            line_key=booking.get("line_key", ""),
-            booking_kind=booking.get("kind", ""),
-            firm=booking.get("firm", False),
-        )
-        out.append(row)
-    return out
+    """`part_holds_page` rows with their booking's fields by name: booking_id, kind (of
+    the entries), quantity, date, reference, line_key, booking_kind, firm."""
+    return [
+        {
+            "booking_id": row["booking_id"],
+            "kind": row["kind"],
+            "quantity": row["quantity"],
+            "date": row["date"],
+            "reference": row["booking__reference"],
+            "line_key": row["booking__line_key"],
+            "booking_kind": row["booking__kind"],
+            "firm": row["booking__firm"],
+        }
+        for row in rows
+    ]
 
 
-def held_total(part_ref) -> Subquery:
-    """The quantity every hold on the part `part_ref` names keeps: a subquery (one
-    index-only sum) to annotate the part with."""
-    return Subquery(
-        StockEntry.objects.filter(
-            part=part_ref, kind__in=(StockEntryKind.RESERVED, StockEntryKind.ALLOCATED)
-        )
-        .exclude(booking=None)
-        .order_by()
-        .values("part")
-        .annotate(total=Sum("quantity"))
-        .values("total")
-    )
+def part_holds_total(part: Part) -> tuple[int, Decimal]:
+    """How many holds keep some of `part` and the quantity they keep: one index-only
+    pass over the part's stored holds (parthold_page_idx). The sum reads every hold of
+    the part anyway, so the count comes with it rather than from a second, capped
+    scan of the same index entries."""
+    totals = _part_hold_rows(part).aggregate(count=Count("pk"), held=Sum("quantity"))
+    return totals["count"], totals["held"] or ZERO
 
 
 @dataclass
@@ -266,9 +260,10 @@ def load_days(
         scope = "Plant closed" if closure.work_center_id is None else "Closed"
         closed[closure.date] = f"{scope}{': ' + closure.reason if closure.reason else ''}"
     out = []
+    weekdays = work_center.weekdays  # parsed once, not once per day
     for offset in range(days):
         day = start + dt.timedelta(days=offset)
-        working = day.isoweekday() in work_center.weekdays and day not in closed
+        working = day.isoweekday() in weekdays and day not in closed
         out.append(
             LoadDay(
                 date=day,

@@ -106,6 +106,8 @@ class GroupPaginator(Paginator):
         *,
         cap: int = COUNT_CAP,
         groups: QuerySet | None = None,
+        rows: RowsHook | None = None,
+        count: int | None = None,
         **kw,
     ):
         super().__init__(object_list, per_page, **kw)
@@ -113,6 +115,21 @@ class GroupPaginator(Paginator):
         # The same groups without what only the page shows (joins, subqueries per
         # row): counting them is then a scan of an index, not of every group's join.
         self.groups = object_list if groups is None else groups
+        self.rows = rows
+        if count is not None:
+            # Known already (read with what the page sums anyway): not counted again.
+            self.__dict__["count"] = min(count, cap)
+
+    def page(self, number) -> Page:
+        """With `rows`: the page's slice of `object_list` (keys only, read from an
+        index) goes to `rows` as a subquery, which adds what a row shows for those
+        rows alone: still one query, and what an OFFSET skips is never joined."""
+        if self.rows is None:
+            return super().page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        rows = list(self.rows(self.object_list[bottom : bottom + self.per_page]))
+        return self._get_page(rows, number, self)
 
     @cached_property
     def count(self) -> int:
@@ -129,11 +146,16 @@ def group_page(
     *,
     per_page: int = PAGE_SIZE,
     groups: QuerySet | None = None,
+    rows: RowsHook | None = None,
+    count: int | None = None,
 ) -> Page:
     """The requested page (`?page=`) of grouped rows; a page past the end shows the last.
 
-    `groups`: the same groups, one row each, cheaper to count (see GroupPaginator)."""
-    return GroupPaginator(queryset, per_page, groups=groups).get_page(request.GET.get("page"))
+    `groups`: the same groups, one row each, cheaper to count; `rows`: the page's
+    rows from its slice of `queryset`; `count`: the number of groups when the page
+    knows it already (see GroupPaginator)."""
+    paginator = GroupPaginator(queryset, per_page, groups=groups, rows=rows, count=count)
+    return paginator.get_page(request.GET.get("page"))
 
 
 def stable_ordering(ordering: Sequence[str]) -> list[str]:

@@ -52,6 +52,7 @@ from apps.catalog.models import (
     BookingKind,
     CapacityReservation,
     Part,
+    PartHold,
     PartKind,
     Product,
     PromiseBooking,
@@ -65,7 +66,7 @@ from apps.catalog.models import (
     WorkCenterClosure,
     WorkCenterLoad,
 )
-from apps.catalog.models.ledgers import work_center_load_apply
+from apps.catalog.models.ledgers import part_holds_fill, work_center_load_apply
 from apps.insights.bulk import ANCHOR, Writer
 from apps.orders.forecasts import customer_words
 from apps.orders.models import (
@@ -135,7 +136,7 @@ LOAD_SHARE = Decimal("0.85")
 _Line = namedtuple("_Line", "position product_name")
 # The tables the later phase writes (VACUUM ANALYZE after it runs alone).
 LATER_TABLES = (
-    BOMLine, CapacityReservation, Part, PromiseBooking, RoutingOperation, StockEntry,
+    BOMLine, CapacityReservation, Part, PartHold, PromiseBooking, RoutingOperation, StockEntry,
     StockPosition, SupplierPart, SupplierPriceBreak, WorkCenter, WorkCenterClosure,
     WorkCenterLoad, OrderLine, OrderLineDateChange, PlanRun, Quote, SalesOrder,
 )  # fmt: skip  # the busiest day of a work center uses this share of it
@@ -470,6 +471,9 @@ class LaterPhase:
             ],
             batch_size=5000,
         )
+        # The holds per part and booking the stock ledger keeps (COPY bypasses it): one
+        # INSERT ... SELECT over the entries just copied.
+        part_holds_fill()
         # The stored load per center and day the capacity ledger keeps (COPY bypasses it).
         work_center_load_apply(
             (self.work_centers[wc_index].pk, day, hours) for (wc_index, day), hours in load.items()

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -108,14 +109,60 @@ def _context(
     held = sum((h for day, h in booked.items() if day >= today), ZERO) if holds else None
     may_plan = capacity.may_plan_capacity(user)
     may_close = capacity.may_manage_closures(user)
+    weeks = _chart(load)
+    closures_ahead = [c for c in closures if c.date >= today]
+    # The page's URLs reversed once; a closure's removal URL differs by its id only.
+    remove_url = reverse(
+        "manufacturing:work-center-closure-remove", kwargs={"pk": wc.pk, "closure_pk": 0}
+    )
+    removal = remove_url.removesuffix("/0/remove/")
     return {
+        "capacity_url": reverse("manufacturing:work-center-capacity", kwargs={"pk": wc.pk}),
+        "closure_add_url": reverse("manufacturing:work-center-closure-add", kwargs={"pk": wc.pk}),
+        "closure_rows": [
+            {
+                "date": c.date,
+                "own": c.work_center_id is not None,
+                "code": wc.code,
+                "reason": c.reason,
+                "remove_url": f"{removal}/{c.pk}/remove/",
+                "may_close": may_close,
+                "read_only_reason": READ_ONLY_REASON,
+            }
+            for c in closures_ahead
+        ],
         "wc": wc,
-        "weeks": _chart(load),
+        "weeks": weeks,
+        # The chart's weeks and the holds as the plain values each shows, rendered
+        # once per distinct content (`{% memo_rows %}`).
+        "week_rows": [
+            {
+                "y": n * 30,
+                "start": w["start"],
+                "capacity": w["capacity"],
+                "booked": w["booked"],
+                "over": w["over"],
+                "capacity_width": "%.3f" % w["capacity_pct"],  # noqa: UP031 - stringformat:'.3f'
+                "booked_width": "%.3f" % w["booked_pct"],  # noqa: UP031
+            }
+            for n, w in enumerate(weeks)
+        ],
+        "hold_rows": [
+            {
+                "date": h["date"],
+                "reference": h["reference"],
+                "url": h["url"],
+                "booking__line_key": h["booking__line_key"],
+                "booking__firm": h["booking__firm"],
+                "hours": h["hours"],
+            }
+            for h in holds
+        ],
         "week_count": WEEKS,
         "holds": holds,
         "holds_page": page,
         "held": held,
-        "closures": [c for c in closures if c.date >= today],
+        "closures": closures_ahead,
         "may_plan": may_plan,
         "may_close": may_close,
         "read_only_reason": READ_ONLY_REASON,

@@ -10,8 +10,8 @@ from __future__ import annotations
 import uuid
 
 from django.db.models import Value
-from django.urls import reverse
 
+from apps.core.lists import row_url
 from apps.orders.models import OrderLine, QuoteLine
 from apps.orders.selectors import orders_visible_to, quotes_visible_to
 
@@ -59,8 +59,12 @@ DOCUMENT_PAGES = {"quote": "sales:quote-detail", "order": "sales:order-detail"}
 
 
 def hold_links(user, line_keys) -> dict[str, str]:
-    """line key → the staff page of its quote or order, for the documents `user` may see."""
-    return {
-        key: reverse(DOCUMENT_PAGES[kind], kwargs={"pk": pk})
-        for key, (kind, pk) in hold_documents(user, line_keys).items()
-    }
+    """line key → the staff page of its quote or order, for the documents `user` may see
+    (each page's URL reversed once, not once per row)."""
+    urls: dict[str, object] = {}
+    out = {}
+    for key, (kind, pk) in hold_documents(user, line_keys).items():
+        if kind not in urls:
+            urls[kind] = row_url(DOCUMENT_PAGES[kind])
+        out[key] = urls[kind](pk)
+    return out

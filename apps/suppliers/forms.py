@@ -9,6 +9,7 @@ from django import forms
 from apps.accounts.models import Organization, OrganizationKind
 from apps.catalog.models import Part
 from apps.catalog.supply import QTY_MAX
+from apps.core.widgets import ModelNameSelect
 
 QTY_FIELD = {
     "max_digits": 12,
@@ -36,7 +37,9 @@ class ReceiptAddForm(forms.Form):
         # (the options read the name only)
         queryset=Organization.objects.filter(kind=OrganizationKind.SUPPLIER, is_active=True).only(
             "pk", "name"
-        )
+        ),
+        # Options written from (pk, name) rows: a supplier's label is its name.
+        widget=ModelNameSelect,
     )
 
     def clean_part(self) -> Part:

@@ -16,7 +16,6 @@ from django.views.decorators.http import require_POST
 
 from apps.accounts.directory import style_form
 from apps.catalog import ledger_reads, supply
-from apps.catalog.ledger_reads import ZERO
 from apps.catalog.models import Part
 from apps.core.htmx import render_page
 from apps.core.lists import group_page, list_page, row_url
@@ -285,17 +284,32 @@ def part_detail(request: HttpRequest, pk) -> HttpResponse:
         part = ledger_reads.part_with_position(pk)
     except Part.DoesNotExist:
         raise Http404 from None
+    count, held = ledger_reads.part_holds_total(part)
     page = group_page(
-        request, ledger_reads.part_holds(part), groups=ledger_reads.part_hold_groups(part)
+        request, ledger_reads.part_hold_ids(part), rows=ledger_reads.part_holds_page, count=count
     )
     holds = ledger_reads.part_holds_rows(page.object_list)
     links = hold_links(request.user, {h["line_key"] for h in holds})
     for hold in holds:
         hold["url"] = links.get(hold["line_key"], "")
     page.object_list = holds
-    context = {"part": part, "holds_page": page, "holds": holds}
+    # Each row as the plain values it shows, rendered once per distinct content.
+    hold_rows = [
+        {
+            "reference": h["reference"],
+            "url": h["url"],
+            "firm": bool(h["firm"]),
+            "kind": h["kind"],
+            "booking_kind": h["booking_kind"],
+            "quantity": h["quantity"],
+            "date": h["date"],
+            "uom": part.uom,
+        }
+        for h in holds
+    ]
+    context = {"part": part, "holds_page": page, "holds": holds, "hold_rows": hold_rows}
     if not request.htmx:
         context["ledger"] = ledger_reads.part_ledger(part)
     if page.paginator.count:
-        context["held"] = part.held or ZERO
+        context["held"] = held
     return render_page(request, "purchasing/part_detail.html", context, partial="holds")

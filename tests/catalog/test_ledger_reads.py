@@ -72,13 +72,15 @@ def test_a_parts_holds_are_summed_from_the_holds_index(part):
     _holds(PartFactory(number="PCB-200"), 60, key="11111111")
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE catalog_stockentry")
-    for qs in (ledger_reads.part_hold_groups(part), ledger_reads.part_holds(part)):
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE catalog_parthold")
+    for qs in (ledger_reads.part_hold_groups(part), ledger_reads.part_hold_ids(part)):
         plan = explain(qs)
-        # Bounded by the part through an index: the holds index (index-only at M, where
-        # bench.py's EXPLAIN check watches it); on a test table of a few rows the planner
-        # may take another index on the part, which is the same bound.
+        # Bounded by the part through an index: the stored holds' index (index-only at
+        # M, where bench.py's EXPLAIN check watches it).
         assert re.search(r"Index Cond: \(+part_id = ", plan) and "Seq Scan" not in plan, plan
-        # The bookings are read per row shown (a subquery), never joined to every hold.
+        # The count and the page's ids never read the bookings (a page's rows join
+        # theirs: test_the_holds_page_joins_the_bookings_of_its_rows_only).
         assert "Join" not in plan, plan
 
 
@@ -106,12 +108,12 @@ def test_part_holds_rows_are_by_reference_with_their_booking(part):
     }
     assert {(r["kind"], r["booking_kind"]) for r in rows} == {("reserved", BookingKind.STOCK)}
     assert ledger_reads.part_hold_groups(part).count() == 3
-    assert ledger_reads.part_with_position(part.pk).held == Decimal("12")
+    assert ledger_reads.part_holds_total(part) == (3, Decimal("12"))
 
 
 def test_a_part_without_holds_or_position_holds_nothing(part):
     loaded = ledger_reads.part_with_position(part.pk)
-    assert loaded.held is None
+    assert ledger_reads.part_holds_total(loaded) == (0, 0)
     ledger = ledger_reads.part_ledger(loaded)
     assert (ledger.on_hand, ledger.reserved, ledger.allocated) == (0, 0, 0)
 
@@ -149,3 +151,22 @@ def test_work_center_reads_are_index_only(wc):
     # at M; a test table's planner may pick the foreign key's index, the same bound).
     assert re.search(r"Index Cond: \(+work_center_id = ", plan) and "Seq Scan" not in plan, plan
     assert "Join" not in plan, plan
+
+
+def test_the_holds_page_joins_the_bookings_of_its_rows_only(part):
+    _holds(part, 30)
+    _holds(PartFactory(number="PCB-200"), 60, key="11111111")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE catalog_parthold")
+        cursor.execute("ANALYZE catalog_promisebooking")
+    page = ledger_reads.part_holds_page(ledger_reads.part_hold_ids(part)[25:50])
+    plan = _plan(page)
+    # The page's ids under a LIMIT, bounded by the part through an index; the bookings
+    # by primary key for those rows (never a scan of the bookings or the holds).
+    assert "Limit" in plan and "Seq Scan" not in plan, plan
+    assert re.search(r"Index Cond: \(+part_id = ", plan), plan
+    rows = ledger_reads.part_holds_rows(page)
+    assert [r["reference"] for r in rows] == [f"Q-{n:06d}/1" for n in range(26, 31)]
+    assert {r["line_key"] for r in rows} == {
+        f"quote-line:00000000-0000-0000-0000-{30 - n:012d}" for n in range(26, 31)
+    }

@@ -13,7 +13,7 @@ from django.http import QueryDict
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
 
-from apps.core.widgets import FastSelect, PythonWidgetRenderer
+from apps.core.widgets import FastSelect, ModelNameSelect, PythonWidgetRenderer
 
 CHOICES = [
     ("", "The whole order"),
@@ -198,3 +198,31 @@ def test_the_filter_bars_and_forms_render_the_same_in_python(acme, sales_rep):
         python = [str(field) for field in fields]
         form.renderer = TEMPLATES
         assert python == [str(field) for field in fields], type(form).__name__
+
+
+@pytest.mark.parametrize("selected", [None, "", "second", "missing"])
+@pytest.mark.parametrize("empty_label", ["---------", None])
+def test_model_name_select_renders_what_select_renders(db, selected, empty_label):
+    from apps.accounts.models import Organization, OrganizationKind
+    from tests.factories import OrganizationFactory
+
+    OrganizationFactory(name='Pumps <& "Motors">', kind=OrganizationKind.SUPPLIER)
+    second = OrganizationFactory(name="Valves 'R' Us", kind=OrganizationKind.SUPPLIER)
+    queryset = Organization.objects.filter(kind=OrganizationKind.SUPPLIER)
+    value = {"second": str(second.pk), "missing": "00000000-0000-0000-0000-000000000000"}
+    value = value.get(selected, selected)
+
+    class Form(forms.Form):
+        fast = forms.ModelChoiceField(
+            queryset=queryset, widget=ModelNameSelect, empty_label=empty_label
+        )
+        slow = forms.ModelChoiceField(queryset=queryset, empty_label=empty_label)
+
+    for form in (Form(), Form(data={"fast": value, "slow": value})):
+        form.fields["fast"].widget.attrs["class"] = "form-select"
+        form.fields["slow"].widget.attrs["class"] = "form-select"
+        fast, slow = str(form["fast"]), str(form["slow"])
+        assert fast.replace("fast", "slow") == slow
+        assert "Pumps &lt;&amp; &quot;Motors&quot;&gt;" in fast
+    if selected == "second":
+        assert f'value="{second.pk}" selected>' in fast

@@ -219,6 +219,19 @@ def test_seed_bulk_later_phase_writes_what_the_services_would(db):
         .values_list("work_center_id", "date")
         .annotate(total=Sum("hours"))
     }
+    # The stored holds per part, booking and kind (the holds page reads them) are the
+    # entries' sums: the bulk fill after the COPY.
+    from apps.catalog.models import PartHold
+    from apps.catalog.models.ledgers import part_holds_recomputed
+
+    holds = {
+        (h.part_id, h.booking_id, h.kind): (h.quantity, h.date, h.reference)
+        for h in PartHold.objects.all()
+    }
+    assert holds and holds == {
+        (part, booking, kind): (total, latest, first)
+        for part, booking, kind, total, latest, first in part_holds_recomputed()
+    }
     # No work center is booked beyond its capacity on any day.
     for wc in WorkCenter.objects.all():
         busiest = (

@@ -65,22 +65,48 @@ class PromiseBooking(models.Model):
         return f"{self.reference} {self.kind} ({'firm' if self.firm else 'soft'})"
 
 
+HOLD_KINDS = ("reserved", "allocated")  # the entry kinds a promise booking holds stock with
+
+
 class StockEntryQuerySet(models.QuerySet):
+    """Every write keeps StockPosition (per part) and PartHold (per part, booking and
+    kind held) in step, in the same transaction."""
+
     def bulk_create(self, objs, *args, **kwargs):
         objs = list(objs)
         with transaction.atomic():
             created = super().bulk_create(objs, *args, **kwargs)
             stock_position_apply(objs)
+            part_hold_apply(objs)
         return created
+
+    def _hold_keys(self) -> set:
+        return set(
+            self.filter(booking__isnull=False, kind__in=HOLD_KINDS)
+            .order_by()
+            .values_list("part_id", "booking_id", "kind")
+            .distinct()
+        )
 
     def delete(self):
         # The ledger is append-only in the product; a script or test that
-        # deletes entries gets the positions of those parts recomputed.
+        # deletes entries gets the positions and holds of those parts recomputed.
         with transaction.atomic():
             part_ids = set(self.values_list("part_id", flat=True))
+            holds = self._hold_keys()
             deleted = super().delete()
             stock_position_rebuild(part_ids)
+            part_hold_rebuild(holds)
         return deleted
+
+    def update(self, **kwargs):
+        # A correction by a script or the admin: the holds of the rows before and after.
+        with transaction.atomic():
+            pks = list(self.values_list("pk", flat=True))
+            holds = self._hold_keys()
+            updated = super().update(**kwargs)
+            part_hold_rebuild(holds | StockEntry.objects.filter(pk__in=pks)._hold_keys())
+        return updated
 
 
 class StockEntry(models.Model):
@@ -148,9 +174,21 @@ class StockEntry(models.Model):
     def save(self, *args, **kwargs):
         adding = self._state.adding
         with transaction.atomic():
+            before = set() if adding else StockEntry.objects.filter(pk=self.pk)._hold_keys()
             super().save(*args, **kwargs)
             if adding:
                 stock_position_apply([self])
+                part_hold_apply([self])
+            else:
+                part_hold_rebuild(before | StockEntry.objects.filter(pk=self.pk)._hold_keys())
+
+    def delete(self, *args, **kwargs):
+        with transaction.atomic():
+            holds = StockEntry.objects.filter(pk=self.pk)._hold_keys()
+            deleted = super().delete(*args, **kwargs)
+            stock_position_rebuild({self.part_id})
+            part_hold_rebuild(holds)
+        return deleted
 
 
 class StockPosition(models.Model):
@@ -408,4 +446,166 @@ def stock_position_rebuild(part_ids) -> None:
                 "reserved": row.get("reserved") or 0,
                 "allocated": row.get("allocated") or 0,
             },
+        )
+
+
+class PartHold(models.Model):
+    """What one promise booking holds of one part, per entry kind: the running sums of
+    the stock entries that name a booking (reserved or allocated).
+
+    A part's holds page reads a page of these rows from one index (by the reference
+    the booking's entries were first written under) instead of grouping every entry
+    of the part's history per booking. Kept by every StockEntry write (see
+    StockEntryQuerySet); a hold whose entries are all reversed keeps a row of 0.
+    `date` is the latest date of its entries, `reference` the least reference: what
+    MAX(date) and MIN(reference) over the entries give.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    # Indexed by the unique (part, booking, kind) constraint, which leads with it.
+    part = models.ForeignKey(Part, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # Promise bookings are never deleted (their stock entries protect them): no index.
+    booking = models.ForeignKey(
+        PromiseBooking, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    kind = models.CharField(max_length=16, choices=StockEntryKind.choices)
+    quantity = models.DecimalField(**QTY, default=0)
+    date = models.DateField()
+    reference = models.CharField(max_length=60, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["part", "booking", "kind"], name="one_hold_per_part_booking_kind"
+            )
+        ]
+        indexes = [
+            # The holds page: a part's holds still keeping something, by reference,
+            # with the ids a page selects and the quantity the total sums (index-only).
+            models.Index(
+                fields=["part", "reference", "kind", "booking"],
+                include=["quantity", "id"],
+                condition=~models.Q(quantity=0),
+                name="parthold_page_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.part_id} {self.kind} {self.quantity} ({self.booking_id})"
+
+
+def part_hold_apply(entries) -> None:
+    """Add the held entries among `entries` to their PartHold rows: one upsert (more
+    only when one hold gets entries under different references in one write).
+
+    The sums happen in the database (ON CONFLICT ... quantity + excluded.quantity, the
+    later date, the lesser reference by the database's collation), so two
+    transactions writing the same hold never lose each other's entries.
+    """
+    quantity: dict = defaultdict(Decimal)
+    latest: dict = {}
+    references: dict = defaultdict(list)
+    for entry in entries:
+        if entry.booking_id is None or entry.kind not in HOLD_KINDS:
+            continue
+        key = (entry.part_id, entry.booking_id, str(entry.kind))
+        quantity[key] += Decimal(str(entry.quantity))
+        day = entry.date
+        latest[key] = day if key not in latest else max(latest[key], day)
+        if entry.reference not in references[key]:
+            references[key].append(entry.reference)
+    if not quantity:
+        return
+    # Round 0 adds the quantities and dates with each hold's first reference; each
+    # later round offers one more reference of the holds that have several, adding
+    # nothing: the database, not Python, picks the least.
+    rounds = max(len(refs) for refs in references.values())
+    meta = PartHold._meta
+    fields = [
+        meta.get_field(name)
+        for name in ("part", "booking", "kind", "quantity", "date", "reference")
+    ]
+    table = connection.ops.quote_name(meta.db_table)
+    keys = sorted(quantity, key=str)  # one order: concurrent upserts never deadlock
+    with connection.cursor() as cursor:
+        for n in range(rounds):
+            rows = [
+                (*key, quantity[key] if n == 0 else Decimal(0), latest[key], references[key][n])
+                for key in keys
+                if n < len(references[key])
+            ]
+            for at in range(0, len(rows), 1000):
+                batch = rows[at : at + 1000]
+                params = [
+                    f.get_db_prep_save(v, connection)
+                    for row in batch
+                    for f, v in zip(fields, row, strict=True)
+                ]
+                values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(batch))
+                # Only the quoted table name is formatted in; the values are parameters.
+                upsert = (
+                    f"INSERT INTO {table} (part_id, booking_id, kind, quantity, date, reference) "  # noqa: S608
+                    f"VALUES {values} ON CONFLICT (part_id, booking_id, kind) DO UPDATE SET "
+                    f"quantity = {table}.quantity + excluded.quantity, "
+                    f"date = CASE WHEN excluded.date > {table}.date "
+                    f"THEN excluded.date ELSE {table}.date END, "
+                    f"reference = CASE WHEN excluded.reference < {table}.reference "
+                    f"THEN excluded.reference ELSE {table}.reference END"
+                )
+                cursor.execute(upsert, params)
+
+
+def part_holds_recomputed(entries=None) -> models.QuerySet:
+    """(part, booking, kind, quantity, date, reference) per hold, summed from the
+    stock entries (`entries`: a StockEntry queryset, all of them by default)."""
+    entries = StockEntry.objects.all() if entries is None else entries
+    return (
+        entries.filter(booking__isnull=False, kind__in=HOLD_KINDS)
+        .order_by()
+        .values_list("part_id", "booking_id", "kind")
+        .annotate(
+            total=models.Sum("quantity"),
+            latest=models.Max("date"),
+            first=models.Min("reference"),
+        )
+    )
+
+
+def part_hold_rebuild(keys) -> None:
+    """Recompute the PartHold rows of (part, booking, kind) `keys` from the entries
+    (a key without entries left loses its row)."""
+    keys = set(keys)
+    if not keys:
+        return
+    cond = models.Q(pk__in=[])
+    for part_id, booking_id, kind in keys:
+        cond |= models.Q(part_id=part_id, booking_id=booking_id, kind=kind)
+    PartHold.objects.filter(cond).delete()
+    PartHold.objects.bulk_create(
+        PartHold(
+            part_id=part_id,
+            booking_id=booking_id,
+            kind=kind,
+            quantity=total,
+            date=latest,
+            reference=first,
+        )
+        for part_id, booking_id, kind, total, latest, first in part_holds_recomputed(
+            StockEntry.objects.filter(cond)
+        )
+    )
+
+
+def part_holds_fill() -> None:
+    """Every part's holds summed from the whole ledger into PartHold: one INSERT ...
+    SELECT (after a bulk load that bypassed StockEntry writes, into an empty table)."""
+    hold = connection.ops.quote_name(PartHold._meta.db_table)
+    entry = connection.ops.quote_name(StockEntry._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {hold} (part_id, booking_id, kind, quantity, date, reference) "  # noqa: S608
+            "SELECT part_id, booking_id, kind, SUM(quantity), MAX(date), MIN(reference) "
+            f"FROM {entry} WHERE booking_id IS NOT NULL AND kind IN (%s, %s) "
+            "GROUP BY part_id, booking_id, kind",
+            list(HOLD_KINDS),
         )
