@@ -107,7 +107,17 @@ QUERIES: dict[str, dict[str, int]] = {
     # + the revisions sent before (the history and its diff)
     "customers:quote-detail": {"acme_contact": 9, "acme_contact · htmx ?lines=all": 6},
     # no BOM components: the portal never shows them; + the order's tracker links
-    "customers:order-detail": {"acme_contact": 10, "acme_contact · htmx ?lines=all": 7},
+    # session, user, the order (its quote, acceptance and line count), the lines shown,
+    # their released date notes, roles, the comment count; change requests, share links
+    # and history are read when revealed (customers:order-section)
+    "customers:order-detail": {"acme_contact": 7, "acme_contact · htmx ?lines=all": 5},
+    # session, user, the order, then: the requests and the lines' choices (2); the links
+    # (1); the timeline (1) (tests/customers/test_portal_sections.py)
+    "customers:order-section": {
+        "acme_contact · changes": 5,
+        "acme_contact · trackers": 4,
+        "acme_contact · history": 4,
+    },
     "customers:quote-comments": {"acme_contact": 5},
     "customers:order-comments": {"acme_contact": 5},
     "customers:organization": {"acme_contact": 5},

@@ -24,6 +24,7 @@ urlpatterns = [
     path("orders/", views.order_list, name="order-list"),
     path("orders/<uuid:pk>/", views.order_detail, name="order-detail"),
     path("orders/<uuid:pk>/comments/", views.order_comments, name="order-comments"),
+    path("orders/<uuid:pk>/sections/<slug:name>/", views.order_section, name="order-section"),
     path(
         "orders/<uuid:pk>/change-requests/",
         views.order_change_request,

@@ -297,6 +297,21 @@ def document_lines_window(document, lines: QuerySet, fk: str, *, every: bool, sh
     return list(document.lines.all())
 
 
+def line_count_subquery(line_model, fk: str) -> Coalesce:
+    """How many lines a document has, as an annotation of the document's row (a page
+    that loads only the lines it shows still says how many there are)."""
+    return Coalesce(
+        Subquery(
+            line_model.objects.filter(**{fk: OuterRef("pk")})
+            .order_by()
+            .values(fk)
+            .annotate(n=Count("pk"))
+            .values("n")
+        ),
+        Value(0),
+    )
+
+
 def reviews_visible_to(user) -> QuerySet[QuoteReview]:
     if not is_internal(user):
         return QuoteReview.objects.none()
@@ -486,6 +501,24 @@ def order_lines_detail(user, lines) -> None:
     """Prefetch the details of the `lines` a page shows: one query per kind, for those
     lines only (a 200-line order's page shows 25)."""
     prefetch_related_objects(list(lines), *order_line_details(user))
+
+
+def released_date_notes(lines) -> dict:
+    """The date changes released to the customer of each of `lines`, oldest first, as
+    (released_at, customer_text) by line id: the customer's words only, never the
+    reason or cause (apps.orders.services.releases). One query, plain tuples: the
+    portal page shows them for the lines it shows."""
+    notes: dict = {}
+    rows = (
+        OrderLineDateChange.objects.filter(
+            line_id__in=[line.pk for line in lines], released_at__isnull=False
+        )
+        .order_by("line_id", "created_at", "id")
+        .values_list("line_id", "released_at", "customer_text")
+    )
+    for line_id, released_at, text in rows:
+        notes.setdefault(line_id, []).append((released_at, text))
+    return {line_id: tuple(items) for line_id, items in notes.items()}
 
 
 def change_requests_visible_to(user) -> QuerySet[ChangeRequest]:

@@ -162,6 +162,10 @@ def _pk(name: str, *extra: tuple[str, str]) -> Kwargs:
     return build
 
 
+def _section(obj: str, name: str) -> Kwargs:
+    return lambda world: {"pk": getattr(world, obj).pk, "name": name}
+
+
 def _json_ids(world, audience, response, *, visible: Callable[[Any, str], set]) -> None:
     body = response.json()
     rows = body["results"] if isinstance(body, dict) and "results" in body else body
@@ -983,7 +987,31 @@ ROUTES: dict[str, list[Case]] = {
         ),
     ],
     "customers:order-list": [Case("list", CUSTOMER_PORTAL, htmx=True)],
-    "customers:order-detail": [Case("acme order", ACME_ONLY, kwargs=_pk("order_acme"))],
+    "customers:order-detail": [
+        Case("acme order", ACME_ONLY, kwargs=_pk("order_acme")),
+        Case(
+            "acme order, every section", ACME_ONLY, kwargs=_pk("order_acme"), query="sections=all"
+        ),
+    ],
+    # The sections the page reads when revealed (the canaries of the order's internal
+    # notes, change requests and timeline never reach a customer).
+    "customers:order-section": [
+        *(
+            Case(f"{name} of acme order", ACME_ONLY, kwargs=_section("order_acme", name))
+            for name in ("changes", "trackers", "history")
+        ),
+        Case(
+            "unknown section",
+            expect(staff=404, external=404),
+            kwargs=_section("order_acme", "notes"),
+        ),
+        Case(
+            "POST",
+            expect(anon=405, staff=405, customers=405, suppliers=405),
+            kwargs=_section("order_acme", "changes"),
+            method="post",
+        ),
+    ],
     "customers:order-tracker-create": [
         Case(
             "GET",
