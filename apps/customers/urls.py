@@ -11,6 +11,7 @@ urlpatterns = [
     path("quotes/<uuid:pk>/", views.quote_detail, name="quote-detail"),
     path("quotes/<uuid:pk>/pdf/", views.quote_pdf, name="quote-pdf"),
     path("quotes/<uuid:pk>/comments/", views.quote_comments, name="quote-comments"),
+    path("quotes/<uuid:pk>/sections/<slug:name>/", views.quote_section, name="quote-section"),
     path(
         "quotes/<uuid:pk>/transitions/<slug:name>/",
         views.quote_transition,

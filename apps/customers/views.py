@@ -11,12 +11,14 @@ critical paths, reviews or internal notes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from axes.helpers import get_client_ip_address
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -54,6 +56,7 @@ from apps.orders.models import (
     OrderState,
     Quote,
     QuoteLine,
+    QuoteRevision,
     QuoteState,
     SalesOrder,
 )
@@ -223,21 +226,18 @@ def _quote_context(
     change_notice: str = "",
     change_error: str = "",
 ) -> dict:
-    user = request.user
     if quote.state in selectors.QUOTE_BEING_REVISED_STATES:
         return _revised_quote_context(request, quote, error=error, change_error=change_error)
     # The customer's decisions, each enabled or disabled with the sentence that says why.
-    options = {o.name: o for o in transition_options(quote, user) if o.permitted}
-    lines = list(quote.lines.all())
-    current = revisions.version_from_quote(quote, lines)
-    window = line_window(request, lines)
-    return {
+    options = {o.name: o for o in transition_options(quote, request.user) if o.permitted}
+    window = _quote_lines_window(request, quote)
+    context = {
         "quote": quote,
         "header": _quote_header(quote, quote.title),
         "timeline_of": quote,
+        "quote_total": quote.lines_sum,
         "lines": window.shown,
         "line_window": window,
-        "history": revisions.customer_history(quote, quote.revisions.all(), current),
         "decisions": {name: options[name] for name in DECISIONS if name in options},
         "accept_form": accept_form or AcceptForm(initial={"version": quote.version}),
         "decline_form": decline_form or DeclineForm(initial={"version": quote.version}),
@@ -246,9 +246,49 @@ def _quote_context(
         "is_past_validity": quote.state == QuoteState.SENT and quote.is_past_validity(),
         "error": error,
         "notice": notice,
-        "change_requests": _change_requests(user, quote=quote),
         "can_request_change": quote.state in (QuoteState.SENT, QuoteState.ACCEPTED),
-        "change_form": _change_form(request, _quote_lines(lines), "quote", change_form),
+    }
+    # A line's "Request a change" link (?change_line=) comes for the form: in the page.
+    if lazy_sections(request) and "change_line" not in request.GET:
+        return (
+            context
+            | _lazy_context("quote", quote, QUOTE_SECTIONS)
+            # The revisions card shows once the customer received a revision before this one.
+            | {"has_revisions": quote.sent_revisions}
+        )
+    return (
+        context
+        | _quote_revisions_context(request, quote)
+        | _quote_changes_context(
+            request,
+            quote,
+            change_form=change_form,
+            change_notice=change_notice,
+            change_error=change_error,
+        )
+    )
+
+
+def _quote_revisions_context(request: HttpRequest, quote: Quote) -> dict:
+    # The live quote is the newest version the customer compares with the sent ones.
+    lines = _portal_quote_lines().filter(quote=quote).order_by("position")
+    current = revisions.version_from_quote(quote, lines)
+    return {"history": revisions.customer_history(quote, quote.revisions.all(), current)}
+
+
+def _quote_changes_context(
+    request: HttpRequest,
+    quote: Quote,
+    *,
+    change_form: ChangeRequestForm | None = None,
+    change_notice: str = "",
+    change_error: str = "",
+) -> dict:
+    lines = quote.lines.order_by("position").values_list("position", "product__name")
+    return {
+        "change_requests": _change_requests(request.user, quote=quote),
+        "can_request_change": quote.state in (QuoteState.SENT, QuoteState.ACCEPTED),
+        "change_form": _change_form(request, list(lines), "quote", change_form),
         "change_notice": change_notice,
         "change_error": change_error,
     }
@@ -285,6 +325,7 @@ def _revised_quote_context(
     return {
         "history": revisions.customer_history(quote, quote.revisions.all(), None),
         "quote": shown,
+        "quote_total": shown.total,
         "header": _quote_header(quote, shown.title),
         "timeline_of": quote,
         "being_revised": True,
@@ -319,24 +360,61 @@ PORTAL_LINE_FIELDS = (
 )
 
 
-def _portal_quote(user, pk, *, page: bool = False) -> Quote:
+def _portal_quote(user, pk) -> Quote:
     """The quote with its lines and their products, in one query (a 200-line quote made
-    200 more, bench); for the page (`page`), only the lines' columns the page reads
-    (services called by the buttons get whole lines)."""
-    lines = QuoteLine.objects.select_related("product")
-    if page:
-        lines = lines.only(*PORTAL_LINE_FIELDS)
+    200 more, bench), for the services the buttons call and the PDF."""
     qs = (
         selectors.portal_quotes_visible_to(user)
         .select_related("owner", "acceptance")
-        .prefetch_related(Prefetch("lines", queryset=lines))
+        .prefetch_related(Prefetch("lines", queryset=QuoteLine.objects.select_related("product")))
     )
     return get_visible_or_404(user, qs, pk=pk)
 
 
+def _portal_quote_lines():
+    # Only the lines' columns the page reads.
+    return QuoteLine.objects.select_related("product").only(*PORTAL_LINE_FIELDS)
+
+
+def _portal_quote_page(user, pk) -> Quote:
+    """The quote for its portal page: how many lines it has and whether the customer
+    received a revision before, with the row (the lines come with `_quote_lines_window`)."""
+    sent_before = QuoteRevision.objects.filter(quote=OuterRef("pk"), state=QuoteState.SENT)
+    qs = (
+        selectors.portal_quotes_visible_to(user)
+        .select_related("owner", "acceptance")
+        .annotate(
+            lines_total=selectors.line_count_subquery(QuoteLine, "quote"),
+            # The sum of its lines (Quote.total) in SQL: the page loads 25 of them.
+            lines_sum=Coalesce(
+                Subquery(
+                    QuoteLine.objects.filter(quote=OuterRef("pk"))
+                    .order_by()
+                    .values("quote")
+                    .annotate(sum=Sum("line_total"))
+                    .values("sum")
+                ),
+                Value(Decimal("0")),
+            ),
+            sent_revisions=Exists(sent_before),
+        )
+    )
+    return get_visible_or_404(user, qs, pk=pk)
+
+
+def _quote_lines_window(request: HttpRequest, quote: Quote) -> LineWindow:
+    """The lines the page shows, in one query (a 200-line quote's other lines are read
+    by "Show all" only)."""
+    lines = _portal_quote_lines().order_by("position")
+    shown = selectors.document_lines_window(
+        quote, lines, "quote", every=all_lines_asked(request), shown=LINES_SHOWN
+    )
+    return LineWindow(shown=shown, total=quote.lines_total)
+
+
 QUOTE_PAGE = DetailPage(
     template="customers/quote_detail.html",
-    get=_portal_quote,
+    get=_portal_quote_page,
     context=_quote_context,
     url_name="customers:quote-detail",
     partial="decision-and-timeline",
@@ -346,7 +424,7 @@ QUOTE_PAGE = DetailPage(
 @login_required
 def quote_detail(request: HttpRequest, pk) -> HttpResponse:
     _require_contact(request.user)
-    quote = _portal_quote(request.user, pk, page=True)
+    quote = _portal_quote_page(request.user, pk)
     return render_page(
         request,
         QUOTE_PAGE.template,
@@ -412,7 +490,13 @@ def quote_change_request(request: HttpRequest, pk) -> HttpResponse:
     _require_contact(user)
     quote = selectors.quote_get_for_user(user, pk)
     return _change_request(
-        request, target=quote, template="customers/quote_detail.html", context_for=_quote_context
+        request,
+        target=quote,
+        template="customers/quote_detail.html",
+        # The page's own fetch (its line count, whether revisions were sent).
+        context_for=lambda request, quote, **kw: _quote_context(
+            request, _portal_quote_page(request.user, quote.pk), **kw
+        ),
     )
 
 
@@ -670,6 +754,30 @@ def _lazy_context(kind: str, document, names) -> dict:
         "sections": {name: f"{page_url}sections/{name}/" for name in names},
         "inline_url": f"{page_url}?sections={ALL_SECTIONS}",
     }
+
+
+QUOTE_SECTIONS = {
+    "changes": _quote_changes_context,
+    "revisions": _quote_revisions_context,
+    "history": lambda request, quote: _history_context(quote),
+}
+
+
+@require_GET
+@login_required
+def quote_section(request: HttpRequest, pk, name: str) -> HttpResponse:
+    _require_contact(request.user)
+    build = QUOTE_SECTIONS.get(name)
+    if build is None:
+        raise Http404
+    qs = selectors.portal_quotes_visible_to(request.user)
+    quote = get_visible_or_404(request.user, qs, pk=pk)
+    if quote.state in selectors.QUOTE_BEING_REVISED_STATES:
+        # Shown from its last sent revision (the page renders these sections itself).
+        context = _revised_quote_context(request, quote)
+    else:
+        context = {"quote": quote, "timeline_of": quote, **build(request, quote)}
+    return render(request, f"{QUOTE_PAGE.template}#{name}", context)
 
 
 ORDER_SECTIONS = {

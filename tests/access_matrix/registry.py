@@ -925,6 +925,45 @@ ROUTES: dict[str, list[Case]] = {
             expect(staff=404, external=404),
             kwargs=_pk("quote_acme_in_review"),
         ),
+        Case(
+            "acme sent, every section",
+            ACME_ONLY,
+            kwargs=_pk("quote_acme_sent"),
+            query="?sections=all",
+        ),
+    ],
+    # The sections the page reads when revealed (never a draft's canaries, internal
+    # change requests or internal timeline entries).
+    "customers:quote-section": [
+        *(
+            Case(f"{name} of acme {which}", ACME_ONLY, kwargs=_section(f"quote_acme_{which}", name))
+            for name in ("changes", "revisions", "history")
+            for which in ("sent", "won", "revised")
+        ),
+        *(
+            Case(
+                f"{name} of acme draft",
+                expect(staff=404, external=404),
+                kwargs=_section("quote_acme_draft", name),
+            )
+            for name in ("changes", "revisions", "history")
+        ),
+        Case(
+            "borealis sent",
+            expect(staff=404, borealis=200, external=404),
+            kwargs=_section("quote_borealis_sent", "history"),
+        ),
+        Case(
+            "unknown section",
+            expect(staff=404, external=404),
+            kwargs=_section("quote_acme_sent", "notes"),
+        ),
+        Case(
+            "POST",
+            expect(anon=405, staff=405, customers=405, suppliers=405),
+            kwargs=_section("quote_acme_sent", "changes"),
+            method="post",
+        ),
     ],
     "customers:quote-pdf": [
         Case("acme sent", ACME_ONLY, kwargs=_pk("quote_acme_sent")),
@@ -990,7 +1029,7 @@ ROUTES: dict[str, list[Case]] = {
     "customers:order-detail": [
         Case("acme order", ACME_ONLY, kwargs=_pk("order_acme")),
         Case(
-            "acme order, every section", ACME_ONLY, kwargs=_pk("order_acme"), query="sections=all"
+            "acme order, every section", ACME_ONLY, kwargs=_pk("order_acme"), query="?sections=all"
         ),
     ],
     # The sections the page reads when revealed (the canaries of the order's internal

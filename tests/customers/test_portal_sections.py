@@ -178,3 +178,130 @@ def test_each_section_makes_the_same_exact_queries_small_and_big(
         with django_assert_num_queries(queries("customers:order-section", f"acme_contact · {who}")):
             sizes.append(len(client.get(url).content))
     assert sizes[1] > sizes[0]
+
+
+# -- the quote page ---------------------------------------------------------------
+
+QUOTE_SECTIONS = ("changes", "revisions", "history")
+
+
+def _quote_section(quote, name: str) -> str:
+    return reverse("customers:quote-section", kwargs={"pk": quote.pk, "name": name})
+
+
+def _quote_page(quote) -> str:
+    return reverse("customers:quote-detail", kwargs={"pk": quote.pk})
+
+
+@pytest.fixture
+def revised_and_resent(sent_quote, sales_rep, acme_contact):
+    """Sent, revised (quantity 1 -> 3, an internal note), sent again; a change request."""
+    from apps.orders.services import quotes as quote_services
+
+    quote = quote_services.quote_revise(quote=sent_quote, actor=sales_rep, comment="More pumps")
+    line = quote.lines.get()
+    line.quantity = 3
+    line.save()
+    type(quote).objects.filter(pk=quote.pk).update(internal_notes=INTERNAL_NOTE)
+    quote = quote_services.quote_submit(quote=quote, actor=sales_rep)
+    quote = quote_services.quote_send(quote=quote, actor=sales_rep)
+    ChangeRequest.objects.create(
+        quote=quote,
+        customer=quote.customer,
+        origin=ChangeOrigin.CUSTOMER,
+        requested_by=acme_contact,
+        number="CR-QUOTE",
+        title="Paint it blue",
+    )
+    return quote
+
+
+def test_the_quote_page_holds_the_headings_and_htmx_reads_each_section(
+    client_for, acme_contact, revised_and_resent
+):
+    quote = revised_and_resent
+    client = client_for(acme_contact)
+    html = client.get(_quote_page(quote)).content.decode()
+    for name in QUOTE_SECTIONS:
+        assert f'hx-get="{_quote_section(quote, name)}"' in html
+    assert "Paint it blue" not in html and 'data-testid="revision-history"' not in html
+    # The total is every line's, whatever the page shows of them.
+    assert f"{quote.total:,.2f}" in html.split('data-testid="quote-total"', 1)[1]
+
+    revisions = client.get(_quote_section(quote, "revisions")).content.decode()
+    assert 'data-testid="revision-history"' in revisions and "<ins>3</ins>" in revisions
+    changes = client.get(_quote_section(quote, "changes")).content.decode()
+    assert 'id="quote-changes"' in changes and "Paint it blue" in changes
+    history = client.get(_quote_section(quote, "history")).content.decode()
+    assert 'id="quote-timeline"' in history
+    for fragment in (revisions, changes, history):
+        assert "<html" not in fragment
+        assert INTERNAL_NOTE not in fragment and "More pumps" not in fragment
+        assert "Unit cost" not in fragment and "Margin" not in fragment
+
+    inline = client.get(_quote_page(quote) + "?sections=all").content.decode()
+    assert 'data-testid="section-lazy"' not in inline
+    assert "Paint it blue" in inline and 'data-testid="revision-history"' in inline
+
+
+def test_a_quote_sent_once_has_no_revisions_card(client_for, acme_contact, sent_quote):
+    html = client_for(acme_contact).get(_quote_page(sent_quote)).content.decode()
+    assert 'id="quote-revisions"' not in html and "Revisions" not in html
+
+
+def test_a_lines_request_a_change_link_renders_the_form_in_the_page(
+    client_for, acme_contact, sent_quote
+):
+    html = client_for(acme_contact).get(_quote_page(sent_quote) + "?change_line=1").content
+    assert b'data-testid="change-request-form"' in html
+
+
+@pytest.mark.parametrize("name", QUOTE_SECTIONS)
+def test_quote_sections_of_another_customer_staff_and_anonymous(
+    client_for, client, acme_contact, borealis_contact, sales_rep, sent_quote, name
+):
+    url = _quote_section(sent_quote, name)
+    assert client_for(borealis_contact).get(url).status_code == 404
+    assert client_for(sales_rep).get(url).status_code == 404
+    client.logout()
+    response = client.get(url)
+    assert response.status_code == 302 and reverse("accounts:login") in response["Location"]
+    assert client_for(acme_contact).get(_quote_section(sent_quote, "x")).status_code == 404
+
+
+@pytest.mark.parametrize("name", QUOTE_SECTIONS)
+def test_each_quote_section_makes_the_same_exact_queries_small_and_big(
+    client_for, acme_contact, revised_and_resent, django_assert_num_queries, name
+):
+    from tests.query_counts import queries
+
+    quote = revised_and_resent
+    client = client_for(acme_contact)
+    url = _quote_section(quote, name)
+    count = queries("customers:quote-section", f"acme_contact · {name}")
+    client.get(url)
+    with django_assert_num_queries(count):
+        client.get(url)
+    _more_quote_lines(quote, 30)
+    for i in range(5):
+        ChangeRequest.objects.create(
+            quote=quote,
+            customer=quote.customer,
+            origin=ChangeOrigin.CUSTOMER,
+            requested_by=acme_contact,
+            number=f"CR-Q{i}",
+            title=f"Request {i}",
+        )
+    with django_assert_num_queries(count):
+        assert client.get(url).status_code == 200
+
+
+def _more_quote_lines(quote, n: int) -> None:
+    import uuid
+
+    line = quote.lines.get()
+    for i in range(n):
+        line.pk = uuid.uuid4()
+        line._state.adding = True
+        line.position = 100 + i
+        line.save()
