@@ -104,9 +104,30 @@ QUERIES: dict[str, dict[str, int]] = {
     # action items, open orders, notifications, organization panels
     "customers:dashboard": {"acme_contact": 8},
     # + the revisions sent before (the history and its diff)
-    "customers:quote-detail": {"acme_contact": 9, "acme_contact · htmx ?lines=all": 6},
+    # session, user, the quote (its line count, total and whether a revision was sent
+    # before), the lines shown, roles, the comment count; revisions, change requests and
+    # history are read when revealed (customers:quote-section)
+    "customers:quote-detail": {"acme_contact": 6, "acme_contact · htmx ?lines=all": 4},
+    # session, user, the quote, then: the requests and the lines' choices (2); the
+    # revisions and the live lines they compare with (2); the timeline (1)
+    # (tests/customers/test_portal_sections.py)
+    "customers:quote-section": {
+        "acme_contact · changes": 5,
+        "acme_contact · revisions": 5,
+        "acme_contact · history": 4,
+    },
     # no BOM components: the portal never shows them; + the order's tracker links
-    "customers:order-detail": {"acme_contact": 10, "acme_contact · htmx ?lines=all": 7},
+    # session, user, the order (its quote, acceptance and line count), the lines shown,
+    # their released date notes, roles, the comment count; change requests, share links
+    # and history are read when revealed (customers:order-section)
+    "customers:order-detail": {"acme_contact": 7, "acme_contact · htmx ?lines=all": 5},
+    # session, user, the order, then: the requests and the lines' choices (2); the links
+    # (1); the timeline (1) (tests/customers/test_portal_sections.py)
+    "customers:order-section": {
+        "acme_contact · changes": 5,
+        "acme_contact · trackers": 4,
+        "acme_contact · history": 4,
+    },
     "customers:quote-comments": {"acme_contact": 5},
     "customers:order-comments": {"acme_contact": 5},
     "customers:organization": {"acme_contact": 5},

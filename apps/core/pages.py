@@ -55,6 +55,13 @@ def all_sections_asked(request: HttpRequest) -> bool:
     return request.GET.get("sections") == ALL_SECTIONS
 
 
+def lazy_sections(request: HttpRequest) -> bool:
+    """Whether a page leaves its on-demand sections to htmx: a plain GET of the page.
+    `?sections=all` renders them in the page, and so does a button's answer (a POST),
+    which shows its form with the errors and what was typed, or its notice."""
+    return request.method == "GET" and not all_sections_asked(request)
+
+
 def all_lines_asked(request: HttpRequest) -> bool:
     return request.GET.get("lines") == ALL_LINES
 

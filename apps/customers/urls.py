@@ -11,6 +11,7 @@ urlpatterns = [
     path("quotes/<uuid:pk>/", views.quote_detail, name="quote-detail"),
     path("quotes/<uuid:pk>/pdf/", views.quote_pdf, name="quote-pdf"),
     path("quotes/<uuid:pk>/comments/", views.quote_comments, name="quote-comments"),
+    path("quotes/<uuid:pk>/sections/<slug:name>/", views.quote_section, name="quote-section"),
     path(
         "quotes/<uuid:pk>/transitions/<slug:name>/",
         views.quote_transition,
@@ -24,6 +25,7 @@ urlpatterns = [
     path("orders/", views.order_list, name="order-list"),
     path("orders/<uuid:pk>/", views.order_detail, name="order-detail"),
     path("orders/<uuid:pk>/comments/", views.order_comments, name="order-comments"),
+    path("orders/<uuid:pk>/sections/<slug:name>/", views.order_section, name="order-section"),
     path(
         "orders/<uuid:pk>/change-requests/",
         views.order_change_request,

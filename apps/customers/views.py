@@ -11,14 +11,16 @@ critical paths, reviews or internal notes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from axes.helpers import get_client_ip_address
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
@@ -27,8 +29,13 @@ from apps.accounts.models import OrganizationKind
 from apps.core.htmx import render_page
 from apps.core.lists import list_page
 from apps.core.pages import (
+    ALL_SECTIONS,
+    LINES_SHOWN,
     DetailPage,
+    LineWindow,
+    all_lines_asked,
     detail_partial,
+    lazy_sections,
     line_window,
     region_page,
     transition_post,
@@ -45,9 +52,11 @@ from apps.orders.models import (
     ChangeDecider,
     ChangeRequest,
     ChangeState,
+    OrderLine,
     OrderState,
     Quote,
     QuoteLine,
+    QuoteRevision,
     QuoteState,
     SalesOrder,
 )
@@ -66,6 +75,9 @@ PORTAL = directory.Portal(
 
 # The customer's decisions on a sent quote; the URL names one of these or gets 404.
 DECISIONS = {"accept": quote_services.quote_accept, "decline": quote_services.quote_decline}
+
+# The signed acceptance's fields the pages show (customers/partials/acceptance.html).
+ACCEPTANCE_FIELDS = ("accepted_at", "signer_name", "customer_po", "terms_accepted", "revision")
 
 # What a customer sees of the order workflow. In-design counts as confirmed,
 # a partial shipment as ready, a closed order as delivered.
@@ -214,21 +226,18 @@ def _quote_context(
     change_notice: str = "",
     change_error: str = "",
 ) -> dict:
-    user = request.user
     if quote.state in selectors.QUOTE_BEING_REVISED_STATES:
         return _revised_quote_context(request, quote, error=error, change_error=change_error)
     # The customer's decisions, each enabled or disabled with the sentence that says why.
-    options = {o.name: o for o in transition_options(quote, user) if o.permitted}
-    lines = list(quote.lines.all())
-    current = revisions.version_from_quote(quote, lines)
-    window = line_window(request, lines)
-    return {
+    options = {o.name: o for o in transition_options(quote, request.user) if o.permitted}
+    window = _quote_lines_window(request, quote)
+    context = {
         "quote": quote,
         "header": _quote_header(quote, quote.title),
         "timeline_of": quote,
+        "quote_total": quote.lines_sum,
         "lines": window.shown,
         "line_window": window,
-        "history": revisions.customer_history(quote, quote.revisions.all(), current),
         "decisions": {name: options[name] for name in DECISIONS if name in options},
         "accept_form": accept_form or AcceptForm(initial={"version": quote.version}),
         "decline_form": decline_form or DeclineForm(initial={"version": quote.version}),
@@ -237,9 +246,49 @@ def _quote_context(
         "is_past_validity": quote.state == QuoteState.SENT and quote.is_past_validity(),
         "error": error,
         "notice": notice,
-        "change_requests": _change_requests(user, quote=quote),
         "can_request_change": quote.state in (QuoteState.SENT, QuoteState.ACCEPTED),
-        "change_form": _change_form(request, _quote_lines(lines), "quote", change_form),
+    }
+    # A line's "Request a change" link (?change_line=) comes for the form: in the page.
+    if lazy_sections(request) and "change_line" not in request.GET:
+        return (
+            context
+            | _lazy_context("quote", quote, QUOTE_SECTIONS)
+            # The revisions card shows once the customer received a revision before this one.
+            | {"has_revisions": quote.sent_revisions}
+        )
+    return (
+        context
+        | _quote_revisions_context(request, quote)
+        | _quote_changes_context(
+            request,
+            quote,
+            change_form=change_form,
+            change_notice=change_notice,
+            change_error=change_error,
+        )
+    )
+
+
+def _quote_revisions_context(request: HttpRequest, quote: Quote) -> dict:
+    # The live quote is the newest version the customer compares with the sent ones.
+    lines = _portal_quote_lines().filter(quote=quote).order_by("position")
+    current = revisions.version_from_quote(quote, lines)
+    return {"history": revisions.customer_history(quote, quote.revisions.all(), current)}
+
+
+def _quote_changes_context(
+    request: HttpRequest,
+    quote: Quote,
+    *,
+    change_form: ChangeRequestForm | None = None,
+    change_notice: str = "",
+    change_error: str = "",
+) -> dict:
+    lines = quote.lines.order_by("position").values_list("position", "product__name")
+    return {
+        "change_requests": _change_requests(request.user, quote=quote),
+        "can_request_change": quote.state in (QuoteState.SENT, QuoteState.ACCEPTED),
+        "change_form": _change_form(request, list(lines), "quote", change_form),
         "change_notice": change_notice,
         "change_error": change_error,
     }
@@ -276,6 +325,7 @@ def _revised_quote_context(
     return {
         "history": revisions.customer_history(quote, quote.revisions.all(), None),
         "quote": shown,
+        "quote_total": shown.total,
         "header": _quote_header(quote, shown.title),
         "timeline_of": quote,
         "being_revised": True,
@@ -310,24 +360,61 @@ PORTAL_LINE_FIELDS = (
 )
 
 
-def _portal_quote(user, pk, *, page: bool = False) -> Quote:
+def _portal_quote(user, pk) -> Quote:
     """The quote with its lines and their products, in one query (a 200-line quote made
-    200 more, bench); for the page (`page`), only the lines' columns the page reads
-    (services called by the buttons get whole lines)."""
-    lines = QuoteLine.objects.select_related("product")
-    if page:
-        lines = lines.only(*PORTAL_LINE_FIELDS)
+    200 more, bench), for the services the buttons call and the PDF."""
     qs = (
         selectors.portal_quotes_visible_to(user)
         .select_related("owner", "acceptance")
-        .prefetch_related(Prefetch("lines", queryset=lines))
+        .prefetch_related(Prefetch("lines", queryset=QuoteLine.objects.select_related("product")))
     )
     return get_visible_or_404(user, qs, pk=pk)
 
 
+def _portal_quote_lines():
+    # Only the lines' columns the page reads.
+    return QuoteLine.objects.select_related("product").only(*PORTAL_LINE_FIELDS)
+
+
+def _portal_quote_page(user, pk) -> Quote:
+    """The quote for its portal page: how many lines it has and whether the customer
+    received a revision before, with the row (the lines come with `_quote_lines_window`)."""
+    sent_before = QuoteRevision.objects.filter(quote=OuterRef("pk"), state=QuoteState.SENT)
+    qs = (
+        selectors.portal_quotes_visible_to(user)
+        .select_related("owner", "acceptance")
+        .annotate(
+            lines_total=selectors.line_count_subquery(QuoteLine, "quote"),
+            # The sum of its lines (Quote.total) in SQL: the page loads 25 of them.
+            lines_sum=Coalesce(
+                Subquery(
+                    QuoteLine.objects.filter(quote=OuterRef("pk"))
+                    .order_by()
+                    .values("quote")
+                    .annotate(sum=Sum("line_total"))
+                    .values("sum")
+                ),
+                Value(Decimal("0")),
+            ),
+            sent_revisions=Exists(sent_before),
+        )
+    )
+    return get_visible_or_404(user, qs, pk=pk)
+
+
+def _quote_lines_window(request: HttpRequest, quote: Quote) -> LineWindow:
+    """The lines the page shows, in one query (a 200-line quote's other lines are read
+    by "Show all" only)."""
+    lines = _portal_quote_lines().order_by("position")
+    shown = selectors.document_lines_window(
+        quote, lines, "quote", every=all_lines_asked(request), shown=LINES_SHOWN
+    )
+    return LineWindow(shown=shown, total=quote.lines_total)
+
+
 QUOTE_PAGE = DetailPage(
     template="customers/quote_detail.html",
-    get=_portal_quote,
+    get=_portal_quote_page,
     context=_quote_context,
     url_name="customers:quote-detail",
     partial="decision-and-timeline",
@@ -337,7 +424,7 @@ QUOTE_PAGE = DetailPage(
 @login_required
 def quote_detail(request: HttpRequest, pk) -> HttpResponse:
     _require_contact(request.user)
-    quote = _portal_quote(request.user, pk, page=True)
+    quote = _portal_quote_page(request.user, pk)
     return render_page(
         request,
         QUOTE_PAGE.template,
@@ -403,7 +490,13 @@ def quote_change_request(request: HttpRequest, pk) -> HttpResponse:
     _require_contact(user)
     quote = selectors.quote_get_for_user(user, pk)
     return _change_request(
-        request, target=quote, template="customers/quote_detail.html", context_for=_quote_context
+        request,
+        target=quote,
+        template="customers/quote_detail.html",
+        # The page's own fetch (its line count, whether revisions were sent).
+        context_for=lambda request, quote, **kw: _quote_context(
+            request, _portal_quote_page(request.user, quote.pk), **kw
+        ),
     )
 
 
@@ -477,50 +570,130 @@ def _order_context(
     tracker_notice: str = "",
     tracker_url: str = "",
 ) -> dict:
-    user = request.user
     steps = order_progress(order)
-    window = line_window(request, order.lines.all())
-    selectors.order_lines_detail(user, window.shown)
-    return {
+    window = _order_lines_window(request, order)
+    # Released date changes only, in the customer's words: never the internal reason.
+    notes = selectors.released_date_notes(window.shown)
+    context = {
         "order": order,
         "header": {
             "heading": f"Order {order.number}",
             "subtitle": f"Your PO {order.customer_po}" if order.customer_po else "",
         },
-        # The selector prefetches only released changes for a customer; their reason
-        # may name suppliers or internal problems: only the customer words leave here.
-        "lines": [
-            LineDates(
-                line=line,
-                notes=tuple((c.released_at, c.customer_text) for c in line.date_changes.all()),
-            )
-            for line in window.shown
-        ],
+        "lines": [LineDates(line=line, notes=notes.get(line.pk, ())) for line in window.shown],
         "line_window": window,
         "steps": steps,
         "step_count": len(steps),
         "steps_done": sum(1 for s in steps if s.status == "done"),
-        "change_requests": _change_requests(user, order=order),
-        "can_request_change": order.state not in ORDER_CLOSED_STATES,
-        "change_form": _change_form(request, _order_lines(order), "order", change_form),
         # The quote's signed acceptance (selected with the order: no query).
         "acceptance": getattr(order.quote, "acceptance", None),
-        "trackers": tracker_pages.tracker_section(
-            order, user, error=tracker_error, notice=tracker_notice
-        ),
-        "tracker_url": tracker_url,
+    }
+    if lazy_sections(request):
+        return context | _lazy_context("order", order, ORDER_SECTIONS)
+    return (
+        context
+        | _order_changes_context(
+            request,
+            order,
+            change_form=change_form,
+            change_notice=change_notice,
+            change_error=change_error,
+        )
+        | _order_trackers_context(
+            request,
+            order,
+            tracker_error=tracker_error,
+            tracker_notice=tracker_notice,
+            tracker_url=tracker_url,
+        )
+        | _history_context(order)
+    )
+
+
+def _order_changes_context(
+    request: HttpRequest,
+    order: SalesOrder,
+    *,
+    change_form: ChangeRequestForm | None = None,
+    change_notice: str = "",
+    change_error: str = "",
+) -> dict:
+    return {
+        "change_requests": _change_requests(request.user, order=order),
+        "can_request_change": order.state not in ORDER_CLOSED_STATES,
+        "change_form": _change_form(request, _order_lines(order), "order", change_form),
         "change_notice": change_notice,
         "change_error": change_error,
     }
 
 
+def _order_trackers_context(
+    request: HttpRequest,
+    order: SalesOrder,
+    *,
+    tracker_error: str = "",
+    tracker_notice: str = "",
+    tracker_url: str = "",
+) -> dict:
+    return {
+        "trackers": tracker_pages.tracker_section(
+            order, request.user, error=tracker_error, notice=tracker_notice
+        ),
+        "tracker_url": tracker_url,
+    }
+
+
+def _history_context(document) -> dict:
+    return {"history_of": document}
+
+
 def _order_lines(order: SalesOrder) -> list[tuple[int, str]]:
-    return [(line.position, line.product_name) for line in order.lines.all()]
+    # The change form's choices: every line's position and name, not whole lines.
+    return list(order.lines.order_by("position").values_list("position", "product_name"))
+
+
+# What the portal order page reads of the order, its quote and acceptance, and of each
+# line it shows (customers.rows.order_line_row): a whole order with five joined tables
+# and every line's every column was a quarter of the page (bench).
+PORTAL_ORDER_FIELDS = (
+    *("number", "state", "held_state", "customer_id", "customer_po", "currency", "total"),
+    *("created_at", "delivery_window", "shipping_address", "quote_revision"),
+    # The quote's state: django-fsm's ConcurrentTransitionMixin reads it on load.
+    *("quote__number", "quote__state"),
+    *(f"quote__acceptance__{name}" for name in ACCEPTANCE_FIELDS),
+)
+PORTAL_ORDER_LINE_FIELDS = (
+    *("order_id", "position", "product_name", "configuration_text", "scope_statement"),
+    *("quantity", "line_total", "requested_date", "first_promised_date"),
+    "customer_forecast_date",
+)
+
+
+def _portal_order(user, pk) -> SalesOrder:
+    """The order for the portal page: the columns it shows, and how many lines it has
+    (the lines themselves come with `_order_lines_window`)."""
+    qs = (
+        selectors.orders_visible_to(user)
+        .select_related("quote__acceptance")
+        .only(*PORTAL_ORDER_FIELDS)
+        .annotate(lines_total=selectors.line_count_subquery(OrderLine, "order"))
+    )
+    return get_visible_or_404(user, qs, pk=pk)
+
+
+def _order_lines_window(request: HttpRequest, order: SalesOrder) -> LineWindow:
+    """The lines the page shows (the first LINES_SHOWN, or every one with `?lines=all`)
+    in one query, without the lines it does not show."""
+    lines = OrderLine.objects.only(*PORTAL_ORDER_LINE_FIELDS).order_by("position")
+    shown = selectors.document_lines_window(
+        order, lines, "order", every=all_lines_asked(request), shown=LINES_SHOWN
+    )
+    return LineWindow(shown=shown, total=order.lines_total)
 
 
 ORDER_PAGE = DetailPage(
     template="customers/order_detail.html",
-    get=selectors.order_get_for_user,
+    get=_portal_order,
     context=_order_context,
     url_name="customers:order-detail",
     partial="changes-and-timeline",
@@ -537,7 +710,7 @@ def order_comments(request: HttpRequest, pk) -> HttpResponse:
 @login_required
 def order_detail(request: HttpRequest, pk) -> HttpResponse:
     _require_contact(request.user)
-    order = selectors.order_get_for_user(request.user, pk)
+    order = _portal_order(request.user, pk)
     return render_page(
         request,
         ORDER_PAGE.template,
@@ -553,8 +726,78 @@ def order_change_request(request: HttpRequest, pk) -> HttpResponse:
     _require_contact(user)
     order = selectors.order_get_for_user(user, pk)
     return _change_request(
-        request, target=order, template="customers/order_detail.html", context_for=_order_context
+        request,
+        target=order,
+        template="customers/order_detail.html",
+        # The page's own fetch (the columns it shows, its line count).
+        context_for=lambda request, order, **kw: _order_context(
+            request, _portal_order(request.user, order.pk), **kw
+        ),
     )
+
+
+# --- sections read when revealed ------------------------------------------------
+#
+# Below the lines, a page's change requests, share links and history are read on
+# demand, as its comment thread is (apps.core.pages.lazy_sections): the page holds each
+# card's heading and htmx GETs the card from `<page>/sections/<name>/` when it is
+# scrolled into view, with the page's own permission check. `?sections=all` renders
+# them in the page (the link a browser without JavaScript follows), and so does a
+# button's answer. Together they were about half of the page (bench).
+
+
+def _lazy_context(kind: str, document, names) -> dict:
+    page_url = reverse(f"customers:{kind}-detail", args=[document.pk])
+    return {
+        "lazy_sections": True,
+        # customers:<kind>-section, one reverse for the page
+        "sections": {name: f"{page_url}sections/{name}/" for name in names},
+        "inline_url": f"{page_url}?sections={ALL_SECTIONS}",
+    }
+
+
+QUOTE_SECTIONS = {
+    "changes": _quote_changes_context,
+    "revisions": _quote_revisions_context,
+    "history": lambda request, quote: _history_context(quote),
+}
+
+
+@require_GET
+@login_required
+def quote_section(request: HttpRequest, pk, name: str) -> HttpResponse:
+    _require_contact(request.user)
+    build = QUOTE_SECTIONS.get(name)
+    if build is None:
+        raise Http404
+    qs = selectors.portal_quotes_visible_to(request.user)
+    quote = get_visible_or_404(request.user, qs, pk=pk)
+    if quote.state in selectors.QUOTE_BEING_REVISED_STATES:
+        # Shown from its last sent revision (the page renders these sections itself).
+        context = _revised_quote_context(request, quote)
+    else:
+        context = {"quote": quote, "timeline_of": quote, **build(request, quote)}
+    return render(request, f"{QUOTE_PAGE.template}#{name}", context)
+
+
+ORDER_SECTIONS = {
+    "changes": _order_changes_context,
+    "trackers": _order_trackers_context,
+    "history": lambda request, order: _history_context(order),
+}
+
+
+@require_GET
+@login_required
+def order_section(request: HttpRequest, pk, name: str) -> HttpResponse:
+    _require_contact(request.user)
+    build = ORDER_SECTIONS.get(name)
+    if build is None:
+        raise Http404
+    # The order row alone: a section reads its own rows (requests, links, entries).
+    order = get_visible_or_404(request.user, selectors.orders_visible_to(request.user), pk=pk)
+    context = {"order": order, **build(request, order)}
+    return render(request, f"{ORDER_PAGE.template}#{name}", context)
 
 
 # --- change requests (quotes and orders alike) ------------------------------------

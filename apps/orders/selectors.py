@@ -44,6 +44,7 @@ from apps.orders.models import (
     ChangeOrigin,
     ChangeRequest,
     OrderLine,
+    OrderLineComponent,
     OrderLineDateChange,
     Quote,
     QuoteDocument,
@@ -298,6 +299,21 @@ def document_lines_window(document, lines: QuerySet, fk: str, *, every: bool, sh
     return list(document.lines.all())
 
 
+def line_count_subquery(line_model, fk: str) -> Coalesce:
+    """How many lines a document has, as an annotation of the document's row (a page
+    that loads only the lines it shows still says how many there are)."""
+    return Coalesce(
+        Subquery(
+            line_model.objects.filter(**{fk: OuterRef("pk")})
+            .order_by()
+            .values(fk)
+            .annotate(n=Count("pk"))
+            .values("n")
+        ),
+        Value(0),
+    )
+
+
 def reviews_visible_to(user) -> QuerySet[QuoteReview]:
     if not is_internal(user):
         return QuoteReview.objects.none()
@@ -471,20 +487,22 @@ def order_line_details(user, *, as_rows: bool = False, through: str = "") -> tup
     the author of a date change, which only the pages name. `through`: the path from
     the prefetched objects to the lines ("lines__" from the order)."""
     prefetch = prefetch_rows if as_rows else Prefetch
+    # The models' orderings ("line", ...) follow the line to its order's ordering: each
+    # query joined the order's lines (1M rows at M) and orders to sort by the order's
+    # creation, for rows of one order; planning those joins over 200 line ids was the
+    # long tail of a 200-line order's answer. The same order within each line, no join.
+    changes = OrderLineDateChange.objects.order_by("line_id", "created_at")
     if is_internal(user):
-        changes = OrderLineDateChange.objects.all()
         if not as_rows:
             changes = changes.select_related("changed_by")
         return (
-            prefetch(f"{through}components"),
+            prefetch(
+                f"{through}components",
+                queryset=OrderLineComponent.objects.order_by("line_id", "id"),
+            ),
             prefetch(f"{through}date_changes", queryset=changes),
         )
-    return (
-        prefetch(
-            f"{through}date_changes",
-            queryset=OrderLineDateChange.objects.filter(released_at__isnull=False),
-        ),
-    )
+    return (prefetch(f"{through}date_changes", queryset=changes.filter(released_at__isnull=False)),)
 
 
 def order_detail_qs(user, *, line_details: bool = True) -> QuerySet[SalesOrder]:
@@ -498,7 +516,11 @@ def order_detail_qs(user, *, line_details: bool = True) -> QuerySet[SalesOrder]:
     return (
         orders_visible_to(user)
         .select_related("customer", "owner", "contact", "quote", "quote__acceptance__accepted_by")
-        .prefetch_related("lines", *details)
+        # The lines in their order's position order without joining the order again
+        # (OrderLine's ordering starts with the order, whose ordering is its creation).
+        .prefetch_related(
+            Prefetch("lines", queryset=OrderLine.objects.order_by("position")), *details
+        )
     )
 
 
@@ -558,6 +580,24 @@ def order_lines_detail(user, lines) -> None:
     """Prefetch the details of the `lines` a page shows: one query per kind, for those
     lines only (a 200-line order's page shows 25)."""
     prefetch_related_objects(list(lines), *order_line_details(user))
+
+
+def released_date_notes(lines) -> dict:
+    """The date changes released to the customer of each of `lines`, oldest first, as
+    (released_at, customer_text) by line id: the customer's words only, never the
+    reason or cause (apps.orders.services.releases). One query, plain tuples: the
+    portal page shows them for the lines it shows."""
+    notes: dict = {}
+    rows = (
+        OrderLineDateChange.objects.filter(
+            line_id__in=[line.pk for line in lines], released_at__isnull=False
+        )
+        .order_by("line_id", "created_at", "id")
+        .values_list("line_id", "released_at", "customer_text")
+    )
+    for line_id, released_at, text in rows:
+        notes.setdefault(line_id, []).append((released_at, text))
+    return {line_id: tuple(items) for line_id, items in notes.items()}
 
 
 def change_requests_visible_to(user) -> QuerySet[ChangeRequest]:

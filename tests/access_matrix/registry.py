@@ -162,6 +162,10 @@ def _pk(name: str, *extra: tuple[str, str]) -> Kwargs:
     return build
 
 
+def _section(obj: str, name: str) -> Kwargs:
+    return lambda world: {"pk": getattr(world, obj).pk, "name": name}
+
+
 def _json_ids(world, audience, response, *, visible: Callable[[Any, str], set]) -> None:
     body = response.json()
     rows = body["results"] if isinstance(body, dict) and "results" in body else body
@@ -921,6 +925,46 @@ ROUTES: dict[str, list[Case]] = {
             expect(staff=404, external=404),
             kwargs=_pk("quote_acme_in_review"),
         ),
+        Case(
+            "acme sent, every section",
+            ACME_ONLY,
+            kwargs=_pk("quote_acme_sent"),
+            query="?sections=all",
+        ),
+    ],
+    # The sections the page reads when revealed (never a draft's canaries, internal
+    # change requests or internal timeline entries).
+    "customers:quote-section": [
+        *(
+            Case(f"{name} of acme {which}", ACME_ONLY, kwargs=_section(f"quote_acme_{which}", name))
+            for name in ("changes", "revisions", "history")
+            for which in ("sent", "won", "revised")
+        ),
+        *(
+            Case(
+                f"{name} of acme draft",
+                expect(staff=404, external=404),
+                kwargs=_section("quote_acme_draft", name),
+            )
+            for name in ("changes", "revisions", "history")
+        ),
+        Case(
+            "borealis sent",
+            expect(staff=404, borealis=200, external=404),
+            kwargs=_section("quote_borealis_sent", "history"),
+        ),
+        Case(
+            "unknown section",
+            expect(staff=404, external=404),
+            kwargs=_section("quote_acme_sent", "notes"),
+        ),
+        Case(
+            "POST",
+            # suppliers never reach the customer portal (404), as on its other routes
+            expect(anon=405, staff=405, customers=405, suppliers=404),
+            kwargs=_section("quote_acme_sent", "changes"),
+            method="post",
+        ),
     ],
     "customers:quote-pdf": [
         Case("acme sent", ACME_ONLY, kwargs=_pk("quote_acme_sent")),
@@ -983,7 +1027,32 @@ ROUTES: dict[str, list[Case]] = {
         ),
     ],
     "customers:order-list": [Case("list", CUSTOMER_PORTAL, htmx=True)],
-    "customers:order-detail": [Case("acme order", ACME_ONLY, kwargs=_pk("order_acme"))],
+    "customers:order-detail": [
+        Case("acme order", ACME_ONLY, kwargs=_pk("order_acme")),
+        Case(
+            "acme order, every section", ACME_ONLY, kwargs=_pk("order_acme"), query="?sections=all"
+        ),
+    ],
+    # The sections the page reads when revealed (the canaries of the order's internal
+    # notes, change requests and timeline never reach a customer).
+    "customers:order-section": [
+        *(
+            Case(f"{name} of acme order", ACME_ONLY, kwargs=_section("order_acme", name))
+            for name in ("changes", "trackers", "history")
+        ),
+        Case(
+            "unknown section",
+            expect(staff=404, external=404),
+            kwargs=_section("order_acme", "notes"),
+        ),
+        Case(
+            "POST",
+            # suppliers never reach the customer portal (404), as on its other routes
+            expect(anon=405, staff=405, customers=405, suppliers=404),
+            kwargs=_section("order_acme", "changes"),
+            method="post",
+        ),
+    ],
     "customers:order-tracker-create": [
         Case(
             "GET",

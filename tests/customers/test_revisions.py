@@ -106,7 +106,7 @@ def test_the_portal_shows_the_revisions_and_the_diff_without_internal_fields(
 ):
     html = (
         client_for(acme_contact)
-        .get(reverse("customers:quote-detail", args=[resent_quote.pk]))
+        .get(reverse("customers:quote-detail", args=[resent_quote.pk]) + "?sections=all")
         .content.decode()
     )
     history = html.split('data-testid="revision-history"', 1)[1].split("</section>", 1)[0]

@@ -79,7 +79,9 @@ def test_the_customer_creates_a_link_sees_it_once_and_it_opens_logged_out(
     client.logout()
     assert client.get(_track(token)).status_code == 200
     # The page lists the link afterwards, never the token again.
-    page = client_for(acme_contact).get(reverse("customers:order-detail", args=[order.pk]))
+    page = client_for(acme_contact).get(
+        reverse("customers:order-detail", args=[order.pk]) + "?sections=all"
+    )
     assert token not in page.content.decode() and 'data-status="active"' in page.content.decode()
 
 

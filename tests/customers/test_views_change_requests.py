@@ -52,7 +52,7 @@ def test_a_proposal_needing_the_customer_can_be_approved(
 ):
     cr = _proposed(own_cr, engineer, planner, sales_rep, price_delta=Decimal("350"))
     client = client_for(acme_contact)
-    html = client.get(_order_page(order)).content.decode()
+    html = client.get(_order_page(order) + "?sections=all").content.decode()
     assert "Awaiting your decision" in html and 'data-testid="change-decision"' in html
     assert f"Price change: +{order.currency} 350.00" in html
     assert ENGINEERING_NOTE not in html and "4,321" not in html and COST not in html
@@ -82,7 +82,7 @@ def test_no_decision_on_a_proposal_kestrel_decides(
 ):
     cr = _proposed(own_cr, engineer, planner, sales_rep)
     client = client_for(acme_contact)
-    html = client.get(_order_page(order)).content.decode()
+    html = client.get(_order_page(order) + "?sections=all").content.decode()
     assert "Kestrel decides it" in html and 'data-testid="change-decision"' not in html
     response = client.post(_decide(cr, "approve"), {"version": cr.version}, **HX)
     assert response.status_code == 422

@@ -167,7 +167,7 @@ def test_detail_shows_three_dates_and_the_slip_but_not_its_reason(
 def test_timeline_tells_the_customer_the_date_moved_without_the_reason(
     client_for, acme_contact, slipped_order
 ):
-    html = client_for(acme_contact).get(_detail(slipped_order)).content.decode()
+    html = client_for(acme_contact).get(_detail(slipped_order) + "?sections=all").content.decode()
     timeline = html.split('id="order-timeline"', 1)[1].split("</section>", 1)[0]
     assert "forecast" in timeline
     assert "SECRET-REASON" not in timeline

@@ -212,6 +212,12 @@ def test_accept_from_the_page_moves_the_quote_and_shows_in_timeline(
         assert response["Location"] == _detail(sent_quote)
         html = client.get(_detail(sent_quote)).content.decode()
         assert f"You accepted {sent_quote.number}." in html  # flash message
+        # The page reads its history when revealed (customers:quote-section).
+        history = reverse(
+            "customers:quote-section", kwargs={"pk": sent_quote.pk, "name": "history"}
+        )
+        assert f'hx-get="{history}"' in html
+        html = client.get(history).content.decode()
     timeline = _timeline(html, sent_quote)
     assert 'data-state="accepted"' in timeline
     assert "Go ahead, PO follows" in timeline

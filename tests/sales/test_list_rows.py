@@ -61,7 +61,21 @@ def _partial_source(name: str) -> str:
         r"\{% partialdef " + partial + r" %\}(.*?)\{% endpartialdef %\}", source, re.S
     )
     assert match, name
-    return match.group(1)
+    return _with_includes(match.group(1))
+
+
+def _with_includes(source: str) -> str:
+    """`source` with each plain `{% include "name" %}` replaced by the included template's
+    source (a row's shared cell reads only `row.` too); an include with arguments stays
+    and fails the check."""
+    return re.sub(
+        r'\{% include "([^"]+)" %\}',
+        lambda m: _with_includes(_COMMENT.sub("", get_template(m.group(1)).template.source)),
+        source,
+    )
+
+
+_COMMENT = re.compile(r"\{% comment %\}.*?\{% endcomment %\}", re.S)
 
 
 def _names_read(source: str) -> set[str]:
