@@ -160,7 +160,7 @@ def test_the_holds_page_joins_the_bookings_of_its_rows_only(part):
         cursor.execute("ANALYZE catalog_parthold")
         cursor.execute("ANALYZE catalog_promisebooking")
     page = ledger_reads.part_holds_page(ledger_reads.part_hold_ids(part)[25:50])
-    plan = _plan(page)
+    plan = explain(page)
     # The page's ids under a LIMIT, bounded by the part through an index; the bookings
     # by primary key for those rows (never a scan of the bookings or the holds).
     assert "Limit" in plan and "Seq Scan" not in plan, plan
