@@ -55,6 +55,18 @@ def all_sections_asked(request: HttpRequest) -> bool:
     return request.GET.get("sections") == ALL_SECTIONS
 
 
+def sections_url(request: HttpRequest) -> str:
+    """Where a page's lazy sections load from: its own URL with `?section=<name>` (htmx,
+    when revealed), or "" when the page renders every section inline (`?sections=all`,
+    and a button's answer, which re-renders the regions it changed in full)."""
+    return "" if all_sections_asked(request) else request.path
+
+
+def section_asked(request: HttpRequest) -> str | None:
+    """The one section a GET of a detail page asks for (`?section=<name>`), if any."""
+    return request.GET.get("section")
+
+
 def all_lines_asked(request: HttpRequest) -> bool:
     return request.GET.get("lines") == ALL_LINES
 
