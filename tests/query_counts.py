@@ -76,10 +76,24 @@ QUERIES: dict[str, dict[str, int]] = {
     # -- staff details (tests/sales/test_views_list_queries.py: 2 and 200 lines)
     # lines prefetched with reviews, BOM components and date changes; the count of the
     # comments (the thread itself is loaded when revealed: sales:quote-comments)
-    "sales:quote-detail": {"sales_rep": 11, "sales_rep · htmx ?lines=all": 9},
-    # + the order's tracker links, + what the lines hold (stock and capacity ledgers,
-    # one query each for all lines)
-    "sales:order-detail": {"sales_rep": 14, "sales_rep · htmx ?lines=all": 11},
+    # (the change requests only when the document has some: the page's row says so; the
+    # history is read when revealed: `?section=history`, the quote's row and its timeline)
+    "sales:quote-detail": {
+        "sales_rep": 9,
+        "sales_rep · htmx ?lines=all": 8,
+        "sales_rep · ?section=history": 5,
+    },
+    # each line's details (components, date changes, what it holds in the stock and
+    # capacity ledgers), the tracker links and the history are read when revealed
+    # (tests/sales/test_detail_sections.py): the order's row, then the timeline; the
+    # links; the line, its components, date changes, stock and capacity holds
+    "sales:order-detail": {
+        "sales_rep": 7,
+        "sales_rep · htmx ?lines=all": 5,
+        "sales_rep · ?section=history": 5,
+        "sales_rep · ?section=trackers": 5,
+        "sales_rep · ?section=line": 9,
+    },
     # the quote; the comments with their authors; their files (tests/sales/test_views_comments.py)
     "sales:quote-comments": {"sales_rep": 6},
     # -- measured in tests/test_query_counts.py (small: +2 rows or 2 lines; big: +30 or 200)

@@ -62,6 +62,18 @@ def lazy_sections(request: HttpRequest) -> bool:
     return request.method == "GET" and not all_sections_asked(request)
 
 
+def sections_url(request: HttpRequest) -> str:
+    """Where a staff page's lazy sections load from: its own URL with `?section=<name>`
+    (htmx, when revealed), or "" when the page renders every section inline
+    (`lazy_sections` is false)."""
+    return request.path if lazy_sections(request) else ""
+
+
+def section_asked(request: HttpRequest) -> str | None:
+    """The one section a GET of a detail page asks for (`?section=<name>`), if any."""
+    return request.GET.get("section")
+
+
 def all_lines_asked(request: HttpRequest) -> bool:
     return request.GET.get("lines") == ALL_LINES
 

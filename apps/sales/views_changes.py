@@ -271,7 +271,8 @@ def change_section(
         .select_related("requested_by", "decided_by")
         .order_by("-created_at")
     )
-    crs = list(crs)
+    # A page's target says whether it has any (`has_change_requests`): none, no query.
+    crs = list(crs) if getattr(target, "has_change_requests", True) else []
     if kind == "order" and crs and "lines" not in getattr(target, "_prefetched_objects_cache", {}):
         # A page that loaded only the lines it shows: the requests' steps and
         # assessments read every line (one query, only when there are requests).

@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
@@ -33,6 +33,8 @@ from apps.core.pages import (
     detail_partial,
     line_window,
     region_page,
+    section_asked,
+    sections_url,
 )
 from apps.core.rows import row_query
 from apps.core.templatetags.tandem import verb_label
@@ -51,6 +53,7 @@ from apps.orders.services.releases import (
     line_release_refusal,
     order_release_refusal,
 )
+from apps.sales.rows import order_line_row
 from apps.sales.views_changes import change_section
 from apps.sales.views_common import (
     REFUSED,
@@ -255,34 +258,27 @@ def _order_context(
     tracker_url: str = "",
     lines_error: str = "",
     lines_notice: str = "",
+    sections_url: str = "",
 ) -> dict:
+    """The order page's context. `sections_url`: the page's own URL when its sections
+    below the fold (each line's details, the tracker links, the history) are read on
+    demand (`?section=<name>`, `_order_section`); a button's answer and `?sections=all`
+    render them inline."""
     user = request.user
     window, untold = _order_lines(request, order)
-    selectors.order_lines_detail(user, window.shown)
-    # What each shown line's promise holds in the ledgers: two queries for all of them.
-    holds = line_bookings([order_line_key(line) for line in window.shown])
     release_refusal = order_release_refusal(order, user)
-    lines = []
-    for line in window.shown:
-        components = list(line.components.all())
-        lines.append(
-            {
-                "line": line,
-                "changes": list(line.date_changes.all()),
-                "components": components,
-                # The one cost: the line's rolled-up unit cost (apps.catalog.costing). Summing
-                # the exploded components would count made sub-assemblies twice.
-                "line_cost": line.unit_cost * line.quantity,
-                "holds": [
-                    {**hold, "label": BookingKind(hold["kind"]).label}
-                    for hold in holds.get(order_line_key(line), [])
-                ],
-                "release_pending": line_release_pending(line),
-                "release_refusal": line_release_refusal(
-                    line, user, order, order_refusal=release_refusal
-                ),
-            }
+    if sections_url:
+        # Each line's holds, slip history and components load when its row is opened:
+        # its rows are plain values, memoised (`{% memo_rows %}`).
+        lines, line_rows = (
+            [],
+            [
+                _lazy_line_row(line, user, order, release_refusal, sections_url)
+                for line in window.shown
+            ],
         )
+    else:
+        lines, line_rows = _line_items(user, order, window.shown, release_refusal), []
     actions = workflow_actions(
         order,
         user,
@@ -307,6 +303,7 @@ def _order_context(
             "link_icon": "file-earmark-text",
         },
         "lines": lines,
+        "line_rows": line_rows,
         "release_all": {
             "count": untold,
             "label": f"Confirm all {untold} new dates to customer",
@@ -334,11 +331,68 @@ def _order_context(
         "cancel": _cancel_in_production(order, user, cancel_form),
         # The customer's signed acceptance (selected with the order: no query).
         "acceptance": getattr(order.quote, "acceptance", None),
-        "trackers": tracker_pages.tracker_section(
-            order, user, error=tracker_error, notice=tracker_notice
-        ),
+        "trackers": None
+        if sections_url
+        else tracker_pages.tracker_section(order, user, error=tracker_error, notice=tracker_notice),
         "tracker_url": tracker_url,
+        "sections_url": sections_url,
     }
+
+
+def _lazy_line_row(
+    line: OrderLine, user, order: SalesOrder, release_refusal: str, sections_url: str
+) -> dict:
+    """A line's row and the row below it whose details load when it is opened, as the
+    plain values of `sales/order_detail.html#lazy-line` (memoised by them: the user's
+    refusal and the page's URL are among them)."""
+    pending = line_release_pending(line)
+    return {
+        **order_line_row(line),
+        "pk": line.pk,
+        "details_url": f"{sections_url}?section=line&line={line.pk}",
+        "sections_url": sections_url,
+        "release_pending": pending,
+        "release_refusal": line_release_refusal(line, user, order, order_refusal=release_refusal),
+        "release_url": reverse("sales:order-line-release", args=[order.pk, line.pk])
+        if pending
+        else "",
+    }
+
+
+def _line_item(line: OrderLine, user, order: SalesOrder, release_refusal: str, **details) -> dict:
+    """What the page shows of one line besides its row; `details` (changes, components,
+    line_cost, holds) when they are shown inline."""
+    return {
+        "line": line,
+        "release_pending": line_release_pending(line),
+        "release_refusal": line_release_refusal(line, user, order, order_refusal=release_refusal),
+        **details,
+    }
+
+
+def _line_items(user, order: SalesOrder, shown, release_refusal: str) -> list[dict]:
+    """The shown lines with their details: their components and date changes (one query
+    per kind) and what their promises hold in the ledgers (two queries for all of them)."""
+    selectors.order_lines_detail(user, shown)
+    holds = line_bookings([order_line_key(line) for line in shown])
+    return [
+        _line_item(
+            line,
+            user,
+            order,
+            release_refusal,
+            changes=list(line.date_changes.all()),
+            components=list(line.components.all()),
+            # The one cost: the line's rolled-up unit cost (apps.catalog.costing). Summing
+            # the exploded components would count made sub-assemblies twice.
+            line_cost=line.unit_cost * line.quantity,
+            holds=[
+                {**hold, "label": BookingKind(hold["kind"]).label}
+                for hold in holds.get(order_line_key(line), [])
+            ],
+        )
+        for line in shown
+    ]
 
 
 def _order_lines(request: HttpRequest, order: SalesOrder) -> tuple[LineWindow, int]:
@@ -380,13 +434,36 @@ def order_comments(request: HttpRequest, pk) -> HttpResponse:
 @login_required
 def order_detail(request: HttpRequest, pk) -> HttpResponse:
     require_staff(request.user)
+    section = section_asked(request)
+    if section is not None:
+        return _order_section(request, pk, section)
     order = selectors.order_get_for_page(request.user, pk)
     return render_page(
         request,
         ORDER_PAGE.template,
-        _order_context(request, order),
+        _order_context(request, order, sections_url=sections_url(request)),
         partial=detail_partial(request, "workflow"),
     )
+
+
+ORDER_SECTIONS = frozenset({"history", "trackers", "line"})
+
+
+def _order_section(request: HttpRequest, pk, section: str) -> HttpResponse:
+    """One section of the order page read on demand (`?section=<name>`): the history,
+    the tracker links, or one line's details (`&line=<id>`)."""
+    if section not in ORDER_SECTIONS:
+        raise Http404
+    user = request.user
+    order = selectors.order_get_plain(user, pk)
+    context: dict = {"order": order}
+    if section == "trackers":
+        context["trackers"] = tracker_pages.tracker_section(order, user)
+    elif section == "line":
+        line = selectors.order_line_get(order, request.GET.get("line"))
+        context["item"] = _line_items(user, order, [line], order_release_refusal(order, user))[0]
+        section = "line-details"
+    return render(request, f"{ORDER_PAGE.template}#{section}", context)
 
 
 @require_POST

@@ -23,7 +23,15 @@ from apps.accounts.models import Organization, OrganizationKind
 from apps.accounts.selectors import organizations_visible_to
 from apps.core.htmx import render_page
 from apps.core.lists import list_page, stable_ordering
-from apps.core.pages import LINES_SHOWN, LineWindow, all_lines_asked, detail_partial, line_window
+from apps.core.pages import (
+    LINES_SHOWN,
+    LineWindow,
+    all_lines_asked,
+    detail_partial,
+    line_window,
+    section_asked,
+    sections_url,
+)
 from apps.core.permissions import is_internal
 from apps.core.rows import row_query
 from apps.core.templatetags.tandem import verb_label
@@ -347,12 +355,18 @@ QUOTE_PAGE = DetailPage(
 @login_required
 def quote_detail(request: HttpRequest, pk) -> HttpResponse:
     require_staff(request.user)
+    section = section_asked(request)
+    if section is not None:
+        # The one section read on demand (`?section=history`): the timeline region.
+        if section != "history":
+            raise Http404
+        quote = selectors.quote_get_plain(request.user, pk)
+        return render(request, f"{QUOTE_PAGE.template}#history", {"quote": quote})
     quote = selectors.quote_get_for_page(request.user, pk)
+    context = _quote_context(request, quote)
+    context["sections_url"] = sections_url(request)
     return render_page(
-        request,
-        QUOTE_PAGE.template,
-        _quote_context(request, quote),
-        partial=detail_partial(request, "workflow"),
+        request, QUOTE_PAGE.template, context, partial=detail_partial(request, "workflow")
     )
 
 

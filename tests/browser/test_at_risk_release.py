@@ -53,8 +53,11 @@ def test_rep_confirms_a_replanned_date_and_the_customer_sees_it(
     expect(row.get_by_role("button", name="Confirm new date to customer")).to_have_count(0)
     screenshot("at-risk-2-told")
 
-    # The staff order page: what the line holds, and its slip history, told.
+    # The staff order page: what the line holds, and its slip history, told (read
+    # when the line's row is opened).
     page.goto(f"{live_server.url}/sales/orders/{order.pk}/")
+    expect(page.get_by_test_id("line-holds")).to_have_count(0)
+    page.get_by_test_id("line-details-lazy").first.locator("summary").click()
     expect(page.get_by_test_id("line-holds")).to_contain_text("MTR-55")
     history = page.get_by_test_id("slip-history")
     expect(history).to_contain_text(REASON)

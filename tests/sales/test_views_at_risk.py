@@ -43,7 +43,7 @@ def _release(line) -> str:
 
 
 def test_order_page_shows_what_each_line_holds(client_for, order, planner):
-    page = client_for(planner).get(_detail(order)).content.decode()
+    page = client_for(planner).get(_detail(order), {"sections": "all"}).content.decode()
     holds = page[page.index('data-testid="line-holds"') :]
     holds = holds[: holds.index('data-testid="slip-history"')]
     # The skid's motor and frame from stock and its assembly hours, soft while pending.
@@ -54,7 +54,7 @@ def test_order_page_shows_what_each_line_holds(client_for, order, planner):
 def test_order_page_shows_the_slip_history_with_cause_reason_and_release_time(
     client_for, slipped, sales_rep
 ):
-    page = client_for(sales_rep).get(_detail(slipped.order)).content.decode()
+    page = client_for(sales_rep).get(_detail(slipped.order), {"sections": "all"}).content.decode()
     history = page[page.index('data-testid="slip-history"') :]
     assert "Supplier receipt moved" in history and REASON in history
     due = slipped.forecast_release_due

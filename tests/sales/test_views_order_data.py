@@ -308,13 +308,12 @@ def test_order_detail_query_count_is_the_same_for_2_and_20_lines(
     _clone_order_lines(order, 2)
     client = client_for(sales_rep)
     client.get(_detail(order))  # warm-up (content types, session)
-    # session and user (the rest of the user's data is cached per request); the
-    # order (customer, owner, contact, quote joined), its
-    # lines, their components, their date changes with who made them (three
-    # prefetches, whatever the number of lines); what the lines hold in the stock
-    # and capacity ledgers (two queries for all lines); change requests; the
-    # contact choices of the data form (a server-side cursor); the timeline. The
-    # confirm conditions cost nothing here: Acme has no credit limit.
+    # session, user, roles and permissions; the order (customer, owner, contact,
+    # quote joined; whether it has change requests: none, so no query for them), its
+    # shown lines; the count of the comments; the contact choices of the data form (a
+    # server-side cursor). Each line's components, date changes and holds, the tracker
+    # links and the timeline are read when revealed (tests/sales/test_detail_sections.py).
+    # The confirm conditions cost nothing here: Acme has no credit limit.
     with django_assert_num_queries(QUERIES_ORDER_DETAIL):
         assert client.get(_detail(order)).content.decode().count("data-line=") == 2
     _clone_order_lines(order, 20)
@@ -322,4 +321,4 @@ def test_order_detail_query_count_is_the_same_for_2_and_20_lines(
         assert client.get(_detail(order)).content.decode().count("data-line=") == 20
 
 
-QUERIES_ORDER_DETAIL = 14  # with the order's tracker links and the comment thread
+QUERIES_ORDER_DETAIL = 7  # the comment thread and the sections below the fold are read on demand

@@ -151,10 +151,20 @@ def test_detail_shows_lines_dates_costs_and_components(client_for, order, role, 
     assert line.product_name in html
     assert f"{line.unit_cost:,.2f}" in html
     assert line.first_promised_date.strftime("%b %-d, %Y") in html
-    assert '<details data-testid="components">' in html  # collapsed by default
-    assert "MTR-55" in html  # exploded component
     assert "Cannot confirm yet: order data is incomplete (missing: delivery contact)." in html
     assert 'id="order-timeline"' in html
+    # Each line's details (holds, slips, components) are read when its row is opened...
+    assert f'hx-get="{_detail(order)}?section=line&amp;line={line.pk}"' in html
+    details = client_for(request.getfixturevalue(role)).get(
+        _detail(order), {"section": "line", "line": line.pk}
+    )
+    assert details.status_code == 200
+    assert '<details data-testid="components">' in details.content.decode()  # collapsed
+    assert "MTR-55" in details.content.decode()  # exploded component
+    # ...and rendered in the page without JavaScript (`?sections=all`).
+    every = client_for(request.getfixturevalue(role)).get(_detail(order), {"sections": "all"})
+    assert '<details data-testid="components">' in every.content.decode()
+    assert "MTR-55" in every.content.decode()
 
 
 def test_detail_shows_slips_and_the_date_change_history(client_for, order, planner, sales_rep):
@@ -163,7 +173,7 @@ def test_detail_shows_slips_and_the_date_change_history(client_for, order, plann
     order_services.order_line_reforecast(
         line=line, actor=planner, new_date=later, reason="Motor supplier slipped"
     )
-    html = client_for(sales_rep).get(_detail(order)).content.decode()
+    html = client_for(sales_rep).get(_detail(order), {"sections": "all"}).content.decode()
     assert "+9 d" in html
     assert 'data-testid="slip-history"' in html and "Motor supplier slipped" in html
     # A move made by staff is told to the customer at once.
@@ -260,7 +270,7 @@ def test_detail_shows_one_rolled_up_cost_not_a_double_counted_component_sum(
     line = order.lines.get()
     # Motor 900 + frame 400 + sub-assembly (2 motors × 900) + assembly 4 h × 80 = 3 420.
     assert line.unit_cost == Decimal("3420.00")
-    html = client_for(sales_rep).get(_detail(order)).content.decode()
+    html = client_for(sales_rep).get(_detail(order), {"sections": "all"}).content.decode()
     assert "line cost 3,420.00, rolled up from the BOM" in html
     # The old component sum: 900 + 400 + the sub-assembly's own 5 000 + its 2 motors 1 800.
     assert "8,100.00" not in html and "5,000.00" not in html

@@ -379,8 +379,18 @@ def test_review_requests_link_the_reviewers_inbox(engineer, in_review):
 def test_timeline_shows_the_transition(client_for, make_quote, sales_rep):
     quote = make_quote()
     client_for(sales_rep).post(_transition(quote, "submit"), {"comment": "Go ahead"})
-    html = client_for(sales_rep).get(_detail(quote)).content.decode()
-    timeline = html.split('id="quote-timeline"', 1)[1]
+    client = client_for(sales_rep)
+    # The page reads its history when it is scrolled into view (`?section=history`)...
+    html = client.get(_detail(quote)).content.decode()
+    assert (
+        f'id="quote-timeline" data-testid="section-lazy" hx-get="{_detail(quote)}?section=history"'
+        in html
+    )
+    # ...and renders it inline without JavaScript (`?sections=all`): the same region.
+    region = client.get(_detail(quote), {"section": "history"}).content.decode()
+    every = client.get(_detail(quote), {"sections": "all"}).content.decode()
+    assert region.strip() in every
+    timeline = region.split('id="quote-timeline"', 1)[1]
     assert "Go ahead" in timeline and timezone.localdate().strftime("%Y") in timeline
     assert ">Submitted for review<" in timeline  # the verb as words, not "Submit"
 
@@ -461,7 +471,8 @@ def test_copy_as_new_quote_from_the_staff_page(client_for, declined, sales_rep):
     assert response["HX-Redirect"] == _detail(copy)
     html = client_for(sales_rep).get(_detail(copy)).content.decode()
     assert 'data-testid="copied-from"' in html and declined.number in html
-    assert f"Copied from {declined.number}" in html  # the timeline
+    history = client_for(sales_rep).get(_detail(copy), {"section": "history"}).content.decode()
+    assert f"Copied from {declined.number}" in history  # the timeline
 
 
 def test_copy_button_is_disabled_with_the_reason_for_other_roles(client_for, declined, planner):
