@@ -65,7 +65,7 @@ def test_the_order_page_holds_the_headings_and_htmx_reads_each_section(
         assert heading in html
     # Read later: the request's title, the link's row and the timeline are not in the page.
     assert "Move the delivery" not in html and 'data-status="active"' not in html
-    assert 'id="order-timeline" hx-get=' in html
+    assert 'id="order-timeline" data-testid="section-lazy" hx-get=' in html
     # Without JavaScript the link renders every section in the page.
     assert f'href="{_page(busy_order)}?sections=all#order-changes"' in html
 

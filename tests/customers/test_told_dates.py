@@ -100,7 +100,10 @@ def _api_line(text: str) -> dict:
 
 def test_staff_keep_seeing_the_real_forecast(slipped, planner, client):
     client.force_login(planner)
-    page = client.get(reverse("sales:order-detail", args=[slipped.order_id])).content.decode()
+    # The slip history is in the line's details (read when opened; `?sections=all` inline).
+    page = client.get(
+        reverse("sales:order-detail", args=[slipped.order_id]), {"sections": "all"}
+    ).content.decode()
     assert _fmt(slipped.forecast_date) in page and REASON in page
 
 

@@ -90,7 +90,9 @@ def test_an_internal_request_on_a_visible_order_stays_internal_until_proposed(
     api = _api(acme_contact)
     assert api.get("/api/v1/change-requests/").json()["results"] == []
     assert api.get(f"/api/v1/change-requests/{cr.pk}/").status_code == 404
-    page = client_for(acme_contact).get(reverse("customers:order-detail", args=[order.pk]))
+    page = client_for(acme_contact).get(
+        reverse("customers:order-detail", args=[order.pk]), {"sections": "all"}
+    )
     assert page.status_code == 200 and SECRET not in page.content.decode()
     # Nothing about it reaches the customer's timeline of the order either.
     customer_entries = Activity.objects.filter(audience=Audience.CUSTOMER)
@@ -108,7 +110,9 @@ def test_an_internal_request_on_a_visible_order_stays_internal_until_proposed(
     svc.change_request_transition(change_request=cr, name="propose", actor=sales_rep)
     assert [c.pk for c in change_requests_visible_to(acme_contact)] == [cr.pk]
     assert api.get(f"/api/v1/change-requests/{cr.pk}/").status_code == 200
-    page = client_for(acme_contact).get(reverse("customers:order-detail", args=[order.pk]))
+    page = client_for(acme_contact).get(
+        reverse("customers:order-detail", args=[order.pk]), {"sections": "all"}
+    )
     assert SECRET in page.content.decode()
 
 

@@ -176,7 +176,10 @@ def test_the_cancel_in_production_form_keeps_the_reason_internal_unless_ticked(
     in_production.refresh_from_db()
     assert in_production.state == OrderState.CANCELLED
     client.force_login(acme_contact)
-    portal = client.get(reverse("customers:order-detail", args=[in_production.pk])).content
+    # The history in the page (`?sections=all`; htmx reads it when revealed).
+    portal = client.get(
+        reverse("customers:order-detail", args=[in_production.pk]), {"sections": "all"}
+    ).content
     assert (b"Plant closure REASON-XYZ" in portal) is ticked
     assert b"Cancellation charges:" in portal
 
