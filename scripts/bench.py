@@ -208,7 +208,8 @@ def _prepare(size: str, *, seed: bool = True, static: bool = True) -> dict:
         ("API quote detail 200 lines", "detail", "staff-api", f"/api/v1/quotes/{q200.pk}/"),
         ("API order detail 200 lines", "detail", "staff-api", f"/api/v1/orders/{o200.pk}/"),
         # The promise engine through a real route: changing a line's quantity on a
-        # 20-line draft quote re-promises all 20 lines (quote_recalculate). The
+        # 20-line draft quote re-promises the lines the change can move (the line and
+        # those sharing a part or work center with it: quote_repromise_changed). The
         # quantity alternates so every request changes something. The logged-in rep
         # (session cookie and CSRF header, as the page's scripts would send it).
         (
@@ -927,7 +928,7 @@ def _markdown(result: dict, out: Path = ROOT / "bench") -> str:
         "In process (`quote_recalculate`, median of 10): "
         f"{result['promise_in_process_ms']:.1f} ms. "
         "Through the API (`PATCH /api/v1/quotes/<id>/lines/<line>/` changing a quantity, which "
-        "re-promises all 20 lines and answers the quote): "
+        "re-promises the lines the change can move and answers the quote): "
         + (
             ", ".join(
                 f"p50 {r['p50']:.1f} ms, p95 {r['p95']:.1f} ms, {r['queries']} queries"
@@ -936,8 +937,9 @@ def _markdown(result: dict, out: Path = ROOT / "bench") -> str:
             )
             or "not measured in this run (--endpoints)"
         )
-        + ". Adding a line re-writes only the lines whose promise moved "
-        "(tests/orders/test_stored_totals.py).",
+        + ". Adding, editing or removing a line re-promises only the lines the change can "
+        "move (sharing a part or work center with it) and writes only the holds that moved "
+        "(tests/orders/test_promise_incremental.py).",
         "",
     ]
     return "\n".join(lines)
