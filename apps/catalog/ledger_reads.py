@@ -75,10 +75,14 @@ def open_receipts(*, part: str = "", reference: str = "") -> QuerySet:
 
 def open_receipt_groups(*, part: str = "", reference: str = "") -> QuerySet:
     """The groups of `open_receipts`, one row each, without the part's and the
-    supplier's columns (a part's number, name and unit are the part's): to count."""
+    supplier's columns (a part's number, name and unit are the part's): to count.
+
+    Grouped in stockentry_expected_idx's order (date, part, reference): the sums
+    stream from the index-only scan (GroupAggregate) instead of hashing every
+    entry's group."""
     return (
         _expected(part, reference)
-        .values("part_id", "reference", "date")
+        .values("date", "part_id", "reference")
         .annotate(quantity=Sum("quantity"))
         .filter(quantity__gt=0)
         .order_by()

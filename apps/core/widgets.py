@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.renderers import DjangoTemplates
@@ -11,6 +13,20 @@ from django.utils.formats import localize
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeData, mark_safe
 from django.utils.timezone import template_localtime
+
+
+class RemembersChosen:
+    """A ModelChoiceField mixin that keeps the row it validated as `chosen`: a
+    LookupSelect writes its chosen option from that row instead of reading it again
+    (a list filtered by customer read the customer twice: to validate, to show).
+    Form fields are copied per form, so `chosen` is this request's."""
+
+    chosen = None
+
+    def to_python(self, value):
+        row = super().to_python(value)
+        self.chosen = row if hasattr(row, "_meta") else None
+        return row
 
 
 class LookupSelect(forms.Select):
@@ -31,7 +47,11 @@ class LookupSelect(forms.Select):
     def optgroups(self, name, value, attrs=None):
         chosen = [v for v in value if v]
         options = [("", self.choices.field.empty_label)]
-        if chosen:
+        known = getattr(self.choices.field, "chosen", None)
+        if known is not None and chosen == [str(known.pk)]:
+            # The row the field read to validate this value (RemembersChosen).
+            options.append((chosen[0], str(known)))
+        elif chosen:
             try:
                 # Never iterate the whole queryset: only the chosen rows.
                 rows = list(self.choices.queryset.filter(pk__in=chosen))
@@ -225,14 +245,18 @@ class ModelNameSelect(forms.Select):
         wanted = set(self.format_value(value))
         out = [f'<select name="{_text(name)}"{_attrs_html(self.build_attrs(self.attrs, attrs))}>']
         found = False
-        choices = [] if field.empty_label is None else [("", field.empty_label)]
-        for pk, label in [*choices, *rows]:
-            key = "" if pk == "" else str(field.prepare_value(pk))
+        options = [] if field.empty_label is None else [("", field.empty_label)]
+        # A pk is its own value (ModelChoiceField.prepare_value of a non-instance).
+        options += [(str(pk), label) for pk, label in rows]
+        for key, label in options:
             selected = not found and key in wanted
             found = found or selected
+            # A plain str is escaped as the template would (django's escape is
+            # html.escape, less the lazy-string wrapper's calls per option).
+            text = html.escape(label) if type(label) is str else _text(label)
             out.append(
-                f'\n  <option value="{_text(key)}"{" selected" if selected else ""}>'
-                f"{_text(label)}</option>\n"
+                f'\n  <option value="{html.escape(key)}"{" selected" if selected else ""}>'
+                f"{text}</option>\n"
             )
         out.append("\n</select>")
         return mark_safe("".join(out))  # noqa: S308 - every value escaped by _text

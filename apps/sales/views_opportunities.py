@@ -37,9 +37,8 @@ from apps.sales.views_common import (
 )
 from apps.sales.views_helpers import edit_post, filtered_list
 from apps.sales.views_quotes import (
-    CUSTOMER_WIDGET,
+    CustomerFilter,
     StableOrderingFilter,
-    customer_choices,
     styled_filter_form,
 )
 
@@ -63,12 +62,7 @@ class OpportunityListFilter(django_filters.FilterSet):
         ),
     )
     state = django_filters.MultipleChoiceFilter(choices=OpportunityState.choices, label="Stage")
-    customer = django_filters.ModelChoiceFilter(
-        queryset=customer_choices(),
-        label="Customer",
-        empty_label="Any customer",
-        widget=CUSTOMER_WIDGET,
-    )
+    customer = CustomerFilter()
     ordering = StableOrderingFilter(
         label="Sort by",
         fields=(

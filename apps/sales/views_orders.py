@@ -66,9 +66,8 @@ from apps.sales.views_common import (
 )
 from apps.sales.views_helpers import number_sorted
 from apps.sales.views_quotes import (
-    CUSTOMER_WIDGET,
+    CustomerFilter,
     StableOrderingFilter,
-    customer_choices,
     styled_filter_form,
 )
 
@@ -104,12 +103,7 @@ class OrderListFilter(django_filters.FilterSet):
     state = django_filters.MultipleChoiceFilter(
         choices=OrderState.choices, label="State", distinct=False
     )
-    customer = django_filters.ModelChoiceFilter(
-        queryset=customer_choices(),
-        label="Customer",
-        empty_label="Any customer",
-        widget=CUSTOMER_WIDGET,
-    )
+    customer = CustomerFilter()
     ordering = StableOrderingFilter(
         label="Sort by",
         fields=(

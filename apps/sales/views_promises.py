@@ -35,7 +35,7 @@ from apps.orders.services.releases import (
 from apps.sales.rows import AT_RISK_ROW
 from apps.sales.views_common import require_staff, transition_post
 from apps.sales.views_orders import ORDER_PAGE
-from apps.sales.views_quotes import CUSTOMER_WIDGET, customer_choices, styled_filter_form
+from apps.sales.views_quotes import CustomerFilter, styled_filter_form
 
 LINES_PAGE = pages.region_page(ORDER_PAGE, "lines", "lines-and-timeline")
 
@@ -132,13 +132,7 @@ class AtRiskFilter(django_filters.FilterSet):
     )
     # The line's stored customer (apps.orders.risk), read from its own partial index:
     # no join of the orders, whatever the customer's size.
-    customer = django_filters.ModelChoiceFilter(
-        field_name="risk_customer",
-        queryset=customer_choices(),
-        label="Customer",
-        empty_label="Any customer",
-        widget=CUSTOMER_WIDGET,
-    )
+    customer = CustomerFilter(field_name="risk_customer")
     cause = django_filters.ChoiceFilter(
         field_name="slip_cause",
         choices=SlipCause.choices,

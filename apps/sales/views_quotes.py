@@ -36,7 +36,7 @@ from apps.core.permissions import is_internal
 from apps.core.rows import row_query
 from apps.core.templatetags.tandem import verb_label
 from apps.core.views_comments import thread_view
-from apps.core.widgets import LookupSelect
+from apps.core.widgets import LookupSelect, RemembersChosen
 from apps.orders import selectors
 from apps.orders.models import (
     QUOTE_EDITABLE_STATES,
@@ -122,6 +122,29 @@ def customer_choices() -> QuerySet[Organization]:
 # Customers grow with the business: the filter finds them over htmx instead of
 # rendering one <option> per customer.
 CUSTOMER_WIDGET = LookupSelect("sales:customer-lookup", placeholder="Find a customer")
+
+
+class _CustomerField(RemembersChosen, django_filters.fields.ModelChoiceField):
+    pass
+
+
+class CustomerFilter(django_filters.ModelChoiceFilter):
+    """A list's customer filter: found over htmx, the chosen customer read once
+    (validated, then shown from the same row)."""
+
+    field_class = _CustomerField
+
+    def __init__(self, **kwargs):
+        kwargs = {
+            "queryset": customer_choices(),
+            "label": "Customer",
+            "empty_label": "Any customer",
+            "widget": CUSTOMER_WIDGET,
+            **kwargs,
+        }
+        super().__init__(**kwargs)
+
+
 LOOKUP_LIMIT = 20
 
 
@@ -166,12 +189,7 @@ class QuoteListFilter(django_filters.FilterSet):
     state = django_filters.MultipleChoiceFilter(
         choices=QuoteState.choices, label="State", distinct=False
     )
-    customer = django_filters.ModelChoiceFilter(
-        queryset=customer_choices(),
-        label="Customer",
-        empty_label="Any customer",
-        widget=CUSTOMER_WIDGET,
-    )
+    customer = CustomerFilter()
     ordering = StableOrderingFilter(
         label="Sort by",
         fields=(

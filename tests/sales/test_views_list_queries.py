@@ -183,6 +183,48 @@ def test_list_pages_make_the_same_queries_for_3_and_30_documents(
     assert (small, large) == (queries(name, WHO[who]),) * 2
 
 
+# A list filtered by customer (and state): the customer is validated by one query and
+# its option in the filter bar is written from that same row, never read again.
+FILTERED_LISTS = [
+    ("sales:quote-list", "?customer=", {}),
+    ("sales:order-list", "?customer=&state=", {"state": "pending"}),
+]
+
+
+@pytest.mark.parametrize(("name", "scenario", "extra"), FILTERED_LISTS)
+def test_lists_filtered_by_customer_read_the_customer_once(
+    clients, order, sales_rep, acme, name, scenario, extra
+):
+    client = clients["staff"]
+    url = reverse(name)
+    params = {"customer": str(acme.pk), **extra}
+    _more_documents(2, order=order, sales_rep=sales_rep, acme=acme)
+    client.get(url, params)  # warm-up
+    with CaptureQueriesContext(connection) as small:
+        first = client.get(url, params)
+    _more_documents(27, order=order, sales_rep=sales_rep, acme=acme)
+    with CaptureQueriesContext(connection) as large:
+        client.get(url, params)
+    expected = queries(name, f"sales_rep · {scenario}")
+    assert (len(small), len(large)) == (expected, expected)
+    reads = [q["sql"] for q in large.captured_queries if 'FROM "accounts_organization"' in q["sql"]]
+    assert len([q for q in reads if q.startswith("SELECT")]) == 1, reads
+    # The chosen customer is still the select's chosen option, by name.
+    page = first.content.decode()
+    assert f'<option value="{acme.pk}" selected>{acme.name}</option>' in page
+
+
+@pytest.mark.parametrize(("name", "scenario", "extra"), FILTERED_LISTS)
+def test_a_customer_that_is_not_one_is_not_chosen_in_the_filter(clients, name, scenario, extra):
+    unknown = str(uuid.uuid4())
+    page = clients["staff"].get(reverse(name), {"customer": unknown, **extra})
+    assert page.status_code == 200
+    text = page.content.decode()
+    # (validated and refused: no row to write the option from, none read again)
+    assert f'<option value="{unknown}"' not in text
+    assert "Any customer</option>" in text
+
+
 @pytest.mark.parametrize(("who", "name", "target"), DETAIL_PAGES)
 def test_detail_pages_make_the_same_queries_for_2_and_200_lines(clients, order, who, name, target):
     client = clients[who]

@@ -368,3 +368,19 @@ def test_part_holds_next_page_swaps_the_holds_region(client_for, buyer, pcb):
     assert len(second) == 5 and not set(first) & set(second)
     assert sorted(first + second) == first + second  # one order across pages
     assert "26–30 of 30" in html and 'hx-target="#holds"' in html
+
+
+def test_receipts_are_counted_from_the_index_in_its_order(po, pcb):
+    """The page's count groups the expected entries in stockentry_expected_idx's order:
+    the sums stream from an index-only scan, with no sort and no hash of every group."""
+    from django.db import connection
+
+    from apps.catalog import ledger_reads
+    from tests.explain import explain
+
+    stock(pcb, "5", kind=StockEntryKind.EXPECTED, date=IN_20, reference="PO-000211")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_hashagg = off")
+    plan = explain(ledger_reads.open_receipt_groups()[:10001], no_sort=True)
+    assert "Index Only Scan using stockentry_expected_idx" in plan, plan
+    assert "GroupAggregate" in plan and "Sort" not in plan, plan
