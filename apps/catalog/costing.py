@@ -23,11 +23,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.utils import timezone
 
 from apps.catalog.models import Option, PartKind, Product
-from apps.catalog.selectors import bom_children, routing_for, supplier_options
+from apps.catalog.selectors import supplier_options
+from apps.catalog.structure import MAX_DEPTH, structure
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
-MAX_DEPTH = 12
 
 
 class CostingError(ValueError):
@@ -43,25 +43,14 @@ class _Data:
 
 
 def _load(product: Product, options: Iterable[Option], on: dt.date) -> _Data:
-    option_ids = [o.pk for o in options]
-    bom = bom_children(product_ids=[product.pk], option_ids=option_ids)
-    seen: set = set()
-    frontier = {bl.component_id for lines in bom.values() for bl in lines}
-    depth = 0
-    while frontier:
-        depth += 1
-        if depth > MAX_DEPTH:
-            raise CostingError(f"The BOM of {product.name} is nested too deep.")
-        seen |= frontier
-        sub = bom_children(part_ids=frontier)
-        bom.update(sub)
-        frontier = {bl.component_id for lines in sub.values() for bl in lines} - seen
+    tree = structure(product_ids=[product.pk], option_ids=[o.pk for o in options])
+    if not tree.complete:
+        raise CostingError(f"The BOM of {product.name} is nested too deep.")
     return _Data(
-        bom=bom,
-        routing=routing_for(product_ids=[product.pk], part_ids=seen),
-        suppliers=supplier_options(seen, on=on),
-        # Every part is some BOM line's component, loaded with it.
-        parts={bl.component_id: bl.component for lines in bom.values() for bl in lines},
+        bom=tree.bom,
+        routing=tree.routing,
+        suppliers=supplier_options(tree.parts, on=on),
+        parts=tree.parts,
     )
 
 

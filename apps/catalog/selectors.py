@@ -32,6 +32,7 @@ from apps.catalog.models import (
     WorkCenterLoad,
 )
 from apps.core.permissions import is_internal
+from apps.core.prepared import prepared_values
 
 ZERO = Decimal("0")
 
@@ -102,13 +103,46 @@ def routing_for(*, product_ids=(), part_ids=()) -> dict[tuple[str, object], list
     return out
 
 
+# The ledger reads of a promise run on every line edit with the same shapes and other
+# ids: their SQL is compiled once per shape (apps.core.prepared), rows read every time.
+
+
+def _stock_position_query(slots: list) -> QuerySet:
+    return StockPosition.objects.filter(part_id__in=slots).values()
+
+
+def _receipts_query(slots: list) -> QuerySet:
+    return (
+        StockEntry.objects.filter(part_id__in=slots, kind=StockEntryKind.EXPECTED)
+        .values("part_id", "date")
+        .annotate(total=Sum("quantity"))
+        .order_by("part_id", "date")
+    )
+
+
+def _load_query(start: dt.date, end: dt.date, slots: list) -> QuerySet:
+    return WorkCenterLoad.objects.filter(
+        work_center_id__in=slots, date__gte=start, date__lte=end
+    ).values("work_center_id", "date", "hours")
+
+
+def _closures_query(start: dt.date, end: dt.date, slots: list) -> QuerySet:
+    from django.db.models import Q
+
+    return WorkCenterClosure.objects.filter(
+        Q(work_center_id__in=slots) | Q(work_center__isnull=True),
+        date__gte=start,
+        date__lte=end,
+    ).values("work_center_id", "date")
+
+
 def stock_position(part_ids) -> dict[object, dict[str, Decimal]]:
     """On hand, reserved and allocated (from incoming supply) per part: one row each
     (StockPosition), however long the history."""
     out: dict[object, dict[str, Decimal]] = defaultdict(
         lambda: {"on_hand": ZERO, "reserved": ZERO, "allocated": ZERO}
     )
-    for row in StockPosition.objects.filter(part_id__in=list(part_ids)).values():
+    for row in prepared_values(_stock_position_query, (), part_ids):
         out[row["part_id"]] = {
             "on_hand": row["on_hand"],
             "reserved": row["reserved"],
@@ -122,13 +156,7 @@ def expected_receipts(
 ) -> dict[object, list[tuple[dt.date, Decimal]]]:
     """Net expected receipts per part and date, oldest first (late receipts count from today)."""
     out: dict[object, list[tuple[dt.date, Decimal]]] = defaultdict(list)
-    rows = (
-        StockEntry.objects.filter(part_id__in=list(part_ids), kind=StockEntryKind.EXPECTED)
-        .values("part_id", "date")
-        .annotate(total=Sum("quantity"))
-        .order_by("part_id", "date")
-    )
-    for row in rows:
+    for row in prepared_values(_receipts_query, (), part_ids):
         if row["total"] and row["total"] > 0:
             out[row["part_id"]].append((max(row["date"], from_date), row["total"]))
     return out
@@ -166,22 +194,14 @@ def supplier_closures(supplier_ids, *, start: dt.date) -> dict[object, list[Supp
 def capacity_load(work_center_ids, *, start: dt.date, end: dt.date) -> dict[tuple, Decimal]:
     """Hours already reserved per (work center, day): the stored running sums
     (WorkCenterLoad), at most one row per center and day, however many reservations."""
-    rows = WorkCenterLoad.objects.filter(
-        work_center_id__in=list(work_center_ids), date__gte=start, date__lte=end
-    ).values_list("work_center_id", "date", "hours")
-    return {(wc, day): hours for wc, day, hours in rows if hours}
+    rows = prepared_values(_load_query, (start, end), work_center_ids)
+    return {(r["work_center_id"], r["date"]): r["hours"] for r in rows if r["hours"]}
 
 
 def closures(work_center_ids, *, start: dt.date, end: dt.date) -> set[tuple]:
     """(work center id or None for the whole plant, date) of every non-working day."""
-    from django.db.models import Q
-
-    rows = WorkCenterClosure.objects.filter(
-        Q(work_center_id__in=list(work_center_ids)) | Q(work_center__isnull=True),
-        date__gte=start,
-        date__lte=end,
-    ).values_list("work_center_id", "date")
-    return set(rows)
+    rows = prepared_values(_closures_query, (start, end), work_center_ids)
+    return {(r["work_center_id"], r["date"]) for r in rows}
 
 
 def work_centers(ids) -> dict[object, WorkCenter]:

@@ -23,12 +23,11 @@ from apps.catalog import selectors as catalog
 from apps.catalog.models import (
     FulfillmentMode,
     Option,
-    Part,
     PartKind,
     Product,
-    RoutingOperation,
     StockEntryKind,
 )
+from apps.catalog.structure import OperationRow, PartInfo, structure
 
 ZERO = Decimal("0")
 PLANT_WEEKDAYS = frozenset({1, 2, 3, 4, 5})
@@ -104,8 +103,8 @@ class LinePromise:
     critical_path: str
     steps: list[Step]
     requested_date: dt.date | None = None
-    parts_without_supplier_price: list[Part] = field(default_factory=list)
-    subcontracted_parts: list[Part] = field(default_factory=list)
+    parts_without_supplier_price: list[PartInfo] = field(default_factory=list)
+    subcontracted_parts: list[PartInfo] = field(default_factory=list)
     capacity_wait_days: int = 0
     allocations: list[Allocation] = field(default_factory=list)
 
@@ -225,25 +224,14 @@ class PromiseEngine:
     # -- loading (a fixed number of queries, whatever the BOM size) ------------
 
     def _load_structure(self, requests: list[LineRequest]) -> None:
-        """BOMs (every level), parts and routings of `requests`: the catalog, no ledger."""
-        product_ids = {r.product.pk for r in requests}
-        option_ids = {o.pk for r in requests for o in r.options}
-        self.bom = catalog.bom_children(product_ids=product_ids, option_ids=option_ids)
-        part_ids: set = set()
-        frontier = {line.component_id for lines in self.bom.values() for line in lines}
-        depth = 0
-        while frontier and depth < MAX_BOM_DEPTH:
-            part_ids |= frontier
-            sub = catalog.bom_children(part_ids=frontier)
-            self.bom.update(sub)
-            frontier = {line.component_id for lines in sub.values() for line in lines} - part_ids
-            depth += 1
-        # Every part is some BOM line's component, loaded with it (no query of its own).
-        self.parts = {
-            line.component_id: line.component for lines in self.bom.values() for line in lines
-        }
-        self.routing = catalog.routing_for(product_ids=product_ids, part_ids=part_ids)
-        self._part_ids = part_ids
+        """BOMs (every level), parts and routings of `requests`: the catalog, no ledger,
+        as plain values (apps.catalog.structure)."""
+        tree = structure(
+            product_ids=[r.product.pk for r in requests],
+            option_ids=[o.pk for r in requests for o in r.options],
+        )
+        self.bom, self.routing, self.parts = tree.bom, tree.routing, tree.parts
+        self._part_ids = set(tree.parts)
         self._wc_ids = {op.work_center_id for ops in self.routing.values() for op in ops}
 
     def _footprint(self, req: LineRequest) -> set:
@@ -353,13 +341,13 @@ class PromiseEngine:
                 return date, closed
             closed = spanned
 
-    def _order_from(self, part: Part, inherited: dt.date | None) -> dt.date | None:
+    def _order_from(self, part: PartInfo, inherited: dt.date | None) -> dt.date | None:
         if part.design_specific and self._design_date:
             return max(self._design_date, inherited or self._design_date)
         return inherited
 
     def _available(
-        self, part: Part, qty: Decimal, depth: int = 0, order_from: dt.date | None = None
+        self, part: PartInfo, qty: Decimal, depth: int = 0, order_from: dt.date | None = None
     ) -> _Availability:
         pk, uom = part.pk, part.uom
         free = self.free.get(pk, ZERO)
@@ -471,7 +459,7 @@ class PromiseEngine:
         return latest, results
 
     def _make(
-        self, part: Part, qty: Decimal, depth: int, order_from: dt.date | None = None
+        self, part: PartInfo, qty: Decimal, depth: int, order_from: dt.date | None = None
     ) -> _Availability:
         if depth >= MAX_BOM_DEPTH:
             raise ValueError(f"The BOM of {part} is nested too deep (a cycle?).")
@@ -508,7 +496,7 @@ class PromiseEngine:
     # -- capacity -------------------------------------------------------------
 
     def _schedule(
-        self, ops: list[RoutingOperation], qty: Decimal, start: dt.date, start_frac: Decimal = ZERO
+        self, ops: list[OperationRow], qty: Decimal, start: dt.date, start_frac: Decimal = ZERO
     ) -> tuple[dt.date, Decimal, list[Step], int, dt.date]:
         """Forward-schedule operations in sequence.
 

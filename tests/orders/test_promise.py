@@ -236,7 +236,10 @@ def test_part_without_supplier_price_is_reported(skid, parts):
 
     line = promise(skid)
 
-    assert line.parts_without_supplier_price == [parts["MTR-55"]]
+    # The engine names the parts (plain values read with the BOM, not Part rows).
+    assert [(p.pk, str(p)) for p in line.parts_without_supplier_price] == [
+        (parts["MTR-55"].pk, str(parts["MTR-55"]))
+    ]
     assert line.driver == "no_supplier"
     assert line.material_date == TODAY + dt.timedelta(days=30)
 
@@ -286,7 +289,7 @@ def test_option_bom_delta_and_deep_subassembly_name_the_critical_part(skid, part
     assert "Fulcrum PCB assembly: 21-day lead time subcontracted to Fulcrum Electronics" in (
         line.critical_path
     )
-    assert line.subcontracted_parts == [pcb]
+    assert [(p.pk, str(p)) for p in line.subcontracted_parts] == [(pcb.pk, str(pcb))]
     assert "Panel wiring at Panel wiring" in line.explanation
 
 

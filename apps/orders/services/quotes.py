@@ -436,7 +436,13 @@ def _promises_store(quote: Quote, lines: list[QuoteLine], promises: dict) -> Non
             for key, value in values.items():
                 setattr(line, key, value)
             changed.append(line)
-    if changed:
+    if len(changed) == 1:
+        # A quantity edit usually moves its own line only: a plain UPDATE (bulk_update's
+        # CASE per column costs the ORM thousands of calls to build).
+        QuoteLine.objects.filter(pk=changed[0].pk).update(
+            **{key: getattr(changed[0], key) for key in PROMISE_FIELDS}
+        )
+    elif changed:
         QuoteLine.objects.bulk_update(changed, list(PROMISE_FIELDS))
     # The critical line: the latest date, the first such line (QuotePromise's rule).
     critical = max(lines, key=lambda line: line.feasible_date, default=None)
