@@ -197,15 +197,24 @@ def _cards(user, inbox: ReviewInbox, reviews: list[dict], answers: dict | None =
     return cards
 
 
+class _PageIds:
+    """What the paginator slices: a page's review ids (selectors.review_inbox_ids)."""
+
+    def __init__(self, user, department: str) -> None:
+        self.user = user
+        self.department = department
+
+    def __getitem__(self, page: slice) -> list:
+        return selectors.review_inbox_ids(self.user, self.department, page.start, page.stop)
+
+
 def _context(request: HttpRequest, inbox: ReviewInbox, answers: dict | None = None) -> dict:
     user = request.user
     waiting, overdue = selectors.review_inbox_counts(user, inbox.department)
     # The reviews waiting, just counted, are the pages' rows (not counted twice). A
     # page is its ids (the inbox's index: a deep page skips index entries, not joined
     # rows), the columns their cards show and their lines.
-    paginator = Paginator(
-        selectors.review_inbox(user, inbox.department).values_list("pk", flat=True), PAGE_SIZE
-    )
+    paginator = Paginator(_PageIds(user, inbox.department), PAGE_SIZE)
     paginator.count = min(waiting, COUNT_CAP)
     paginator.capped = waiting >= COUNT_CAP
     page = paginator.get_page(request.GET.get("page"))

@@ -488,3 +488,50 @@ def test_the_inbox_page_and_counts_read_the_partial_indexes(engineer, four_revie
     assert "Seq Scan" not in counts, counts
     assert "review_inbox_requested_idx" in counts, counts
     assert "quote_in_review_idx" in counts or "orders_quote_pkey" in counts, counts
+
+
+# -- the inbox's SQL, compiled once (apps.core.prepared) -----------------------
+
+
+def _orm_counts(user, department):
+    today = timezone.localdate()
+    inbox = selectors.review_inbox(user, department)
+    return inbox.count(), inbox.filter(due_date__lt=today).count()
+
+
+def test_compiled_counts_and_pages_read_what_the_queryset_reads(
+    engineer, planner, make_quote, sales_rep, four_reviews
+):
+    for title in ("B", "C", "D"):
+        quote = make_quote(lines=(("dosing", 1, {}, 0),), title=title)
+        quote_services.quote_submit(quote=quote, actor=sales_rep)
+    QuoteReview.objects.filter(quote=four_reviews).update(
+        due_date=timezone.localdate() - dt.timedelta(days=3)
+    )
+    assert selectors._sees_every_review(engineer)
+    inbox = selectors.review_inbox(engineer, "engineering")
+    ids = list(inbox.values_list("pk", flat=True))
+    assert len(ids) == 4
+    for bottom, top in ((0, 2), (2, 4), (4, 6)):
+        assert selectors.review_inbox_ids(engineer, "engineering", bottom, top) == ids[bottom:top]
+    assert selectors.review_inbox_counts(engineer, "engineering") == (4, 1)
+    assert selectors.review_inbox_counts(engineer, "engineering") == _orm_counts(
+        engineer, "engineering"
+    )
+    # A decision through the service shows on the next reading (only SQL is kept).
+    quote_services.quote_review_decide(
+        review=_review(four_reviews, "engineering"), actor=engineer, decision="approve"
+    )
+    assert selectors.review_inbox_counts(engineer, "engineering") == (3, 0)
+    assert selectors.review_inbox_ids(engineer, "engineering", 0, 25) == ids[1:]
+    # Another department's inbox is its own reading of the same compiled shape.
+    assert selectors.review_inbox_counts(planner, "manufacturing") == (4, 1)
+
+
+def test_counts_and_pages_of_staff_who_see_no_quote_are_empty(client_for, four_reviews):
+    from tests.factories import UserFactory
+
+    nobody = UserFactory(username="no.role")
+    assert not selectors._sees_every_review(nobody)
+    assert selectors.review_inbox_counts(nobody, "engineering") == (0, 0)
+    assert selectors.review_inbox_ids(nobody, "engineering", 0, 25) == []
