@@ -546,14 +546,25 @@ def order_line_detail_querysets(*, internal: bool) -> dict[str, QuerySet]:
 
 def order_answer_qs(user) -> QuerySet[SalesOrder]:
     """The order for the API's answer, without its lines: the answer reads them as
-    plain rows (apps.orders.api.serializers.order_line_answers)."""
-    return orders_visible_to(user).select_related("customer", "owner", "contact", "quote")
+    plain rows (apps.orders.api.serializers.order_line_answers). Of its quote the
+    answer shows the number; of its contact the id. The query's shape is built once
+    per process (`_order_answer_shape`)."""
+    return customer_documents(user, _order_answer_shape())
+
+
+@functools.cache
+def _order_answer_shape() -> QuerySet[SalesOrder]:
+    # Never evaluated itself: every request filters a clone.
+    return SalesOrder.objects.select_related("customer", "owner", "quote").defer(
+        *(f"quote__{name}" for name in _QUOTE_UNREAD)
+    )
 
 
 def order_detail_qs(user, *, line_details: bool = True) -> QuerySet[SalesOrder]:
-    """The order with its lines. `line_details`: with the lines' details as the API
-    reads them (`order_line_details(as_rows=True)`); a page prefetches them
-    (`order_lines_detail`) for the lines it shows only."""
+    """The order with its lines. `line_details`: with the lines' details as plain
+    lists (`order_line_details(as_rows=True)`); a page prefetches them
+    (`order_lines_detail`) for the lines it shows only. The API's answer reads the
+    lines and their details as rows instead (`order_answer_qs`)."""
     # The details are the order's lookups ("lines__components"), not the lines
     # queryset's: nested in it, Django walks them again from the order after they are
     # fetched and builds a related manager per line and lookup on the way.
