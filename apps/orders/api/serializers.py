@@ -150,6 +150,7 @@ def quote_line_answers(quote, line_serializer, internal: bool) -> list[dict]:
         [quote.pk],
     )
     quote.lines_total = sum((row["line_total"] for row in rows), Decimal("0"))
+    quote.lines_read = len(rows)
     return plan.render(rows)
 
 
