@@ -193,7 +193,9 @@ QUERIES: dict[str, dict[str, int]] = {
     "product-detail": {"api:sales_rep": 6},
     "inquiry-detail": {"api:sales_rep": 2},
     "opportunity-detail": {"api:sales_rep": 3},
-    "quote-revisions": {"api:sales_rep": 5},
+    # token, the quote and its reviews (2; not its lines, which the revisions do not
+    # show), the revisions with their authors
+    "quote-revisions": {"api:sales_rep": 4},
     "quote-comments": {"api:sales_rep": 6},
     "change-request-detail": {"api:sales_rep": 3, "api:acme_contact": 3},
 }

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured, ObjectDoesNotExist
 from django.http import Http404
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
@@ -259,16 +259,25 @@ def _pk_show(pk):
 
 def _datetime_show(field: serializers.DateTimeField):
     """DateTimeField.to_representation of an aware datetime in ISO 8601 (the API's
-    format): in the current time zone, UTC written as "Z"."""
+    format): in the current time zone, UTC written as "Z". FastReadMixin reads the
+    time zone once per serializer (`_stamp_show`), not once per value."""
     if hasattr(field, "timezone") or (
         getattr(field, "format", api_settings.DATETIME_FORMAT) != ISO_8601
     ):
         return field.to_representation
 
     def show(value):
+        return _stamp_show(timezone.get_current_timezone(), field)(value)
+
+    show.field = field
+    return show
+
+
+def _stamp_show(tz, field: serializers.DateTimeField):
+    def show(value):
         if type(value) is not dt.datetime or value.utcoffset() is None or not settings.USE_TZ:
             return field.to_representation(value)
-        text = value.astimezone(timezone.get_current_timezone()).isoformat()
+        text = value.astimezone(tz).isoformat()
         return text[:-6] + "Z" if text.endswith("+00:00") else text
 
     return show
@@ -410,43 +419,192 @@ class FastReadMixin(BuiltFieldsMixin):
         if plan is None:
             plan = []
             readers = getattr(cls, "fast_readers", {})
+            model = getattr(getattr(cls, "Meta", None), "model", None)
             for field in cls()._readable_fields:
-                if field.field_name in readers:
+                name = field.field_name
+                if name in readers:
                     # The serializer's own reader gives the row's value (a list row's
                     # values in place of a related object).
-                    plan.append((field.field_name, readers[field.field_name], _identity))
+                    plan.append((name, None, readers[name], _identity))
                 elif type(field) in _CONTEXT_FREE:
-                    plan.append((field.field_name, *_fast_plan(field)))
+                    plan.append((name, _column_of(model, field), *_fast_plan(field)))
                 elif type(field) is serializers.SerializerMethodField:
-                    plan.append((field.field_name, _identity, field.method_name))
+                    plan.append((name, None, _identity, field.method_name))
                 else:
-                    plan.append((field.field_name, None, None))
+                    plan.append((name, None, None, None))
             cls._fast_class_plan = plan
         return plan
 
     def _instance_plan(self) -> list[tuple]:
         plan = []
         fields = None
-        for name, read, show in self._class_plan():
+        tz = timezone.get_current_timezone()
+        for name, column, read, show in self._class_plan():
             if read is None:
                 if fields is None:
                     fields = self.fields
-                plan.append((name, *_fast_plan(fields[name])))
+                plan.append((name, None, *_fast_plan(fields[name])))
             elif type(show) is str:
-                plan.append((name, read, getattr(self, show)))
+                plan.append((name, column, read, getattr(self, show)))
+            elif hasattr(show, "field"):  # a datetime: the time zone read once
+                plan.append((name, column, read, _stamp_show(tz, show.field)))
             else:
-                plan.append((name, read, show))
+                plan.append((name, column, read, show))
         return plan
 
     def to_representation(self, instance):
         plan = self.__dict__.get("_fast_plan")
         if plan is None:
             plan = self._fast_plan = self._instance_plan()
+        loaded = instance.__dict__
         row = {}
-        for name, read, show in plan:
-            try:
-                value = read(instance)
-            except SkipField:
-                continue
+        for name, column, read, show in plan:
+            # A loaded column is the value of its attribute (a deferred one is not in
+            # the instance's __dict__: its reader loads it, as DRF would).
+            if column is not None and column in loaded:
+                value = loaded[column]
+            else:
+                try:
+                    value = read(instance)
+                except SkipField:
+                    continue
             row[name] = None if value is None else show(value)
         return row
+
+
+def _column_of(model, field: serializers.Field) -> str | None:
+    """The attribute of the model's column `field` reads as it is (the id of a related
+    field read by its primary key), else None."""
+    if model is None or field.source == "*" or len(field.source_attrs) != 1:
+        return None
+    try:
+        model_field = model._meta.get_field(field.source_attrs[0])
+    except FieldDoesNotExist:
+        return None
+    if not model_field.concrete:
+        return None
+    if model_field.is_relation:
+        related = isinstance(field, relations.RelatedField)
+        return model_field.attname if related and field.use_pk_only_optimization() else None
+    return None if isinstance(field, relations.RelatedField) else model_field.attname
+
+
+# -- rows of plain columns ---------------------------------------------------------
+#
+# A document's lines as `values()` rows (apps.core.prepared: SQL compiled once per
+# shape) rendered straight into their answers: no model instance, related manager or
+# field object per line. The plan says, per field, which column it reads and how the
+# field writes the value; it is made once per serializer class from the serializer's
+# own fields, so the answer is the serializer's (tests/orders/test_api_fast_rows.py).
+
+_COLUMN = 0  # the value of a column
+_COMPUTED = 1  # a function of the row (`fast_values`)
+_NESTED = 2  # a nested list, rendered by its own plan
+_STAMP = "stamp"  # show: a datetime in the current time zone (read once per rendering)
+
+# Fields that write a column's value as it is: str, int, bool and JSON values are
+# their own representation (CharField's str(), IntegerField's int(), a ChoiceField's
+# string key, a JSONField that is not binary).
+_SAME_FIELDS = (
+    serializers.BooleanField,
+    serializers.CharField,
+    serializers.ChoiceField,
+    serializers.IntegerField,
+    serializers.JSONField,
+    serializers.ReadOnlyField,
+)
+
+
+def _column_show(field: serializers.Field, model_field) -> Any:
+    """How `field` writes a value of `model_field` (None: as it is)."""
+    if isinstance(field, relations.RelatedField):
+        if type(field) is not relations.PrimaryKeyRelatedField or field.pk_field is not None:
+            raise ImproperlyConfigured(f"{field.field_name}: only a primary key reads a column")
+        return _pk_show
+    if type(field) is serializers.DecimalField:
+        show = _decimal_show(field)
+        # A NUMERIC column's values have its scale (PostgreSQL; SQLite's converter
+        # quantizes), so with the same places str() is DRF's "{:f}" of the quantized value.
+        same_places = getattr(model_field, "decimal_places", None) == field.decimal_places
+        return str if same_places and show is not field.to_representation else show
+    if type(field) is serializers.DateField:
+        return str if _date_show(field) is not field.to_representation else field.to_representation
+    if type(field) is serializers.DateTimeField:
+        if settings.USE_TZ and _datetime_show(field) is not field.to_representation:
+            return _STAMP
+        return field.to_representation
+    if type(field) is serializers.UUIDField:
+        return _uuid_show(field)
+    if type(field) in _SAME_FIELDS and not getattr(field, "binary", False):
+        return None
+    return field.to_representation
+
+
+class RowsPlan:
+    """How a serializer's fields read a `values()` row (of the columns `columns`).
+
+    A field reads the column of its source ("product.sku" -> "product__sku"; a
+    primary-key related field its id), or the serializer's `fast_values[name]` =
+    (columns, function of the row) gives the value the field then writes; a nested
+    list is given by the caller, already rendered (`render_grouped`) by the child
+    serializer's plan (`nested`). A field it cannot read is an error, not a guess."""
+
+    def __init__(self, serializer_class: type) -> None:
+        model = serializer_class.Meta.model
+        computed = getattr(serializer_class, "fast_values", {})
+        columns: list[str] = []
+        fields = []
+        self.nested: dict[str, RowsPlan] = {}
+        for field in serializer_class()._readable_fields:
+            name = field.field_name
+            if name in computed:
+                needs, function = computed[name]
+                columns.extend(needs)
+                fields.append((name, function, _COMPUTED, _column_show(field, None)))
+            elif isinstance(field, serializers.ListSerializer):
+                self.nested[name] = RowsPlan.of(type(field.child))
+                fields.append((name, name, _NESTED, None))
+            else:
+                model_field = model._meta.get_field(field.source_attrs[0])
+                for attr in field.source_attrs[1:]:
+                    model_field = model_field.related_model._meta.get_field(attr)
+                column = "__".join(field.source_attrs)
+                columns.append(column)
+                fields.append((name, column, _COLUMN, _column_show(field, model_field)))
+        self.columns = tuple(dict.fromkeys(columns))
+        self.fields = tuple(fields)
+
+    @classmethod
+    def of(cls, serializer_class: type) -> RowsPlan:
+        plan = serializer_class.__dict__.get("_rows_plan")
+        if plan is None:
+            plan = serializer_class._rows_plan = cls(serializer_class)
+        return plan
+
+    def render(self, rows: list[dict], children: dict | None = None, key: str = "id") -> list:
+        """The answers of `rows`; `children`: nested field -> {row[key]: [answers]}."""
+        tz = timezone.get_current_timezone() if settings.USE_TZ else None
+        out = []
+        for row in rows:
+            answer = {}
+            for name, column, kind, show in self.fields:
+                if kind == _NESTED:
+                    answer[name] = children[name].get(row[key], [])
+                    continue
+                value = row[column] if kind == _COLUMN else column(row)
+                if value is None or show is None:
+                    answer[name] = value
+                elif show is _STAMP:
+                    text = value.astimezone(tz).isoformat()
+                    answer[name] = text[:-6] + "Z" if text.endswith("+00:00") else text
+                else:
+                    answer[name] = show(value)
+            out.append(answer)
+        return out
+
+    def render_grouped(self, rows: list[dict], parent_column: str) -> dict:
+        """{row[parent_column]: [answers]} of `rows`, in their order."""
+        grouped: dict = {}
+        for row, answer in zip(rows, self.render(rows), strict=True):
+            grouped.setdefault(row[parent_column], []).append(answer)
+        return grouped

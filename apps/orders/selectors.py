@@ -228,6 +228,15 @@ def quote_detail_qs(
     return _with_reviews(user, qs)
 
 
+def quote_answer_qs(user, *, portal: bool = False) -> QuerySet[Quote]:
+    """The quote for the API's answer (`portal`: as quote_detail_qs), without its
+    lines: the answer reads them as plain rows (apps.orders.api.serializers)."""
+    qs = (portal_quotes_visible_to(user) if portal else quotes_visible_to(user)).select_related(
+        "customer", "owner"
+    )
+    return _with_reviews(user, qs)
+
+
 def _with_reviews(user, qs: QuerySet[Quote]) -> QuerySet[Quote]:
     if is_internal(user):
         qs = qs.prefetch_related(_reviews_prefetch())
@@ -552,28 +561,50 @@ def order_line_details(user, *, as_rows: bool = False, through: str = "") -> tup
     the author of a date change, which only the pages name. `through`: the path from
     the prefetched objects to the lines ("lines__" from the order)."""
     prefetch = prefetch_rows if as_rows else Prefetch
+    internal = is_internal(user)
+    details = order_line_detail_querysets(internal=internal)
+    if internal and not as_rows:
+        details["date_changes"] = details["date_changes"].select_related("changed_by")
+    return tuple(prefetch(f"{through}{name}", queryset=qs) for name, qs in details.items())
+
+
+def order_line_detail_querysets(*, internal: bool) -> dict[str, QuerySet]:
+    """Relation of a line -> the rows of it a line shows (`order_line_details`): staff
+    the exploded BOM and every date change, a customer the changes released to it."""
     # The models' orderings ("line", ...) follow the line to its order's ordering: each
     # query joined the order's lines (1M rows at M) and orders to sort by the order's
     # creation, for rows of one order; planning those joins over 200 line ids was the
     # long tail of a 200-line order's answer. The same order within each line, no join.
     changes = OrderLineDateChange.objects.order_by("line_id", "created_at")
-    if is_internal(user):
-        if not as_rows:
-            changes = changes.select_related("changed_by")
-        return (
-            prefetch(
-                f"{through}components",
-                queryset=OrderLineComponent.objects.order_by("line_id", "id"),
-            ),
-            prefetch(f"{through}date_changes", queryset=changes),
-        )
-    return (prefetch(f"{through}date_changes", queryset=changes.filter(released_at__isnull=False)),)
+    if internal:
+        return {
+            "components": OrderLineComponent.objects.order_by("line_id", "id"),
+            "date_changes": changes,
+        }
+    return {"date_changes": changes.filter(released_at__isnull=False)}
+
+
+def order_answer_qs(user) -> QuerySet[SalesOrder]:
+    """The order for the API's answer, without its lines: the answer reads them as
+    plain rows (apps.orders.api.serializers.order_line_answers). Of its quote the
+    answer shows the number; of its contact the id. The query's shape is built once
+    per process (`_order_answer_shape`)."""
+    return customer_documents(user, _order_answer_shape())
+
+
+@functools.cache
+def _order_answer_shape() -> QuerySet[SalesOrder]:
+    # Never evaluated itself: every request filters a clone.
+    return SalesOrder.objects.select_related("customer", "owner", "quote").defer(
+        *(f"quote__{name}" for name in _QUOTE_UNREAD)
+    )
 
 
 def order_detail_qs(user, *, line_details: bool = True) -> QuerySet[SalesOrder]:
-    """The order with its lines. `line_details`: with the lines' details as the API
-    reads them (`order_line_details(as_rows=True)`); a page prefetches them
-    (`order_lines_detail`) for the lines it shows only."""
+    """The order with its lines. `line_details`: with the lines' details as plain
+    lists (`order_line_details(as_rows=True)`); a page prefetches them
+    (`order_lines_detail`) for the lines it shows only. The API's answer reads the
+    lines and their details as rows instead (`order_answer_qs`)."""
     # The details are the order's lookups ("lines__components"), not the lines
     # queryset's: nested in it, Django walks them again from the order after they are
     # fetched and builds a related manager per line and lookup on the way.

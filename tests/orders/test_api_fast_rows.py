@@ -183,3 +183,169 @@ def test_opportunity_rows_are_their_detail_answers(
     assert by_title["With a quote"]["available_transitions"] == ["lose"]
     assert by_title["Without a quote"]["state"] == "open"
     assert by_title["Without a quote"]["available_transitions"] == ["lose"]
+
+
+# -- 200-line documents: lines read as plain rows == the serializers' own answer -------
+#
+# The detail answers read a document's lines (and an order line's BOM and date changes)
+# as values() rows rendered by each line serializer's RowsPlan (apps.core.api), and a
+# quote's total from those rows; the plain path is DRF's: every line, component and
+# date change a model instance through the serializers' fields.
+
+
+def _plain_path(monkeypatch):
+    """DRF's own path, on the querysets that prefetch the lines and their details as
+    the answers read them before (selectors.quote_detail_qs, order_detail_qs)."""
+    from apps.orders import selectors
+    from apps.orders.api import serializers as s
+
+    quote_detail_qs, order_detail_qs = selectors.quote_detail_qs, selectors.order_detail_qs
+    monkeypatch.setattr(
+        selectors,
+        "quote_answer_qs",
+        lambda user, portal=False: quote_detail_qs(user, portal=portal, lines=s.quote_lines_read()),
+    )
+    monkeypatch.setattr(
+        selectors,
+        "order_answer_qs",
+        lambda user: order_detail_qs(user, line_details=False).prefetch_related(
+            *selectors.order_line_details(user, through="lines__")
+        ),
+    )
+
+    monkeypatch.setattr(
+        FastReadMixin,
+        "to_representation",
+        lambda self, instance: serializers.Serializer.to_representation(self, instance),
+    )
+    monkeypatch.setattr(
+        s.RowsLinesMixin,
+        "to_representation",
+        lambda self, instance: super(s.RowsLinesMixin, self).to_representation(instance),
+    )
+
+
+def _two_hundred_lines(order) -> None:
+    """199 more lines on the order and on its quote, unlike each other: every third
+    without a requested date, some told a new date, some with one waiting to be
+    released; each order line with the first line's BOM and its date changes, every
+    other change released to the customer."""
+    import uuid
+
+    from django.utils import timezone
+
+    from apps.orders.models import OrderLine, OrderLineComponent, OrderLineDateChange, QuoteLine
+
+    quote_line = order.quote.lines.first()
+    line = order.lines.first()
+    q_fields = {f.attname: getattr(quote_line, f.attname) for f in QuoteLine._meta.concrete_fields}
+    o_fields = {f.attname: getattr(line, f.attname) for f in OrderLine._meta.concrete_fields}
+    now = timezone.now()
+    QuoteLine.objects.bulk_create(
+        QuoteLine(
+            **{
+                **q_fields,
+                "id": uuid.uuid4(),
+                "position": 1000 + i,
+                "quantity": 1 + i,
+                "line_total": q_fields["line_total"] + i,
+                "requested_date": None if i % 3 == 0 else q_fields["requested_date"],
+                "configuration": {"size": i, "finish": "blue"},
+            }
+        )
+        for i in range(199)
+    )
+    made = OrderLine.objects.bulk_create(
+        OrderLine(
+            **{
+                **o_fields,
+                "id": uuid.uuid4(),
+                "quote_line_id": None,
+                "position": 1000 + i,
+                "quantity": 1 + i,
+                "requested_date": None if i % 3 == 0 else o_fields["requested_date"],
+                "forecast_date": o_fields["forecast_date"] + dt.timedelta(days=i % 5),
+                "customer_forecast_date": (
+                    o_fields["first_promised_date"] + dt.timedelta(days=2) if i % 4 == 0 else None
+                ),
+                "forecast_release_due": now + dt.timedelta(hours=i) if i % 7 == 0 else None,
+                "at_risk": i % 5 > 0,
+            }
+        )
+        for i in range(199)
+    )
+    components = list(line.components.all())
+    changes = list(line.date_changes.all())
+    assert components and changes
+    OrderLineComponent.objects.bulk_create(
+        OrderLineComponent(
+            **{
+                **{f.attname: getattr(c, f.attname) for f in OrderLineComponent._meta.fields},
+                "id": None,
+                "parent_id": None,
+                "line_id": new.pk,
+            }
+        )
+        for new in made
+        for c in components
+    )
+    OrderLineDateChange.objects.bulk_create(
+        OrderLineDateChange(
+            **{
+                **{f.attname: getattr(c, f.attname) for f in OrderLineDateChange._meta.fields},
+                "id": None,
+                "line_id": new.pk,
+                "released_at": now - dt.timedelta(days=k) if k % 2 == 0 else None,
+                "customer_text": f"moved {k}",
+            }
+        )
+        for k, new in enumerate(made)
+        for c in changes
+    )
+
+
+# What a customer contact never reads of a document or its lines.
+INTERNAL_FIELDS = {
+    "internal_notes",
+    "owner",
+    "critical_path",
+    "unit_cost",
+    "margin_percent",
+    "promise_explanation",
+    "components",
+    "forecast_date",
+    "at_risk",
+    "forecast_release_due",
+    "reason",
+    "cause",
+    "reviews",
+}
+
+
+@pytest.mark.parametrize("who", ["staff", "contact"])
+def test_200_line_details_are_the_serializers_answers(
+    documents, sales_rep, acme_contact, token_api, monkeypatch, who
+):
+    order = documents
+    _two_hundred_lines(order)
+    api = token_api(sales_rep if who == "staff" else acme_contact)
+    paths = [f"/api/v1/quotes/{order.quote_id}/", f"/api/v1/orders/{order.pk}/"]
+    fast = _bodies(api, paths)
+    quote, sales_order = (__import__("json").loads(body) for body in fast)
+    assert len(quote["lines"]) == len(sales_order["lines"]) == 200
+    lines = sales_order["lines"]
+    if who == "staff":
+        assert all(len(line["components"]) >= 1 for line in lines)
+        assert sum(len(line["date_changes"]) for line in lines) == 1 + 199
+        assert {"unit_cost", "margin_percent"} <= set(quote["lines"][0])
+    else:
+        # the released changes only, in the customer's words
+        assert sum(len(line["date_changes"]) for line in lines) == 1 + 100
+        for document in (quote, sales_order):
+            assert not INTERNAL_FIELDS & set(document)
+            for line in document["lines"]:
+                assert not INTERNAL_FIELDS & set(line)
+                for change in line.get("date_changes", ()):
+                    assert not INTERNAL_FIELDS & set(change)
+    _plain_path(monkeypatch)
+    assert _bodies(api, paths) == fast

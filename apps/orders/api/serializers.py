@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django.db.models import F, QuerySet
@@ -9,7 +10,7 @@ from rest_framework import serializers
 
 from apps.accounts.models import Address, Organization, User
 from apps.catalog.models import Product
-from apps.core.api import BuiltFieldsMixin, FastReadMixin, fields_for_some_callers
+from apps.core.api import BuiltFieldsMixin, FastReadMixin, RowsPlan, fields_for_some_callers
 from apps.core.api_transitions import TransitionInputSerializer
 from apps.core.limits import (
     ADDRESS_MAX_LENGTH,
@@ -24,6 +25,7 @@ from apps.core.limits import (
     VERSION_MAX,
 )
 from apps.core.permissions import is_internal
+from apps.core.prepared import prepared_values
 from apps.core.transitions import available_transitions
 from apps.orders import selectors
 from apps.orders.models import (
@@ -76,6 +78,91 @@ class StatefulSerializer(serializers.ModelSerializer):
         return available_transitions(obj, self.context["request"].user)
 
 
+class RowsListSerializer(serializers.ListSerializer):
+    """A document's lines: the answers `RowsLinesMixin` read as plain rows when there,
+    else DRF's (the related manager's objects)."""
+
+    def get_attribute(self, instance):
+        answers = instance.__dict__.get("lines_answers")
+        return super().get_attribute(instance) if answers is None else _Answered(answers)
+
+    def to_representation(self, data):
+        return data.answers if type(data) is _Answered else super().to_representation(data)
+
+
+class _Answered:
+    __slots__ = ("answers",)
+
+    def __init__(self, answers: list) -> None:
+        self.answers = answers
+
+
+class RowsLinesMixin:
+    # A document serializer whose `lines` are read as `values()` rows, SQL compiled once
+    # per shape (apps.core.prepared), and rendered by the line serializer's RowsPlan
+    # (apps.core.api): no model instance, manager or field object per line, the same
+    # answer (tests/orders/test_api_fast_rows.py). No docstring: the schema's
+    # description of the serializers stays theirs.
+    lines_reader = None  # function(document, line serializer class, internal) -> answers
+
+    def to_representation(self, instance):
+        if "lines_answers" not in instance.__dict__:
+            line_serializer = type(self._declared_fields["lines"].child)
+            internal = is_internal(self.context["request"].user)
+            instance.lines_answers = type(self).lines_reader(instance, line_serializer, internal)
+        return super().to_representation(instance)
+
+
+def _document_lines_query(model, parent: str, ordering: tuple, columns: tuple, slots):
+    return model.objects.filter(**{f"{parent}__in": slots}).order_by(*ordering).values(*columns)
+
+
+def _line_details_query(internal: bool, name: str, columns: tuple, slots):
+    qs = selectors.order_line_detail_querysets(internal=internal)[name]
+    return qs.filter(line__order_id__in=slots).values(*columns, "line_id")
+
+
+def order_line_answers(order, line_serializer, internal: bool) -> list[dict]:
+    """The order's lines as `line_serializer` answers them, with their details (the
+    date changes, and for staff the BOM: selectors.order_line_detail_querysets): one
+    query each, whatever the number of lines."""
+    plan = RowsPlan.of(line_serializer)
+    rows = prepared_values(
+        _document_lines_query, (OrderLine, "order_id", ("position",), plan.columns), [order.pk]
+    )
+    children = {
+        name: child.render_grouped(
+            prepared_values(_line_details_query, (internal, name, child.columns), [order.pk]),
+            "line_id",
+        )
+        for name, child in plan.nested.items()
+    }
+    return plan.render(rows, children)
+
+
+def quote_line_answers(quote, line_serializer, internal: bool) -> list[dict]:
+    """The quote's lines as `line_serializer` answers them, in one query (the product's
+    SKU and name joined), and their total (Quote.total) for `LinesTotalField`."""
+    plan = RowsPlan.of(line_serializer)
+    rows = prepared_values(
+        _document_lines_query,
+        (QuoteLine, "quote_id", ("position", "created_at"), (*plan.columns, "line_total")),
+        [quote.pk],
+    )
+    quote.lines_total = sum((row["line_total"] for row in rows), Decimal("0"))
+    quote.lines_read = len(rows)
+    return plan.render(rows)
+
+
+class LinesTotalField(serializers.DecimalField):
+    """Quote.total (the sum of the lines' totals), from the lines read as rows when
+    they were (`quote_line_answers`): the property would load every line again."""
+
+    def get_attribute(self, instance):
+        known = instance.__dict__.get("lines_total")
+        return super().get_attribute(instance) if known is None else known
+
+
 # -- quotes ------------------------------------------------------------------
 
 QUOTE_LINE_PUBLIC = [
@@ -116,6 +203,7 @@ class QuoteLineSerializer(FastReadMixin, serializers.ModelSerializer):
         model = QuoteLine
         fields = QUOTE_LINE_INTERNAL
         read_only_fields = fields
+        list_serializer_class = RowsListSerializer
 
 
 def quote_lines_read() -> QuerySet[QuoteLine]:
@@ -340,10 +428,12 @@ class QuoteCustomerListSerializer(QuoteListSerializer):
         return _as_sent(data, version) if version else data
 
 
-class QuoteSerializer(BuiltFieldsMixin, StatefulSerializer):
+class QuoteSerializer(RowsLinesMixin, BuiltFieldsMixin, StatefulSerializer):
+    lines_reader = staticmethod(quote_line_answers)
+
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     owner = serializers.StringRelatedField()
-    total = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+    total = LinesTotalField(max_digits=14, decimal_places=2, read_only=True)
     lines = QuoteLineSerializer(many=True, read_only=True)
     reviews = serializers.SerializerMethodField()
 
@@ -368,9 +458,11 @@ class QuoteSerializer(BuiltFieldsMixin, StatefulSerializer):
         return QuoteReviewSerializer(reviews, many=True, context=self.context).data
 
 
-class QuoteCustomerSerializer(BuiltFieldsMixin, StatefulSerializer):
+class QuoteCustomerSerializer(RowsLinesMixin, BuiltFieldsMixin, StatefulSerializer):
+    lines_reader = staticmethod(quote_line_answers)
+
     customer_name = serializers.CharField(source="customer.name", read_only=True)
-    total = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+    total = LinesTotalField(max_digits=14, decimal_places=2, read_only=True)
     lines = QuoteLineCustomerSerializer(many=True, read_only=True)
     being_revised = serializers.SerializerMethodField(help_text=BEING_REVISED_HELP)
 
@@ -536,11 +628,25 @@ ORDER_LINE_PUBLIC = [
 ]
 
 
+def _customer_date(row) -> dt.date:
+    # OrderLine.customer_date of a values() row (RowsPlan)
+    return row["customer_forecast_date"] or row["first_promised_date"]
+
+
 class OrderLineSerializer(FastReadMixin, serializers.ModelSerializer):
     date_changes = DateChangeSerializer(many=True, read_only=True)
     components = ComponentSerializer(many=True, read_only=True)
     slip_days = serializers.IntegerField(read_only=True)
     customer_date = serializers.DateField(read_only=True)
+
+    # The properties of OrderLine as functions of a values() row (RowsPlan).
+    fast_values = {
+        "customer_date": (("customer_forecast_date", "first_promised_date"), _customer_date),
+        "slip_days": (
+            ("forecast_date", "first_promised_date"),
+            lambda row: (row["forecast_date"] - row["first_promised_date"]).days,
+        ),
+    }
 
     class Meta:
         model = OrderLine
@@ -558,6 +664,7 @@ class OrderLineSerializer(FastReadMixin, serializers.ModelSerializer):
             "components",
         ]
         read_only_fields = fields
+        list_serializer_class = RowsListSerializer
 
 
 class OrderLineCustomerSerializer(FastReadMixin, serializers.ModelSerializer):
@@ -571,10 +678,19 @@ class OrderLineCustomerSerializer(FastReadMixin, serializers.ModelSerializer):
         help_text="Days between the date the customer was told and the first promise.",
     )
 
+    fast_values = {
+        "customer_date": OrderLineSerializer.fast_values["customer_date"],
+        "slip_days": (
+            ("customer_forecast_date", "first_promised_date"),
+            lambda row: (_customer_date(row) - row["first_promised_date"]).days,
+        ),
+    }
+
     class Meta:
         model = OrderLine
         fields = [*ORDER_LINE_PUBLIC, "slip_days", "date_changes"]
         read_only_fields = fields
+        list_serializer_class = RowsListSerializer
 
 
 ORDER_PUBLIC = [
@@ -641,7 +757,9 @@ ORDER_LIST_COLUMNS = (
 )
 
 
-class OrderSerializer(BuiltFieldsMixin, StatefulSerializer):
+class OrderSerializer(RowsLinesMixin, BuiltFieldsMixin, StatefulSerializer):
+    lines_reader = staticmethod(order_line_answers)
+
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     quote_number = serializers.CharField(source="quote.number", read_only=True)
     owner = serializers.StringRelatedField()
@@ -665,7 +783,9 @@ class OrderSerializer(BuiltFieldsMixin, StatefulSerializer):
         read_only_fields = fields
 
 
-class OrderCustomerSerializer(BuiltFieldsMixin, StatefulSerializer):
+class OrderCustomerSerializer(RowsLinesMixin, BuiltFieldsMixin, StatefulSerializer):
+    lines_reader = staticmethod(order_line_answers)
+
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     quote_number = serializers.CharField(source="quote.number", read_only=True)
     lines = OrderLineCustomerSerializer(many=True, read_only=True)

@@ -113,7 +113,7 @@ class QuoteViewSet(
             if portal:
                 return selectors.portal_quotes_visible_to(user)
             return selectors.quotes_visible_to(user)
-        return selectors.quote_detail_qs(user, portal=portal, lines=s.quote_lines_read())
+        return selectors.quote_answer_qs(user, portal=portal)
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)
@@ -147,9 +147,7 @@ class QuoteViewSet(
         return s.quote_serializer_for(self.request.user, many_list=self.action == "list")
 
     def _detail(self, quote, code=status.HTTP_200_OK):
-        fresh = selectors.quote_detail_qs(self.request.user, lines=s.quote_lines_read()).get(
-            pk=quote.pk
-        )
+        fresh = selectors.quote_answer_qs(self.request.user).get(pk=quote.pk)
         serializer = s.quote_serializer_for(self.request.user)(
             fresh, context={"request": self.request}
         )
@@ -338,7 +336,7 @@ class OrderViewSet(
             )
         if self.action in COMMENT_ACTIONS:
             return selectors.orders_visible_to(user)
-        return selectors.order_detail_qs(user)
+        return selectors.order_answer_qs(user)
 
     def get_serializer_class(self):
         if self.action == "list":
