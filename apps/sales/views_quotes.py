@@ -327,7 +327,7 @@ def _quote_lines(request: HttpRequest, quote: Quote) -> tuple[LineWindow, Decima
     every = all_lines_asked(request) or quote.state == QuoteState.DRAFT or quote.has_change_requests
     shown = selectors.document_lines_window(
         quote,
-        QuoteLine.objects.select_related("product"),
+        _page_lines,
         "quote",
         every=every,
         shown=LINES_SHOWN,
@@ -335,6 +335,10 @@ def _quote_lines(request: HttpRequest, quote: Quote) -> tuple[LineWindow, Decima
     if every:
         return LineWindow(shown=shown, total=len(shown)), quote.total
     return LineWindow(shown=shown, total=quote.lines_count), quote.lines_total
+
+
+def _page_lines() -> QuerySet[QuoteLine]:
+    return QuoteLine.objects.select_related("product")
 
 
 def _copy_button(quote: Quote, user) -> dict | None:
