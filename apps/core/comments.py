@@ -23,7 +23,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, SuspiciousFileOperation, ValidationError
 from django.core.files import File
 from django.db import transaction
-from django.db.models import Model, Prefetch, QuerySet
+from django.db.models import Count, Model, Prefetch, QuerySet
 from django.http import Http404
 from django.template.defaultfilters import filesizeformat
 from django.utils.text import get_valid_filename
@@ -35,7 +35,8 @@ from apps.core.limits import (
     MENTIONS_PER_COMMENT_MAX,
 )
 from apps.core.models import Activity, ActivityKind, Attachment, Audience
-from apps.core.selectors import activities_for, audience_visible
+from apps.core.prepared import prepared_values
+from apps.core.selectors import activities_for, audience_visible, readable_audiences
 from apps.core.services import activity_record, notify
 
 if TYPE_CHECKING:
@@ -178,6 +179,26 @@ def comments_for(*, user: User, target: Model) -> QuerySet[Activity]:
         )
         .order_by("-id")
     )
+
+
+def comment_count(*, user: User, target: Model) -> int:
+    """How many of `target`'s comments `user` may read (`comments_for(...).count()`),
+    its SQL compiled once per process, kind of target and audience (a page's comment
+    card shows the count on every request)."""
+    ctype = ContentType.objects.get_for_model(target).pk
+    rows = prepared_values(
+        _comment_count_query, (ctype, readable_audiences(user)), [str(target.pk)]
+    )
+    return rows[0]["n"] if rows else 0
+
+
+def _comment_count_query(ctype: int, audiences: tuple[str, ...] | None, slots) -> QuerySet:
+    qs = Activity.objects.filter(
+        content_type_id=ctype, object_id=slots[0], kind=ActivityKind.COMMENT
+    )
+    if audiences is not None:
+        qs = qs.filter(audience__in=audiences) if audiences else qs.none()
+    return qs.order_by().values("object_id").annotate(n=Count("pk")).values("n")
 
 
 @dataclass

@@ -65,16 +65,9 @@ def prepare(qs: QuerySet, slots: Sequence) -> Prepared | None:
         sql, params = compiler.as_sql()
     except EmptyResultSet:
         return EMPTY
-    positions = []
-    start = 0
-    for value in slots:
-        hits = [
-            i for i, param in enumerate(params) if type(param) is type(value) and param == value
-        ]
-        if len(hits) != 1 or hits[0] < start:
-            return None
-        positions.append(hits[0])
-        start = hits[0] + 1
+    positions = _positions(params, slots)
+    if positions is None:
+        return None
     fields = [column[0] for column in compiler.select[: compiler.col_count]]
     if compiler.has_composite_fields(fields):
         return None
@@ -82,7 +75,7 @@ def prepare(qs: QuerySet, slots: Sequence) -> Prepared | None:
         (i, tuple(convs), expression)
         for i, (convs, expression) in compiler.get_converters(fields).items()
     )
-    return Prepared(sql, tuple(params), tuple(positions), _names(qs), converters)
+    return Prepared(sql, tuple(params), positions, _names(qs), converters)
 
 
 def prepared_values(
@@ -129,3 +122,117 @@ def prepared_values(
 def clear() -> None:
     with _lock:
         _prepared.clear()
+
+
+# --- model instances ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PreparedObjects:
+    model_cls: type
+    sql: str
+    params: tuple
+    positions: tuple[int, ...]
+    init_list: tuple[str, ...]  # the model's columns, as ModelIterable builds an instance
+    fields: tuple[int, int]  # where they are in a row
+    populators: tuple  # select_related objects (django's RelatedPopulator), built once
+    annotations: tuple[tuple[str, int], ...]
+    converters: dict
+
+
+def _prepare_objects(qs: QuerySet, slots: Sequence) -> PreparedObjects | None:
+    from django.db.models.query import ModelIterable, get_related_populators
+
+    if (
+        qs._iterable_class is not ModelIterable
+        or qs._prefetch_related_lookups
+        or qs._known_related_objects
+    ):
+        raise TypeError("prepared_objects() runs plain model querysets (prefetch afterwards)")
+    compiler = qs.query.get_compiler(using=qs.db)
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        return EMPTY  # type: ignore[return-value]
+    positions = _positions(params, slots)
+    if positions is None:
+        return None
+    select, klass_info = compiler.select, compiler.klass_info
+    start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+    fields = [column[0] for column in select[: compiler.col_count]]
+    return PreparedObjects(
+        klass_info["model"],
+        sql,
+        tuple(params),
+        positions,
+        tuple(column[0].target.attname for column in select[start:end]),
+        (start, end),
+        tuple(get_related_populators(klass_info, select, qs.db)),
+        tuple(compiler.annotation_col_map.items()),
+        compiler.get_converters(fields),
+    )
+
+
+def _positions(params: Sequence, slots: Sequence) -> tuple[int, ...] | None:
+    positions = []
+    start = 0
+    for value in slots:
+        hits = [
+            i for i, param in enumerate(params) if type(param) is type(value) and param == value
+        ]
+        if len(hits) != 1 or hits[0] < start:
+            return None
+        positions.append(hits[0])
+        start = hits[0] + 1
+    return tuple(positions)
+
+
+def prepared_objects(
+    build: Builder, key: tuple, slots: Sequence, using: str = DEFAULT_DB_ALIAS
+) -> list:
+    """The model instances of `build(*key, slots)` (a plain model queryset, select_related
+    allowed, no prefetch), its SQL compiled once per shape as in `prepared_values`; the
+    instances are built as Django's ModelIterable builds them (deferred columns,
+    select_related objects, annotations). `slots`: distinct values (repeats dropped)."""
+    slots = list(dict.fromkeys(slots))
+    shape = ("objects", build, key, len(slots), using)
+    try:
+        prepared = _prepared[shape]
+    except KeyError:
+        qs = build(*key, slots).using(using)
+        prepared = _prepare_objects(qs, slots)
+        with _lock:
+            if len(_prepared) >= PREPARED_MAX:
+                _prepared.clear()
+            _prepared[shape] = prepared
+        if prepared is None:
+            return list(qs)
+    if prepared is None:
+        return list(build(*key, slots).using(using))
+    if prepared is EMPTY:
+        return []
+    params = list(prepared.params)
+    for position, value in zip(prepared.positions, slots, strict=True):
+        params[position] = value
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        cursor.execute(prepared.sql, params)
+        rows = cursor.fetchall()
+    if prepared.converters:
+        rows = [list(row) for row in rows]
+        for row in rows:
+            for i, (convs, expression) in prepared.converters.items():
+                value = row[i]
+                for convert in convs:
+                    value = convert(value, expression, connection)
+                row[i] = value
+    start, end = prepared.fields
+    objects = []
+    for row in rows:
+        obj = prepared.model_cls.from_db(using, prepared.init_list, row[start:end])
+        for populator in prepared.populators:
+            populator.populate(row, obj)
+        for name, position in prepared.annotations:
+            setattr(obj, name, row[position])
+        objects.append(obj)
+    return objects

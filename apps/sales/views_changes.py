@@ -261,18 +261,20 @@ def change_section(
     """The context of the change-request section of a staff quote or order page."""
     user = request.user
     kind = "order" if isinstance(target, SalesOrder) else "quote"
-    crs = (
-        selectors.change_requests_visible_to(user)
-        .filter(**{kind: target})
-        # A request is on a quote or on an order, never both, and its customer is the
-        # target's: neither is joined again (compiling their columns was a third of
-        # the section's time), the target and its customer are set below.
-        .select_related(None)
-        .select_related("requested_by", "decided_by")
-        .order_by("-created_at")
-    )
-    # A page's target says whether it has any (`has_change_requests`): none, no query.
-    crs = list(crs) if getattr(target, "has_change_requests", True) else []
+    # A page's target says whether it has any (`has_change_requests`): none, no query
+    # (nor the queryset built).
+    crs = []
+    if getattr(target, "has_change_requests", True):
+        crs = list(
+            selectors.change_requests_visible_to(user)
+            .filter(**{kind: target})
+            # A request is on a quote or on an order, never both, and its customer is
+            # the target's: neither is joined again (compiling their columns was a third
+            # of the section's time), the target and its customer are set below.
+            .select_related(None)
+            .select_related("requested_by", "decided_by")
+            .order_by("-created_at")
+        )
     if kind == "order" and crs and "lines" not in getattr(target, "_prefetched_objects_cache", {}):
         # A page that loaded only the lines it shows: the requests' steps and
         # assessments read every line (one query, only when there are requests).

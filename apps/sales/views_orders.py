@@ -13,6 +13,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -401,13 +402,17 @@ def _order_lines(request: HttpRequest, order: SalesOrder) -> tuple[LineWindow, i
         # The change requests' steps and assessments read every line.
         every = all_lines_asked(request) or order.has_change_requests
         shown = selectors.document_lines_window(
-            order, OrderLine.objects.all(), "order", every=every, shown=LINES_SHOWN
+            order, _page_lines, "order", every=every, shown=LINES_SHOWN
         )
         if not every:
             return LineWindow(shown=shown, total=order.lines_count), order.lines_release_pending
     # Every line of the order, not only the shown ones (the lines are loaded: no query).
     untold = sum(1 for line in order.lines.all() if line_release_pending(line))
     return line_window(request, order.lines.all()), untold
+
+
+def _page_lines() -> QuerySet[OrderLine]:
+    return OrderLine.objects.all()
 
 
 ORDER_PAGE = DetailPage(

@@ -11,10 +11,10 @@ from django.db import connection
 from django.db.models.functions import Upper
 from django.test.utils import CaptureQueriesContext
 
-from apps.accounts.models import Organization
+from apps.accounts.models import Organization, User
 from apps.core import prepared
-from apps.core.prepared import prepared_values
-from tests.factories import OrganizationFactory
+from apps.core.prepared import prepared_objects, prepared_values
+from tests.factories import OrganizationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -101,3 +101,56 @@ def test_no_slots_no_query():
 def test_only_values_querysets():
     with pytest.raises(TypeError):
         prepared_values(lambda ids: Organization.objects.filter(pk__in=ids), (), [uuid.uuid4()])
+
+
+# --- prepared_objects: model instances ------------------------------------------------
+
+
+def _members(ids: list):
+    BUILT.append(ids)
+    return (
+        User.objects.select_related("membership__organization")
+        .defer("last_login")
+        .annotate(shout=Upper("username"))
+        .filter(pk__in=ids)
+        .order_by("username")
+    )
+
+
+def test_objects_are_the_querysets_with_joins_deferred_columns_and_annotations(orgs):
+    users = [UserFactory(username=f"prep{i}", organization=orgs[i]) for i in range(3)]
+    ids = [users[2].pk, users[0].pk]
+    expected = list(_members(ids))
+    prepared_objects(_members, (), ids)
+    BUILT.clear()
+    with CaptureQueriesContext(connection) as ctx:
+        found = prepared_objects(_members, (), [users[1].pk, users[0].pk])
+        assert [(u.pk, u.shout, u.membership.organization.name) for u in found] == [
+            (users[0].pk, "PREP0", "Prep 0"),
+            (users[1].pk, "PREP1", "Prep 1"),
+        ]
+    assert BUILT == [] and len(ctx.captured_queries) == 1  # joined, compiled once
+    assert "last_login" in found[0].get_deferred_fields()
+    first = prepared_objects(_members, (), ids)
+    assert [(u.pk, u.username, u.shout) for u in first] == [
+        (u.pk, u.username, u.shout) for u in expected
+    ]
+    assert all(u._state.db == "default" and not u._state.adding for u in first)
+
+
+def test_objects_a_change_shows_on_the_next_call(orgs):
+    user = UserFactory(username="prepx", organization=orgs[0])
+    prepared_objects(_members, (), [user.pk])
+    Organization.objects.filter(pk=orgs[0].pk).update(name="Renamed")
+    User.objects.filter(pk=user.pk).update(first_name="Changed")
+    (again,) = prepared_objects(_members, (), [user.pk])
+    assert again.first_name == "Changed" and again.membership.organization.name == "Renamed"
+
+
+def test_objects_only_plain_model_querysets():
+    with pytest.raises(TypeError):
+        prepared_objects(lambda ids: User.objects.filter(pk__in=ids).values("pk"), (), [1])
+    with pytest.raises(TypeError):
+        prepared_objects(
+            lambda ids: User.objects.filter(pk__in=ids).prefetch_related("groups"), (), [1]
+        )

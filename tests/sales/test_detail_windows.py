@@ -96,3 +96,31 @@ def test_a_copied_quote_page_reads_its_origin_without_a_query(
     page = _html(client, url)
     assert 'data-testid="copied-from"' in page and order.quote.number in page
     assert reverse("sales:quote-detail", args=[order.quote.pk]) in page
+
+
+def test_the_pages_read_their_document_fresh_after_a_change_through_a_service(
+    client_for, make_quote, order, sales_rep
+):
+    """The staff pages' queries are compiled once per process (apps.core.prepared):
+    only SQL is kept, so what a service changes shows on the next request, and a
+    document staff may not see (or that does not exist) is still a 404."""
+    from apps.orders.services import orders as order_services
+    from apps.orders.services import quotes as quote_services
+
+    client = client_for(sales_rep)
+    quote = make_quote(title="First title")
+    quote_url = reverse("sales:quote-detail", args=[quote.pk])
+    assert "First title" in _html(client, quote_url)
+    quote_services.quote_update(quote=quote, actor=sales_rep, expected_version=None, title="Later")
+    page = _html(client, quote_url)
+    assert "Later" in page and "First title" not in page
+    order_url = reverse("sales:order-detail", args=[order.pk])
+    assert "NEW-PO-9" not in _html(client, order_url)
+    order_services.order_update(
+        order=order, actor=sales_rep, expected_version=None, customer_po="NEW-PO-9"
+    )
+    assert "NEW-PO-9" in _html(client, order_url)
+    # Another document's page reads that one; an unknown id is a 404.
+    assert order.quote.number in _html(client, reverse("sales:quote-detail", args=[order.quote.pk]))
+    assert client.get(reverse("sales:quote-detail", args=[order.pk])).status_code == 404
+    assert client.get(reverse("sales:order-detail", args=[quote.pk])).status_code == 404

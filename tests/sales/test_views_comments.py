@@ -48,6 +48,24 @@ def test_detail_page_loads_the_thread_when_revealed(rep_client, target, request,
 
 
 @pytest.mark.parametrize("target", ["sent_quote", "order"])
+def test_the_count_shows_the_next_comment_and_only_what_the_reader_may_read(
+    rep_client, target, request, sales_rep, acme_contact
+):
+    # The count's SQL is compiled once per kind of target and audience; its number is
+    # read on every request.
+    obj = request.getfixturevalue(target)
+    url = reverse(f"sales:{'quote' if target == 'sent_quote' else 'order'}-detail", args=[obj.pk])
+    assert 'data-testid="comments-count">0</span>' in rep_client.get(url).content.decode()
+    comment_post(target=obj, actor=sales_rep, text="Internal one", audience=Audience.INTERNAL)
+    assert 'data-testid="comments-count">1</span>' in rep_client.get(url).content.decode()
+    comment_post(target=obj, actor=sales_rep, text="Shared one", audience=Audience.CUSTOMER)
+    assert 'data-testid="comments-count">2</span>' in rep_client.get(url).content.decode()
+    from apps.core.comments import comment_count
+
+    assert comment_count(user=acme_contact, target=obj) == 1  # the customer's audience only
+
+
+@pytest.mark.parametrize("target", ["sent_quote", "order"])
 def test_detail_page_shows_the_thread_with_internal_preselected(rep_client, target, request):
     obj = request.getfixturevalue(target)
     page = rep_client.get(

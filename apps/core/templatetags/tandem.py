@@ -221,7 +221,7 @@ def comment_thread(context, target) -> dict:
     and htmx loads the thread (its own URL, the same selectors) when it is scrolled
     into view; the thread, its authors, files and form cost a small document's page
     about a quarter of its time (bench). `?sections=all` renders it in the page."""
-    from apps.core.comments import comments_for, thread_kind
+    from apps.core.comments import comment_count, thread_kind
     from apps.core.pages import ALL_SECTIONS, all_sections_asked
     from apps.core.views_comments import thread_context
 
@@ -233,7 +233,7 @@ def comment_thread(context, target) -> dict:
     return {
         "lazy": True,
         "target": target,
-        "count": comments_for(user=user, target=target).count(),
+        "count": comment_count(user=user, target=target),
         "thread_url": kind.thread_url(target, user),
         # The page's own URL even when a button's answer renders it (a POST's URL).
         "inline_url": f"{kind.page_url(target, user)}?sections={ALL_SECTIONS}#comments",
