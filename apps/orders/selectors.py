@@ -109,11 +109,12 @@ def quotes_visible_to(user) -> QuerySet[Quote]:
     return qs
 
 
-def portal_quotes_visible_to(user) -> QuerySet[Quote]:
+def portal_quotes_visible_to(user, queryset: QuerySet[Quote] | None = None) -> QuerySet[Quote]:
     """What a customer contact sees in the portal: quotes from `sent` on, and quotes
     being revised after they were sent (shown from their last sent revision, see
-    `quote_last_sent_versions`). Staff see what quotes_visible_to gives them."""
-    qs = customer_documents(user, Quote.objects.all())
+    `quote_last_sent_versions`). Staff see what quotes_visible_to gives them.
+    `queryset`: a page's own query of quotes (its shape), narrowed the same way."""
+    qs = customer_documents(user, Quote.objects.all() if queryset is None else queryset)
     if is_internal(user):
         return qs
     # Sent before, each one: a customer state only follows `sent`, and `sent_at` stays
@@ -603,8 +604,8 @@ def quote_documents_visible_to(user, quote: Quote) -> QuerySet[QuoteDocument]:
     return QuoteDocument.objects.filter(quote=quote).order_by("-revision")
 
 
-def orders_visible_to(user) -> QuerySet[SalesOrder]:
-    return customer_documents(user, SalesOrder.objects.all())
+def orders_visible_to(user, queryset: QuerySet[SalesOrder] | None = None) -> QuerySet[SalesOrder]:
+    return customer_documents(user, SalesOrder.objects.all() if queryset is None else queryset)
 
 
 def order_list(user) -> QuerySet[SalesOrder]:
@@ -775,16 +776,19 @@ def released_date_notes(lines) -> dict:
     reason or cause (apps.orders.services.releases). One query, plain tuples: the
     portal page shows them for the lines it shows."""
     notes: dict = {}
-    rows = (
-        OrderLineDateChange.objects.filter(
-            line_id__in=[line.pk for line in lines], released_at__isnull=False
-        )
-        .order_by("line_id", "created_at", "id")
-        .values_list("line_id", "released_at", "customer_text")
-    )
-    for line_id, released_at, text in rows:
-        notes.setdefault(line_id, []).append((released_at, text))
+    # The SQL compiled once per number of lines (apps.core.prepared).
+    rows = prepared_values(_released_notes_query, (), [line.pk for line in lines])
+    for row in rows:
+        notes.setdefault(row["line_id"], []).append((row["released_at"], row["customer_text"]))
     return {line_id: tuple(items) for line_id, items in notes.items()}
+
+
+def _released_notes_query(line_ids) -> QuerySet:
+    return (
+        OrderLineDateChange.objects.filter(line_id__in=line_ids, released_at__isnull=False)
+        .order_by("line_id", "created_at", "id")
+        .values("line_id", "released_at", "customer_text")
+    )
 
 
 def change_requests_visible_to(user) -> QuerySet[ChangeRequest]:
