@@ -71,11 +71,14 @@ def prepare(qs: QuerySet, slots: Sequence) -> Prepared | None:
     fields = [column[0] for column in compiler.select[: compiler.col_count]]
     if compiler.has_composite_fields(fields):
         return None
-    converters = tuple(
+    return Prepared(sql, tuple(params), positions, _names(qs), _converters(compiler, fields))
+
+
+def _converters(compiler, fields) -> tuple:
+    return tuple(
         (i, tuple(convs), expression)
         for i, (convs, expression) in compiler.get_converters(fields).items()
     )
-    return Prepared(sql, tuple(params), positions, _names(qs), converters)
 
 
 def prepared_values(
@@ -84,22 +87,32 @@ def prepared_values(
     """The rows of `build(*key, slots)` (dicts, as `values()` gives them), its SQL
     compiled once per shape. `slots`: distinct values (an IN list; repeats are dropped)."""
     slots = list(dict.fromkeys(slots))
-    shape = (build, key, len(slots), using)
+    prepared, rows = _fetch((build, key, len(slots), using), prepare, build, key, slots, using)
+    if prepared is None:
+        return rows
+    names = prepared.names
+    return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+def _fetch(shape: tuple, prepare_with, build: Builder, key: tuple, slots: list, using: str):
+    """(prepared, converted rows) of `build(*key, slots)` run through its SQL compiled
+    once per `shape`, or (None, the queryset's results) where it cannot be compiled
+    once (`prepare_with` answered None) or it matches nothing. `slots`: distinct values."""
     try:
         prepared = _prepared[shape]
     except KeyError:
         qs = build(*key, slots).using(using)
-        prepared = prepare(qs, slots)
+        prepared = prepare_with(qs, slots)
         with _lock:
             if len(_prepared) >= PREPARED_MAX:
                 _prepared.clear()
             _prepared[shape] = prepared
         if prepared is None:
-            return list(qs)
+            return None, list(qs)
     if prepared is None:
-        return list(build(*key, slots).using(using))
+        return None, list(build(*key, slots).using(using))
     if prepared is EMPTY:
-        return []
+        return None, []
     params = list(prepared.params)
     for position, value in zip(prepared.positions, slots, strict=True):
         params[position] = value
@@ -107,7 +120,6 @@ def prepared_values(
     with connection.cursor() as cursor:
         cursor.execute(prepared.sql, params)
         rows = cursor.fetchall()
-    names = prepared.names
     if prepared.converters:
         rows = [list(row) for row in rows]
         for row in rows:
@@ -116,7 +128,7 @@ def prepared_values(
                 for convert in convs:
                     value = convert(value, expression, connection)
                 row[i] = value
-    return [dict(zip(names, row, strict=True)) for row in rows]
+    return prepared, rows
 
 
 def clear() -> None:
@@ -137,7 +149,7 @@ class PreparedObjects:
     fields: tuple[int, int]  # where they are in a row
     populators: tuple  # select_related objects (django's RelatedPopulator), built once
     annotations: tuple[tuple[str, int], ...]
-    converters: dict
+    converters: tuple  # as Prepared's
 
 
 def _prepare_objects(qs: QuerySet, slots: Sequence) -> PreparedObjects | None:
@@ -169,7 +181,7 @@ def _prepare_objects(qs: QuerySet, slots: Sequence) -> PreparedObjects | None:
         (start, end),
         tuple(get_related_populators(klass_info, select, qs.db)),
         tuple(compiler.annotation_col_map.items()),
-        compiler.get_converters(fields),
+        _converters(compiler, fields),
     )
 
 
@@ -195,37 +207,11 @@ def prepared_objects(
     instances are built as Django's ModelIterable builds them (deferred columns,
     select_related objects, annotations). `slots`: distinct values (repeats dropped)."""
     slots = list(dict.fromkeys(slots))
-    shape = ("objects", build, key, len(slots), using)
-    try:
-        prepared = _prepared[shape]
-    except KeyError:
-        qs = build(*key, slots).using(using)
-        prepared = _prepare_objects(qs, slots)
-        with _lock:
-            if len(_prepared) >= PREPARED_MAX:
-                _prepared.clear()
-            _prepared[shape] = prepared
-        if prepared is None:
-            return list(qs)
+    prepared, rows = _fetch(
+        ("objects", build, key, len(slots), using), _prepare_objects, build, key, slots, using
+    )
     if prepared is None:
-        return list(build(*key, slots).using(using))
-    if prepared is EMPTY:
-        return []
-    params = list(prepared.params)
-    for position, value in zip(prepared.positions, slots, strict=True):
-        params[position] = value
-    connection = connections[using]
-    with connection.cursor() as cursor:
-        cursor.execute(prepared.sql, params)
-        rows = cursor.fetchall()
-    if prepared.converters:
-        rows = [list(row) for row in rows]
-        for row in rows:
-            for i, (convs, expression) in prepared.converters.items():
-                value = row[i]
-                for convert in convs:
-                    value = convert(value, expression, connection)
-                row[i] = value
+        return rows
     start, end = prepared.fields
     objects = []
     for row in rows:

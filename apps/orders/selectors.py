@@ -722,16 +722,7 @@ def _order_page_shape() -> QuerySet[SalesOrder]:
         # Of its quote the page shows the number (and the acceptance).
         .defer(*(f"quote__{name}" for name in _QUOTE_UNREAD))
         .annotate(
-            lines_count=Coalesce(
-                Subquery(
-                    OrderLine.objects.filter(order=OuterRef("pk"))
-                    .order_by()
-                    .values("order")
-                    .annotate(n=Count("pk"))
-                    .values("n")
-                ),
-                Value(0),
-            ),
+            lines_count=line_count_subquery(OrderLine, "order"),
             lines_release_pending=Coalesce(Subquery(pending), Value(0)),
             has_change_requests=_has_change_requests("order"),
         )
