@@ -71,6 +71,10 @@ def login(page, live_server, password):
         page.get_by_label("Username").fill(user.username)
         page.get_by_label("Password").fill(password)
         page.get_by_role("button", name="Sign in").click()
+        # Wait for the login's redirect to land: "networkidle" alone can be the login
+        # page's own state before the POST has left, and a goto right after would
+        # then race the session cookie (and land on the login form).
+        page.wait_for_url(lambda url: "/accounts/login/" not in url)
         page.wait_for_load_state("networkidle")
 
     return _login
