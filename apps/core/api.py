@@ -394,24 +394,18 @@ def _identity(instance):
     return instance
 
 
-class FastReadMixin(BuiltFieldsMixin):
-    """Rows of a read serializer as DRF's Serializer.to_representation gives them, to
-    the byte (tests/core/test_api_fast.py), with each field's reader and converter
-    worked out once per serializer instance: a list's rows share one child serializer,
-    so 25 rows (or 200 lines) pay for it once instead of once per row and field.
-    For list endpoints and detail lines; write serializers keep DRF's path."""
+class FastRead(BuiltFieldsMixin):
+    # FastReadMixin's reading, without a docstring: a serializer that mixes it in keeps
+    # the description the schema gave it (the first docstring of its classes).
 
     # `fast_readers`: field name -> a function of the instance giving the field's value
     # as it is answered (the same as the field's; tests/orders/test_api_fast_rows.py).
     fast_readers: dict = {}
 
-    # (This docstring is the schema's description of serializers without their own:
-    # changing it changes the OpenAPI schema.) The equality is proven by
-    # tests/orders/test_api_fast_rows.py. The plan of the fields that read only the
-    # instance (`_CONTEXT_FREE`) is made once per class, from an instance without
-    # context, and shared by every request; a SerializerMethodField calls this
-    # serializer's method; any other field (a nested serializer) is planned per
-    # instance from its own fields, as DRF builds them.
+    # The plan of the fields that read only the instance (`_CONTEXT_FREE`) is made once
+    # per class, from an instance without context, and shared by every request; a
+    # SerializerMethodField calls this serializer's method; any other field (a nested
+    # serializer) is planned per instance from its own fields, as DRF builds them.
 
     @classmethod
     def _class_plan(cls) -> list[tuple]:
@@ -470,6 +464,18 @@ class FastReadMixin(BuiltFieldsMixin):
                     continue
             row[name] = None if value is None else show(value)
         return row
+
+
+class FastReadMixin(FastRead):
+    """Rows of a read serializer as DRF's Serializer.to_representation gives them, to
+    the byte (tests/core/test_api_fast.py), with each field's reader and converter
+    worked out once per serializer instance: a list's rows share one child serializer,
+    so 25 rows (or 200 lines) pay for it once instead of once per row and field.
+    For list endpoints and detail lines; write serializers keep DRF's path."""
+
+    # (This docstring is the schema's description of serializers without their own:
+    # changing it changes the OpenAPI schema.) The equality is proven by
+    # tests/orders/test_api_fast_rows.py.
 
 
 def _column_of(model, field: serializers.Field) -> str | None:
