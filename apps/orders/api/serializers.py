@@ -927,6 +927,13 @@ def change_request_rows(qs: QuerySet[ChangeRequest]) -> QuerySet[ChangeRequest]:
     )
 
 
+def change_request_page(slots) -> QuerySet[ChangeRequest]:
+    """The rows of a list page of change requests of ids `slots` (`change_request_rows`),
+    for the list's PreparedRowsPaginator (apps.core.api): the ids come from the caller's
+    visible requests, the rows need no visibility filter again."""
+    return change_request_rows(ChangeRequest.objects.filter(pk__in=slots))
+
+
 def attach_work_done_lines(requests) -> None:
     """What `apply`'s work-done check reads, for a page of `change_request_rows`.
 

@@ -511,11 +511,16 @@ class ChangeRequestViewSet(
         if self.action != "list":
             # `apply`'s work-done check reads the order's lines.
             return qs.prefetch_related("order__lines")
-        # A row reads its quote's or order's number and the requester's name (not the
-        # customer): the number and what `apply`'s work-done check reads of the order
-        # come as values of the row (no quote or order object per row); that check's
-        # order and lines are made for the page's approved rows (paginate_queryset).
-        return s.change_request_rows(qs)
+        # The list counts and pages the visible ids; the page's rows are
+        # `s.change_request_page` (`page_rows`).
+        return qs
+
+    # A list row reads its quote's or order's number and the requester's name (not the
+    # customer): the number and what `apply`'s work-done check reads of the order come
+    # as values of the row (no quote or order object per row); that check's order and
+    # lines are made for the page's approved rows (paginate_queryset). Its SQL is
+    # compiled once per page size (apps.core.api.PreparedRowsPaginator).
+    page_rows = staticmethod(s.change_request_page)
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)
