@@ -49,9 +49,10 @@ class Pagination(PageNumberPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         # A view with `page_rows` (a builder of the page's rows from their ids, for
-        # prepared_objects) loads its page's rows through SQL compiled once per shape.
+        # prepared_objects) loads its list's rows through SQL compiled once per shape
+        # (its list only: another action's pages, such as comments, are other rows).
         page_rows = getattr(view, "page_rows", None)
-        if page_rows is not None:
+        if page_rows is not None and getattr(view, "action", None) == "list":
             self.django_paginator_class = functools.partial(
                 PreparedRowsPaginator, page_rows=page_rows
             )
