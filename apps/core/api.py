@@ -37,6 +37,7 @@ from rest_framework.settings import ISO_8601, api_settings
 
 from apps.core.lists import ListPaginator, stable_ordering
 from apps.core.prefetch import prefetched_rows
+from apps.core.prepared import prepared_objects
 
 
 class Pagination(PageNumberPagination):
@@ -45,6 +46,34 @@ class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 100
     django_paginator_class = ListPaginator
+
+    def paginate_queryset(self, queryset, request, view=None):
+        # A view with `page_rows` (a builder of the page's rows from their ids, for
+        # prepared_objects) loads its list's rows through SQL compiled once per shape
+        # (its list only: another action's pages, such as comments, are other rows).
+        page_rows = getattr(view, "page_rows", None)
+        if page_rows is not None and getattr(view, "action", None) == "list":
+            self.django_paginator_class = functools.partial(
+                PreparedRowsPaginator, page_rows=page_rows
+            )
+        return super().paginate_queryset(queryset, request, view)
+
+
+class PreparedRowsPaginator(ListPaginator):
+    """ListPaginator whose page rows are `page_rows(ids)` (a plain model queryset of
+    those ids, a function of them alone), its SQL compiled once per number of ids
+    (apps.core.prepared.prepared_objects): building and compiling a row query with
+    its joins and annotations was a third of a list's calls. The ids come from the
+    caller's filtered, permission-narrowed queryset (`object_list`), so the rows query
+    needs neither again."""
+
+    def __init__(self, object_list, per_page, *, page_rows, **kwargs) -> None:
+        super().__init__(object_list, per_page, **kwargs)
+        self.page_rows = page_rows
+
+    def load(self, ids):
+        by_pk = {obj.pk: obj for obj in prepared_objects(self.page_rows, (), ids)}
+        return [by_pk[pk] for pk in ids if pk in by_pk]
 
 
 # Query parameters a list reads besides its filters (pagination; `ordering` is
@@ -394,24 +423,18 @@ def _identity(instance):
     return instance
 
 
-class FastReadMixin(BuiltFieldsMixin):
-    """Rows of a read serializer as DRF's Serializer.to_representation gives them, to
-    the byte (tests/core/test_api_fast.py), with each field's reader and converter
-    worked out once per serializer instance: a list's rows share one child serializer,
-    so 25 rows (or 200 lines) pay for it once instead of once per row and field.
-    For list endpoints and detail lines; write serializers keep DRF's path."""
+class FastRead(BuiltFieldsMixin):
+    # FastReadMixin's reading, without a docstring: a serializer that mixes it in keeps
+    # the description the schema gave it (the first docstring of its classes).
 
     # `fast_readers`: field name -> a function of the instance giving the field's value
     # as it is answered (the same as the field's; tests/orders/test_api_fast_rows.py).
     fast_readers: dict = {}
 
-    # (This docstring is the schema's description of serializers without their own:
-    # changing it changes the OpenAPI schema.) The equality is proven by
-    # tests/orders/test_api_fast_rows.py. The plan of the fields that read only the
-    # instance (`_CONTEXT_FREE`) is made once per class, from an instance without
-    # context, and shared by every request; a SerializerMethodField calls this
-    # serializer's method; any other field (a nested serializer) is planned per
-    # instance from its own fields, as DRF builds them.
+    # The plan of the fields that read only the instance (`_CONTEXT_FREE`) is made once
+    # per class, from an instance without context, and shared by every request; a
+    # SerializerMethodField calls this serializer's method; any other field (a nested
+    # serializer) is planned per instance from its own fields, as DRF builds them.
 
     @classmethod
     def _class_plan(cls) -> list[tuple]:
@@ -470,6 +493,18 @@ class FastReadMixin(BuiltFieldsMixin):
                     continue
             row[name] = None if value is None else show(value)
         return row
+
+
+class FastReadMixin(FastRead):
+    """Rows of a read serializer as DRF's Serializer.to_representation gives them, to
+    the byte (tests/core/test_api_fast.py), with each field's reader and converter
+    worked out once per serializer instance: a list's rows share one child serializer,
+    so 25 rows (or 200 lines) pay for it once instead of once per row and field.
+    For list endpoints and detail lines; write serializers keep DRF's path."""
+
+    # (This docstring is the schema's description of serializers without their own:
+    # changing it changes the OpenAPI schema.) The equality is proven by
+    # tests/orders/test_api_fast_rows.py.
 
 
 def _column_of(model, field: serializers.Field) -> str | None:

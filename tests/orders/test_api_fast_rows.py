@@ -1,5 +1,6 @@
-"""FastReadMixin (apps.core.api): list rows and detail lines are the bytes DRF's own
-Serializer.to_representation gives, for staff and customers."""
+"""FastRead and FastReadMixin (apps.core.api): list rows, detail lines and the order's
+answer are the bytes DRF's own Serializer.to_representation gives, for staff and
+customers."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import datetime as dt
 import pytest
 from rest_framework import serializers
 
-from apps.core.api import FastReadMixin
+from apps.core.api import FastRead
 from apps.orders.services import changes as change_services
 from apps.orders.services.orders import order_line_reforecast
 
@@ -54,7 +55,7 @@ def test_fast_rows_are_drf_rows(documents, sales_rep, acme_contact, token_api, m
     assert b'"components"' in fast[4] if who == "staff" else b'"components"' not in fast[4]
     assert b"Later please" in fast[2]
     monkeypatch.setattr(
-        FastReadMixin,
+        FastRead,
         "to_representation",
         lambda self, instance: serializers.Serializer.to_representation(self, instance),
     )
@@ -81,7 +82,7 @@ def test_fast_inquiry_and_opportunity_rows_are_drf_rows(
     assert fast[0].count(b'"opportunity":"') == 1 and b'"opportunity":null' in fast[0]
     assert b'"number":"Q-' in fast[1] and b'"quotes":[]' in fast[1]
     monkeypatch.setattr(
-        FastReadMixin,
+        FastRead,
         "to_representation",
         lambda self, instance: serializers.Serializer.to_representation(self, instance),
     )
@@ -195,9 +196,15 @@ def test_opportunity_rows_are_their_detail_answers(
 
 def _plain_path(monkeypatch):
     """DRF's own path, on the querysets that prefetch the lines and their details as
-    the answers read them before (selectors.quote_detail_qs, order_detail_qs)."""
+    the answers read them before (selectors.quote_detail_qs, order_detail_qs), the
+    order read by DRF's get_object (not the staff's compiled query)."""
+    from rest_framework.generics import GenericAPIView
+
     from apps.orders import selectors
     from apps.orders.api import serializers as s
+    from apps.orders.api.views import OrderViewSet
+
+    monkeypatch.setattr(OrderViewSet, "get_object", GenericAPIView.get_object)
 
     quote_detail_qs, order_detail_qs = selectors.quote_detail_qs, selectors.order_detail_qs
     monkeypatch.setattr(
@@ -214,7 +221,7 @@ def _plain_path(monkeypatch):
     )
 
     monkeypatch.setattr(
-        FastReadMixin,
+        FastRead,
         "to_representation",
         lambda self, instance: serializers.Serializer.to_representation(self, instance),
     )

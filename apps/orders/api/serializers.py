@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from decimal import Decimal
 
 from django.db.models import F, QuerySet
@@ -10,7 +11,13 @@ from rest_framework import serializers
 
 from apps.accounts.models import Address, Organization, User
 from apps.catalog.models import Product
-from apps.core.api import BuiltFieldsMixin, FastReadMixin, RowsPlan, fields_for_some_callers
+from apps.core.api import (
+    BuiltFieldsMixin,
+    FastRead,
+    FastReadMixin,
+    RowsPlan,
+    fields_for_some_callers,
+)
 from apps.core.api_transitions import TransitionInputSerializer
 from apps.core.limits import (
     ADDRESS_MAX_LENGTH,
@@ -104,6 +111,9 @@ class RowsLinesMixin:
     # answer (tests/orders/test_api_fast_rows.py). No docstring: the schema's
     # description of the serializers stays theirs.
     lines_reader = None  # function(document, line serializer class, internal) -> answers
+    # A document serializer that mixes in FastRead too (its other fields all plain
+    # columns or methods: the order's) answers the lines read here.
+    fast_readers = {"lines": operator.attrgetter("lines_answers")}
 
     def to_representation(self, instance):
         if "lines_answers" not in instance.__dict__:
@@ -757,7 +767,9 @@ ORDER_LIST_COLUMNS = (
 )
 
 
-class OrderSerializer(RowsLinesMixin, BuiltFieldsMixin, StatefulSerializer):
+# The order's answers read their own fields as FastRead plans them (no copy of the
+# serializer's fields per request), the lines as RowsLinesMixin reads them.
+class OrderSerializer(RowsLinesMixin, FastRead, StatefulSerializer):
     lines_reader = staticmethod(order_line_answers)
 
     customer_name = serializers.CharField(source="customer.name", read_only=True)
@@ -783,7 +795,7 @@ class OrderSerializer(RowsLinesMixin, BuiltFieldsMixin, StatefulSerializer):
         read_only_fields = fields
 
 
-class OrderCustomerSerializer(RowsLinesMixin, BuiltFieldsMixin, StatefulSerializer):
+class OrderCustomerSerializer(RowsLinesMixin, FastRead, StatefulSerializer):
     lines_reader = staticmethod(order_line_answers)
 
     customer_name = serializers.CharField(source="customer.name", read_only=True)
@@ -913,6 +925,13 @@ def change_request_rows(qs: QuerySet[ChangeRequest]) -> QuerySet[ChangeRequest]:
             **{name: F(f"requested_by__{field}") for name, field in CR_REQUESTER_VALUES.items()},
         )
     )
+
+
+def change_request_page(slots) -> QuerySet[ChangeRequest]:
+    """The rows of a list page of change requests of ids `slots` (`change_request_rows`),
+    for the list's PreparedRowsPaginator (apps.core.api): the ids come from the caller's
+    visible requests, the rows need no visibility filter again."""
+    return change_request_rows(ChangeRequest.objects.filter(pk__in=slots))
 
 
 def attach_work_done_lines(requests) -> None:
