@@ -11,9 +11,10 @@
    more than that.
 3. The page's ids are selected first, on indexed columns only (no joins), so a
    deep page skips index entries rather than joined rows.
-4. Only those rows are loaded, with their select_related joins, and `rows(qs)`
-   may add per-row aggregates or prefetches: they run for 25 rows, never for
-   every visible row.
+4. Only those rows are loaded, by id alone (the filters ran in step 3), with the
+   queryset's select_related joins and deferred columns, and `rows(qs)` may add
+   per-row aggregates or prefetches: they run for 25 rows, never for every
+   visible row. Without annotations their SQL is compiled once per shape.
 
 Three queries whatever the number of rows, and the same three on page 1 and
 page 400. Sort keys always end with the primary key (`stable_ordering`), so
@@ -22,16 +23,21 @@ rows with equal keys never move between pages.
 
 from __future__ import annotations
 
+import copy
 import re
 import uuid
 from collections.abc import Callable, Sequence
 from functools import cached_property
 
 from django.core.paginator import Page, Paginator
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q, QuerySet, prefetch_related_objects
 from django.db.models.functions import Coalesce
+from django.db.models.query import ModelIterable
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.hashable import make_hashable
+
+from apps.core.prepared import shaped_objects
 
 COUNT_CAP = 10_000
 PAGE_SIZE = 25
@@ -72,12 +78,102 @@ class ListPaginator(Paginator):
         return self._get_page(self.load(ids), number, self)
 
     def load(self, ids: Sequence) -> list:
-        """The rows of `ids`, in that order, with the queryset's joins and `rows` hook."""
-        qs = self.object_list.filter(pk__in=ids).order_by()
-        if self.rows is not None:
-            qs = self.rows(qs)
-        by_pk = {obj.pk: obj for obj in qs}
+        """The rows of `ids`, in that order, with the queryset's joins and `rows` hook.
+
+        The ids come from the permission-filtered, filtered and sorted queryset, so its
+        rows are read by primary key alone (the filters are not run twice) with what
+        the queryset and the hook load of a row: joins, deferred columns, annotations.
+        Without annotations the SQL is compiled once per shape (`by_ids_shape`)."""
+        ids = list(ids)
+        if not ids:
+            return []
+        rows = by_ids(self.object_list, self.rows, ids)
+        by_pk = {obj.pk: obj for obj in rows}
         return [by_pk[pk] for pk in ids if pk in by_pk]
+
+
+def _unfiltered(qs: QuerySet) -> QuerySet | None:
+    """A queryset of `qs`'s model and class that loads what `qs` loads of a row (joins,
+    deferred columns) without its filters, joins for filters, ordering or slice; None
+    when `qs` loads more than that (annotations, extra columns, values(), known related
+    objects): such a list's rows are read through its own queryset."""
+    query = qs.query
+    if (
+        query.annotation_select
+        or query.extra_select
+        or query.combinator
+        or query.select_for_update
+        or query._filtered_relations
+        or qs._fields is not None
+        or qs._iterable_class is not ModelIterable
+        or qs._known_related_objects
+    ):
+        return None
+    fresh = qs.__class__(model=qs.model, using=qs.db)
+    fresh.query.select_related = copy.deepcopy(query.select_related)
+    fresh.query.deferred_loading = query.deferred_loading
+    if qs._prefetch_related_lookups:
+        fresh = fresh.prefetch_related(*qs._prefetch_related_lookups)
+    return fresh
+
+
+def by_ids_shape(qs: QuerySet) -> tuple | None:
+    """Everything the SQL of `qs.filter(pk__in=ids)` depends on but the ids, when `qs`
+    is a plain row read (no filter, annotation, extra, distinct, slice); else None."""
+    query = qs.query
+    if (
+        query.where
+        or query.annotations
+        or query.extra
+        or query.extra_tables
+        or query.distinct
+        or query.is_sliced
+        or query.group_by is not None
+        or query.combinator
+        or query.select_for_update
+        or query._filtered_relations
+        or query.alias_map
+        or qs._fields is not None
+        or qs._iterable_class is not ModelIterable
+        or qs._known_related_objects
+    ):
+        return None
+    return (
+        "list-rows",
+        qs.model,
+        make_hashable(query.select_related),
+        frozenset(query.deferred_loading[0]),
+        query.deferred_loading[1],
+        qs.db,
+    )
+
+
+def by_ids(object_list: QuerySet, rows: RowsHook | None, ids: list) -> list:
+    """The rows of `object_list` whose pk is in `ids` (any order), through `rows`."""
+    fresh = _unfiltered(object_list)
+    if fresh is None:
+        # Its own queryset (its filters again): what a row loads may depend on them.
+        qs = object_list.filter(pk__in=ids).order_by()
+        return list(rows(qs) if rows is not None else qs)
+    if rows is not None:
+        fresh = rows(fresh)
+    prefetch = fresh._prefetch_related_lookups
+    plain = fresh.prefetch_related(None) if prefetch else fresh
+    shape = by_ids_shape(plain)
+    if shape is None:
+        loaded = list(fresh.filter(pk__in=ids).order_by())
+    else:
+        slots = list(dict.fromkeys(ids))
+        loaded = shaped_objects(
+            (*shape, len(slots)),
+            lambda slots: plain.filter(pk__in=slots).order_by(),
+            (),
+            slots,
+            plain.db,
+        )
+        if prefetch:
+            prefetch_related_objects(loaded, *prefetch)
+    return loaded
 
 
 def list_page(

@@ -207,9 +207,14 @@ def prepared_objects(
     instances are built as Django's ModelIterable builds them (deferred columns,
     select_related objects, annotations). `slots`: distinct values (repeats dropped)."""
     slots = list(dict.fromkeys(slots))
-    prepared, rows = _fetch(
-        ("objects", build, key, len(slots), using), _prepare_objects, build, key, slots, using
-    )
+    return shaped_objects(("objects", build, key, len(slots), using), build, key, slots, using)
+
+
+def shaped_objects(shape: tuple, build: Builder, key: tuple, slots: list, using: str) -> list:
+    """`prepared_objects` under a `shape` the caller derives itself (a hashable value that
+    says everything the SQL of `build(*key, slots)` depends on but the slots' values,
+    their number included). `slots`: distinct values."""
+    prepared, rows = _fetch(shape, _prepare_objects, build, key, slots, using)
     if prepared is None:
         return rows
     start, end = prepared.fields

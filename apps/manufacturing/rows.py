@@ -27,7 +27,13 @@ def run_row(run) -> dict:
     }
 
 
-@row_presenter("manufacturing/replan.html#move-row")
+@row_presenter(
+    "manufacturing/replan.html#move-row",
+    fields=(
+        *("line__order__number", "line__order__state", "line__position", "line__product_name"),
+        *("old_date", "new_date", "cause", "reason"),
+    ),
+)
 def move_row(change) -> dict:
     line = change.line
     return {

@@ -13,11 +13,14 @@ from django.views.decorators.http import require_POST
 from apps.core.htmx import render_page
 from apps.core.lists import ListPaginator
 from apps.core.permissions import is_internal
+from apps.core.rows import row_query
 from apps.core.transitions import TransitionError
 from apps.orders import replan
 from apps.orders.models import PlanRun, PlanRunKind
 
 TEMPLATE = "manufacturing/replan.html"
+# Its rows with only the columns the presenter reads (apps.manufacturing.rows.move_row).
+MOVE_ROW = "manufacturing/replan.html#move-row"
 SLIPS_PER_PAGE = 25
 
 
@@ -46,9 +49,9 @@ def _context(request: HttpRequest, *, error: str = "") -> dict:
         run.is_selected = selected is not None and run.pk == selected.pk
     slips = None
     if selected is not None:
-        slips = ListPaginator(replan.plan_run_slips(selected), SLIPS_PER_PAGE).get_page(
-            request.GET.get("page")
-        )
+        slips = ListPaginator(
+            replan.plan_run_slips(selected), SLIPS_PER_PAGE, rows=row_query(MOVE_ROW)
+        ).get_page(request.GET.get("page"))
     return {
         "running": running,
         # The bar: the run going on, else the last full run among the recent ones.

@@ -30,6 +30,7 @@ from django.utils import timezone
 from apps.accounts.roles import Role
 from apps.catalog import bookings as ledger
 from apps.catalog.models import CapacityReservation, RoutingOperation, StockEntry
+from apps.core.prepared import prepared_objects
 from apps.core.services import activity_record, notify
 from apps.core.transitions import TransitionNotAllowed
 from apps.orders.allocation import order_line_key, promises_book
@@ -381,12 +382,18 @@ def _targeted(run: PlanRun, lines: list, *, actor, today) -> PlanRun:
 # -- full runs -----------------------------------------------------------------
 
 
-def plan_run_running() -> PlanRun | None:
+def _running_query(slots):
     return (
         PlanRun.objects.filter(kind=PlanRunKind.FULL, state=PlanRunState.RUNNING)
         .select_related("started_by")
-        .first()
+        .order_by("pk")[:1]
     )
+
+
+def plan_run_running() -> PlanRun | None:
+    # Read on every re-plan page and its progress polls: SQL compiled once.
+    rows = prepared_objects(_running_query, (), [])
+    return rows[0] if rows else None
 
 
 def plan_run_busy_sentence(run: PlanRun) -> str:
@@ -516,8 +523,12 @@ def order_expedite(*, order: SalesOrder, actor, reason: str, today: dt.date | No
 RECENT_RUNS = 10
 
 
+def _recent_query(limit: int, slots):
+    return PlanRun.objects.select_related("started_by").order_by("-started_at", "-id")[:limit]
+
+
 def plan_runs_recent(limit: int = RECENT_RUNS) -> list[PlanRun]:
-    return list(PlanRun.objects.select_related("started_by").order_by("-started_at", "-id")[:limit])
+    return prepared_objects(_recent_query, (limit,), [])
 
 
 def plan_run_slips(run: PlanRun):

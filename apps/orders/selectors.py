@@ -818,7 +818,13 @@ def at_risk_lines(user) -> QuerySet[OrderLine]:
 
 def at_risk_tally(user) -> QuerySet[AtRiskTally]:
     """The stored counters of open lines at risk per owner and cause (staff only)."""
-    if not is_internal(user):
+    return at_risk_tally_for(internal=is_internal(user))
+
+
+def at_risk_tally_for(*, internal: bool) -> QuerySet[AtRiskTally]:
+    """`at_risk_tally` for a reader who is (or is not) staff: a function of that alone,
+    so a page may compile it once (apps.core.prepared)."""
+    if not internal:
         return AtRiskTally.objects.none()
     return AtRiskTally.objects.filter(lines__gt=0)
 

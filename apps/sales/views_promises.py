@@ -14,8 +14,10 @@ import django_filters
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import F
+from django.forms import ModelChoiceField
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.hashable import make_hashable
 from django.views.decorators.http import require_POST
 
 from apps.accounts.models import User
@@ -23,6 +25,8 @@ from apps.accounts.roles import SALES_ROLES, Role
 from apps.core import pages
 from apps.core.htmx import render_page
 from apps.core.lists import list_page
+from apps.core.permissions import is_internal
+from apps.core.prepared import prepared_values
 from apps.core.refusals import REFUSED, service_error
 from apps.core.rows import row_query, rows_for_request
 from apps.orders import selectors
@@ -109,17 +113,24 @@ def _require_reader(user) -> None:
         raise Http404
 
 
+def _reps_query(slots):
+    return (
+        User.objects.filter(groups__name__in=sorted(SALES_ROLES), is_active=True)
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+        .values("id", "first_name", "last_name", "username")
+    )
+
+
 def _rep_choices() -> list[tuple[str, str]]:
     """(pk, name) of the active sales people: the rep filter's options, read once and
     used both to check the chosen rep and to render the select (no second query)."""
-    rows = (
-        User.objects.filter(groups__name__in=SALES_ROLES, is_active=True)
-        .distinct()
-        .order_by("first_name", "last_name", "username")
-        .values_list("pk", "first_name", "last_name", "username")
-    )
+    rows = prepared_values(_reps_query, (), [])
     # As User.get_full_name(), else the username.
-    return [(str(pk), f"{first} {last}".strip() or name) for pk, first, last, name in rows]
+    return [
+        (str(row["id"]), f"{row['first_name']} {row['last_name']}".strip() or row["username"])
+        for row in rows
+    ]
 
 
 class AtRiskFilter(django_filters.FilterSet):
@@ -146,18 +157,44 @@ class AtRiskFilter(django_filters.FilterSet):
         styled_filter_form(self)
 
 
+def _filter_bar_key(form) -> tuple | None:
+    """Everything the filter bar shows that is not a constant of the process: each
+    field's value, its options (the active reps), the chosen customer's name and the
+    errors (a field in error renders aria-invalid); the bar is rendered once per key
+    (`{% memo %}`: a select's options render through a template each, ~3,000 calls).
+    None (rendered afresh) when the chosen customer is not the row the form validated:
+    the widget reads it then."""
+    fields = []
+    for bound in form:
+        value, field = bound.value(), bound.field
+        if isinstance(field, ModelChoiceField):
+            known = getattr(field, "chosen", None)
+            if value and (known is None or str(known.pk) != value):
+                return None
+            fields.append((bound.name, value, str(known) if value else None))
+        else:
+            choices = tuple((str(k), str(v)) for k, v in getattr(field, "choices", ()))
+            fields.append((bound.name, make_hashable(value), choices))
+    errors = tuple((name, tuple(str(e) for e in errs)) for name, errs in form.errors.items())
+    return (tuple(fields), errors)
+
+
+def _tally_query(internal: bool, slots):
+    return (
+        selectors.at_risk_tally_for(internal=internal)
+        .order_by("owner_id", "cause")
+        .values("cause", "owner", "owner__first_name", "owner__last_name", "owner__username")
+        .annotate(n=F("lines"))
+    )
+
+
 def _summary(user) -> dict:
     """Counts by cause and by rep over every open line at risk, from the stored
     tally (apps.orders.risk): one query over a few rows per rep, whatever the lines."""
     by_cause: Counter = Counter()
     by_rep: Counter = Counter()
     names: dict = {}
-    rows = (
-        selectors.at_risk_tally(user)
-        .order_by("owner_id", "cause")
-        .values("cause", "owner", "owner__first_name", "owner__last_name", "owner__username")
-        .annotate(n=F("lines"))
-    )
+    rows = prepared_values(_tally_query, (is_internal(user),), [])
     for row in rows:
         by_cause[row["cause"]] += row["n"]
         rep = row["owner"]
@@ -200,12 +237,14 @@ def at_risk(request: HttpRequest) -> HttpResponse:
     page = list_page(request, filterset.qs, rows=row_query(AT_RISK_ROW))
     for line in page.object_list:
         _with_refusal(line, user)
-    filtered = any(filterset.form.cleaned_data.get(k) for k in ("rep", "customer", "cause"))
+    form = filterset.form
+    filtered = any(form.cleaned_data.get(k) for k in ("rep", "customer", "cause"))
     return render_page(
         request,
         "sales/at_risk.html",
         {
             "filter": filterset,
+            "filter_key": _filter_bar_key(form),
             "page_obj": page,
             "filtered": filtered,
             "mine_by_default": mine_by_default,

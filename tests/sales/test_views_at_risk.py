@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from apps.orders import selectors
 from apps.orders.forecasts import line_forecast_move
@@ -325,3 +326,54 @@ def test_cached_rows_hold_no_csrf_token_and_differ_by_who_may_release(
     planner_page = client_for(planner).get(AT_RISK + "?rep=").content.decode()
     assert 'disabled data-testid="release-row"' in planner_page
     assert releases.NOT_SALES in planner_page
+
+
+# --- the memoised filter bar (rendered once per everything it shows) -----------------
+
+
+def _filter_bar(response) -> str:
+    html = response.content.decode()
+    start = html.index('<form class="directory-filters')
+    return html[start : html.index("</form>", start)]
+
+
+def test_the_filter_bar_shows_a_new_rep_and_a_renamed_customer_on_the_next_request(
+    client_for, slipped, planner
+):
+    from tests.factories import UserFactory
+
+    client = client_for(planner)
+    customer = slipped.order.customer
+    url = AT_RISK + f"?customer={customer.pk}"
+    assert f"selected>{escape(customer.name)}</option>" in _filter_bar(client.get(url))
+    assert "Newcomer Rep" not in _filter_bar(client.get(url))
+    UserFactory(roles=["sales_rep"], first_name="Newcomer", last_name="Rep")
+    customer.name = "Renamed Customer Ltd"
+    customer.save(update_fields=["name"])
+    bar = _filter_bar(client.get(url))
+    assert "Newcomer Rep</option>" in bar
+    assert "selected>Renamed Customer Ltd</option>" in bar
+
+
+def test_the_filter_bar_shows_the_chosen_values_and_errors_of_each_request(
+    client_for, slipped, planner
+):
+    client = client_for(planner)
+    chosen = _filter_bar(client.get(AT_RISK + "?cause=capacity&rep="))
+    assert '<option value="capacity" selected>' in chosen
+    other = _filter_bar(client.get(AT_RISK + "?cause=receipt_moved&rep="))
+    assert '<option value="receipt_moved" selected>' in other
+    assert '<option value="capacity" selected>' not in other
+    # A rep that is not a sales person is a filter error: its select says so, the
+    # next request without it does not.
+    wrong = _filter_bar(client.get(AT_RISK + f"?rep={planner.pk}"))
+    assert 'aria-invalid="true"' in wrong
+    assert 'aria-invalid="true"' not in _filter_bar(client.get(AT_RISK + "?rep="))
+
+
+def test_an_unknown_customer_renders_the_bar_without_the_memo(client_for, slipped, planner):
+    import uuid
+
+    page = client_for(planner).get(AT_RISK + f"?customer={uuid.uuid4()}")
+    assert page.status_code == 200 and page.context["filter_key"] is None
+    assert "Any customer" in _filter_bar(page)
