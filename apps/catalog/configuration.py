@@ -12,8 +12,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from apps.catalog.models import ConfigurationRule, Option, Product, RuleKind
+from apps.catalog.models import ConfigurationRule, Option, OptionGroup, Product, RuleKind
 from apps.core.limits import QUANTITY_MAX
+from apps.core.prepared import prepared_objects
 
 
 class ConfigurationError(Exception):
@@ -81,7 +82,10 @@ def configuration_validate(
     if not isinstance(selections, dict):
         raise ConfigurationError({"configuration": ["Send an object of group → option codes."]})
 
-    groups = {g.code: g for g in product.option_groups.prefetch_related("options")}
+    groups = {g.code: g for g in prepared_objects(_groups_query, (), [product.pk])}
+    by_group: dict = defaultdict(list)
+    for option in _options_of(product, groups.values()):
+        by_group[option.group_id].append(option)
     for code in selections:
         if code not in groups:
             errors[code].append(f"{product.name} has no option group “{code}”.")
@@ -89,7 +93,7 @@ def configuration_validate(
     chosen: list[Option] = []
     for code, group in groups.items():
         codes = _as_codes(selections.get(code))
-        options = {o.code: o for o in group.options.all() if o.is_active}
+        options = {o.code: o for o in by_group[group.pk] if o.is_active}
         if not codes:
             defaults = [o for o in options.values() if o.is_default]
             if group.is_required and not defaults:
@@ -122,11 +126,37 @@ def configuration_validate(
     return Configuration(product=product, quantity=quantity, options=chosen)
 
 
-def _check_rules(product, chosen: list[Option], quantity: int, errors) -> None:
-    chosen_ids = {o.pk for o in chosen}
-    rules = ConfigurationRule.objects.filter(product=product).select_related(
+# Every line priced reads its product's groups, options and rules: their SQL compiled
+# once (apps.core.prepared), the rows read each time.
+
+
+def _groups_query(slots: list):
+    return OptionGroup.objects.filter(product_id__in=slots)
+
+
+def _options_query(slots: list):
+    return Option.objects.filter(group__product_id__in=slots)
+
+
+def _options_of(product, groups) -> list[Option]:
+    """The product's options (every group's, in the groups' own order), each with its
+    group (the instance of `groups`: what a configuration's text and selections read)."""
+    by_id = {g.pk: g for g in groups}
+    options = prepared_objects(_options_query, (), [product.pk]) if by_id else []
+    for option in options:
+        option.group = by_id[option.group_id]
+    return options
+
+
+def _rules_query(slots: list):
+    return ConfigurationRule.objects.filter(product_id__in=slots).select_related(
         "option__group", "other__group"
     )
+
+
+def _check_rules(product, chosen: list[Option], quantity: int, errors) -> None:
+    chosen_ids = {o.pk for o in chosen}
+    rules = prepared_objects(_rules_query, (), [product.pk])
     for rule in rules:
         applies = rule.option_id is None or rule.option_id in chosen_ids
         if not applies:

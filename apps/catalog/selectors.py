@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Prefetch, QuerySet, Sum
@@ -162,32 +163,128 @@ def expected_receipts(
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class SupplierInfo:
+    pk: object
+    name: str
+
+    def __str__(self) -> str:  # as Organization.__str__
+        return self.name
+
+
+@dataclass(frozen=True, slots=True)
+class SupplierOption:
+    """A current supplier part as planning and costing read it (plain values)."""
+
+    pk: object
+    part_id: object
+    supplier_id: object
+    supplier: SupplierInfo
+    lead_time_days: int
+    minimum_order_quantity: Decimal
+    is_preferred: bool
+    valid_until: dt.date | None
+    breaks: tuple  # ((min quantity, unit price), ...) by min quantity; () when not read
+
+    def is_current(self, on: dt.date) -> bool:  # as SupplierPart.is_current
+        return self.valid_until is None or self.valid_until >= on
+
+    def unit_price(self, quantity: Decimal) -> Decimal | None:  # as SupplierPart.unit_price
+        best = None
+        for min_quantity, price in self.breaks:
+            if min_quantity <= quantity:
+                best = price
+        return best
+
+
+_SUPPLIER_PART_FIELDS = (
+    "id",
+    "part_id",
+    "supplier_id",
+    "supplier__name",
+    "lead_time_days",
+    "minimum_order_quantity",
+    "is_preferred",
+    "valid_until",
+)
+
+
+def _supplier_parts_query(prices: bool, slots: list) -> QuerySet:
+    # With prices, one row per price break (none: one row of NULLs), in the order
+    # SupplierPart.unit_price sorted them.
+    qs = SupplierPart.objects.filter(part_id__in=slots)
+    order = ["part_id", "-is_preferred", "lead_time_days", "id"]
+    if not prices:
+        return qs.order_by(*order).values(*_SUPPLIER_PART_FIELDS)
+    return qs.order_by(*order, "price_breaks__min_quantity").values(
+        *_SUPPLIER_PART_FIELDS, "price_breaks__min_quantity", "price_breaks__unit_price"
+    )
+
+
 def supplier_options(
     part_ids, *, on: dt.date, prices: bool = True
-) -> dict[object, list[SupplierPart]]:
+) -> dict[object, list[SupplierOption]]:
     """Current supplier parts per part, preferred first, then shortest lead time.
-    `prices`: with their price breaks (costing); the promise engine needs none."""
-    out: dict[object, list[SupplierPart]] = defaultdict(list)
-    qs = (
-        SupplierPart.objects.filter(part_id__in=list(part_ids))
-        .select_related("supplier")
-        .order_by("part_id", "-is_preferred", "lead_time_days")
-    )
-    if prices:
-        qs = qs.prefetch_related("price_breaks")
-    for sp in qs:
-        if sp.is_current(on):
-            out[sp.part_id].append(sp)
+    `prices`: with their price breaks (costing); the promise engine needs none.
+    One query, compiled once per shape (apps.core.prepared)."""
+    out: dict[object, list[SupplierOption]] = defaultdict(list)
+    suppliers: dict = {}
+    last = None
+    breaks: list = []
+    for row in prepared_values(_supplier_parts_query, (prices,), list(part_ids)):
+        if last is None or row["id"] != last["id"]:
+            if last is not None:
+                _supplier_option_add(out, suppliers, last, breaks, on)
+            last, breaks = row, []
+        if prices and row["price_breaks__min_quantity"] is not None:
+            breaks.append((row["price_breaks__min_quantity"], row["price_breaks__unit_price"]))
+    if last is not None:
+        _supplier_option_add(out, suppliers, last, breaks, on)
     return out
 
 
-def supplier_closures(supplier_ids, *, start: dt.date) -> dict[object, list[SupplierClosure]]:
+def _supplier_option_add(out, suppliers: dict, row: dict, breaks: list, on: dt.date) -> None:
+    if row["valid_until"] is not None and row["valid_until"] < on:
+        return
+    supplier = suppliers.get(row["supplier_id"])
+    if supplier is None:
+        supplier = suppliers[row["supplier_id"]] = SupplierInfo(
+            row["supplier_id"], row["supplier__name"]
+        )
+    out[row["part_id"]].append(
+        SupplierOption(
+            row["id"],
+            row["part_id"],
+            row["supplier_id"],
+            supplier,
+            row["lead_time_days"],
+            row["minimum_order_quantity"],
+            row["is_preferred"],
+            row["valid_until"],
+            tuple(breaks),
+        )
+    )
+
+
+def _supplier_closures_query(start: dt.date, slots: list) -> QuerySet:
+    return (
+        SupplierClosure.objects.filter(supplier_id__in=slots, end_date__gte=start)
+        .order_by("start_date", "id")
+        .values("supplier_id", "start_date", "end_date")
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ClosureDays:
+    start_date: dt.date
+    end_date: dt.date
+
+
+def supplier_closures(supplier_ids, *, start: dt.date) -> dict[object, list[ClosureDays]]:
     """Closures per supplier that end on or after `start`, in date order."""
-    out: dict[object, list[SupplierClosure]] = defaultdict(list)
-    for closure in SupplierClosure.objects.filter(
-        supplier_id__in=list(supplier_ids), end_date__gte=start
-    ).order_by("start_date"):
-        out[closure.supplier_id].append(closure)
+    out: dict[object, list[ClosureDays]] = defaultdict(list)
+    for row in prepared_values(_supplier_closures_query, (start,), list(supplier_ids)):
+        out[row["supplier_id"]].append(ClosureDays(row["start_date"], row["end_date"]))
     return out
 
 

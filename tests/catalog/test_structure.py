@@ -1,6 +1,8 @@
 """The structure the promise engine and the cost roll-up walk (apps.catalog.structure):
 the same BOM lines, parts and routings as the models say, in their order, in one query
-per BOM level and one for the routings, and read anew on every call (nothing cached)."""
+per BOM level and one for the routings, and read anew on every call (nothing cached)
+except inside a `structure_reuse()` scope (one service action), where each product,
+option and part is read once and the answers are what a read would give."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from apps.catalog.models import BOMLine, PartKind, RoutingOperation
-from apps.catalog.structure import MAX_DEPTH, structure
+from apps.catalog.structure import MAX_DEPTH, structure, structure_reuse
 from tests.catalog.factories import (
     BOMLineFactory,
     OptionFactory,
@@ -161,3 +163,72 @@ def test_a_bom_deeper_than_the_limit_is_incomplete():
     assert structure(product_ids=[product.pk]).complete  # MAX_DEPTH levels of parts
     BOMLineFactory(parent_part=parent)
     assert not structure(product_ids=[product.pk]).complete
+
+
+def _second_product(shared):
+    """Another product whose BOM shares the sub-assembly `shared` one level deeper."""
+    other = ProductFactory()
+    middle = PartFactory(kind=PartKind.MAKE)
+    BOMLineFactory(product=other, component=middle)
+    BOMLineFactory(parent_part=middle, component=shared)
+    BOMLineFactory(product=other)
+    RoutingOperationFactory(product=other, work_center=WorkCenterFactory(code="PAINT"))
+    return other
+
+
+def test_inside_a_scope_each_root_is_read_once_and_answers_as_a_read():
+    product, option, sub = _tree(wide=2)
+    other = _second_product(sub)
+    alone = structure(product_ids=[product.pk], option_ids=[option.pk])
+    both = structure(product_ids=[product.pk, other.pk], option_ids=[option.pk])
+    with (
+        CaptureQueriesContext(connection) as ctx,
+        structure_reuse(product_ids=[product.pk, other.pk]),
+    ):
+        read = len(ctx.captured_queries)
+        # A subset of what was read (the line being priced): no query, only its part.
+        subset = structure(product_ids=[product.pk])
+        assert len(ctx.captured_queries) == read
+        assert _as_values(subset) == _as_values(structure(product_ids=[product.pk]))
+        assert len(ctx.captured_queries) == read
+        # The option is new: read alone (its BOM level and the routings of its parts).
+        grown = structure(product_ids=[product.pk], option_ids=[option.pk])
+        assert len(ctx.captured_queries) == read + 3
+        assert _as_values(grown) == _as_values(alone)
+        assert grown.parts.keys() == alone.parts.keys() and grown.complete
+        # Everything (the re-promise of the quote): nothing more to read.
+        again = structure(product_ids=[product.pk, other.pk], option_ids=[option.pk])
+        assert len(ctx.captured_queries) == read + 3
+        assert _as_values(again) == _as_values(both)
+        assert again.parts.keys() == both.parts.keys()
+    # The scope is over: the next call reads (a change made meanwhile shows).
+    BOMLineFactory(parent_part=sub, quantity=Decimal("9"))
+    with CaptureQueriesContext(connection) as ctx:
+        after = structure(product_ids=[product.pk], option_ids=[option.pk])
+    assert len(ctx.captured_queries) == 4
+    assert _as_values(after) == _as_models(product, option)
+
+
+def test_a_scope_counts_the_depth_from_the_roots_asked_for():
+    # A chain of MAX_DEPTH parts under `top`; a product reaching it one level deeper
+    # is too deep, even though the scope read the chain whole from `top`'s product.
+    top = PartFactory(kind=PartKind.MAKE)
+    near = ProductFactory()
+    BOMLineFactory(product=near, component=top)
+    parent = top
+    for _ in range(MAX_DEPTH - 1):
+        child = PartFactory(kind=PartKind.MAKE)
+        BOMLineFactory(parent_part=parent, component=child)
+        parent = child
+    far = ProductFactory()
+    middle = PartFactory(kind=PartKind.MAKE)
+    BOMLineFactory(product=far, component=middle)
+    BOMLineFactory(parent_part=middle, component=top)
+    assert structure(product_ids=[near.pk]).complete
+    assert not structure(product_ids=[far.pk]).complete
+    with structure_reuse(product_ids=[near.pk]):
+        assert structure(product_ids=[near.pk]).complete
+        assert not structure(product_ids=[far.pk]).complete
+    with structure_reuse(product_ids=[near.pk, far.pk]):
+        assert structure(product_ids=[near.pk]).complete
+        assert not structure(product_ids=[far.pk]).complete

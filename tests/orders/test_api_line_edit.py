@@ -19,10 +19,11 @@ def test_line_edit_queries_do_not_grow_with_the_lines(
     path = f"/api/v1/quotes/{quote.pk}/lines/{line.pk}/"
     # The same number for 2 and 20 lines: the token with its user and roles (one
     # query), the bare quote (no lines or reviews: the answer reads them fresh) and the
-    # line, the service (lock, pricing, one promise pass over the lines the change can
-    # move, the changed promises in one bulk update, the audit entry) and the answer
-    # (quote, lines, reviews).
-    with django_assert_num_queries(38):
+    # line, the service (lock, the lines once, pricing, one promise pass over the
+    # lines the change can move, the product structures read once for both, the
+    # changed promises in one update, the audit entry) and the answer (quote, lines,
+    # reviews). 38 before the lines were read once and the structure shared.
+    with django_assert_num_queries(32):
         res = api.patch(path, {"quantity": 2}, format="json")
     assert res.status_code == 200, res.content
     body = res.json()

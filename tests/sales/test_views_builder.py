@@ -539,12 +539,13 @@ def test_builder_partials_run_a_fixed_number_of_queries(
     # Session, user and roles, the quote with its lines and reviews, the submit check,
     # the reviews to come and the products: 9. A chosen product adds its options,
     # rules and price breaks, the owner's discount limit, the configuration check,
-    # the rolled-up cost (BOM by level, routing, supplier prices), the quote total
+    # the rolled-up cost (BOM by level, routing, supplier parts with their prices in
+    # one query: 34 when the prices were a second one), the quote total
     # and the promise pass over all the quote's lines at once (BOM, routing,
     # capacity, closures, stock, receipts, suppliers): each a fixed set of queries.
     # (the promise engine reads the suppliers' closures: one query of its own; parts
     # and work centers come with the BOM lines and routing, no supplier price breaks)
-    assert counts == {"builder": 9, "builder with a product": 34, "preview": 34}
+    assert counts == {"builder": 9, "builder with a product": 33, "preview": 33}
 
 
 # -- the quote's own fields -----------------------------------------------------------

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Address, Organization, OrganizationKind
 from apps.catalog.models import FulfillmentMode, Product
+from apps.catalog.structure import structure_reuse
 from apps.core.concurrency import lock_for_update, refuse_unknown_fields, save_versioned
 from apps.core.limits import MONEY_LIMIT
 from apps.core.models import ActivityKind, Audience, next_number
@@ -184,7 +185,7 @@ def quote_update(*, quote: Quote, actor, expected_version: int | None, **fields:
 # -- lines -----------------------------------------------------------------
 
 
-def _build_line(line: QuoteLine, *, configuration, quantity, discount_percent) -> None:
+def _build_line(line: QuoteLine, *, configuration, quantity, discount_percent, lines=None) -> None:
     # The one pricing path: price list in the quote's currency, quantity break for
     # this quantity, then the line's discount, then the rolled-up cost and margin.
     reprice_line(
@@ -194,12 +195,17 @@ def _build_line(line: QuoteLine, *, configuration, quantity, discount_percent) -
         configuration=configuration or {},
         discount_percent=discount_percent,
     )
-    _check_quote_total(line)
+    _check_quote_total(line, lines)
 
 
-def _check_quote_total(line: QuoteLine) -> None:
+def _check_quote_total(line: QuoteLine, lines: list[QuoteLine] | None = None) -> None:
     # The document total goes into a money column too (the order's, once converted).
-    others = line.quote.lines.exclude(pk=line.pk).aggregate(total=Sum("line_total"))["total"]
+    # `lines`: the quote's lines as read under its lock (their sum, without a query).
+    if lines is None:
+        others = line.quote.lines.exclude(pk=line.pk).aggregate(total=Sum("line_total"))
+        others = others["total"]
+    else:
+        others = sum((x.line_total for x in lines if x.pk != line.pk), Decimal("0"))
     if (others or 0) + line.line_total >= MONEY_LIMIT:
         raise ValidationError(
             {"quantity": [f"The quote total would reach {MONEY_LIMIT:,.0f} or more."]}
@@ -251,11 +257,21 @@ def quote_line_add(
 def quote_line_update(
     *, line: QuoteLine, actor, expected_version: int | None = None, **fields: Any
 ) -> QuoteLine:
+    """Change a draft quote's line: price it again, re-promise what the change can
+    move. Returns the line as saved (with its promise). Raises QuoteLine.DoesNotExist
+    when the line is no longer on the quote (removed meanwhile)."""
     _require_seller(actor)
     quote = _lock(line.quote, expected_version)
     _require_editable(quote)
-    line = QuoteLine.objects.select_related("product").get(pk=line.pk)
-    line.quote = quote
+    # Every line, read once under the quote's lock: the edited one, the total the
+    # quote may not pass, and what the re-promise walks (no second read of either).
+    lines = list(quote.lines.select_related("product"))
+    line_pk = line.pk
+    line = next((x for x in lines if x.pk == line_pk), None)
+    if line is None:
+        raise QuoteLine.DoesNotExist("No such line on this quote.")
+    for x in lines:
+        x.quote = quote
     before = copy.copy(line)
     allowed = {
         "quantity",
@@ -269,27 +285,31 @@ def quote_line_update(
     for key in ("requested_date", "scope_statement", "custom_spec"):
         if key in fields:
             setattr(line, key, fields[key])
-    _build_line(
-        line,
-        configuration=fields.get("configuration", line.configuration),
-        quantity=fields.get("quantity", line.quantity),
-        discount_percent=fields.get("discount_percent", line.discount_percent),
-    )
-    line.save()
-    _touch(quote, quote.version, [])
-    quote_repromise_changed(
-        quote=quote,
-        changed={line.pk},
-        # Another configuration frees what the old one used for the lines after it.
-        gone=[before] if before.configuration != line.configuration else [],
-    )
+    # Pricing (the cost roll-up) and the re-promise walk the same product structures:
+    # read once for this edit.
+    with structure_reuse(product_ids=[x.product_id for x in lines]):
+        _build_line(
+            line,
+            configuration=fields.get("configuration", line.configuration),
+            quantity=fields.get("quantity", line.quantity),
+            discount_percent=fields.get("discount_percent", line.discount_percent),
+            lines=lines,
+        )
+        line.save()
+        _touch(quote, quote.version, [])
+        quote_repromise_changed(
+            quote=quote,
+            changed={line.pk},
+            # Another configuration frees what the old one used for the lines after it.
+            gone=[before] if before.configuration != line.configuration else [],
+            lines=lines,
+        )
     activity_record(
         target=quote,
         actor=actor,
         verb="line_changed",
         text=f"Changed line {line.position}: {line.product.name}",
     )
-    line.refresh_from_db()
     return line
 
 
@@ -354,14 +374,22 @@ def _holds(quote: Quote, book: bool) -> bool:
     return holds or (quote.state == QuoteState.SENT and quote.hold_promise)
 
 
-def quote_recalculate(*, quote: Quote, today: dt.date | None = None, book: bool = False) -> Quote:
+def quote_recalculate(
+    *,
+    quote: Quote,
+    today: dt.date | None = None,
+    book: bool = False,
+    lines: list[QuoteLine] | None = None,
+) -> Quote:
     """Re-run the promise engine on every line and store dates and explanations.
 
     `book`: lock the ledgers the lines use and book what their promise used
     (accepting a quote). An accepted quote's own bookings are not in its way.
+    `lines`: the quote's lines as the caller holds them (saved), else read here.
     """
     # Not repriced here (the line services price a line as it changes): no price breaks.
-    lines = list(quote.lines.select_related("product"))
+    if lines is None:
+        lines = list(quote.lines.select_related("product"))
     holds = _holds(quote, book)
     result = promise_lines(
         quote,
@@ -387,19 +415,23 @@ def quote_repromise_changed(
     changed: set,
     gone: list[QuoteLine] = (),
     today: dt.date | None = None,
+    lines: list[QuoteLine] | None = None,
 ) -> Quote:
     """Re-promise only what a change to `changed` lines (ids) can move (DESIGN §5).
 
     `gone`: the lines as they were before a removal or a change of configuration
     (unsaved copies, with their old position). The other lines keep their stored
     promise: nothing they compete for moved. Falls back to quote_recalculate while
-    a line has no promise yet or the quote holds bookings.
+    a line has no promise yet or the quote holds bookings. `lines`: every line of the
+    quote in position order as saved, held by the caller (read under the quote's
+    lock), else read here.
     """
-    lines = list(quote.lines.select_related("product"))
+    if lines is None:
+        lines = list(quote.lines.select_related("product"))
     if _holds(quote, False) or any(
         line.feasible_date is None for line in lines if line.pk not in changed
     ):
-        return quote_recalculate(quote=quote, today=today)
+        return quote_recalculate(quote=quote, today=today, lines=lines)
     requests = _line_requests(quote, [*lines, *gone])
     current, old = requests[: len(lines)], requests[len(lines) :]
     positions = [line.position for line in lines]
