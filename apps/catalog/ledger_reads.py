@@ -39,6 +39,7 @@ from apps.catalog.models import (
     WorkCenterLoad,
 )
 from apps.core.permissions import is_internal
+from apps.core.prepared import prepared_values
 
 ZERO = Decimal("0")
 
@@ -363,26 +364,36 @@ def work_center_hold_groups(work_center: WorkCenter, *, start: dt.date, end: dt.
     )
 
 
-def work_center_rows(work_centers, *, start: dt.date, end: dt.date) -> dict[object, dict]:
-    """Per work center: hours booked (the stored load per day) and closed days between
-    start and end (two queries)."""
-    ids = [wc.pk for wc in work_centers]
-    out: dict[object, dict] = defaultdict(lambda: {"booked": ZERO, "closures": 0})
-    for row in (
+def _work_center_load_query(start: dt.date, end: dt.date, ids: list) -> QuerySet:
+    return (
         WorkCenterLoad.objects.filter(work_center_id__in=ids, date__gte=start, date__lte=end)
         .order_by()
         .values("work_center_id")
         .annotate(total=Sum("hours"))
-    ):
-        out[row["work_center_id"]]["booked"] = row["total"] or ZERO
-    plant = 0
-    for row in (
+    )
+
+
+def _work_center_closures_query(start: dt.date, end: dt.date, ids: list) -> QuerySet:
+    return (
         WorkCenterClosure.objects.filter(
             Q(work_center_id__in=ids) | Q(work_center__isnull=True), date__gte=start, date__lte=end
         )
+        .order_by()
         .values("work_center_id")
         .annotate(count=Count("pk"))
-    ):
+    )
+
+
+def work_center_rows(work_centers, *, start: dt.date, end: dt.date) -> dict[object, dict]:
+    """Per work center: hours booked (the stored load per day) and closed days between
+    start and end (two queries, their SQL compiled once per day and number of work
+    centers: apps.core.prepared)."""
+    ids = [wc.pk for wc in work_centers]
+    out: dict[object, dict] = defaultdict(lambda: {"booked": ZERO, "closures": 0})
+    for row in prepared_values(_work_center_load_query, (start, end), ids):
+        out[row["work_center_id"]]["booked"] = row["total"] or ZERO
+    plant = 0
+    for row in prepared_values(_work_center_closures_query, (start, end), ids):
         if row["work_center_id"] is None:
             plant = row["count"]
         else:

@@ -22,6 +22,7 @@ from apps.catalog.models import WorkCenter, WorkCenterClosure
 from apps.core.htmx import render_page
 from apps.core.lists import group_page, list_page
 from apps.core.refusals import REFUSED, service_error
+from apps.core.rows import row_query
 from apps.orders.holds import hold_links
 
 WEEKS = 8
@@ -58,7 +59,11 @@ def work_center_list(request: HttpRequest) -> HttpResponse:
     _require_reader(request.user)
     today = timezone.localdate()
     end = today + dt.timedelta(weeks=WEEKS)
-    page = list_page(request, WorkCenter.objects.order_by("code", "pk"))
+    page = list_page(
+        request,
+        WorkCenter.objects.order_by("code", "pk"),
+        rows=row_query("manufacturing/work_centers.html#row"),
+    )
     stats = ledger_reads.work_center_rows(page.object_list, start=today, end=end)
     for wc in page.object_list:
         wc.booked = stats[wc.pk]["booked"]
