@@ -139,6 +139,16 @@ def test_work_center_window_is_hours_per_day_and_closures_in_one_query(
         (plant.pk, plant.date, None, "Stock"),
         (mine.pk, mine.date, wc.pk, ""),
     ]
+    # The same SQL (compiled once per day) with the other work center's id in its places.
+    with django_assert_num_queries(1):
+        booked, closures = ledger_reads.work_center_window(
+            other, start=TODAY, end=TODAY + dt.timedelta(days=14)
+        )
+    assert booked == {day: Decimal("9")}
+    assert [(c.date, c.work_center_id) for c in closures] == [
+        (plant.date, None),
+        (TODAY + dt.timedelta(days=6), other.pk),
+    ]
 
 
 def test_work_center_reads_are_index_only(wc):
