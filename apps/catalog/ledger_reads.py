@@ -26,6 +26,7 @@ from django.db.models import (
     UUIDField,
     Value,
 )
+from django.db.models.functions import Cast
 
 from apps.catalog.models import (
     CapacityReservation,
@@ -39,6 +40,7 @@ from apps.catalog.models import (
     WorkCenterLoad,
 )
 from apps.core.permissions import is_internal
+from apps.core.prepared import prepared_objects, prepared_values
 
 ZERO = Decimal("0")
 
@@ -77,16 +79,28 @@ def open_receipt_groups(*, part: str = "", reference: str = "") -> QuerySet:
     """The groups of `open_receipts`, one row each, without the part's and the
     supplier's columns (a part's number, name and unit are the part's): to count.
 
-    Grouped in stockentry_expected_idx's order (date, part, reference): the sums
-    stream from the index-only scan (GroupAggregate) instead of hashing every
-    entry's group."""
+    Grouped and ordered in stockentry_expected_idx's order (date, part, reference):
+    the sums stream from the index-only scan (GroupAggregate) instead of hashing
+    every entry's group."""
     return (
         _expected(part, reference)
         .values("date", "part_id", "reference")
         .annotate(quantity=Sum("quantity"))
         .filter(quantity__gt=0)
-        .order_by()
+        .order_by("date", "part_id", "reference")
     )
+
+
+def _receipts_page_query(bottom: int, top: int, slots: list) -> QuerySet:
+    return open_receipts()[bottom:top]
+
+
+def open_receipts_page(*, part: str = "", reference: str = "", bottom: int, top: int):
+    """Rows `bottom`..`top` of `open_receipts`. Unfiltered (the page as it opens), its
+    SQL is compiled once per page (apps.core.prepared); a search runs the queryset."""
+    if part or reference:
+        return list(open_receipts(part=part, reference=reference)[bottom:top])
+    return prepared_values(_receipts_page_query, (bottom, top), [])
 
 
 def parts_with_positions() -> QuerySet[Part]:
@@ -120,10 +134,18 @@ class PartLedger:
         return sum((r["quantity"] for r in self.receipts), ZERO)
 
 
+def _part_query(ids: list) -> QuerySet[Part]:
+    return Part.objects.select_related("running_stock").filter(pk__in=ids)
+
+
 def part_with_position(pk) -> Part:
-    """The part with its stored position joined: one query; Part.DoesNotExist if
-    there is none (what its holds keep: `part_holds_total`)."""
-    return Part.objects.select_related("running_stock").get(pk=pk)
+    """The part with its stored position joined: one query, its SQL compiled once per
+    process (apps.core.prepared); Part.DoesNotExist if there is none (what its holds
+    keep: `part_holds_total`)."""
+    found = prepared_objects(_part_query, (), [pk])
+    if not found:
+        raise Part.DoesNotExist
+    return found[0]
 
 
 def part_ledger(part: Part) -> PartLedger:
@@ -142,14 +164,18 @@ def part_ledger(part: Part) -> PartLedger:
         )
     # The part's own receipts through the (part, kind, date) index; its number, name
     # and unit are the part's.
-    ledger.receipts = list(
-        StockEntry.objects.filter(part=part, kind=StockEntryKind.EXPECTED)
+    ledger.receipts = prepared_values(_part_receipts_query, (), [part.pk])
+    return ledger
+
+
+def _part_receipts_query(ids: list) -> QuerySet:
+    return (
+        StockEntry.objects.filter(part_id__in=ids, kind=StockEntryKind.EXPECTED)
         .values("reference", "date")
         .annotate(quantity=Sum("quantity"), supplier_name=Max("supplier__name"))
         .filter(quantity__gt=0)
         .order_by("date", "reference")
     )
-    return ledger
 
 
 def _part_hold_rows(part: Part) -> QuerySet[PartHold]:
@@ -223,8 +249,28 @@ def part_holds_total(part: Part) -> tuple[int, Decimal]:
     pass over the part's stored holds (parthold_page_idx). The sum reads every hold of
     the part anyway, so the count comes with it rather than from a second, capped
     scan of the same index entries."""
-    totals = _part_hold_rows(part).aggregate(count=Count("pk"), held=Sum("quantity"))
-    return totals["count"], totals["held"] or ZERO
+    rows = prepared_values(_part_holds_total_query, (), [part.pk])
+    return (rows[0]["count"], rows[0]["held"] or ZERO) if rows else (0, ZERO)
+
+
+def _part_holds_total_query(ids: list) -> QuerySet:
+    return (
+        PartHold.objects.filter(part_id__in=ids)
+        .exclude(quantity=0)
+        .order_by()
+        .values("part_id")
+        .annotate(count=Count("pk"), held=Sum("quantity"))
+    )
+
+
+def _part_holds_page_query(bottom: int, top: int, ids: list) -> QuerySet:
+    return part_holds_page(part_hold_ids(ids[0])[bottom:top])
+
+
+def part_holds_page_of(part: Part, *, bottom: int, top: int) -> list[dict]:
+    """`part_holds_page` of the holds `bottom`..`top` of `part`: its SQL compiled once
+    per page (apps.core.prepared), the part's id put in its place."""
+    return prepared_values(_part_holds_page_query, (bottom, top), [part.pk])
 
 
 @dataclass
@@ -279,14 +325,14 @@ def load_days(
     return out
 
 
-def work_center_window(
-    work_center: WorkCenter, *, start: dt.date, end: dt.date
-) -> tuple[dict[dt.date, Decimal], list[WorkCenterClosure]]:
-    """Hours booked per day from `start` to `end` (the stored WorkCenterLoad, one row
-    per day however many reservations), and the closures of the work center or the
-    whole plant from `start` on, by date: one query (a UNION of the two)."""
+def _window_query(start: dt.date, end: dt.date, slots: list) -> QuerySet:
+    # slots: the work center's id, then its hex for the closures' half. The two halves
+    # name the work center in two forms so that the compiled SQL holds each value once
+    # (apps.core.prepared puts the next page's values back by place); `'<hex>'::uuid`
+    # is the same id to PostgreSQL, and SQLite stores a UUID as that hex.
+    work_center_id, work_center_hex = slots
     booked = (
-        WorkCenterLoad.objects.filter(work_center=work_center, date__gte=start, date__lte=end)
+        WorkCenterLoad.objects.filter(work_center=work_center_id, date__gte=start, date__lte=end)
         .order_by()
         .annotate(
             total=F("hours"),
@@ -294,11 +340,12 @@ def work_center_window(
             closure_wc=Value(None, output_field=UUIDField()),
             reason=Value("", output_field=CharField()),
         )
-        .values_list("date", "total", "closure_id", "closure_wc", "reason")
+        .values("date", "total", "closure_id", "closure_wc", "reason")
     )
     closures = (
         WorkCenterClosure.objects.filter(
-            Q(work_center=work_center) | Q(work_center__isnull=True), date__gte=start
+            Q(work_center=Cast(Value(work_center_hex), UUIDField())) | Q(work_center__isnull=True),
+            date__gte=start,
         )
         .order_by()
         .annotate(
@@ -306,17 +353,31 @@ def work_center_window(
             closure_id=F("pk"),
             closure_wc=F("work_center_id"),
         )
-        .values_list("date", "total", "closure_id", "closure_wc", "reason")
+        .values("date", "total", "closure_id", "closure_wc", "reason")
     )
+    return booked.union(closures, all=True)
+
+
+def work_center_window(
+    work_center: WorkCenter, *, start: dt.date, end: dt.date
+) -> tuple[dict[dt.date, Decimal], list[WorkCenterClosure]]:
+    """Hours booked per day from `start` to `end` (the stored WorkCenterLoad, one row
+    per day however many reservations), and the closures of the work center or the
+    whole plant from `start` on, by date: one query (a UNION of the two), its SQL
+    compiled once per day (apps.core.prepared)."""
+    rows = prepared_values(_window_query, (start, end), [work_center.pk, work_center.pk.hex])
     hours: dict[dt.date, Decimal] = {}
     closed: list[WorkCenterClosure] = []
-    for date, total, closure_id, closure_wc, reason in booked.union(closures, all=True):
-        if closure_id is None:
-            hours[date] = total
+    for row in rows:
+        if row["closure_id"] is None:
+            hours[row["date"]] = row["total"]
         else:
             closed.append(
                 WorkCenterClosure(
-                    pk=closure_id, work_center_id=closure_wc, date=date, reason=reason
+                    pk=row["closure_id"],
+                    work_center_id=row["closure_wc"],
+                    date=row["date"],
+                    reason=row["reason"],
                 )
             )
     closed.sort(key=lambda c: (c.date, c.pk))
@@ -334,8 +395,8 @@ def weekly(load: list[LoadDay]) -> list[dict]:
     return list(weeks.values())
 
 
-def _window(work_center: WorkCenter, start: dt.date, end: dt.date) -> QuerySet:
-    # The (work_center, date) index serves the filter.
+def _window(work_center, start: dt.date, end: dt.date) -> QuerySet:
+    # capacity_holds_order_idx serves the filter and the holds' grouping order.
     return CapacityReservation.objects.filter(
         work_center=work_center, date__gte=start, date__lte=end
     )
@@ -352,37 +413,71 @@ def work_center_holds(work_center: WorkCenter, *, start: dt.date, end: dt.date) 
     )
 
 
+def _holds_page_query(start: dt.date, end: dt.date, bottom: int, top: int, ids: list):
+    return work_center_holds(ids[0], start=start, end=end)[bottom:top]
+
+
+def work_center_holds_page(work_center_id, *, start: dt.date, end: dt.date, bottom: int, top: int):
+    """Rows `bottom`..`top` of `work_center_holds`: its SQL compiled once per day and
+    page (apps.core.prepared), the work center's id put in its place."""
+    return prepared_values(_holds_page_query, (start, end, bottom, top), [work_center_id])
+
+
+def _work_center_query(ids: list) -> QuerySet[WorkCenter]:
+    return WorkCenter.objects.filter(pk__in=ids)
+
+
+def work_center(pk) -> WorkCenter:
+    """The work center `pk` (WorkCenter.DoesNotExist if there is none): its SQL compiled
+    once per process (apps.core.prepared)."""
+    found = prepared_objects(_work_center_query, (), [pk])
+    if not found:
+        raise WorkCenter.DoesNotExist
+    return found[0]
+
+
 def work_center_hold_groups(work_center: WorkCenter, *, start: dt.date, end: dt.date) -> QuerySet:
     """The groups of `work_center_holds`, one row each, without the bookings' join
-    (a booking is one line and kind): what the page counts, index-only."""
+    (a booking is one line and kind): what the page counts, index-only, in the order of
+    capacity_holds_order_idx (no sort: the groups stream from it)."""
     return (
         _window(work_center, start, end)
-        .order_by()
         .values("date", "reference", "booking_id")
         .annotate(hours=Sum("hours"))
+        .order_by("date", "reference", "booking_id")
+    )
+
+
+def _work_center_load_query(start: dt.date, end: dt.date, ids: list) -> QuerySet:
+    return (
+        WorkCenterLoad.objects.filter(work_center_id__in=ids, date__gte=start, date__lte=end)
+        .order_by()
+        .values("work_center_id")
+        .annotate(total=Sum("hours"))
+    )
+
+
+def _work_center_closures_query(start: dt.date, end: dt.date, ids: list) -> QuerySet:
+    return (
+        WorkCenterClosure.objects.filter(
+            Q(work_center_id__in=ids) | Q(work_center__isnull=True), date__gte=start, date__lte=end
+        )
+        .order_by()
+        .values("work_center_id")
+        .annotate(count=Count("pk"))
     )
 
 
 def work_center_rows(work_centers, *, start: dt.date, end: dt.date) -> dict[object, dict]:
     """Per work center: hours booked (the stored load per day) and closed days between
-    start and end (two queries)."""
+    start and end (two queries, their SQL compiled once per day and number of work
+    centers: apps.core.prepared)."""
     ids = [wc.pk for wc in work_centers]
     out: dict[object, dict] = defaultdict(lambda: {"booked": ZERO, "closures": 0})
-    for row in (
-        WorkCenterLoad.objects.filter(work_center_id__in=ids, date__gte=start, date__lte=end)
-        .order_by()
-        .values("work_center_id")
-        .annotate(total=Sum("hours"))
-    ):
+    for row in prepared_values(_work_center_load_query, (start, end), ids):
         out[row["work_center_id"]]["booked"] = row["total"] or ZERO
     plant = 0
-    for row in (
-        WorkCenterClosure.objects.filter(
-            Q(work_center_id__in=ids) | Q(work_center__isnull=True), date__gte=start, date__lte=end
-        )
-        .values("work_center_id")
-        .annotate(count=Count("pk"))
-    ):
+    for row in prepared_values(_work_center_closures_query, (start, end), ids):
         if row["work_center_id"] is None:
             plant = row["count"]
         else:

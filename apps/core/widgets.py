@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.renderers import DjangoTemplates
@@ -225,6 +223,11 @@ class FastSelect(forms.Select):
         return mark_safe(select_html(self.get_context(name, value, attrs)["widget"]))  # noqa: S308
 
 
+# html.escape(s) (quote=True) as one str.translate: the same five characters, each
+# replaced once (tests/core/test_widgets.py).
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"})
+
+
 class ModelNameSelect(forms.Select):
     """A ModelChoiceField's <select> read as (pk, `label`) rows and written straight
     out: to the byte what Select renders when the field's labels are `str(obj)` and
@@ -252,10 +255,10 @@ class ModelNameSelect(forms.Select):
             selected = not found and key in wanted
             found = found or selected
             # A plain str is escaped as the template would (django's escape is
-            # html.escape, less the lazy-string wrapper's calls per option).
-            text = html.escape(label) if type(label) is str else _text(label)
+            # html.escape: one translate per string rather than its five replaces).
+            text = label.translate(_ESCAPES) if type(label) is str else _text(label)
             out.append(
-                f'\n  <option value="{html.escape(key)}"{" selected" if selected else ""}>'
+                f'\n  <option value="{key.translate(_ESCAPES)}"{" selected" if selected else ""}>'
                 f"{text}</option>\n"
             )
         out.append("\n</select>")

@@ -46,3 +46,21 @@ def move_row(change) -> dict:
         "cause_label": str(change.get_cause_display()),
         "reason": change.reason,
     }
+
+
+@row_presenter(
+    "manufacturing/work_centers.html#row",
+    fields=("code", "name", "daily_capacity_hours", "working_weekdays"),
+)
+def work_center_row(wc) -> dict:
+    # The view sets `booked` (hours held over the page's weeks, the stored load) and
+    # `closures_ahead` (its closed days and the plant's over those weeks).
+    return {
+        "pk": wc.pk,
+        "code": wc.code,
+        "name": wc.name,
+        "daily_capacity_hours": wc.daily_capacity_hours,
+        "working_weekdays": wc.working_weekdays,
+        "booked": wc.booked,
+        "closures_ahead": wc.closures_ahead,
+    }

@@ -22,6 +22,7 @@ from apps.catalog.models import WorkCenter, WorkCenterClosure
 from apps.core.htmx import render_page
 from apps.core.lists import group_page, list_page
 from apps.core.refusals import REFUSED, service_error
+from apps.core.rows import row_query
 from apps.orders.holds import hold_links
 
 WEEKS = 8
@@ -58,7 +59,11 @@ def work_center_list(request: HttpRequest) -> HttpResponse:
     _require_reader(request.user)
     today = timezone.localdate()
     end = today + dt.timedelta(weeks=WEEKS)
-    page = list_page(request, WorkCenter.objects.order_by("code", "pk"))
+    page = list_page(
+        request,
+        WorkCenter.objects.order_by("code", "pk"),
+        rows=row_query("manufacturing/work_centers.html#row"),
+    )
     stats = ledger_reads.work_center_rows(page.object_list, start=today, end=end)
     for wc in page.object_list:
         wc.booked = stats[wc.pk]["booked"]
@@ -96,10 +101,18 @@ def _context(
     # hours held from today and the closed days ahead all come from it.
     booked, closures = ledger_reads.work_center_window(wc, start=start, end=end)
     load = ledger_reads.load_days(wc, start=start, days=WEEKS * 7, booked=booked, closures=closures)
+    # The groups are counted from the index alone; a page's slice of them is read with
+    # its bookings through SQL compiled once per day and page.
     page = group_page(
         request,
-        ledger_reads.work_center_holds(wc, start=today, end=end),
-        groups=ledger_reads.work_center_hold_groups(wc, start=today, end=end),
+        ledger_reads.work_center_hold_groups(wc, start=today, end=end),
+        rows=lambda groups: ledger_reads.work_center_holds_page(
+            wc.pk,
+            start=today,
+            end=end,
+            bottom=groups.query.low_mark,
+            top=groups.query.high_mark,
+        ),
     )
     holds = list(page.object_list)
     links = hold_links(user, {h["booking__line_key"] for h in holds if h["booking__line_key"]})
@@ -185,7 +198,10 @@ def _answer(request: HttpRequest, wc: WorkCenter, *, status: int = 200, **kwargs
 
 def _work_center(user, pk) -> WorkCenter:
     _require_reader(user)
-    return get_object_or_404(WorkCenter, pk=pk)
+    try:
+        return ledger_reads.work_center(pk)
+    except WorkCenter.DoesNotExist:
+        raise Http404 from None
 
 
 @login_required

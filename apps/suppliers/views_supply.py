@@ -58,10 +58,14 @@ def _receipts_context(
         "part": wanted.get("part", "").strip(),
         "reference": wanted.get("reference", "").strip(),
     }
+    # The groups are counted from the index alone; a page's slice of them is read with
+    # the parts' and suppliers' columns (its SQL compiled once per page when unfiltered).
     page = group_page(
         request,
-        ledger_reads.open_receipts(**search),
-        groups=ledger_reads.open_receipt_groups(**search),
+        ledger_reads.open_receipt_groups(**search),
+        rows=lambda groups: ledger_reads.open_receipts_page(
+            **search, bottom=groups.query.low_mark, top=groups.query.high_mark
+        ),
     )
     rows = list(page.object_list)
     part_url = row_url("suppliers:part-detail")
@@ -286,7 +290,12 @@ def part_detail(request: HttpRequest, pk) -> HttpResponse:
         raise Http404 from None
     count, held = ledger_reads.part_holds_total(part)
     page = group_page(
-        request, ledger_reads.part_hold_ids(part), rows=ledger_reads.part_holds_page, count=count
+        request,
+        ledger_reads.part_hold_ids(part),
+        rows=lambda ids: ledger_reads.part_holds_page_of(
+            part, bottom=ids.query.low_mark, top=ids.query.high_mark
+        ),
+        count=count,
     )
     holds = ledger_reads.part_holds_rows(page.object_list)
     links = hold_links(request.user, {h["line_key"] for h in holds})

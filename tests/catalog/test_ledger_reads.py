@@ -139,6 +139,16 @@ def test_work_center_window_is_hours_per_day_and_closures_in_one_query(
         (plant.pk, plant.date, None, "Stock"),
         (mine.pk, mine.date, wc.pk, ""),
     ]
+    # The same SQL (compiled once per day) with the other work center's id in its places.
+    with django_assert_num_queries(1):
+        booked, closures = ledger_reads.work_center_window(
+            other, start=TODAY, end=TODAY + dt.timedelta(days=14)
+        )
+    assert booked == {day: Decimal("9")}
+    assert [(c.date, c.work_center_id) for c in closures] == [
+        (plant.date, None),
+        (TODAY + dt.timedelta(days=6), other.pk),
+    ]
 
 
 def test_work_center_reads_are_index_only(wc):
@@ -147,10 +157,41 @@ def test_work_center_reads_are_index_only(wc):
     )
     end = TODAY + dt.timedelta(weeks=8)
     plan = explain(ledger_reads.work_center_hold_groups(wc, start=TODAY, end=end))
-    # Bounded by the work center through an index (capacity_wc_date_cover_idx, index-only
+    # Bounded by the work center through an index (capacity_holds_order_idx, index-only
     # at M; a test table's planner may pick the foreign key's index, the same bound).
     assert re.search(r"Index Cond: \(+work_center_id = ", plan) and "Seq Scan" not in plan, plan
     assert "Join" not in plan, plan
+
+
+def test_a_work_centers_holds_are_counted_and_paged_in_index_order(wc):
+    """catalog 0010: the holds group by (day, reference, booking) in the order of
+    capacity_holds_order_idx, so the count streams the groups from the index and a page
+    stops after its rows: no hash of every reservation's group, no sort of them all."""
+    for n in range(40):
+        CapacityReservation.objects.create(
+            work_center=wc,
+            date=TODAY + dt.timedelta(days=n % 7),
+            hours=Decimal("1"),
+            reference=f"WO-{n % 5}/10",
+        )
+    end = TODAY + dt.timedelta(weeks=8)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE catalog_capacityreservation")
+        # Hashing and sorting priced out: what remains must read the groups in order.
+        cursor.execute("SET LOCAL enable_hashagg = off")
+    groups = ledger_reads.work_center_hold_groups(wc, start=TODAY, end=end)
+    plan = explain(groups, no_sort=True)
+    assert "capacity_holds_order_idx" in plan, plan
+    assert "Sort" not in plan and "HashAggregate" not in plan, plan
+    assert re.search(r"^\s*->\s+Group", plan, re.M) or "GroupAggregate" in plan, plan
+    # The page: sorted only within a day and reference (its line keys), from the index.
+    page = ledger_reads.work_center_holds(wc, start=TODAY, end=end)[25:50]
+    plan = explain(page, no_sort=True)
+    assert "capacity_holds_order_idx" in plan and "HashAggregate" not in plan, plan
+    sorts = re.findall(r"^\s*(?:->\s+)?((?:Incremental )?Sort)\s+\(", plan, re.M)
+    assert sorts == ["Incremental Sort"], plan
+    assert re.search(r"Presorted Key: \S+\.date, \S+\.reference$", plan, re.M), plan
+    assert groups.count() == 35
 
 
 def test_the_holds_page_joins_the_bookings_of_its_rows_only(part):

@@ -200,3 +200,39 @@ def test_detail_holds_next_page_swaps_the_holds_region(client_for, planner, asm)
     assert first == [f"SO-{i:03d}/1" for i in range(25)]
     assert second == [f"SO-{i:03d}/1" for i in range(25, 30)]
     assert "26–30 of 30" in html and 'hx-target="#holds"' in html
+
+
+def _list_row(html: str, code: str) -> list[str]:
+    row = re.search(rf'<tr data-work-center="{code}">(.*?)</tr>', html, re.S).group(1)
+    return [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td.*?</td>", row, re.S)]
+
+
+def test_a_list_row_changed_through_the_services_shows_at_once(client_for, planner, asm):
+    """The list's rows are memoised by their values (apps.core.rows): capacity, hours
+    held and closures changed through their services show on the next request."""
+    from apps.catalog import capacity
+    from tests.sales.test_list_rows import _names_read, _partial_source
+
+    names = _names_read(_partial_source("manufacturing/work_centers.html#row"))
+    assert names and all(n.startswith("row.") for n in names), names
+    client = client_for(planner)
+    assert _list_row(client.get(LIST).content.decode(), "ASM") == [
+        "ASM Assembly",
+        "8",
+        "1,2,3,4,5",
+        "0 h",
+        "0",
+    ]
+    capacity.work_center_set_capacity(work_center=asm, hours=Decimal("7.5"), actor=planner)
+    key = "order-line:00000000-0000-0000-0000-000000000001"
+    bookings_write([(key, "SO-1/1", {}, {(asm.pk, DAY): Decimal("3")})])
+    capacity.closure_add(work_center=asm, date=_next_weekday(12), reason="", actor=planner)
+    assert _list_row(client.get(LIST).content.decode(), "ASM") == [
+        "ASM Assembly",
+        "7.50",
+        "1,2,3,4,5",
+        "3 h",
+        "1",
+    ]
+    capacity.closure_add(work_center=None, date=_next_weekday(20), reason="", actor=planner)
+    assert _list_row(client.get(LIST).content.decode(), "ASM")[4] == "2"
