@@ -141,6 +141,24 @@ class ListFilterSet(django_filters.FilterSet):
     def get_form_class(self) -> type[forms.Form]:
         return _list_form_class(type(self))
 
+    @property
+    def bar_key(self) -> tuple | None:
+        """Everything the filter bar (`core/partials/list_filters.html`) shows that is
+        not a constant of its form class: each field's value as sent (its errors and
+        `aria-invalid` follow from it) and the name of a chosen row; the bar is memoised
+        on it. None, and no memo, when a sent value names a row the form did not read
+        (the widget reads it again). (2,300 of the order list's 23,000 calls.)"""
+        form = self.form
+        key: list = [type(self), form.is_bound]
+        for name, field in form.fields.items():
+            value = form[name].value()
+            key.append(tuple(value) if isinstance(value, list) else value)
+            if isinstance(field, RemembersChosen):
+                if field.chosen is None and value not in (None, ""):
+                    return None
+                key.append(None if field.chosen is None else (field.chosen.pk, str(field.chosen)))
+        return tuple(key)
+
 
 @functools.cache
 def _list_form_class(filterset_class: type[ListFilterSet]) -> type[forms.Form]:

@@ -119,6 +119,31 @@ def test_list_filters_keep_nothing_from_the_request_before(client_for, sales_rep
     assert first.form.fields["customer"] is not second.form.fields["customer"]
 
 
+def test_the_memoised_filter_bar_shows_what_each_request_sent(client_for, sales_rep, order, acme):
+    """The bar is memoised on the values sent and the chosen customer's name (bar_key):
+    a renamed customer, another search, an invalid value each show at once."""
+    from apps.accounts.models import Organization
+    from apps.sales.views_orders import OrderListFilter
+
+    client = client_for(sales_rep)
+    url = reverse("sales:order-list")
+
+    def bar(**params) -> str:
+        return client.get(url, params).content.decode().split('id="order-results"')[0]
+
+    assert f'<option value="{acme.pk}" selected>{acme.name}</option>' in bar(customer=acme.pk)
+    Organization.objects.filter(pk=acme.pk).update(name="Acme Renamed")
+    assert f'<option value="{acme.pk}" selected>Acme Renamed</option>' in bar(customer=acme.pk)
+    assert 'value="12"' in bar(q="12") and 'value="13"' in bar(q="13")
+    assert 'aria-invalid="true"' in bar(ordering="made-up")
+    assert 'aria-invalid="true"' not in bar(ordering="-total")
+    # A value naming no customer: the form read no row, the bar is not memoised.
+    missing = OrderListFilter({"customer": str(uuid.uuid4())})
+    assert missing.is_valid() is False and missing.bar_key is None
+    assert OrderListFilter({"q": "12"}).bar_key == OrderListFilter({"q": "12"}).bar_key
+    assert OrderListFilter({"q": "12"}).bar_key != OrderListFilter({"q": "13"}).bar_key
+
+
 def test_list_paginates_25_per_page(client_for, sales_rep, order):
     _more_orders(order, 29)
     client = client_for(sales_rep)
