@@ -68,8 +68,8 @@ from apps.sales.views_common import (
 from apps.sales.views_helpers import number_sorted
 from apps.sales.views_quotes import (
     CustomerFilter,
+    ListFilterSet,
     StableOrderingFilter,
-    styled_filter_form,
 )
 
 # Label, tone and icon per transition, in the order they are shown.
@@ -90,7 +90,7 @@ ORDER_ACTIONS = {
 }
 
 
-class OrderListFilter(django_filters.FilterSet):
+class OrderListFilter(ListFilterSet):
     """Every key a visitor may send; anything else in the query string is ignored."""
 
     q = django_filters.CharFilter(
@@ -125,10 +125,6 @@ class OrderListFilter(django_filters.FilterSet):
     class Meta:
         model = SalesOrder
         fields: list[str] = []
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        styled_filter_form(self)
 
     def filter_q(self, queryset, name, value):
         return selectors.order_search(queryset, value)

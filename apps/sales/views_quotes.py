@@ -8,13 +8,15 @@ the middleware already keeps them out of /sales/.
 
 from __future__ import annotations
 
+import copy
+import functools
 from decimal import Decimal
 
 import django_filters
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -92,7 +94,11 @@ def has_role(user, role: str) -> bool:
 
 
 def styled_filter_form(filterset: django_filters.FilterSet) -> None:
-    for name, form_field in filterset.form.fields.items():
+    _style_fields(filterset.form.fields)
+
+
+def _style_fields(fields: dict[str, forms.Field]) -> None:
+    for name, form_field in fields.items():
         widget = form_field.widget
         if isinstance(widget, forms.SelectMultiple):
             css = "form-select"
@@ -104,6 +110,62 @@ def styled_filter_form(filterset: django_filters.FilterSet) -> None:
         # list-filter: the form reloads the results when one of these changes.
         widget.attrs.setdefault("class", f"{css} {css}-sm list-filter")
         widget.attrs.setdefault("id", f"filter-{name}")
+
+
+class ListFilterSet(django_filters.FilterSet):
+    """A staff list's filter bar (styled as `styled_filter_form` does), made per request
+    without django-filter's deep copy of every filter and new form class: the form
+    class, its fields styled, is made once per FilterSet class, and a request's filters
+    are shallow copies that know their filterset (a `method` filter calls it). Nothing
+    a request changes is shared: the form still deep-copies its fields (a
+    RemembersChosen field's `chosen` is this request's), and a filter keeps no state.
+    The two deep copies were 1,700 of the order list's 24,600 calls."""
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
+        if queryset is None:
+            queryset = self._meta.model._default_manager.all()
+        self.is_bound = data is not None
+        self.data = data or QueryDict()
+        self.queryset = queryset
+        self.request = request
+        self.form_prefix = prefix
+        self.filters = {}
+        for name, base in self.base_filters.items():
+            filter_ = copy.copy(base)
+            filter_.model = queryset.model
+            filter_.parent = self
+            if base.method is not None:
+                filter_.method = base.method  # its FilterMethod calls this filterset
+            self.filters[name] = filter_
+
+    def get_form_class(self) -> type[forms.Form]:
+        return _list_form_class(type(self))
+
+    @property
+    def bar_key(self) -> tuple | None:
+        """Everything the filter bar (`core/partials/list_filters.html`) shows that is
+        not a constant of its form class: each field's value as sent (its errors and
+        `aria-invalid` follow from it) and the name of a chosen row; the bar is memoised
+        on it. None, and no memo, when a sent value names a row the form did not read
+        (the widget reads it again). (2,300 of the order list's 23,000 calls.)"""
+        form = self.form
+        key: list = [type(self), form.is_bound]
+        for name, field in form.fields.items():
+            value = form[name].value()
+            key.append(tuple(value) if isinstance(value, list) else value)
+            if isinstance(field, RemembersChosen):
+                if field.chosen is None and value not in (None, ""):
+                    return None
+                key.append(None if field.chosen is None else (field.chosen.pk, str(field.chosen)))
+        return tuple(key)
+
+
+@functools.cache
+def _list_form_class(filterset_class: type[ListFilterSet]) -> type[forms.Form]:
+    fields = {name: f.field for name, f in filterset_class.base_filters.items()}
+    form_class = type(f"{filterset_class.__name__}Form", (filterset_class._meta.form,), fields)
+    _style_fields(form_class.base_fields)
+    return form_class
 
 
 class StableOrderingFilter(django_filters.OrderingFilter):
@@ -173,7 +235,7 @@ def customer_lookup(request: HttpRequest) -> HttpResponse:
 # --- list ---------------------------------------------------------------------------
 
 
-class QuoteListFilter(django_filters.FilterSet):
+class QuoteListFilter(ListFilterSet):
     """Every key a visitor may send; anything else in the query string is ignored."""
 
     q = django_filters.CharFilter(
@@ -210,10 +272,6 @@ class QuoteListFilter(django_filters.FilterSet):
     class Meta:
         model = Quote
         fields: list[str] = []
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        styled_filter_form(self)
 
     def filter_q(self, queryset, name, value):
         return selectors.quote_search(queryset, value)

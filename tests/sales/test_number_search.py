@@ -167,3 +167,94 @@ def test_sorted_from_matches_keeps_the_order_and_the_rows(quotes):
     for ordering in (("-created_at", "-pk"), ("number", "pk"), ("-total_amount", "-pk")):
         qs = selectors.quote_search(Quote.objects.order_by(*ordering), "12")
         assert list(sorted_from_matches(qs)) == list(qs)
+
+
+# -- unpadded digits: one LIKE on the number's digits without padding (orders 0017) ---
+
+WIDTHS = ["SO-12", "SO-0012", "SO-000012", "SO-0000000012", "SO-00000000012", "SO-120", "SO-1"]
+
+
+@pytest.fixture
+def order_widths(acme, sales_rep):
+    """Numbers of several widths, another series' number with the same digits and an
+    all-zero number."""
+    numbers = [*WIDTHS, "SX-000012", "SO-000000"]
+    quotes = Quote.objects.bulk_create(
+        Quote(
+            number=f"Q-W{i}",
+            title="Widths",
+            customer=acme,
+            owner=sales_rep,
+            valid_until=timezone.localdate(),
+        )
+        for i in range(len(numbers))
+    )
+    order = {"customer": acme, "owner": sales_rep, "quote_revision": 0, "total": Decimal("10")}
+    SalesOrder.objects.bulk_create(
+        SalesOrder(**order, number=n, quote=q) for n, q in zip(numbers, quotes, strict=True)
+    )
+    return numbers
+
+
+@pytest.mark.parametrize(
+    ("value", "found"),
+    [
+        # the significant digits start with it, whatever the width (the OR of one
+        # LIKE per padding width stopped at 10 digits; the 11-digit number is found now)
+        (
+            "12",
+            {"SO-12", "SO-0012", "SO-000012", "SO-0000000012", "SO-00000000012", "SO-120"},
+        ),
+        ("120", {"SO-120"}),
+        (
+            "1",
+            {"SO-12", "SO-0012", "SO-000012", "SO-0000000012", "SO-00000000012", "SO-120", "SO-1"},
+        ),
+        (" 12 ", {"SO-12", "SO-0012", "SO-000012", "SO-0000000012", "SO-00000000012", "SO-120"}),
+        # leading zeros: the padded form, from the first digit
+        ("0012", {"SO-0012"}),
+        ("000012", {"SO-000012"}),
+        ("0000", {"SO-000012", "SO-0000000012", "SO-00000000012", "SO-000000"}),
+        ("0", {"SO-0012", "SO-000012", "SO-0000000012", "SO-00000000012", "SO-000000"}),
+        # prefixed: the number starts with it
+        ("SO-12", {"SO-12", "SO-120"}),
+        ("so-0000", {"SO-000012", "SO-0000000012", "SO-00000000012", "SO-000000"}),
+        # another series (its own prefix or its digits) is text: the number contains it
+        ("SX-0000", {"SX-000012"}),
+        ("x-0", {"SX-000012"}),
+        # text that is not a number: number or PO contains it
+        ("12a", set()),
+        ("-12", {"SO-12", "SO-120"}),
+    ],
+)
+def test_order_number_digits_at_every_width(order_widths, value, found):
+    qs = SalesOrder.objects.filter(number__in=order_widths)
+    assert set(selectors.order_search(qs, value).values_list("number", flat=True)) == found
+
+
+def test_a_number_of_another_series_is_not_found_by_its_digits(order_widths):
+    qs = SalesOrder.objects.filter(number__in=order_widths)
+    found = set(selectors.order_search(qs, "12").values_list("number", flat=True))
+    assert "SX-000012" not in found
+
+
+@pytest.mark.parametrize(
+    ("model", "search", "table"),
+    [
+        (SalesOrder, selectors.order_search, "orders_salesorder"),
+        (Quote, selectors.quote_search, "orders_quote"),
+    ],
+)
+@pytest.mark.parametrize("value", ["12", "7", "123"])
+def test_unpadded_digits_read_the_digits_index(quotes, model, search, table, value):
+    """One range of the unpadded digits' index (orders 0017), never the table: the
+    index expression and apps.core.lists.NumberDigits must stay spelled alike."""
+    from apps.core.lists import sorted_from_matches
+
+    qs = search(model.objects.order_by("-created_at", "-pk"), value)
+    # The matches (no order: a tiny test table may be walked in created order instead)
+    # and the page of a number search, sorted from its matches.
+    for shape in (qs.order_by().values("pk"), sorted_from_matches(qs).values("pk")[:25]):
+        plan = explain(shape)
+        assert f"Seq Scan on {table}" not in plan, plan
+        assert "Index Cond: ((ltrim(substr((number)::text," in plan, plan

@@ -93,6 +93,57 @@ def test_list_filters_by_state_customer_and_search(client_for, sales_rep, order,
     assert html.count("data-order=") == 3
 
 
+def test_list_filters_keep_nothing_from_the_request_before(client_for, sales_rep, order, acme):
+    """The filter bar's form class and styled fields are made once per process
+    (ListFilterSet): what one request chose or typed never shows in the next one."""
+    from apps.sales.views_orders import OrderListFilter
+
+    client = client_for(sales_rep)
+    url = reverse("sales:order-list")
+    chosen = client.get(url, {"customer": str(acme.pk), "q": "ACME-PO", "state": "pending"})
+    html = chosen.content.decode()
+    assert f'<option value="{acme.pk}" selected>{acme.name}</option>' in html
+    assert 'value="ACME-PO"' in html and html.count("data-order=") == 1
+    bad = client.get(url, {"customer": str(uuid.uuid4()), "ordering": "made-up"}).content.decode()
+    assert "were not understood and were ignored: customer, ordering." in bad
+    html = client.get(url).content.decode()
+    assert str(acme.pk) not in html.split('id="order-results"')[0]
+    assert 'value="ACME-PO"' not in html and "not understood" not in html
+    assert 'class="form-control form-control-sm list-filter" id="filter-q"' in html
+    assert 'class="form-select form-select-sm list-filter" id="filter-state"' in html
+    # Each request's filters are its own copies, bound to its own filterset.
+    first, second = OrderListFilter({"q": "1"}), OrderListFilter({"q": "2"})
+    assert first.filters["q"] is not second.filters["q"]
+    assert first.filters["q"].parent is first and second.filters["q"].parent is second
+    assert not hasattr(OrderListFilter.base_filters["q"], "parent")
+    assert first.form.fields["customer"] is not second.form.fields["customer"]
+
+
+def test_the_memoised_filter_bar_shows_what_each_request_sent(client_for, sales_rep, order, acme):
+    """The bar is memoised on the values sent and the chosen customer's name (bar_key):
+    a renamed customer, another search, an invalid value each show at once."""
+    from apps.accounts.models import Organization
+    from apps.sales.views_orders import OrderListFilter
+
+    client = client_for(sales_rep)
+    url = reverse("sales:order-list")
+
+    def bar(**params) -> str:
+        return client.get(url, params).content.decode().split('id="order-results"')[0]
+
+    assert f'<option value="{acme.pk}" selected>{acme.name}</option>' in bar(customer=acme.pk)
+    Organization.objects.filter(pk=acme.pk).update(name="Acme Renamed")
+    assert f'<option value="{acme.pk}" selected>Acme Renamed</option>' in bar(customer=acme.pk)
+    assert 'value="12"' in bar(q="12") and 'value="13"' in bar(q="13")
+    assert 'aria-invalid="true"' in bar(ordering="made-up")
+    assert 'aria-invalid="true"' not in bar(ordering="-total")
+    # A value naming no customer: the form read no row, the bar is not memoised.
+    missing = OrderListFilter({"customer": str(uuid.uuid4())})
+    assert missing.is_valid() is False and missing.bar_key is None
+    assert OrderListFilter({"q": "12"}).bar_key == OrderListFilter({"q": "12"}).bar_key
+    assert OrderListFilter({"q": "12"}).bar_key != OrderListFilter({"q": "13"}).bar_key
+
+
 def test_list_paginates_25_per_page(client_for, sales_rep, order):
     _more_orders(order, 29)
     client = client_for(sales_rep)
