@@ -14,10 +14,8 @@ import django_filters
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import F
-from django.forms import ModelChoiceField
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.utils.hashable import make_hashable
 from django.views.decorators.http import require_POST
 
 from apps.accounts.models import User
@@ -39,7 +37,7 @@ from apps.orders.services.releases import (
 from apps.sales.rows import AT_RISK_ROW
 from apps.sales.views_common import require_staff, transition_post
 from apps.sales.views_orders import ORDER_PAGE
-from apps.sales.views_quotes import CustomerFilter, styled_filter_form
+from apps.sales.views_quotes import CustomerFilter, ListFilterSet
 
 LINES_PAGE = pages.region_page(ORDER_PAGE, "lines", "lines-and-timeline")
 
@@ -133,8 +131,10 @@ def _rep_choices() -> list[tuple[str, str]]:
     ]
 
 
-class AtRiskFilter(django_filters.FilterSet):
-    """Every key the page accepts; anything else in the query string is ignored."""
+class AtRiskFilter(ListFilterSet):
+    """Every key the page accepts; anything else in the query string is ignored. Its
+    bar is memoised as the order and quote lists' are (`ListFilterSet.bar_key`), with
+    the reps read for this request among what it shows."""
 
     rep = django_filters.ChoiceFilter(
         field_name="risk_owner",
@@ -153,30 +153,10 @@ class AtRiskFilter(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.form.fields["rep"].choices = _rep_choices()
-        styled_filter_form(self)
+        self.form.fields["rep"].choices = self.reps = _rep_choices()
 
-
-def _filter_bar_key(form) -> tuple | None:
-    """Everything the filter bar shows that is not a constant of the process: each
-    field's value, its options (the active reps), the chosen customer's name and the
-    errors (a field in error renders aria-invalid); the bar is rendered once per key
-    (`{% memo %}`: a select's options render through a template each, ~3,000 calls).
-    None (rendered afresh) when the chosen customer is not the row the form validated:
-    the widget reads it then."""
-    fields = []
-    for bound in form:
-        value, field = bound.value(), bound.field
-        if isinstance(field, ModelChoiceField):
-            known = getattr(field, "chosen", None)
-            if value and (known is None or str(known.pk) != value):
-                return None
-            fields.append((bound.name, value, str(known) if value else None))
-        else:
-            choices = tuple((str(k), str(v)) for k, v in getattr(field, "choices", ()))
-            fields.append((bound.name, make_hashable(value), choices))
-    errors = tuple((name, tuple(str(e) for e in errs)) for name, errs in form.errors.items())
-    return (tuple(fields), errors)
+    def bar_options(self) -> tuple:
+        return tuple(self.reps)
 
 
 def _tally_query(internal: bool, slots):
@@ -244,7 +224,6 @@ def at_risk(request: HttpRequest) -> HttpResponse:
         "sales/at_risk.html",
         {
             "filter": filterset,
-            "filter_key": _filter_bar_key(form),
             "page_obj": page,
             "filtered": filtered,
             "mine_by_default": mine_by_default,

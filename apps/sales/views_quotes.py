@@ -141,6 +141,12 @@ class ListFilterSet(django_filters.FilterSet):
     def get_form_class(self) -> type[forms.Form]:
         return _list_form_class(type(self))
 
+    def bar_options(self) -> tuple:
+        """What the bar shows that this request read rather than its form class: the
+        options of a field whose choices are read per request (the at-risk page's
+        reps). A filterset that sets such choices returns them here."""
+        return ()
+
     @property
     def bar_key(self) -> tuple | None:
         """Everything the filter bar (`core/partials/list_filters.html`) shows that is
@@ -149,7 +155,7 @@ class ListFilterSet(django_filters.FilterSet):
         on it. None, and no memo, when a sent value names a row the form did not read
         (the widget reads it again). (2,300 of the order list's 23,000 calls.)"""
         form = self.form
-        key: list = [type(self), form.is_bound]
+        key: list = [type(self), form.is_bound, self.bar_options()]
         for name, field in form.fields.items():
             value = form[name].value()
             key.append(tuple(value) if isinstance(value, list) else value)

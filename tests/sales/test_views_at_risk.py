@@ -375,5 +375,5 @@ def test_an_unknown_customer_renders_the_bar_without_the_memo(client_for, slippe
     import uuid
 
     page = client_for(planner).get(AT_RISK + f"?customer={uuid.uuid4()}")
-    assert page.status_code == 200 and page.context["filter_key"] is None
+    assert page.status_code == 200 and page.context["filter"].bar_key is None
     assert "Any customer" in _filter_bar(page)
