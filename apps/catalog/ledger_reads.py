@@ -216,7 +216,7 @@ def part_hold_ids(part: Part) -> QuerySet:
 def part_holds_page(ids: QuerySet) -> QuerySet:
     """The holds `ids` (a page's slice of `part_hold_ids`, as a subquery) with their
     booking: one query that joins the bookings of the page's rows only, never of the
-    rows an OFFSET skips (`group_page(..., rows=part_holds_page)`)."""
+    rows an OFFSET skips (a page of them: `part_holds_page_of`)."""
     return PartHold.objects.filter(pk__in=ids).values(*HOLD_FIELDS).order_by(*HOLDS_ORDER)
 
 

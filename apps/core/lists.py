@@ -203,7 +203,7 @@ class GroupPaginator(Paginator):
         *,
         cap: int = COUNT_CAP,
         groups: QuerySet | None = None,
-        rows: RowsHook | None = None,
+        rows: Callable[[int, int], Sequence] | None = None,
         count: int | None = None,
         **kw,
     ):
@@ -218,14 +218,14 @@ class GroupPaginator(Paginator):
             self.__dict__["count"] = min(count, cap)
 
     def page(self, number) -> Page:
-        """With `rows`: the page's slice of `object_list` (keys only, read from an
-        index) goes to `rows` as a subquery, which adds what a row shows for those
-        rows alone: still one query, and what an OFFSET skips is never joined."""
+        """With `rows`: `rows(bottom, top)` reads the page's groups (bottom..top of
+        `object_list`'s order) with what a row shows, for those rows alone: what an
+        OFFSET skips is never joined."""
         if self.rows is None:
             return super().page(number)
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
-        rows = list(self.rows(self.object_list[bottom : bottom + self.per_page]))
+        rows = list(self.rows(bottom, bottom + self.per_page))
         return self._get_page(rows, number, self)
 
     @cached_property
@@ -243,14 +243,14 @@ def group_page(
     *,
     per_page: int = PAGE_SIZE,
     groups: QuerySet | None = None,
-    rows: RowsHook | None = None,
+    rows: Callable[[int, int], Sequence] | None = None,
     count: int | None = None,
 ) -> Page:
     """The requested page (`?page=`) of grouped rows; a page past the end shows the last.
 
-    `groups`: the same groups, one row each, cheaper to count; `rows`: the page's
-    rows from its slice of `queryset`; `count`: the number of groups when the page
-    knows it already (see GroupPaginator)."""
+    `groups`: the same groups, one row each, cheaper to count; `rows(bottom, top)`:
+    the page's rows, `bottom`..`top` of `queryset`'s order; `count`: the number of
+    groups when the page knows it already (see GroupPaginator)."""
     paginator = GroupPaginator(queryset, per_page, groups=groups, rows=rows, count=count)
     return paginator.get_page(request.GET.get("page"))
 

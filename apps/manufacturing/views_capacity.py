@@ -106,12 +106,8 @@ def _context(
     page = group_page(
         request,
         ledger_reads.work_center_hold_groups(wc, start=today, end=end),
-        rows=lambda groups: ledger_reads.work_center_holds_page(
-            wc.pk,
-            start=today,
-            end=end,
-            bottom=groups.query.low_mark,
-            top=groups.query.high_mark,
+        rows=lambda bottom, top: ledger_reads.work_center_holds_page(
+            wc.pk, start=today, end=end, bottom=bottom, top=top
         ),
     )
     holds = list(page.object_list)

@@ -63,9 +63,7 @@ def _receipts_context(
     page = group_page(
         request,
         ledger_reads.open_receipt_groups(**search),
-        rows=lambda groups: ledger_reads.open_receipts_page(
-            **search, bottom=groups.query.low_mark, top=groups.query.high_mark
-        ),
+        rows=lambda bottom, top: ledger_reads.open_receipts_page(**search, bottom=bottom, top=top),
     )
     rows = list(page.object_list)
     part_url = row_url("suppliers:part-detail")
@@ -292,9 +290,7 @@ def part_detail(request: HttpRequest, pk) -> HttpResponse:
     page = group_page(
         request,
         ledger_reads.part_hold_ids(part),
-        rows=lambda ids: ledger_reads.part_holds_page_of(
-            part, bottom=ids.query.low_mark, top=ids.query.high_mark
-        ),
+        rows=lambda bottom, top: ledger_reads.part_holds_page_of(part, bottom=bottom, top=top),
         count=count,
     )
     holds = ledger_reads.part_holds_rows(page.object_list)
