@@ -156,6 +156,13 @@ else:
         }
     }
 
+# PostgreSQL: the SQL compiled once per shape (apps/core/prepared.py `run_prepared`:
+# filters on ids and fixed values) runs as a statement prepared on the server, planned
+# once per connection instead of on every request. Every other query is planned for
+# its values, as a skewed customer needs. Off behind a pooler in transaction mode
+# (pgbouncer), whose server connections change under a prepared statement.
+PREPARED_STATEMENTS = env.bool("DB_PREPARED_STATEMENTS", default=True)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 

@@ -1,23 +1,32 @@
 -- wrk script of `make bench` (scripts/bench.py builds the command line):
 --
 --   wrk -t2 -c2 -d2s --timeout 30s -s scripts/bench.lua http://127.0.0.1:8765 \
---       -- <METHOD> <path> ["H<Name>: <value>"...] ["B<body>"...]
+--       -- <METHOD> <path>[ <path>...] ["H<Name>: <value>"...] ["B<body>"...]
 --
 -- Every request of the run is METHOD path with those headers (the session cookie
 -- of a user logged in through the login form, or an API token, and for an unsafe
 -- method the CSRF header); with bodies, each connection's thread sends them in
 -- turn (the promise PATCH alternates quantities so every request changes
--- something). A response outside 2xx is counted (wrk itself counts only >= 400).
+-- something). With several paths (space-separated), wrk's n-th thread sends the
+-- n-th (cycling): the promise PATCH gives each connection a quote of its own, so
+-- its requests do not wait on the other's lock of the same quote. A response
+-- outside 2xx is counted (wrk itself counts only >= 400).
 -- done() prints one line, "BENCH-RESULT <json>", that bench.py parses.
 
 local threads = {}
 
 function setup(thread)
    table.insert(threads, thread)
+   thread:set("thread_number", #threads)
 end
 
 function init(args)
-   method, path = args[1], args[2]
+   method = args[1]
+   local paths = {}
+   for each in args[2]:gmatch("%S+") do
+      table.insert(paths, each)
+   end
+   path = paths[((thread_number or 1) - 1) % #paths + 1]
    headers, bodies = {}, {}
    for i = 3, #args do
       local kind, rest = args[i]:sub(1, 1), args[i]:sub(2)

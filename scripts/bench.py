@@ -128,7 +128,7 @@ def _prepare(size: str, *, seed: bool = True, static: bool = True) -> dict:
     )
     portal_order = SalesOrder.objects.filter(customer=big).order_by("-created_at").first()
     rep = User.objects.get(username="rep00.sales")
-    promise_quote, promise_line, promise_ms = _promise_quote(rep)
+    promise_urls, promise_ms = _promise_quotes(rep)
     pages = max(1, Quote.objects.count() // 25)
     # Halfway down, but never past what the capped count lets a client reach
     # (the API answers 404 for a page beyond it; the HTML list shows its last page).
@@ -217,16 +217,22 @@ def _prepare(size: str, *, seed: bool = True, static: bool = True) -> dict:
         # 20-line draft quote re-promises the lines the change can move (the line and
         # those sharing a part or work center with it: quote_repromise_changed). The
         # quantity alternates so every request changes something. The logged-in rep
-        # (session cookie and CSRF header, as the page's scripts would send it).
+        # (session cookie and CSRF header, as the page's scripts would send it). Each
+        # wrk thread edits a quote of its own (two alike): below saturation, as every
+        # other endpoint, none waits for the other's lock of the quote.
         (
             "promise engine: PATCH line of 20-line quote",
             "promise",
             "staff",
-            (
-                "PATCH",
-                f"/api/v1/quotes/{promise_quote}/lines/{promise_line}/",
-                [{"quantity": 3}, {"quantity": 4}],
-            ),
+            ("PATCH", tuple(promise_urls), PROMISE_BODIES),
+        ),
+        # Two edits of one quote at once (no target): the second waits for the first's
+        # lock of the quote (quote_line_update locks it), so its latency adds a wait.
+        (
+            "PATCH, both connections on one quote",
+            "promise-shared",
+            "staff",
+            ("PATCH", promise_urls[0], PROMISE_BODIES),
         ),
     ]
     counts = {
@@ -244,6 +250,21 @@ def _prepare(size: str, *, seed: bool = True, static: bool = True) -> dict:
         "rows": counts,
         "promise_ms": promise_ms,
     }
+
+
+PROMISE_BODIES = [{"quantity": 3}, {"quantity": 4}]
+
+
+def _promise_quotes(rep, count: int = 2) -> tuple[list[str], float]:
+    """The PATCH URLs of the first line of `count` draft quotes alike, each with the
+    same 20 lines copied from seeded ones (one per wrk thread); the engine timed
+    in-process on the first."""
+    urls, timed = [], []
+    for _ in range(count):
+        quote, line, ms = _promise_quote(rep)
+        urls.append(f"/api/v1/quotes/{quote}/lines/{line}/")
+        timed.append(ms)
+    return urls, timed[0]
 
 
 def _promise_quote(rep) -> tuple[str, str, float]:
@@ -305,6 +326,8 @@ def _request(path, headers: dict) -> tuple[str, str, dict, list[str]]:
     if isinstance(path, str):
         return "GET", path, headers, []
     method, url, bodies = path
+    if not isinstance(url, str):  # one per wrk thread (bench.lua), space-separated
+        url = " ".join(url)
     headers["Content-Type"] = "application/json"
     if method in UNSAFE and csrf:
         headers.update({"X-CSRFToken": csrf, "Origin": ORIGIN})
@@ -388,6 +411,7 @@ class Client:
         if form is not None:
             method, body = "POST", urlencode(form)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
+        url = url.split(" ")[0]  # the first of one path per wrk thread
         try:
             self.conn.request(method, url, body=body, headers=headers)
             response = self.conn.getresponse()
@@ -942,6 +966,14 @@ def _markdown(result: dict, out: Path = ROOT / "bench") -> str:
                 if r["kind"] == "promise"
             )
             or "not measured in this run (--endpoints)"
+        )
+        + (
+            "".join(
+                f" (each wrk connection edits a quote of its own; both on one quote: p50 "
+                f"{r['p50']:.1f} ms, the second waiting for the first's lock of the quote)"
+                for r in result["endpoints"]
+                if r["kind"] == "promise-shared"
+            )
         )
         + ". Adding, editing or removing a line re-promises only the lines the change can "
         "move (sharing a part or work center with it) and writes only the holds that moved "

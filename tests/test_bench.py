@@ -81,6 +81,24 @@ def test_wrk_command_for_the_promise_patch_sends_the_csrf_header_and_the_bodies(
     ]
 
 
+def test_wrk_command_gives_each_thread_its_own_quote_for_the_promise_patch():
+    # bench.lua: wrk's n-th thread sends the n-th of the space-separated paths, so two
+    # connections edit two quotes and neither waits for the other's lock of the quote.
+    command = bench._wrk_command(
+        8765,
+        ("PATCH", ("/api/v1/quotes/a/lines/1/", "/api/v1/quotes/b/lines/2/"), [{"quantity": 3}]),
+        {"Authorization": "Token t"},
+        seconds=1,
+        connections=2,
+        threads=2,
+    )
+    after = command[command.index("--") + 1 :]
+    assert after[:2] == ["PATCH", "/api/v1/quotes/a/lines/1/ /api/v1/quotes/b/lines/2/"]
+    lua = (ROOT / "scripts" / "bench.lua").read_text()
+    assert 'thread:set("thread_number", #threads)' in lua
+    assert "paths[((thread_number or 1) - 1) % #paths + 1]" in lua
+
+
 def test_wrk_command_with_an_api_token_and_fewer_connections_than_threads():
     command = bench._wrk_command(
         9000, "/api/v1/orders/", {"Authorization": "Token k"}, 3, connections=1, threads=2

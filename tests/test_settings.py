@@ -63,6 +63,8 @@ print("SETTINGS=" + json.dumps({
     "DEBUG": settings.DEBUG,
     "ENGINE": settings.DATABASES["default"]["ENGINE"],
     "DB_NAME": str(settings.DATABASES["default"]["NAME"]),
+    "DB_OPTIONS": settings.DATABASES["default"].get("OPTIONS", {}),
+    "PREPARED_STATEMENTS": settings.PREPARED_STATEMENTS,
     "EAGER": settings.CELERY_TASK_ALWAYS_EAGER,
     "BROKER": settings.CELERY_BROKER_URL,
     "EMAIL_BACKEND": settings.EMAIL_BACKEND,
@@ -117,6 +119,20 @@ def test_production_variables_turn_on_postgresql_redis_and_secure_cookies():
     assert prod["HSTS"] >= 60 * 60 * 24 * 365
     assert prod["SSL_REDIRECT"] is True
     assert prod["ALLOWED_HOSTS"] == ["tandem.example"]
+
+
+def test_production_prepares_only_the_compiled_shapes_on_the_server():
+    prod = effective_settings(production_env())
+    # Django binds parameters on the client, so each query is planned for its values;
+    # apps.core.prepared.run_prepared prepares the SQL compiled once per shape.
+    assert prod["PREPARED_STATEMENTS"] is True
+    assert "server_side_binding" not in prod["DB_OPTIONS"]
+    assert "prepare_threshold" not in prod["DB_OPTIONS"]
+
+
+def test_a_pooler_in_transaction_mode_can_turn_prepared_statements_off():
+    prod = effective_settings(production_env(DB_PREPARED_STATEMENTS="false"))
+    assert prod["PREPARED_STATEMENTS"] is False
 
 
 def test_production_passes_the_deploy_check_without_warnings():

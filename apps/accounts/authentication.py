@@ -19,6 +19,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 
 from apps.accounts.models import ApiToken, Membership, Organization, User
+from apps.core.prepared import run_prepared
 
 # How stale `last_used_at` may get: a busy integration writes it once a minute,
 # not on every request.
@@ -127,11 +128,10 @@ def token_with_user(key_hash: str) -> ApiToken | None:
     (User.organization) and roles and permissions (User.role_names) loaded; None if
     there is no such token. One query."""
     plan = _plan(connection.vendor)
-    with connection.cursor() as cursor:
-        cursor.execute(plan.sql, [_UNIT, _RECORD, key_hash])
-        row = cursor.fetchone()
-    if row is None:
+    rows = run_prepared(connection, plan.sql, [_UNIT, _RECORD, key_hash])
+    if not rows:
         return None
+    (row,) = rows
     (token, user, membership, organization), roles = plan.instances(row)
     if membership is not None:
         membership._state.fields_cache["organization"] = organization

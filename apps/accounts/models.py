@@ -15,6 +15,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from apps.core.models import UUIDModel
+from apps.core.prepared import run_prepared
 
 
 class OrganizationKind(models.TextChoices):
@@ -256,9 +257,7 @@ class User(AbstractUser):
         params = list(params)
         for i in places:
             params[i] = self.pk
-        with connections[self._state.db or "default"].cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
+        rows = run_prepared(connections[self._state.db or "default"], sql, params)
         names, perms = set(), set()
         for group, app_label, codename in rows:
             if group:

@@ -15,6 +15,13 @@ must appear exactly once among the compiled parameters, in order (an IN list); t
 next calls put their slots' values in those places. When that does not hold (a backend
 that adapts the values, such as SQLite's UUIDs stored as hex), every call of that shape
 runs the queryset as usual. Only SQL is kept, never rows: results are always read.
+
+On PostgreSQL that SQL also runs as a statement prepared on the server (`run_prepared`):
+it is parsed and planned once per connection, not on every request. Its filters are
+ids and values fixed per shape, so the plan PostgreSQL keeps does not depend on whose
+rows are asked for. (Every other query is planned for its own values: a prepared
+statement's generic plan, estimated for an average customer, sorted all of a large
+customer's 750 quotes to show 5.)
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
@@ -117,9 +125,7 @@ def _fetch(shape: tuple, prepare_with, build: Builder, key: tuple, slots: list, 
     for position, value in zip(prepared.positions, slots, strict=True):
         params[position] = value
     connection = connections[using]
-    with connection.cursor() as cursor:
-        cursor.execute(prepared.sql, params)
-        rows = cursor.fetchall()
+    rows = run_prepared(connection, prepared.sql, params)
     if prepared.converters:
         rows = [list(row) for row in rows]
         for row in rows:
@@ -129,6 +135,38 @@ def _fetch(shape: tuple, prepare_with, build: Builder, key: tuple, slots: list, 
                     value = convert(value, expression, connection)
                 row[i] = value
     return prepared, rows
+
+
+def run_prepared(connection, sql: str, params: Sequence) -> list[tuple]:
+    """The rows of `sql`, run on PostgreSQL as a statement prepared on the server
+    (settings.PREPARED_STATEMENTS): psycopg binds the parameters there and prepares the
+    statement on its first run on the connection; later runs skip parsing, and after
+    five plans for the values PostgreSQL keeps a generic plan when it costs no more.
+    For SQL whose filters do not change the best plan (ids, a unique key, values fixed
+    per shape): the staff order page's order, joined to its quote, acceptance, customer
+    and users, took 2.6 ms to plan and 0.5 ms to run at size M. Elsewhere (SQLite, the
+    setting off) it runs as any query.
+
+    Only here: Django binds every other query on the client (its default), so each is
+    planned for its own values."""
+    if connection.vendor != "postgresql" or not settings.PREPARED_STATEMENTS:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    connection.ensure_connection()
+    raw = connection.connection
+    # Django's cursor() (its wrappers: query counts, execute_wrapper) of a cursor that
+    # binds on the server, with psycopg preparing what it runs (threshold 0).
+    factory, threshold = raw.cursor_factory, raw.prepare_threshold
+    raw.cursor_factory, raw.prepare_threshold = ServerBindingCursor, 0
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+    finally:
+        raw.cursor_factory, raw.prepare_threshold = factory, threshold
 
 
 def clear() -> None:

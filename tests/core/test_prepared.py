@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from django.contrib.auth.models import Group
 from django.db import connection
 from django.db.models.functions import Upper
 from django.test.utils import CaptureQueriesContext
@@ -154,3 +155,58 @@ def test_objects_only_plain_model_querysets():
         prepared_objects(
             lambda ids: User.objects.filter(pk__in=ids).prefetch_related("groups"), (), [1]
         )
+
+
+# --- statements prepared on the server (run_prepared) ---------------------------------
+
+
+def _server_statements() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return {row[0] for row in cursor.fetchall()}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared on PostgreSQL only")
+def test_compiled_sql_runs_as_a_statement_prepared_on_the_server(orgs):
+    ids = [orgs[0].pk, orgs[1].pk]
+    with CaptureQueriesContext(connection) as ctx:
+        first = prepared_values(_orgs, ("Prep",), ids)
+        again = prepared_values(_orgs, ("Prep",), [orgs[2].pk, orgs[3].pk])
+    # Django's wrappers still see each run (query counts, the bench's X-Queries).
+    assert len(ctx.captured_queries) == 2
+    assert [row["name"] for row in first] == ["Prep 0", "Prep 1"]
+    assert [row["name"] for row in again] == ["Prep 2", "Prep 3"]
+    (statement,) = [s for s in _server_statements() if '"accounts_organization"."id" IN' in s]
+    # Bound on the server: the values are parameters of the one prepared statement.
+    assert '"accounts_organization"."name"::text LIKE $1' in statement
+    assert '"accounts_organization"."id" IN ($2, $3)' in statement
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared on PostgreSQL only")
+def test_every_other_query_is_planned_for_its_values(orgs):
+    # Django binds on the client: a queryset's SQL is sent with its values, never
+    # prepared, and the connection's threshold is left as Django set it (none).
+    list(Organization.objects.filter(name="Prep 0").values_list("pk"))
+    list(Organization.objects.filter(name="Prep 0").values_list("pk"))
+    prepared_values(_orgs, ("Prep",), [orgs[0].pk])
+    list(Organization.objects.filter(name="Prep 1").values_list("pk"))
+    assert connection.connection.prepare_threshold is None
+    assert not [s for s in _server_statements() if "Prep" in s]
+    assert not [s for s in _server_statements() if '"accounts_organization"."name" = ' in s]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared on PostgreSQL only")
+def test_with_prepared_statements_off_nothing_is_prepared(orgs, settings):
+    settings.PREPARED_STATEMENTS = False
+    rows = prepared_values(_orgs, ("Prep",), [orgs[0].pk])
+    assert [row["name"] for row in rows] == ["Prep 0"]
+    assert not [s for s in _server_statements() if '"accounts_organization"."id" IN' in s]
+
+
+def test_a_users_roles_read_fresh_through_their_prepared_statement():
+    user = UserFactory()
+    assert User.objects.get(pk=user.pk).role_names == frozenset()
+    user.groups.add(Group.objects.create(name="prepared-role"))
+    assert User.objects.get(pk=user.pk).role_names == frozenset({"prepared-role"})
+    if connection.vendor == "postgresql":
+        assert [s for s in _server_statements() if '"auth_group"."name"' in s]
