@@ -331,3 +331,44 @@ def test_memory_section_shows_each_round():
     assert text.endswith(
         "After each round (requests in all: MB per worker): 30,000: 106, 118; 90,000: 140, 140"
     )
+
+
+def _timed(name: str, p50: float) -> dict:
+    return {"name": name, "p50": p50}
+
+
+def test_page_one_at_two_sizes_is_compared_through_each_runs_bare_view():
+    # M ran on a slower machine than S (its bare view 10 ms against 8): 30 ms against
+    # 20 ms is 1.5x in milliseconds but 1.2x against each run's own yardstick.
+    result = {
+        "size": "M",
+        "endpoints": [_timed("bare (logged in)", 10.0), _timed("staff quote list p1", 30.0)],
+        "compare": {
+            "size": "S",
+            "rows": {"quotes": 5000, "orders": 10000},
+            "endpoints": {
+                "bare (logged in)": _timed("bare (logged in)", 8.0),
+                "staff quote list p1": _timed("staff quote list p1", 20.0),
+            },
+        },
+    }
+    text = "\n".join(bench._page_targets_markdown(result))
+    assert "| staff quote list p1: size M / size S | 30.0 | 20.0 | 1.20× | ok |" in text
+    assert "(10.0 ms here, 8.0 ms there)" in text
+    result["endpoints"][1]["p50"] = 40.0  # 1.6x against the yardsticks
+    text = "\n".join(bench._page_targets_markdown(result))
+    assert "| staff quote list p1: size M / size S | 40.0 | 20.0 | 1.60× | **missed** |" in text
+
+
+def test_a_deep_page_is_compared_with_page_one_of_the_same_run():
+    result = {
+        "size": "M",
+        "endpoints": [
+            _timed("bare (logged in)", 10.0),
+            _timed("staff quote list p1", 20.0),
+            _timed("staff quote list deep", 27.0),
+        ],
+    }
+    text = "\n".join(bench._page_targets_markdown(result))
+    row = "| staff quote list deep / staff quote list p1 | 27.0 | 20.0 | 1.35× | **missed** |"
+    assert row in text

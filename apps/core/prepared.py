@@ -156,17 +156,23 @@ def run_prepared(connection, sql: str, params: Sequence) -> list[tuple]:
     from django.db.backends.postgresql.base import ServerBindingCursor
 
     connection.ensure_connection()
-    raw = connection.connection
+    raw, features = connection.connection, connection.features
     # Django's cursor() (its wrappers: query counts, execute_wrapper) of a cursor that
-    # binds on the server, with psycopg preparing what it runs (threshold 0).
+    # binds on the server, with psycopg preparing what it runs (threshold 0). psycopg
+    # keeps no query text after running a prepared statement, so Django's debug wrapper
+    # (DEBUG, CaptureQueriesContext) is told the cursor binds on the server: it then
+    # logs the SQL with its values (compose_sql), as it logs every other query.
     factory, threshold = raw.cursor_factory, raw.prepare_threshold
+    binding = features.uses_server_side_binding
     raw.cursor_factory, raw.prepare_threshold = ServerBindingCursor, 0
+    features.uses_server_side_binding = True
     try:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
     finally:
         raw.cursor_factory, raw.prepare_threshold = factory, threshold
+        features.uses_server_side_binding = binding
 
 
 def clear() -> None:

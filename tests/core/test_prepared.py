@@ -172,8 +172,12 @@ def test_compiled_sql_runs_as_a_statement_prepared_on_the_server(orgs):
     with CaptureQueriesContext(connection) as ctx:
         first = prepared_values(_orgs, ("Prep",), ids)
         again = prepared_values(_orgs, ("Prep",), [orgs[2].pk, orgs[3].pk])
-    # Django's wrappers still see each run (query counts, the bench's X-Queries).
+    # Django's wrappers still see each run (query counts, the bench's X-Queries), and
+    # log its SQL with its values, as for a query bound on the client.
     assert len(ctx.captured_queries) == 2
+    logged = ctx.captured_queries[1]["sql"]
+    assert f"IN ('{orgs[2].pk.hex}'::uuid, '{orgs[3].pk.hex}'::uuid)" in logged
+    assert connection.features.uses_server_side_binding is False
     assert [row["name"] for row in first] == ["Prep 0", "Prep 1"]
     assert [row["name"] for row in again] == ["Prep 2", "Prep 3"]
     (statement,) = [s for s in _server_statements() if '"accounts_organization"."id" IN' in s]
