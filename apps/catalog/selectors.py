@@ -33,7 +33,7 @@ from apps.catalog.models import (
     WorkCenterLoad,
 )
 from apps.core.permissions import is_internal
-from apps.core.prepared import prepared_values
+from apps.core.prepared import prepared_rows, prepared_values
 
 ZERO = Decimal("0")
 
@@ -291,8 +291,8 @@ def supplier_closures(supplier_ids, *, start: dt.date) -> dict[object, list[Clos
 def capacity_load(work_center_ids, *, start: dt.date, end: dt.date) -> dict[tuple, Decimal]:
     """Hours already reserved per (work center, day): the stored running sums
     (WorkCenterLoad), at most one row per center and day, however many reservations."""
-    rows = prepared_values(_load_query, (start, end), work_center_ids)
-    return {(r["work_center_id"], r["date"]): r["hours"] for r in rows if r["hours"]}
+    rows = prepared_rows(_load_query, (start, end), work_center_ids)
+    return {(center, day): hours for center, day, hours in rows if hours}
 
 
 def closures(work_center_ids, *, start: dt.date, end: dt.date) -> set[tuple]:

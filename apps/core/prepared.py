@@ -102,6 +102,19 @@ def prepared_values(
     return [dict(zip(names, row, strict=True)) for row in rows]
 
 
+def prepared_rows(
+    build: Builder, key: tuple, slots: Sequence, using: str = DEFAULT_DB_ALIAS
+) -> list[Sequence]:
+    """`prepared_values` without the dicts: each row's values in the order of the
+    `values()` fields, for a caller that reads thousands of rows (the promise engine's
+    work center load over its horizon: ~6,000 rows for a 20-line quote at size M)."""
+    slots = list(dict.fromkeys(slots))
+    prepared, rows = _fetch((build, key, len(slots), using), prepare, build, key, slots, using)
+    if prepared is None:
+        return [tuple(row.values()) for row in rows]
+    return rows
+
+
 def _fetch(shape: tuple, prepare_with, build: Builder, key: tuple, slots: list, using: str):
     """(prepared, converted rows) of `build(*key, slots)` run through its SQL compiled
     once per `shape`, or (None, the queryset's results) where it cannot be compiled

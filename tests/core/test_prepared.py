@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from apps.accounts.models import Organization, User
 from apps.core import prepared
-from apps.core.prepared import prepared_objects, prepared_values
+from apps.core.prepared import prepared_objects, prepared_rows, prepared_values
 from tests.factories import OrganizationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -214,3 +214,14 @@ def test_a_users_roles_read_fresh_through_their_prepared_statement():
     assert User.objects.get(pk=user.pk).role_names == frozenset({"prepared-role"})
     if connection.vendor == "postgresql":
         assert [s for s in _server_statements() if '"auth_group"."name"' in s]
+
+
+def test_rows_are_the_values_without_the_dicts(orgs):
+    ids = [orgs[1].pk, orgs[0].pk]
+    expected = [tuple(row.values()) for row in _orgs("Prep", ids)]
+    assert [tuple(row) for row in prepared_rows(_orgs, ("Prep",), ids)] == expected
+    # The same shape as prepared_values: compiled once for both.
+    assert prepared_values(_orgs, ("Prep",), ids) == list(_orgs("Prep", ids))
+    assert [tuple(row) for row in prepared_rows(_orgs, ("Prep",), [orgs[3].pk])] == [
+        (orgs[3].pk, "Prep 3", orgs[3].kind)
+    ]
