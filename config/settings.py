@@ -157,7 +157,7 @@ else:
     }
 
 # PostgreSQL: the SQL compiled once per shape (apps/core/prepared.py `run_prepared`:
-# filters on ids and fixed values) runs as a statement prepared on the server, planned
+# filters on ids, benchmarked at the busiest) runs as a statement prepared on the server, planned
 # once per connection instead of on every request. Every other query is planned for
 # its values, as a skewed customer needs. Off behind a pooler in transaction mode
 # (pgbouncer), whose server connections change under a prepared statement.

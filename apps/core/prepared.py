@@ -17,11 +17,13 @@ that adapts the values, such as SQLite's UUIDs stored as hex), every call of tha
 runs the queryset as usual. Only SQL is kept, never rows: results are always read.
 
 On PostgreSQL that SQL also runs as a statement prepared on the server (`run_prepared`):
-it is parsed and planned once per connection, not on every request. Its filters are
-ids and values fixed per shape, so the plan PostgreSQL keeps does not depend on whose
-rows are asked for. (Every other query is planned for its own values: a prepared
-statement's generic plan, estimated for an average customer, sorted all of a large
-customer's 750 quotes to show 5.)
+it is parsed and planned once per connection, not on every request. Most shapes filter
+on a document's or a row's id, where one plan suits every value; those that take an
+id with skewed rows (a part's or a work center's holds, a department's inbox) are
+benchmarked at their busiest, and a generic plan is the same for every value, so that
+is the plan any value may get. (Every other query is planned for its own values: a
+prepared statement's generic plan, estimated for an average customer, sorted all of a
+large customer's 750 quotes to show 5.)
 """
 
 from __future__ import annotations
@@ -155,9 +157,9 @@ def run_prepared(connection, sql: str, params: Sequence) -> list[tuple]:
     (settings.PREPARED_STATEMENTS): psycopg binds the parameters there and prepares the
     statement on its first run on the connection; later runs skip parsing, and after
     five plans for the values PostgreSQL keeps a generic plan when it costs no more.
-    For SQL whose filters do not change the best plan (ids, a unique key, values fixed
-    per shape): the staff order page's order, joined to its quote, acceptance, customer
-    and users, took 2.6 ms to plan and 0.5 ms to run at size M. Elsewhere (SQLite, the
+    For SQL whose plan need not change with its values (see the module's docstring):
+    the staff order page's order, joined to its quote, acceptance, customer and users,
+    took 2.6 ms to plan and 0.5 ms to run at size M. Elsewhere (SQLite, the
     setting off) it runs as any query.
 
     Only here: Django binds every other query on the client (its default), so each is
